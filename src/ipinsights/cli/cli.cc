@@ -1,0 +1,48 @@
+#include <cstdio>
+
+#include "ipinsights/base/error.h"
+#include "ipinsights/cli/commands.h"
+
+namespace ipinsights {
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{
+      "ipinsights: learn which IP addresses each AWS identity uses, and flag the ones it "
+      "never does (IP Insights, natively).",
+      "ipinsights"};
+  app.set_version_flag("--version", "ipinsights 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  AddSimulateCommand(app);
+  AddPrepareCommand(app);
+  AddTrainCommand(app);
+  AddScoreCommand(app);
+  AddEvaluateCommand(app);
+  AddServeCommand(app);
+  AddPipelineCommand(app);
+  AddDemoCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "ipinsights: %s\nRun with --help for usage.\n", e.what());
+    return 2;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "ipinsights: %s\n", e.what());
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "ipinsights: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "ipinsights: error: out of memory\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace ipinsights

@@ -1,0 +1,25 @@
+// The subcommands of the `ipinsights` binary, one file each (<name>_command.cc).
+//
+// Each Add*Command registers its subcommand, flags and callback on the root app. Commands
+// are the only code that prints to stdout/stderr or decides exit codes: they throw
+// UsageError (exit 2) or Error (exit 1); RunCli turns those into messages.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ipinsights {
+
+void AddSimulateCommand(CLI::App& app);
+void AddPrepareCommand(CLI::App& app);
+void AddTrainCommand(CLI::App& app);
+void AddScoreCommand(CLI::App& app);
+void AddEvaluateCommand(CLI::App& app);
+void AddServeCommand(CLI::App& app);
+void AddPipelineCommand(CLI::App& app);
+void AddDemoCommand(CLI::App& app);
+
+// Parses argv, runs the chosen subcommand, returns the process exit code
+// (0 success, 1 runtime failure, 2 usage error).
+int RunCli(int argc, char** argv);
+
+}  // namespace ipinsights

@@ -1,0 +1,60 @@
+// Model: a trained IP Insights model (see shared/spec/ALGORITHM.md): hashed entity
+// embeddings, an IP encoder over address prefixes followed by num_ip_encoder_layers fully
+// connected layers, and a dot-product score (higher = more normal).
+//
+// This is the read side every consumer uses (score, evaluate, serve). Training lives in
+// train/, which builds a Model and writes it with Save().
+//
+// Thread-safety: a loaded Model is immutable; all const methods may be called from any
+// number of threads at once. Scratch space is the caller's (see ScoreBatch).
+//
+//   std::shared_ptr<const Model> model = Model::Load("model.ipinsights");
+//   float s = model->Score("AIDAEXAMPLE", *IpAddress::Parse("203.0.113.7"));
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ipinsights/model/hyperparameters.h"
+#include "ipinsights/pairs/ip_address.h"
+
+namespace ipinsights {
+
+class Model {
+ public:
+  // Reads a model file from any storage location. Throws Error naming the location and
+  // the reason when the file is truncated, corrupted, of another format or version.
+  static std::shared_ptr<const Model> Load(const std::string& location);
+
+  // Writes the model file atomically. Throws Error.
+  void Save(const std::string& location) const;
+
+  const Hyperparameters& hyperparameters() const;
+  int vector_dim() const;
+
+  // The score (log-odds that the pair is normal): dot(EntityEmbedding, IpEmbedding).
+  float Score(std::string_view entity, const IpAddress& ip) const;
+
+  // Writes vector_dim() floats to `out`.
+  void EntityEmbedding(std::string_view entity, float* out) const;
+  void IpEmbedding(const IpAddress& ip, float* out) const;
+
+  // Scores n pairs; scores[i] for (entities[i], ips[i]). Fast path for batches.
+  void ScoreBatch(const std::string_view* entities, const IpAddress* ips, size_t n,
+                  float* scores) const;
+
+  // Implementation details (weights, encoder) are in model/*.h; see the .cc.
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  ~Model();
+  Impl& impl() { return *impl_; }
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ipinsights

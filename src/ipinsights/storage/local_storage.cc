@@ -1,0 +1,193 @@
+#include "ipinsights/storage/local_storage.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "ipinsights/base/error.h"
+
+namespace ipinsights {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool KeepByDate(const std::string& path, const ListOptions& options) {
+  if (!options.from && !options.to) return true;
+  std::optional<Date> date = DateInKey(path);
+  if (!date) return true;
+  if (options.from && *date < *options.from) return false;
+  if (options.to && *date > *options.to) return false;
+  return true;
+}
+
+class FdReader : public SequentialReader {
+ public:
+  FdReader(std::string path, int fd, bool owned) : path_(std::move(path)), fd_(fd), owned_(owned) {}
+  ~FdReader() override {
+    if (owned_) ::close(fd_);
+  }
+  size_t Read(char* buffer, size_t n) override {
+    for (;;) {
+      ssize_t got = ::read(fd_, buffer, n);
+      if (got >= 0) return static_cast<size_t>(got);
+      if (errno == EINTR) continue;
+      throw Error(ErrnoMessage(path_ + ": read failed", errno));
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+  bool owned_;
+};
+
+void WriteFully(int fd, const std::string& path, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t wrote = ::write(fd, data.data(), data.size());
+    if (wrote < 0) {
+      if (errno == EINTR) continue;
+      throw Error(ErrnoMessage(path + ": write failed", errno));
+    }
+    data.remove_prefix(static_cast<size_t>(wrote));
+  }
+}
+
+class StdoutWriter : public WritableFile {
+ public:
+  void Append(std::string_view data) override { WriteFully(STDOUT_FILENO, "stdout", data); }
+  void Close() override {}
+};
+
+// Writes to a temporary file beside the destination and renames it into place.
+class AtomicFileWriter : public WritableFile {
+ public:
+  explicit AtomicFileWriter(std::string path) : path_(std::move(path)) {
+    static std::atomic<uint64_t> counter{0};
+    temp_path_ = path_ + ".tmp." + std::to_string(::getpid()) + "." +
+                 std::to_string(counter.fetch_add(1));
+    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw Error(ErrnoMessage(path_ + ": cannot create", errno));
+  }
+  ~AtomicFileWriter() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      ::unlink(temp_path_.c_str());
+    }
+  }
+  void Append(std::string_view data) override {
+    // Buffer small appends; one write() per 1 MiB.
+    buffer_.append(data);
+    if (buffer_.size() >= (1u << 20)) Flush();
+  }
+  void Close() override {
+    if (fd_ < 0) return;
+    Flush();
+    if (::fsync(fd_) != 0 && errno != EINVAL) {
+      throw Error(ErrnoMessage(path_ + ": fsync failed", errno));
+    }
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) {
+      ::unlink(temp_path_.c_str());
+      throw Error(ErrnoMessage(path_ + ": close failed", errno));
+    }
+    if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+      int saved = errno;
+      ::unlink(temp_path_.c_str());
+      throw Error(ErrnoMessage(path_ + ": cannot rename into place", saved));
+    }
+  }
+
+ private:
+  void Flush() {
+    try {
+      WriteFully(fd_, path_, buffer_);
+    } catch (...) {
+      buffer_.clear();
+      throw;
+    }
+    buffer_.clear();
+  }
+  std::string path_;
+  std::string temp_path_;
+  std::string buffer_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+std::vector<ObjectInfo> LocalStorage::List(const std::string& location,
+                                           const ListOptions& options) {
+  std::vector<ObjectInfo> objects;
+  if (location == "-") {
+    objects.push_back({"-", 0});
+    return objects;
+  }
+  std::error_code ec;
+  fs::file_status status = fs::status(location, ec);
+  if (ec || !fs::exists(status)) throw Error(location + ": no such file or folder");
+  if (!fs::is_directory(status)) {
+    objects.push_back({location, static_cast<uint64_t>(fs::file_size(location, ec))});
+    return objects;
+  }
+  fs::recursive_directory_iterator it(location, fs::directory_options::follow_directory_symlink, ec);
+  if (ec) throw Error(location + ": cannot list: " + ec.message());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) throw Error(location + ": cannot list: " + ec.message());
+    if (!it->is_regular_file(ec)) continue;
+    std::string path = it->path().string();
+    if (!KeepByDate(path, options)) continue;
+    objects.push_back({path, static_cast<uint64_t>(it->file_size(ec))});
+  }
+  std::sort(objects.begin(), objects.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.location < b.location; });
+  return objects;
+}
+
+void LocalStorage::ReadAll(const std::string& location, std::string* out) {
+  out->clear();
+  auto reader = OpenSequential(location);
+  if (location != "-") {
+    struct stat st;
+    if (::stat(location.c_str(), &st) == 0 && static_cast<size_t>(st.st_size) > out->capacity()) {
+      out->reserve(static_cast<size_t>(st.st_size));
+    }
+  }
+  size_t capacity = std::max<size_t>(out->capacity(), 1 << 16);
+  for (;;) {
+    size_t used = out->size();
+    if (used == capacity) capacity *= 2;
+    out->resize(capacity);
+    size_t got = reader->Read(out->data() + used, capacity - used);
+    out->resize(used + got);
+    if (got == 0) break;
+  }
+}
+
+std::unique_ptr<SequentialReader> LocalStorage::OpenSequential(const std::string& location) {
+  if (location == "-") return std::make_unique<FdReader>("stdin", STDIN_FILENO, false);
+  int fd = ::open(location.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(ErrnoMessage(location + ": cannot open", errno));
+  return std::make_unique<FdReader>(location, fd, true);
+}
+
+std::unique_ptr<WritableFile> LocalStorage::OpenWritable(const std::string& location) {
+  if (location == "-") return std::make_unique<StdoutWriter>();
+  std::error_code ec;
+  fs::path parent = fs::path(location).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  return std::make_unique<AtomicFileWriter>(location);
+}
+
+bool LocalStorage::Exists(const std::string& location) {
+  std::error_code ec;
+  return location == "-" || fs::exists(location, ec);
+}
+
+}  // namespace ipinsights

@@ -1,0 +1,96 @@
+// Storage: where logs, training sets and models live (leveldb's Env, for our locations).
+//
+// A location is a local path, "-" (stdin / stdout), or "s3://bucket/key". OpenStorage()
+// picks the implementation from the location; callers never branch on the scheme.
+// Listing returns objects in lexicographic order of their location, so output built from
+// a listing is deterministic. Writers are atomic: the destination appears whole on
+// Close() (temp file + rename locally, a completed multipart upload on S3) and a writer
+// destroyed without Close() leaves no partial destination behind.
+//
+// Thread-safety: Storage methods may be called from several threads at once; a reader or
+// writer object is used by one thread at a time.
+//
+//   Storage& storage = OpenStorage(location);
+//   for (const ObjectInfo& object : storage.List(location, {})) {
+//     std::string bytes;
+//     storage.ReadAll(object.location, &bytes);
+//   }
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ipinsights/base/civil_time.h"
+
+namespace ipinsights {
+
+struct ObjectInfo {
+  std::string location;  // full location, usable with ReadAll / OpenSequential
+  uint64_t size = 0;
+};
+
+struct ListOptions {
+  // Only objects of these days (inclusive) by the YYYY/MM/DD in their key, where the key
+  // has one; objects whose key has no date are kept. Implementations that know the AWS
+  // layouts prune what they list (S3 lists only the day prefixes).
+  std::optional<Date> from;
+  std::optional<Date> to;
+};
+
+// Reads an object front to back in chunks.
+class SequentialReader {
+ public:
+  virtual ~SequentialReader() = default;
+  // Reads up to `n` bytes into `buffer`; returns 0 only at the end. Throws Error.
+  virtual size_t Read(char* buffer, size_t n) = 0;
+};
+
+// Writes an object; nothing is visible at the destination before Close().
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual void Append(std::string_view data) = 0;  // Throws Error.
+  // Makes the object visible, whole. Throws Error; after a failed Close() nothing is left.
+  virtual void Close() = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Every object at `location`: the object itself if it is one, else every object under
+  // it (folders walked recursively), sorted by location. Throws Error when the location
+  // does not exist.
+  virtual std::vector<ObjectInfo> List(const std::string& location,
+                                       const ListOptions& options) = 0;
+
+  // Replaces *out with the whole object. Callers may reserve extra capacity first (the
+  // JSON readers need padding after the data); implementations keep it.
+  virtual void ReadAll(const std::string& location, std::string* out) = 0;
+
+  virtual std::unique_ptr<SequentialReader> OpenSequential(const std::string& location) = 0;
+
+  virtual std::unique_ptr<WritableFile> OpenWritable(const std::string& location) = 0;
+
+  virtual bool Exists(const std::string& location) = 0;
+};
+
+// The storage serving `location` (local files, or S3 for "s3://"). The returned object
+// lives for the whole program.
+Storage& OpenStorage(const std::string& location);
+
+bool IsS3Location(std::string_view location);
+
+// The date a key names in an AWS layout ("/YYYY/MM/DD/"), if any: CloudTrail
+// "AWSLogs/<acct>/CloudTrail/<region>/2024/05/01/..." and Firehose "<prefix>2024/05/01/13/...".
+std::optional<Date> DateInKey(std::string_view key);
+
+// Convenience wrappers over OpenStorage(location).
+std::string ReadWholeObject(const std::string& location);
+void WriteWholeObject(const std::string& location, std::string_view data);
+
+}  // namespace ipinsights
