@@ -1,0 +1,109 @@
+#include "ipinsights/storage/local_storage.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "ipinsights/base/error.h"
+
+namespace ipinsights {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("ipi_storage_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Write(const std::string& relative, const std::string& data) {
+    fs::path p = dir_ / relative;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << data;
+  }
+  fs::path dir_;
+};
+
+TEST_F(LocalStorageTest, ListsFolderRecursivelyInOrder) {
+  Write("b/2.json", "bb");
+  Write("a/1.json", "a");
+  Write("c.json", "ccc");
+  LocalStorage storage;
+  auto objects = storage.List(dir_.string(), {});
+  ASSERT_EQ(objects.size(), 3u);
+  EXPECT_EQ(objects[0].location, (dir_ / "a/1.json").string());
+  EXPECT_EQ(objects[1].location, (dir_ / "b/2.json").string());
+  EXPECT_EQ(objects[2].location, (dir_ / "c.json").string());
+  EXPECT_EQ(objects[2].size, 3u);
+}
+
+TEST_F(LocalStorageTest, ListPrunesByKeyDate) {
+  Write("AWSLogs/1/CloudTrail/us-east-1/2024/05/01/x.json.gz", "1");
+  Write("AWSLogs/1/CloudTrail/us-east-1/2024/05/02/x.json.gz", "2");
+  Write("AWSLogs/1/CloudTrail/us-east-1/2024/05/03/x.json.gz", "3");
+  Write("undated.json", "u");
+  LocalStorage storage;
+  ListOptions options;
+  options.from = ParseDate("2024-05-02");
+  options.to = ParseDate("2024-05-02");
+  auto objects = storage.List(dir_.string(), options);
+  ASSERT_EQ(objects.size(), 2u);
+  EXPECT_NE(objects[0].location.find("2024/05/02"), std::string::npos);
+  EXPECT_NE(objects[1].location.find("undated"), std::string::npos);
+}
+
+TEST_F(LocalStorageTest, MissingLocationNamesIt) {
+  LocalStorage storage;
+  try {
+    storage.List((dir_ / "nope").string(), {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nope: no such file or folder"), std::string::npos);
+  }
+}
+
+TEST_F(LocalStorageTest, WriterIsAtomic) {
+  LocalStorage storage;
+  const std::string path = (dir_ / "out/model.bin").string();
+  {
+    auto writer = storage.OpenWritable(path);
+    writer->Append("partial");
+    // Destroyed without Close(): nothing appears.
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "out"), fs::directory_iterator()), 0);
+  auto writer = storage.OpenWritable(path);
+  writer->Append("whole");
+  EXPECT_FALSE(fs::exists(path));
+  writer->Close();
+  std::string data;
+  storage.ReadAll(path, &data);
+  EXPECT_EQ(data, "whole");
+}
+
+TEST_F(LocalStorageTest, ReadAllKeepsReservedCapacity) {
+  Write("f", std::string(100000, 'x'));
+  LocalStorage storage;
+  std::string data;
+  data.reserve(200000);
+  storage.ReadAll((dir_ / "f").string(), &data);
+  EXPECT_EQ(data.size(), 100000u);
+  EXPECT_GE(data.capacity(), 100064u);
+}
+
+TEST(DateInKey, FindsAwsLayoutDates) {
+  EXPECT_EQ(DateInKey("AWSLogs/123/CloudTrail/eu-west-1/2024/05/01/a.json.gz"), ParseDate("2024-05-01"));
+  EXPECT_EQ(DateInKey("s3://b/waf/2024/12/31/23/stream-1"), ParseDate("2024-12-31"));
+  EXPECT_FALSE(DateInKey("logs/2024/13/01/x"));
+  EXPECT_FALSE(DateInKey("file.json"));
+}
+
+}  // namespace
+}  // namespace ipinsights
