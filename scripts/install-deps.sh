@@ -6,7 +6,8 @@ packages=(
   libsimdjson-dev libdeflate-dev zlib1g-dev libcli11-dev libfmt-dev libxxhash-dev
   libboost-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 curl jq
+  python3 curl jq openssl
+  python3-botocore  # tests/storage: SigV4 checked against botocore's signer
 )
 missing=()
 for p in "${packages[@]}"; do

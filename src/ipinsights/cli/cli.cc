@@ -2,6 +2,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/cli/commands.h"
+#include "ipinsights/storage/s3_client.h"
 
 namespace ipinsights {
 
@@ -12,7 +13,13 @@ int RunCli(int argc, char** argv) {
       "ipinsights"};
   app.set_version_flag("--version", "ipinsights 0.1.0");
   app.require_subcommand(1);
-  app.fallthrough(false);
+  // Options every subcommand accepts; fallthrough lets them stand after the subcommand.
+  app.fallthrough(true);
+  app.add_option_function<std::string>(
+         "--endpoint-url", [](const std::string& url) { SetS3EndpointOverride(url); },
+         "S3-compatible endpoint for s3:// locations (else AWS_ENDPOINT_URL_S3 / "
+         "AWS_ENDPOINT_URL, else AWS)")
+      ->trigger_on_parse();
   AddSimulateCommand(app);
   AddPrepareCommand(app);
   AddTrainCommand(app);

@@ -2,6 +2,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/storage/local_storage.h"
+#include "ipinsights/storage/s3_storage.h"
 
 namespace ipinsights {
 namespace {
@@ -16,9 +17,7 @@ bool TwoDigits(std::string_view s, size_t pos) {
 bool IsS3Location(std::string_view location) { return location.substr(0, 5) == "s3://"; }
 
 Storage& OpenStorage(const std::string& location) {
-  if (IsS3Location(location)) {
-    throw UsageError(location + ": s3:// locations are not supported in this build yet");
-  }
+  if (IsS3Location(location)) return DefaultS3Storage();
   static LocalStorage local;
   return local;
 }

@@ -1,0 +1,93 @@
+// JsonDocumentParser: the simdjson On-Demand layer of the log readers. It walks one JSON
+// document (a CloudTrail or WAF record, a {"Records":[...]} wrapper, a CloudTrail digest, or
+// an array of records) and hands the few fields each record needs to a RecordVisitor,
+// without building a tree and without allocating per record.
+//
+// simdjson types stay in the .cc files: the same walker (json_document_parser_impl.inc) is
+// compiled once for AVX2 machines (haswell kernel, in a target region) and once for the
+// portable fallback; NewJsonDocumentParser() picks one at run time.
+//
+// Thread-safety: a parser is used by one thread at a time (one per worker); the views it
+// passes to the visitor are valid only during the visitor call.
+//
+//   auto parser = NewJsonDocumentParser(LogKind::kCloudTrail, DefaultEntitySpec(kind));
+//   DocumentParse result = parser->Parse(data, size, capacity, visitor);
+//   if (result.status == DocumentParse::Status::kError) { ... LocateJsonError(...) ... }
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "ipinsights/pairs/entity.h"
+
+namespace ipinsights {
+
+// Bytes that must be readable after the end of any text given to Parse (SIMDJSON_PADDING).
+inline constexpr size_t kJsonPadding = 64;
+
+struct CloudTrailRecordFields {
+  bool has_user_identity = false;
+  CloudTrailIdentity identity;
+  std::string_view event_time;  // empty when missing
+  bool has_source_ip = false;   // false when missing or not a string
+  std::string_view source_ip;
+};
+
+struct WafRecordFields {
+  bool has_client_ip = false;
+  std::string_view client_ip;
+  bool has_header = false;  // the header the entity comes from was found
+  std::string_view header_value;
+  bool has_timestamp_ms = false;  // "timestamp": <ms since epoch>
+  int64_t timestamp_ms = 0;
+  std::string_view timestamp_text;  // "timestamp": "2024-03-20T10:30:00.000Z" (some exports)
+};
+
+class RecordVisitor {
+ public:
+  virtual ~RecordVisitor() = default;
+  virtual void OnCloudTrailRecord(const CloudTrailRecordFields& fields) = 0;
+  virtual void OnWafRecord(const WafRecordFields& fields) = 0;
+  // An element of a record list that is valid JSON but not an object; `offset` is its
+  // position in the text given to Parse.
+  virtual void OnNonObjectRecord(size_t offset) = 0;
+};
+
+struct DocumentParse {
+  enum class Status {
+    kOk,      // records (if any) visited
+    kDigest,  // a CloudTrail digest document: nothing visited
+    kError,   // not valid JSON (records before the error may have been visited)
+  };
+  Status status = Status::kOk;
+  // Offset just after the document when more non-space text follows it in the given text
+  // (concatenated documents, "}{"), else the size of the text.
+  size_t end = 0;
+  std::string_view error;  // simdjson's message, for kError
+};
+
+class JsonDocumentParser {
+ public:
+  virtual ~JsonDocumentParser() = default;
+
+  // Parses the first JSON document in [data, data + size). Bytes up to data + capacity
+  // must be readable, with capacity >= size + kJsonPadding.
+  virtual DocumentParse Parse(const char* data, size_t size, size_t capacity,
+                              RecordVisitor& visitor) = 0;
+
+  // "haswell" or "fallback".
+  virtual const char* implementation() const = 0;
+};
+
+// The fastest implementation this CPU runs.
+std::unique_ptr<JsonDocumentParser> NewJsonDocumentParser(LogKind kind, const EntitySpec& entity);
+
+// For the implementation files only.
+std::unique_ptr<JsonDocumentParser> NewHaswellJsonDocumentParser(LogKind kind,
+                                                                 const EntitySpec& entity);
+std::unique_ptr<JsonDocumentParser> NewFallbackJsonDocumentParser(LogKind kind,
+                                                                  const EntitySpec& entity);
+
+}  // namespace ipinsights

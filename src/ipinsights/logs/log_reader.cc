@@ -1,0 +1,522 @@
+#include "ipinsights/logs/log_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "ipinsights/base/civil_time.h"
+#include "ipinsights/base/error.h"
+#include "ipinsights/base/progress.h"
+#include "ipinsights/logs/gzip_reader.h"
+#include "ipinsights/logs/json_document_parser.h"
+#include "ipinsights/logs/json_error_locator.h"
+#include "ipinsights/logs/padded_buffer.h"
+
+namespace ipinsights {
+namespace {
+
+inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool HasBom(const char* data, size_t size) {
+  return size >= 3 && static_cast<unsigned char>(data[0]) == 0xEF &&
+         static_cast<unsigned char>(data[1]) == 0xBB && static_cast<unsigned char>(data[2]) == 0xBF;
+}
+
+// Replays bytes already taken from a source, then continues with the source.
+class PrefixedReader : public SequentialReader {
+ public:
+  PrefixedReader(std::string prefix, std::unique_ptr<SequentialReader> source)
+      : prefix_(std::move(prefix)), source_(std::move(source)) {}
+  size_t Read(char* buffer, size_t n) override {
+    if (offset_ < prefix_.size()) {
+      size_t take = std::min(n, prefix_.size() - offset_);
+      std::memcpy(buffer, prefix_.data() + offset_, take);
+      offset_ += take;
+      return take;
+    }
+    return source_->Read(buffer, n);
+  }
+
+ private:
+  std::string prefix_;
+  size_t offset_ = 0;
+  std::unique_ptr<SequentialReader> source_;
+};
+
+// Counts bytes read from the storage (for the report and the progress bar).
+class CountingReader : public SequentialReader {
+ public:
+  CountingReader(std::unique_ptr<SequentialReader> source, uint64_t* count, Progress* progress)
+      : source_(std::move(source)), count_(count), progress_(progress) {}
+  size_t Read(char* buffer, size_t n) override {
+    size_t got = source_->Read(buffer, n);
+    *count_ += got;
+    if (progress_) progress_->Add(got);
+    return got;
+  }
+
+ private:
+  std::unique_ptr<SequentialReader> source_;
+  uint64_t* count_;
+  Progress* progress_;
+};
+
+}  // namespace
+
+bool IsDigestKey(std::string_view location) {
+  return location.find("CloudTrail-Digest") != std::string_view::npos;
+}
+
+class LogFileReader::Impl : public RecordVisitor {
+ public:
+  explicit Impl(const LogReaderOptions& options)
+      : options_(options),
+        parser_(NewJsonDocumentParser(options.kind, options.entity)),
+        need_time_(options.want_event_time || options.from_seconds || options.to_seconds) {}
+
+  const char* json_kernel() const { return parser_->implementation(); }
+
+  FileReport Read(Storage& storage, const ObjectInfo& object, EventSink& sink,
+                  Progress* progress) {
+    Begin(object.location, sink);
+    if (IsDigestKey(object.location)) {
+      report_.digest = true;
+      report_.skipped.Add(SkipReason::kDigest);
+      if (progress) progress->Add(object.size);
+      return Finish();
+    }
+    const bool stream = object.location == "-" || object.size > options_.stream_above_stored ||
+                        object.size > options_.memory_budget;
+    if (stream) {
+      auto source = std::make_unique<CountingReader>(storage.OpenSequential(object.location),
+                                                     &report_.stored_bytes, progress);
+      ProcessStream(std::move(source));
+      return Finish();
+    }
+    ReadObject(storage, object);
+    report_.stored_bytes = stored_.size();
+    if (progress) progress->Add(stored_.size());
+    ProcessStoredBytes(stored_.view());
+    stored_.ShrinkTo(size_t{64} << 20);
+    return Finish();
+  }
+
+  FileReport ReadBytes(std::string_view name, std::string_view bytes, EventSink& sink) {
+    Begin(std::string(name), sink);
+    if (IsDigestKey(name)) {
+      report_.digest = true;
+      report_.skipped.Add(SkipReason::kDigest);
+      return Finish();
+    }
+    report_.stored_bytes = bytes.size();
+    ProcessStoredBytes(bytes);
+    return Finish();
+  }
+
+  // RecordVisitor.
+  void OnCloudTrailRecord(const CloudTrailRecordFields& fields) override {
+    ++report_.records;
+    if (fields.identity.type == "AWSService") return Skip(SkipReason::kAwsService);
+    LogEvent event;
+    if (need_time_ && !fields.event_time.empty()) {
+      if (std::optional<int64_t> time = ParseTimestamp(fields.event_time)) {
+        event.has_time = true;
+        event.time = *time;
+      }
+    }
+    if (event.has_time && OutOfRange(event.time)) return Skip(SkipReason::kOutOfRange);
+    if (!fields.has_source_ip) return Skip(SkipReason::kNotAnIp);
+    std::optional<IpAddress> ip = IpAddress::Parse(fields.source_ip);
+    if (!ip) return Skip(SkipReason::kNotAnIp);
+    if (options_.ipv4_only && !ip->is_v4()) return Skip(SkipReason::kIpv6);
+    event.entity = SelectCloudTrailEntity(fields.identity, options_.entity.kind);
+    if (event.entity.empty()) return Skip(SkipReason::kNoEntity);
+    event.ip = *ip;
+    sink_->Add(event);
+    ++report_.pairs;
+  }
+
+  void OnWafRecord(const WafRecordFields& fields) override {
+    ++report_.records;
+    LogEvent event;
+    if (need_time_) {
+      if (fields.has_timestamp_ms) {
+        int64_t ms = fields.timestamp_ms;
+        event.has_time = true;
+        event.time = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+      } else if (!fields.timestamp_text.empty()) {
+        if (std::optional<int64_t> time = ParseTimestamp(fields.timestamp_text)) {
+          event.has_time = true;
+          event.time = *time;
+        }
+      }
+    }
+    if (event.has_time && OutOfRange(event.time)) return Skip(SkipReason::kOutOfRange);
+    if (!fields.has_client_ip) return Skip(SkipReason::kNotAnIp);
+    std::optional<IpAddress> ip = IpAddress::Parse(fields.client_ip);
+    if (!ip) return Skip(SkipReason::kNotAnIp);
+    if (options_.ipv4_only && !ip->is_v4()) return Skip(SkipReason::kIpv6);
+    if (!fields.has_header) return Skip(SkipReason::kNoEntity);
+    event.entity = WafEntityFromHeaderValue(fields.header_value, options_.entity.kind, &scratch_);
+    if (event.entity.empty()) return Skip(SkipReason::kNoEntity);
+    event.ip = *ip;
+    sink_->Add(event);
+    ++report_.pairs;
+  }
+
+  void OnNonObjectRecord(size_t offset) override {
+    ++report_.records;
+    Problem(document_base_ + offset, "a record that is not a JSON object");
+  }
+
+ private:
+  enum class Container { kUnknown, kTopLevel, kArray, kRecords };
+
+  void Begin(std::string name, EventSink& sink) {
+    name_ = std::move(name);
+    sink_ = &sink;
+    report_ = FileReport();
+    container_ = Container::kUnknown;
+    stop_ = false;
+  }
+
+  FileReport Finish() {
+    if (json_.capacity() > options_.memory_budget) json_.ShrinkTo(0);
+    return std::move(report_);
+  }
+
+  bool OutOfRange(int64_t time) const {
+    return (options_.from_seconds && time < *options_.from_seconds) ||
+           (options_.to_seconds && time >= *options_.to_seconds);
+  }
+
+  void Skip(SkipReason reason) { report_.skipped.Add(reason); }
+
+  // A malformed record or rest of file: counted as one malformed record.
+  void Problem(uint64_t offset, const std::string& what) {
+    report_.skipped.Add(SkipReason::kMalformed);
+    if (report_.problems.size() < 100) {
+      report_.problems.push_back(name_ + ": byte " + std::to_string(offset) + ": malformed JSON (" +
+                                 what + ")");
+    }
+  }
+  void MalformedDocument(uint64_t offset, const std::string& what) {
+    ++report_.records;
+    Problem(offset, what);
+  }
+
+  // Reads the whole object into stored_ (sequential reads into a reused buffer: no
+  // zero-filling, padding kept for in-place parsing).
+  void ReadObject(Storage& storage, const ObjectInfo& object) {
+    std::unique_ptr<SequentialReader> reader = storage.OpenSequential(object.location);
+    stored_.clear();
+    stored_.Reserve(std::max<size_t>(static_cast<size_t>(object.size) + 1, size_t{1} << 16));
+    for (;;) {
+      if (stored_.size() == stored_.capacity()) stored_.Reserve(stored_.capacity() * 2);
+      size_t n = reader->Read(stored_.data() + stored_.size(), stored_.capacity() - stored_.size());
+      if (n == 0) break;
+      stored_.set_size(stored_.size() + n);
+    }
+  }
+
+  void ProcessStoredBytes(std::string_view bytes) {
+    if (LooksGzipped(bytes)) {
+      uint64_t hint = GzipSizeHint(bytes);
+      if (hint > options_.memory_budget && hint >= bytes.size() / 2) {
+        ProcessStream(std::make_unique<MemoryReader>(bytes));
+        return;
+      }
+      GunzipResult result = GunzipWhole(bytes, options_.memory_budget, &json_);
+      if (result.status == GunzipResult::Status::kOk) {
+        report_.json_bytes = json_.size();
+        ProcessWhole(json_.data(), json_.size(), json_.capacity() + kJsonPadding);
+        return;
+      }
+      // Too big for memory, or corrupt: stream it to keep memory bounded and to keep
+      // everything that decodes before a corruption.
+      ProcessStream(std::make_unique<MemoryReader>(bytes));
+      return;
+    }
+    report_.json_bytes = bytes.size();
+    if (bytes.size() > options_.memory_budget) {
+      ProcessStream(std::make_unique<MemoryReader>(bytes));
+      return;
+    }
+    // Plain text is parsed in place: stored_ keeps the padding.
+    if (bytes.data() == stored_.data()) {
+      ProcessWhole(stored_.data(), stored_.size(), stored_.capacity() + kJsonPadding);
+      return;
+    }
+    json_.clear();
+    json_.Reserve(bytes.size());
+    std::memcpy(json_.data(), bytes.data(), bytes.size());
+    json_.set_size(bytes.size());
+    ProcessWhole(json_.data(), json_.size(), json_.capacity() + kJsonPadding);
+  }
+
+  void ProcessWhole(const char* data, size_t size, size_t capacity) {
+    document_base_ = 0;
+    size_t start = HasBom(data, size) ? 3 : 0;
+    container_ = Container::kTopLevel;  // arrays are parsed as one document here
+    ProcessText(data + start, size - start, capacity - start, start, /*final=*/true);
+  }
+
+  // Streams decompressed text through a bounded buffer.
+  void ProcessStream(std::unique_ptr<SequentialReader> raw) {
+    // Sniff the gzip magic without losing the bytes.
+    std::string head(2, '\0');
+    size_t got = 0;
+    while (got < 2) {
+      size_t n = raw->Read(head.data() + got, 2 - got);
+      if (n == 0) break;
+      got += n;
+    }
+    head.resize(got);
+    const bool gzipped = LooksGzipped(head);
+    std::unique_ptr<SequentialReader> source =
+        std::make_unique<PrefixedReader>(std::move(head), std::move(raw));
+    GzipStreamReader* gzip = nullptr;
+    if (gzipped) {
+      auto reader = std::make_unique<GzipStreamReader>(std::move(source), name_);
+      gzip = reader.get();
+      source = std::move(reader);
+    }
+    report_.json_bytes = 0;
+    json_.clear();
+    uint64_t base = 0;  // offset of json_[0] in the decompressed stream
+    bool first = true;
+    for (;;) {
+      json_.Reserve(json_.size() + options_.stream_chunk);
+      size_t n = source->Read(json_.data() + json_.size(), options_.stream_chunk);
+      json_.set_size(json_.size() + n);
+      report_.json_bytes += n;
+      const bool eof = n == 0;
+      if (!eof && json_.size() < options_.stream_chunk / 2) continue;  // gather a fuller chunk
+      size_t skip = 0;
+      if (first) {
+        if (json_.size() < 3 && !eof) continue;
+        first = false;
+        if (HasBom(json_.data(), json_.size())) skip = 3;
+      }
+      // A corrupt gzip tail: leave an incomplete last record unreported (the gzip error
+      // below is the one problem).
+      const bool final = eof && !(gzip && !gzip->error().empty());
+      size_t consumed = skip + ProcessText(json_.data() + skip, json_.size() - skip,
+                                           json_.capacity() + kJsonPadding - skip, base + skip,
+                                           final);
+      if (stop_ || eof) break;
+      size_t rest = json_.size() - consumed;
+      if (rest > options_.max_record_bytes) {
+        MalformedDocument(base + consumed, "a record or line longer than " +
+                                               std::to_string(options_.max_record_bytes >> 20) +
+                                               " MB");
+        break;
+      }
+      std::memmove(json_.data(), json_.data() + consumed, rest);
+      json_.set_size(rest);
+      base += consumed;
+    }
+    if (gzip && !gzip->error().empty()) {
+      ++report_.records;
+      report_.skipped.Add(SkipReason::kMalformed);
+      if (report_.problems.size() < 100) report_.problems.push_back(name_ + ": " + gzip->error());
+    }
+  }
+
+  // Parses the documents in [data, data + size) (absolute offset `base`). Returns how many
+  // bytes were consumed; with !final, an incomplete trailing document is left for the next
+  // call. Sets stop_ when the rest of the object must be skipped.
+  size_t ProcessText(const char* data, size_t size, size_t capacity, uint64_t base, bool final) {
+    size_t pos = 0;
+    while (!stop_) {
+      while (pos < size && IsSpace(data[pos])) ++pos;
+      if (pos >= size) return size;
+      if (container_ == Container::kUnknown) {
+        // Streaming only: open a top-level array or {"Records":[ ourselves so that each
+        // record can be framed on its own, however big the object.
+        size_t opened = OpenContainer(data + pos, size - pos, final);
+        if (opened == kNeedMore) return pos;
+        pos += opened;
+        continue;
+      }
+      if (container_ == Container::kArray || container_ == Container::kRecords) {
+        size_t used = FrameElement(data, size, capacity, base, pos, final);
+        if (used == kNeedMore) return pos;
+        pos = used;
+        continue;
+      }
+      size_t used = TopLevelDocument(data, size, capacity, base, pos, final);
+      if (used == kNeedMore) return pos;
+      pos = used;
+    }
+    return size;
+  }
+
+  static constexpr size_t kNeedMore = static_cast<size_t>(-1);
+
+  // Returns bytes consumed (0 for a top-level document stream) or kNeedMore.
+  size_t OpenContainer(const char* data, size_t size, bool final) {
+    if (data[0] == '[') {
+      container_ = Container::kArray;
+      return 1;
+    }
+    if (data[0] == '{') {
+      // {  "Records"  :  [
+      size_t p = 1;
+      auto space = [&] {
+        while (p < size && IsSpace(data[p])) ++p;
+      };
+      space();
+      constexpr std::string_view kKey = "\"Records\"";
+      if (size - p < kKey.size() + 8 && !final) return kNeedMore;
+      if (std::string_view(data + p, std::min(size - p, kKey.size())) == kKey) {
+        p += kKey.size();
+        space();
+        if (p < size && data[p] == ':') {
+          ++p;
+          space();
+          if (p < size && data[p] == '[') {
+            container_ = Container::kRecords;
+            return p + 1;
+          }
+        }
+      }
+    }
+    container_ = Container::kTopLevel;
+    return 0;
+  }
+
+  // One element of an array being framed by us (streaming). Returns the new position.
+  size_t FrameElement(const char* data, size_t size, size_t capacity, uint64_t base, size_t pos,
+                      bool final) {
+    char c = data[pos];
+    if (c == ',') return pos + 1;
+    if (c == ']') {
+      if (container_ == Container::kRecords) {
+        size_t p = pos + 1;
+        while (p < size && IsSpace(data[p])) ++p;
+        if (p >= size) return final ? MalformedRest(base + p, "unexpected end of input") : kNeedMore;
+        if (data[p] != '}') return MalformedRest(base + p, "expected '}' after the Records array");
+        pos = p;
+      }
+      container_ = Container::kTopLevel;
+      return pos + 1;
+    }
+    JsonErrorLocation where = LocateJsonError(std::string_view(data + pos, size - pos));
+    if (where.found) {
+      if (where.truncated && !final) return kNeedMore;
+      return MalformedRest(base + pos + where.offset, where.message);
+    }
+    ParseDocument(data + pos, where.end, capacity - pos, base + pos);
+    return pos + where.end;
+  }
+
+  // A top-level document: a record on its line (NDJSON), concatenated records ("}{"), a
+  // Records wrapper, a whole array, or a pretty-printed document over several lines.
+  size_t TopLevelDocument(const char* data, size_t size, size_t capacity, uint64_t base,
+                          size_t pos, bool final) {
+    char c = data[pos];
+    const char* newline = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
+    size_t line_end = newline ? static_cast<size_t>(newline - data) : size;
+    if (!newline && !final) return kNeedMore;
+    if (c != '{' && c != '[') {
+      if (report_.records == 0) {
+        // Not JSON from the start (a CSV, a text file in a log folder): one problem for
+        // the whole object, not one per line.
+        return MalformedRest(base + pos, std::string("not JSON log data: expected '{' or '[', found ") +
+                                             Printable(c));
+      }
+      MalformedDocument(base + pos, std::string("expected '{' or '[', found ") + Printable(c));
+      return line_end;  // skip the line
+    }
+    size_t last = line_end;
+    while (last > pos && IsSpace(data[last - 1])) --last;
+    char closing = data[last - 1];
+    if (closing == '}' || closing == ']') {
+      // The common case: one document (or several, concatenated) on this line.
+      DocumentParse result = ParseDocument(data + pos, last - pos, capacity - pos, base + pos);
+      if (result.status == DocumentParse::Status::kError) return line_end;  // skip the line
+      return pos + std::max<size_t>(result.end, 1);
+    }
+    // A document spanning lines: find its end first so records are never visited twice.
+    JsonErrorLocation where = LocateJsonError(std::string_view(data + pos, size - pos));
+    if (!where.found) {
+      ParseDocument(data + pos, where.end, capacity - pos, base + pos);
+      return pos + where.end;
+    }
+    if (where.truncated && !final) return kNeedMore;
+    // Broken: keep the records before the error (simdjson stops at or before it).
+    size_t error_at = pos + where.offset;
+    document_base_ = base + pos;
+    parser_->Parse(data + pos, size - pos, capacity - pos, *this);
+    return MalformedRest(base + error_at, where.message);
+  }
+
+  // Parses one document; reports and counts it when it is invalid.
+  DocumentParse ParseDocument(const char* data, size_t size, size_t capacity, uint64_t base) {
+    document_base_ = base;
+    DocumentParse result = parser_->Parse(data, size, capacity, *this);
+    if (result.status == DocumentParse::Status::kDigest) {
+      report_.digest = true;
+      report_.skipped.Add(SkipReason::kDigest);
+      stop_ = true;
+    } else if (result.status == DocumentParse::Status::kError) {
+      JsonErrorLocation where = LocateJsonError(std::string_view(data, size));
+      // Concatenated documents: the error may be in a later one.
+      size_t start = 0;
+      while (!where.found && where.end > 0 && start + where.end < size) {
+        start += where.end;
+        while (start < size && IsSpace(data[start])) ++start;
+        if (start >= size) break;
+        where = LocateJsonError(std::string_view(data + start, size - start));
+      }
+      if (where.found) {
+        MalformedDocument(base + start + where.offset, where.message);
+      } else {
+        MalformedDocument(base, std::string(result.error));
+      }
+    }
+    return result;
+  }
+
+  size_t MalformedRest(uint64_t offset, const std::string& what) {
+    MalformedDocument(offset, what);
+    stop_ = true;
+    return kNeedMore - 1;  // never used: stop_ ends the loop
+  }
+
+  static std::string Printable(char c) {
+    if (c >= 0x20 && c < 0x7f) return std::string("'") + c + "'";
+    return "a non-text byte";
+  }
+
+  const LogReaderOptions options_;
+  std::unique_ptr<JsonDocumentParser> parser_;
+  const bool need_time_;
+  std::string name_;
+  EventSink* sink_ = nullptr;
+  FileReport report_;
+  PaddedBuffer stored_;  // the object as stored
+  PaddedBuffer json_;   // decompressed JSON
+  std::string scratch_;
+  uint64_t document_base_ = 0;
+  Container container_ = Container::kUnknown;
+  bool stop_ = false;
+};
+
+LogFileReader::LogFileReader(const LogReaderOptions& options)
+    : impl_(std::make_unique<Impl>(options)) {}
+LogFileReader::~LogFileReader() = default;
+
+FileReport LogFileReader::Read(Storage& storage, const ObjectInfo& object, EventSink& sink,
+                               Progress* progress) {
+  return impl_->Read(storage, object, sink, progress);
+}
+
+FileReport LogFileReader::ReadBytes(std::string_view name, std::string_view bytes,
+                                    EventSink& sink) {
+  return impl_->ReadBytes(name, bytes, sink);
+}
+
+const char* LogFileReader::json_kernel() const { return impl_->json_kernel(); }
+
+}  // namespace ipinsights

@@ -1,0 +1,119 @@
+// LogFileReader: reads one CloudTrail or WAF log object and turns its records into
+// (entity, IP) events, counting every record that yields none under a SkipReason.
+//
+// Input handling, per object:
+//   - gzip is detected by the magic bytes 1f 8b, never by name; multi-member files work.
+//     Objects that fit the memory budget are read whole and decompressed with libdeflate;
+//     bigger ones (and stdin, and corrupt gzip, to keep what decodes) are streamed through
+//     zlib in chunks so memory stays bounded whatever the object size;
+//   - a UTF-8 byte order mark and CRLF line ends are accepted;
+//   - containers, detected per object: {"Records":[...]}, a JSON array of records,
+//     newline-delimited records, objects concatenated with no separator ("}{"), and
+//     pretty-printed (multi-line) documents;
+//   - CloudTrail digest objects (key contains "CloudTrail-Digest", or a digest document)
+//     are skipped and reported as such.
+// Bad input never throws: invalid JSON is reported in FileReport::problems as
+// "<location>: byte <offset>: malformed JSON (<what>)" with the offset in the decompressed
+// JSON, and counted as skip reason `malformed`. Newline-delimited files lose only the bad
+// line; in a single document (a Records file, an array) the records before the error are
+// kept and the rest of the object is skipped. Only I/O failures (cannot open/read) throw.
+//
+// Classification of a record, in this order: aws_service (CloudTrail
+// userIdentity.type == "AWSService"), out_of_range (its own event time outside the window;
+// a record without a readable time is kept), not_an_ip (IpAddress::Parse, strict), ipv6
+// (with ipv4_only), no_entity (see pairs/entity.h). The invariant per object:
+// records == pairs + skipped (all reasons but digest).
+//
+// Thread-safety: one LogFileReader per thread; it reuses its buffers and parser across
+// objects, so per-record work allocates nothing.
+//
+//   LogFileReader reader(options);
+//   FileReport report = reader.Read(storage, object, sink);
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ipinsights/logs/skip_reason.h"
+#include "ipinsights/pairs/entity.h"
+#include "ipinsights/pairs/ip_address.h"
+#include "ipinsights/storage/storage.h"
+
+namespace ipinsights {
+
+class Progress;
+
+struct LogReaderOptions {
+  LogKind kind = LogKind::kCloudTrail;
+  EntitySpec entity = DefaultEntitySpec(LogKind::kCloudTrail);
+  bool ipv4_only = false;
+  // Keep only events with from_seconds <= time < to_seconds (Unix seconds), when set.
+  std::optional<int64_t> from_seconds;
+  std::optional<int64_t> to_seconds;
+  // Parse every record's event time for LogEvent::time (needed by --split-at).
+  bool want_event_time = false;
+  // Decompressed bytes one object may occupy in memory; larger objects are streamed.
+  size_t memory_budget = size_t{96} << 20;
+  // Objects larger than this as stored are always streamed.
+  size_t stream_above_stored = size_t{256} << 20;
+  // Streaming: one record (or one line) larger than this is reported as malformed.
+  size_t max_record_bytes = size_t{64} << 20;
+  // Streaming chunk size (decompressed bytes read at a time).
+  size_t stream_chunk = size_t{4} << 20;
+};
+
+// One (entity, IP) event. The entity views the reader's buffers: valid during Add() only.
+struct LogEvent {
+  std::string_view entity;
+  IpAddress ip;
+  bool has_time = false;
+  int64_t time = 0;  // Unix seconds, when has_time
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void Add(const LogEvent& event) = 0;
+};
+
+struct FileReport {
+  uint64_t stored_bytes = 0;  // bytes read from storage (compressed size for gzip)
+  uint64_t json_bytes = 0;    // decompressed JSON bytes
+  uint64_t records = 0;       // records seen (pairs + skipped records)
+  uint64_t pairs = 0;         // events handed to the sink
+  SkipCounts skipped;
+  bool digest = false;
+  std::vector<std::string> problems;  // malformed input, with location and byte offset
+};
+
+// True for keys of CloudTrail digest files.
+bool IsDigestKey(std::string_view location);
+
+class LogFileReader {
+ public:
+  explicit LogFileReader(const LogReaderOptions& options);
+  ~LogFileReader();
+  LogFileReader(const LogFileReader&) = delete;
+  LogFileReader& operator=(const LogFileReader&) = delete;
+
+  // Reads `object` from `storage`. `progress` (optional) advances by stored bytes.
+  // Throws Error only when the object cannot be opened or read.
+  FileReport Read(Storage& storage, const ObjectInfo& object, EventSink& sink,
+                  Progress* progress = nullptr);
+
+  // Reads an object's bytes already in memory (gzip'd or not); `name` is used in messages.
+  FileReport ReadBytes(std::string_view name, std::string_view bytes, EventSink& sink);
+
+  // Which simdjson kernel parses ("haswell" or "fallback").
+  const char* json_kernel() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ipinsights

@@ -1,0 +1,116 @@
+// Bad input never crashes the reader and never loses count of a record: every truncation
+// and corruption of valid logs keeps records == pairs + skipped, in every container and on
+// both the in-memory and the streaming path.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ipinsights/logs/log_reader.h"
+#include "log_test_util.h"
+
+namespace ipinsights {
+namespace {
+
+using testing::CollectingSink;
+using testing::Gzip;
+using testing::IamUserRecord;
+
+std::vector<std::string> Corpus() {
+  std::string records;
+  for (int i = 0; i < 6; ++i) {
+    if (i) records += ",";
+    records += IamUserRecord("P" + std::to_string(i), "192.0.2." + std::to_string(i));
+  }
+  std::string ndjson;
+  for (int i = 0; i < 6; ++i) ndjson += IamUserRecord("N" + std::to_string(i), "198.51.100.1") + "\n";
+  return {"{\"Records\":[" + records + "]}", "[" + records + "]", ndjson};
+}
+
+void CheckInvariant(const LogReaderOptions& options, const std::string& bytes) {
+  LogFileReader reader(options);
+  CollectingSink sink;
+  FileReport report = reader.ReadBytes("fuzz.json", bytes, sink);
+  ASSERT_EQ(report.records, report.pairs + report.skipped.Total() -
+                                report.skipped[SkipReason::kDigest]);
+  ASSERT_EQ(report.pairs, sink.pairs.size());
+  for (const std::string& problem : report.problems) {
+    ASSERT_EQ(problem.rfind("fuzz.json: ", 0), 0u) << problem;
+  }
+}
+
+TEST(LogFileReaderRobustness, EveryTruncationIsCountedNotCrashed) {
+  LogReaderOptions whole;
+  LogReaderOptions streaming;
+  streaming.memory_budget = 1;
+  streaming.stream_chunk = 61;
+  for (const std::string& text : Corpus()) {
+    for (size_t cut = 0; cut < text.size(); cut += 7) {
+      std::string prefix = text.substr(0, cut);
+      CheckInvariant(whole, prefix);
+      CheckInvariant(streaming, prefix);
+    }
+    std::string gz = Gzip(text);
+    for (size_t cut = 0; cut < gz.size(); cut += 5) {
+      CheckInvariant(whole, gz.substr(0, cut));
+      CheckInvariant(streaming, gz.substr(0, cut));
+    }
+  }
+}
+
+TEST(LogFileReaderRobustness, CorruptedBytesAreCountedNotCrashed) {
+  LogReaderOptions whole;
+  LogReaderOptions streaming;
+  streaming.memory_budget = 1;
+  streaming.stream_chunk = 61;
+  const char replacements[] = {'{', '}', '[', ']', '"', ',', ':', '\\', '\n', '\0', 'x', '\xff'};
+  for (const std::string& text : Corpus()) {
+    for (size_t at = 0; at < text.size(); at += 13) {
+      for (char c : replacements) {
+        std::string bad = text;
+        bad[at] = c;
+        CheckInvariant(whole, bad);
+        CheckInvariant(streaming, bad);
+      }
+    }
+    std::string gz = Gzip(text);
+    for (size_t at = 10; at < gz.size(); at += 9) {
+      std::string bad = gz;
+      bad[at] = static_cast<char>(bad[at] ^ 0x5a);
+      CheckInvariant(whole, bad);
+    }
+  }
+}
+
+TEST(LogFileReaderRobustness, ObjectsOverTheMemoryBudgetAreStreamedFromStorage) {
+  namespace fs = std::filesystem;
+  fs::path path = fs::temp_directory_path() / ("ipinsights_big_" + std::to_string(::getpid()) + ".json.gz");
+  std::string text = "{\"Records\":[";
+  for (int i = 0; i < 3000; ++i) {
+    if (i) text += ",";
+    text += IamUserRecord("B" + std::to_string(i), "203.0.113." + std::to_string(i % 250));
+  }
+  text += "]}";
+  std::ofstream(path, std::ios::binary) << Gzip(text);
+  Storage& storage = OpenStorage(path.string());
+  ObjectInfo object = storage.List(path.string(), {}).at(0);
+
+  LogReaderOptions whole;
+  LogReaderOptions bounded;
+  bounded.memory_budget = 64 << 10;  // far below the 3000-record object
+  CollectingSink a;
+  CollectingSink b;
+  FileReport ra = LogFileReader(whole).Read(storage, object, a);
+  FileReport rb = LogFileReader(bounded).Read(storage, object, b);
+  fs::remove(path);
+  EXPECT_EQ(ra.pairs, 3000u);
+  EXPECT_EQ(a.Rows(), b.Rows());
+  EXPECT_EQ(ra.json_bytes, text.size());
+  EXPECT_EQ(rb.json_bytes, text.size());
+  EXPECT_EQ(rb.stored_bytes, object.size);
+  EXPECT_TRUE(rb.problems.empty());
+}
+
+}  // namespace
+}  // namespace ipinsights

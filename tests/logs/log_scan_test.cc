@@ -1,0 +1,114 @@
+#include "ipinsights/logs/log_scan.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "log_test_util.h"
+#include "ipinsights/base/error.h"
+
+namespace ipinsights {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Buffers "entity,ip" lines and appends them to a shared string on WriteOut.
+class StringOutput : public FileOutput {
+ public:
+  explicit StringOutput(std::string* destination) : destination_(destination) {}
+  void Add(const LogEvent& event) override {
+    buffer_.append(event.entity).append(",").append(event.ip.ToString()).append("\n");
+  }
+  size_t BufferedBytes() const override { return buffer_.size(); }
+  void WriteOut() override {
+    destination_->append(buffer_);
+    buffer_.clear();
+  }
+
+ private:
+  std::string* destination_;
+  std::string buffer_;
+};
+
+class LogScanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("ipinsights_scan_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // 40 objects of varied sizes, some gzip'd, one broken, one digest.
+    for (int f = 0; f < 40; ++f) {
+      std::string text = "{\"Records\":[";
+      int records = (f * 37) % 300 + 1;
+      for (int r = 0; r < records; ++r) {
+        if (r) text += ",";
+        text += testing::IamUserRecord("F" + std::to_string(f) + "R" + std::to_string(r),
+                                       "10.0." + std::to_string(f) + "." + std::to_string(r % 250));
+      }
+      text += "]}";
+      if (f == 17) text = text.substr(0, text.size() / 2);  // truncated JSON
+      char name[64];
+      std::snprintf(name, sizeof(name), "f%02d.json%s", f, f % 3 == 0 ? ".gz" : "");
+      std::ofstream(dir_ / name, std::ios::binary) << (f % 3 == 0 ? testing::Gzip(text) : text);
+    }
+    fs::create_directories(dir_ / "CloudTrail-Digest");
+    std::ofstream(dir_ / "CloudTrail-Digest" / "d.json") << "{}";
+    objects_ = OpenStorage(dir_.string()).List(dir_.string(), {});
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  ScanSummary Scan(size_t threads, size_t flush_bytes, std::string* out) {
+    ScanOptions options;
+    options.threads = threads;
+    options.flush_bytes = flush_bytes;
+    return ScanLogs(objects_, nullptr, LogReaderOptions(), options,
+                    [&] { return std::make_unique<StringOutput>(out); });
+  }
+
+  fs::path dir_;
+  std::vector<ObjectInfo> objects_;
+};
+
+TEST_F(LogScanTest, OutputIsIdenticalForAnyThreadCount) {
+  std::string one, two, four;
+  ScanSummary s1 = Scan(1, 16 << 20, &one);
+  ScanSummary s2 = Scan(2, 16 << 20, &two);
+  ScanSummary s4 = Scan(4, 1024, &four);  // tiny flush threshold: early writes interleave
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(one, four);
+  EXPECT_EQ(s1.pairs, s2.pairs);
+  EXPECT_EQ(s1.problems, s4.problems);
+  EXPECT_EQ(s1.files, 41u);
+  EXPECT_EQ(s1.digest_files, 1u);
+  // Listing order: f00 rows first, in record order.
+  EXPECT_EQ(one.substr(0, one.find('\n')), "F0R0,10.0.0.0");
+}
+
+TEST_F(LogScanTest, ABrokenObjectIsReportedAndTheOthersAreRead) {
+  std::string out;
+  ScanSummary summary = Scan(2, 16 << 20, &out);
+  ASSERT_EQ(summary.problem_count, 1u);
+  EXPECT_NE(summary.problems[0].find("f17.json: byte "), std::string::npos) << summary.problems[0];
+  EXPECT_NE(out.find("F39R0,10.0.39.0\n"), std::string::npos);
+  EXPECT_EQ(summary.records, summary.pairs + summary.skipped.Total() - summary.digest_files);
+}
+
+TEST_F(LogScanTest, StrictStopsAtTheFirstProblem) {
+  std::string out;
+  ScanOptions options;
+  options.threads = 2;
+  options.strict = true;
+  try {
+    ScanLogs(objects_, nullptr, LogReaderOptions(), options,
+             [&] { return std::make_unique<StringOutput>(&out); });
+    FAIL() << "no Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("f17.json: byte "), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ipinsights

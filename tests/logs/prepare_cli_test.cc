@@ -1,0 +1,242 @@
+// Runs the real `ipinsights prepare` binary in a temporary folder.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "log_test_util.h"
+
+namespace ipinsights {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Binary() {
+  const char* env = std::getenv("IPINSIGHTS_BINARY");
+  return env ? env : IPINSIGHTS_BINARY;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class PrepareCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("ipinsights_prepare_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void Write(const fs::path& relative, const std::string& bytes) {
+    fs::create_directories((dir_ / relative).parent_path());
+    std::ofstream(dir_ / relative, std::ios::binary) << bytes;
+  }
+
+  // Runs `ipinsights <args>` in dir_, with optional stdin text.
+  CommandResult Prepare(const std::string& args, const std::string& stdin_text = "") {
+    Write("stdin.txt", stdin_text);
+    std::string command = "cd '" + dir_.string() + "' && '" + Binary() + "' prepare " + args +
+                          " < stdin.txt > stdout.txt 2> stderr.txt";
+    int status = std::system(command.c_str());
+    CommandResult run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = ReadFile(dir_ / "stdout.txt");
+    run.err = ReadFile(dir_ / "stderr.txt");
+    return run;
+  }
+
+  // A CloudTrail day file in the AWS layout.
+  void CloudTrailDay(const std::string& day, int records, bool gzip = true) {
+    std::string text = "{\"Records\":[";
+    for (int r = 0; r < records; ++r) {
+      if (r) text += ",";
+      text += testing::IamUserRecord("U" + std::to_string(r % 7), "198.51.100." + std::to_string(r % 200),
+                                     day + "T10:00:00Z");
+    }
+    text += "]}";
+    std::string ymd = day.substr(0, 4) + "/" + day.substr(5, 2) + "/" + day.substr(8, 2);
+    Write("logs/AWSLogs/111122223333/CloudTrail/us-east-1/" + ymd + "/111122223333_CloudTrail_us-east-1_" +
+              day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2) + "T1000Z_abcdefghijklmnop.json.gz",
+          gzip ? testing::Gzip(text) : text);
+  }
+
+  fs::path dir_;
+};
+
+int JsonInt(const std::string& json, const std::string& key) {
+  size_t at = json.find("\"" + key + "\": ");
+  if (at == std::string::npos) return -1;
+  return std::atoi(json.c_str() + at + key.size() + 4);
+}
+
+TEST_F(PrepareCliTest, WritesPairsAndJsonSummary) {
+  CloudTrailDay("2024-05-01", 10);
+  Write("logs/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz", testing::Gzip("{}"));
+  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(JsonInt(run.out, "files"), 2);
+  EXPECT_EQ(JsonInt(run.out, "records"), 10);
+  EXPECT_EQ(JsonInt(run.out, "pairs_written"), 10);
+  EXPECT_EQ(JsonInt(run.out, "digest"), 1);
+  EXPECT_NE(run.out.find("\"skipped\": {\"aws_service\": 0, \"not_an_ip\": 0, \"ipv6\": 0, "
+                         "\"no_entity\": 0, \"malformed\": 0"),
+            std::string::npos)
+      << run.out;
+  std::string csv = ReadFile(dir_ / "out.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "U0,198.51.100.0");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 10);
+}
+
+TEST_F(PrepareCliTest, FromAndToPruneTheListingAndFilterRecords) {
+  CloudTrailDay("2024-04-30", 3);
+  CloudTrailDay("2024-05-01", 4);
+  CloudTrailDay("2024-05-02", 5);
+  // A file without a date in its key is listed, its records filtered by their own time.
+  Write("logs/loose.json", testing::IamUserRecord("L1", "192.0.2.1", "2024-05-03T00:00:00Z") + "\n" +
+                               testing::IamUserRecord("L2", "192.0.2.2", "2024-05-02T00:00:00Z"));
+  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --from 2024-05-01 --to 2024-05-02 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(JsonInt(run.out, "files"), 3);
+  EXPECT_EQ(JsonInt(run.out, "pairs_written"), 4 + 5 + 1);
+  EXPECT_EQ(JsonInt(run.out, "out_of_range"), 1);
+}
+
+TEST_F(PrepareCliTest, SplitsByFractionDeterministically) {
+  CloudTrailDay("2024-05-01", 400);
+  CommandResult run = Prepare("cloudtrail --input logs --output t.csv --validation-fraction 0.25 "
+                    "--validation-output v.csv --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  int train = JsonInt(run.out, "pairs_written");
+  int validation = JsonInt(run.out, "validation_pairs_written");
+  EXPECT_EQ(train + validation, 400);
+  EXPECT_GT(validation, 40);
+  EXPECT_LT(validation, 160);
+  std::string v1 = ReadFile(dir_ / "v.csv");
+  CommandResult again = Prepare("cloudtrail --input logs --output t2.csv --validation-fraction 0.25 "
+                      "--validation-output v2.csv --threads 1 --quiet");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(v1, ReadFile(dir_ / "v2.csv"));
+  EXPECT_EQ(ReadFile(dir_ / "t.csv"), ReadFile(dir_ / "t2.csv"));
+}
+
+TEST_F(PrepareCliTest, SplitsAtADate) {
+  CloudTrailDay("2024-05-01", 3);
+  CloudTrailDay("2024-05-02", 5);
+  CommandResult run = Prepare("cloudtrail --input logs --output t.csv --split-at 2024-05-02 "
+                    "--validation-output v.csv --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(JsonInt(run.out, "pairs_written"), 3);
+  EXPECT_EQ(JsonInt(run.out, "validation_pairs_written"), 5);
+}
+
+TEST_F(PrepareCliTest, StrictMakesTheFirstMalformedFileFatal) {
+  CloudTrailDay("2024-05-01", 3);
+  Write("logs/bad.json", "{\"Records\":[{\"a\":1}");
+  CommandResult lenient = Prepare("cloudtrail --input logs --output out.csv");
+  EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
+  EXPECT_NE(lenient.err.find("logs/bad.json: byte 19: malformed JSON"), std::string::npos)
+      << lenient.err;
+  CommandResult strict = Prepare("cloudtrail --input logs --output strict.csv --strict");
+  EXPECT_EQ(strict.exit_code, 1);
+  EXPECT_NE(strict.err.find("logs/bad.json: byte 19: malformed JSON"), std::string::npos)
+      << strict.err;
+  EXPECT_FALSE(fs::exists(dir_ / "strict.csv"));
+}
+
+TEST_F(PrepareCliTest, ReadsStdinAndWritesStdout) {
+  std::string text = testing::IamUserRecord("A1", "192.0.2.1") + "\n" +
+                     testing::IamUserRecord("A,2", "192.0.2.2") + "\n";
+  CommandResult run = Prepare("cloudtrail --input - --output - --quiet", testing::Gzip(text));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "A1,192.0.2.1\n\"A,2\",192.0.2.2\n");
+  EXPECT_EQ(run.err, "");
+}
+
+TEST_F(PrepareCliTest, OutputIsTheSameWithOneOrTwoThreads) {
+  for (int d = 1; d <= 9; ++d) CloudTrailDay("2024-05-0" + std::to_string(d), 50 + 30 * d, d % 2);
+  ASSERT_EQ(Prepare("cloudtrail --input logs --output one.csv --threads 1 --quiet").exit_code, 0);
+  ASSERT_EQ(Prepare("cloudtrail --input logs --output two.csv --threads 2 --quiet").exit_code, 0);
+  std::string one = ReadFile(dir_ / "one.csv");
+  EXPECT_FALSE(one.empty());
+  EXPECT_EQ(one, ReadFile(dir_ / "two.csv"));
+}
+
+TEST_F(PrepareCliTest, PortableJsonKernelGivesTheSameOutput) {
+  for (int d = 1; d <= 3; ++d) CloudTrailDay("2024-05-0" + std::to_string(d), 40 * d, d % 2);
+  Write("logs/waf-like.json", testing::IamUserRecord("X", "192.0.2.1") + "\n{\"broken\": }\n");
+  CommandResult fast = Prepare("cloudtrail --input logs --output fast.csv --json");
+  ASSERT_EQ(fast.exit_code, 0) << fast.err;
+  std::string command = "cd '" + dir_.string() + "' && IPINSIGHTS_JSON_KERNEL=fallback '" + Binary() +
+                        "' prepare cloudtrail --input logs --output portable.csv --json > p.json 2> p.err";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  std::string summary = ReadFile(dir_ / "p.json");
+  EXPECT_NE(summary.find("\"json_kernel\": \"fallback\""), std::string::npos) << summary;
+  EXPECT_EQ(ReadFile(dir_ / "fast.csv"), ReadFile(dir_ / "portable.csv"));
+  EXPECT_EQ(JsonInt(summary, "malformed"), 1);
+  EXPECT_EQ(JsonInt(summary, "records"), JsonInt(fast.out, "records"));
+}
+
+TEST_F(PrepareCliTest, WafEntitiesAndIpv4Only) {
+  std::string text =
+      testing::WafRecord("192.0.2.1", R"([{"name":"user-agent","value":"curl/8.1, x"}])") + "\n" +
+      testing::WafRecord("2001:db8::1", R"([{"name":"User-Agent","value":"ua"}])") + "\n";
+  Write("waf/2024/05/01/13/stream-1-2024-05-01-13-00-00-abc", text);
+  CommandResult run = Prepare("waf --input waf --output out.csv --ipv4-only --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(ReadFile(dir_ / "out.csv"), "curl/81 x,192.0.2.1\n");
+  EXPECT_EQ(JsonInt(run.out, "ipv6"), 1);
+}
+
+TEST_F(PrepareCliTest, AnEmptyFolderGivesAnEmptyTrainingSet) {
+  fs::create_directories(dir_ / "empty");
+  CommandResult run = Prepare("waf --input empty --output out.csv --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(JsonInt(run.out, "files"), 0);
+  EXPECT_EQ(JsonInt(run.out, "pairs_written"), 0);
+  EXPECT_TRUE(fs::exists(dir_ / "out.csv"));
+  EXPECT_EQ(ReadFile(dir_ / "out.csv"), "");
+}
+
+TEST_F(PrepareCliTest, ANonJsonFileIsOneProblemNotOnePerLine) {
+  CloudTrailDay("2024-05-01", 2);
+  Write("logs/labels.csv", "entity,ip,label\na,1.2.3.4,0\nb,1.2.3.5,1\n");
+  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(JsonInt(run.out, "malformed"), 1);
+  EXPECT_EQ(JsonInt(run.out, "pairs_written"), 2);
+  EXPECT_NE(run.err.find("logs/labels.csv: byte 0: malformed JSON (not JSON log data"),
+            std::string::npos)
+      << run.err;
+}
+
+TEST_F(PrepareCliTest, UsageErrorsExitWithTwo) {
+  CloudTrailDay("2024-05-01", 1);
+  EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --from 2024-13-01").exit_code, 2);
+  EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --validation-fraction 0.1").exit_code, 2);
+  EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --entity user-agent").exit_code, 2);
+  EXPECT_EQ(Prepare("vpc --input logs --output o.csv").exit_code, 2);
+  EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --from 2024-05-02 --to 2024-05-01").exit_code, 2);
+  CommandResult missing = Prepare("cloudtrail --input nowhere --output o.csv");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("nowhere"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipinsights
