@@ -1,12 +1,227 @@
+// `ipinsights demo`: the whole loop on a fresh machine with nothing to configure
+// (PRODUCT.md). For CloudTrail and for WAF it simulates a few days of logs with injected
+// anomalies, prepares the training set (all days but the last, with a validation split),
+// trains, and evaluates on the last day's labels, then prints the figures and the next
+// commands.
+//
+// simulate, prepare and train run as child processes of this same binary
+// (/proc/self/exe), exactly as a user would type them, so the demo exercises the real
+// commands and never duplicates their logic; evaluation runs in-process through the same
+// library call `evaluate` uses.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/cli/commands.h"
+#include "ipinsights/eval/evaluation.h"
+#include "ipinsights/eval/labels_reader.h"
+#include "ipinsights/model/model.h"
+
+extern char** environ;
 
 namespace ipinsights {
+namespace {
 
-// Not built yet: see the open issues.
+// Marks a folder the demo made, so a second run may replace it and nothing else.
+constexpr const char* kMarker = ".ipinsights-demo";
+
+struct DemoFlags {
+  std::string dir = "ipinsights-demo";
+  uint64_t users = 1000;
+  int days = 5;
+  uint64_t attacks = 1000;
+  uint64_t seed = 1;
+  size_t threads = 0;
+  int vector_dim = 64;
+  int epochs = 5;
+};
+
+std::string SelfPath() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("demo: cannot find this program's path (/proc/self/exe): " + ec.message());
+  return self.string();
+}
+
+// Runs `ipinsights ARGS...`; throws Error naming the command when it fails.
+void RunStep(const std::string& self, const std::vector<std::string>& args) {
+  std::vector<std::string> argv_storage;
+  argv_storage.push_back(self);
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string command_line = "ipinsights";
+  for (const std::string& a : args) command_line += " " + a;
+  pid_t pid;
+  int rc = posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(), environ);
+  if (rc != 0) throw Error(ErrnoMessage("demo: cannot start `" + command_line + "`", rc));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw Error(ErrnoMessage("demo: waiting for `" + command_line + "`", errno));
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  throw Error(fmt::format("demo: step `{}` failed ({})", command_line,
+                          WIFEXITED(status) ? fmt::format("exit code {}", WEXITSTATUS(status))
+                                            : fmt::format("signal {}", WTERMSIG(status))));
+}
+
+// Creates the work folder, replacing an earlier demo's (never any other folder).
+void PrepareFolder(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) throw UsageError("demo: --dir " + dir + " is not a folder");
+    const bool empty = fs::is_empty(dir, ec);
+    if (!empty && !fs::exists(fs::path(dir) / kMarker, ec)) {
+      throw UsageError("demo: --dir " + dir +
+                       " exists and was not made by `ipinsights demo`; choose another folder");
+    }
+    for (const auto& entry : fs::directory_iterator(dir)) fs::remove_all(entry.path());
+  }
+  fs::create_directories(dir, ec);
+  if (ec) throw Error("demo: cannot create " + dir + ": " + ec.message());
+  FILE* marker = std::fopen((fs::path(dir) / kMarker).c_str(), "w");
+  if (marker == nullptr) throw Error(ErrnoMessage("demo: cannot write in " + dir, errno));
+  std::fputs("made by `ipinsights demo`; a later demo run may replace this folder\n", marker);
+  std::fclose(marker);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+struct KindResult {
+  std::string kind;
+  std::string model;
+  std::string validation;
+  EvaluationResult evaluation;
+};
+
+KindResult RunKind(const std::string& self, const std::string& kind, const DemoFlags& flags) {
+  namespace fs = std::filesystem;
+  // Absolute, so the commands printed at the end work from any folder.
+  const std::string base = (fs::absolute(flags.dir) / kind).lexically_normal().string();
+  const std::string logs = base + "/logs";
+  const Date start{2024, 3, 1};
+  const std::string last_training_day =
+      FormatDate(CivilFromDays(DaysFromCivil(start) + flags.days - 2));
+  const std::string threads = std::to_string(flags.threads);
+  KindResult result;
+  result.kind = kind;
+  result.model = base + "/model/model.ipinsights";
+  result.validation = base + "/validation.csv";
+
+  auto step = [&](const std::string& what, const std::vector<std::string>& args) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "demo %s: %s...\n", kind.c_str(), what.c_str());
+    RunStep(self, args);
+    std::fprintf(stderr, "demo %s: %s done in %.1f s\n", kind.c_str(), what.c_str(),
+                 SecondsSince(t0));
+  };
+
+  std::vector<std::string> simulate = {
+      "simulate", kind, "--out", logs, "--users", std::to_string(flags.users), "--days",
+      std::to_string(flags.days), "--start", FormatDate(start), "--attacks",
+      std::to_string(flags.attacks), "--seed", std::to_string(flags.seed), "--quiet"};
+  if (kind == "waf") simulate.push_back("--gzip");
+  if (flags.threads > 0) simulate.insert(simulate.end(), {"--threads", threads});
+  step(fmt::format("simulating {} days of logs for {} entities, {} attacks on the last day",
+                   flags.days, flags.users, flags.attacks),
+       simulate);
+
+  std::vector<std::string> prepare = {
+      "prepare", kind, "--input", logs + "/AWSLogs", "--output", base + "/train.csv", "--to",
+      last_training_day, "--validation-fraction", "0.1", "--validation-output", result.validation,
+      "--quiet"};
+  if (flags.threads > 0) prepare.insert(prepare.end(), {"--threads", threads});
+  step("preparing the training set (days before the last; 10% for validation)", prepare);
+
+  std::vector<std::string> train = {
+      "train", "--train", base + "/train.csv", "--validation", result.validation, "--model-dir",
+      base + "/model", "--num-entity-vectors", std::to_string(std::max<uint64_t>(2 * flags.users, 1000)),
+      "--vector-dim", std::to_string(flags.vector_dim), "--epochs", std::to_string(flags.epochs),
+      "--learning-rate", "0.01", "--mini-batch-size", "1000",
+      "--random-negative-sampling-rate", "5", "--shuffled-negative-sampling-rate", "1",
+      "--seed", std::to_string(flags.seed), "--quiet"};
+  if (flags.threads > 0) train.insert(train.end(), {"--threads", threads});
+  step("training", train);
+
+  auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<const Model> model = Model::Load(result.model);
+  LabeledPairs labels = ReadLabels(logs + "/labels.csv");
+  result.evaluation = EvaluateLabels(*model, labels, EvaluationOptions{}, flags.threads);
+  result.evaluation.source = logs + "/labels.csv (the last day)";
+  std::fprintf(stderr, "demo %s: evaluation done in %.1f s\n", kind.c_str(), SecondsSince(t0));
+  return result;
+}
+
+void RunDemo(const DemoFlags& flags) {
+  if (flags.days < 2) throw UsageError("demo: --days must be at least 2 (train, then test)");
+  if (flags.users < 10) throw UsageError("demo: --users must be at least 10");
+  auto start = std::chrono::steady_clock::now();
+  const std::string self = SelfPath();
+  PrepareFolder(flags.dir);
+  std::vector<KindResult> results;
+  for (const char* kind : {"cloudtrail", "waf"}) results.push_back(RunKind(self, kind, flags));
+
+  std::string out;
+  for (const KindResult& r : results) {
+    out += fmt::format("\n== {} ==\n", r.kind);
+    out += EvaluationTable(r.evaluation);
+  }
+  out += fmt::format(
+      "\nThe oracle column is the simulator's own Bayes-optimal score: the best any model can "
+      "do on this data.\nDemo finished in {:.0f} s. Next:\n\n"
+      "  # serve both models (SageMaker's hosting contract) on port 8080\n"
+      "  ipinsights serve --model cloudtrail={} --model waf={}\n\n"
+      "  # score pairs in bulk: one JSON line per pair, flagged ones only\n"
+      "  ipinsights score --model {} --pairs {} --only-anomalies\n\n"
+      "  # evaluate again with other thresholds\n"
+      "  ipinsights evaluate --model {} --labels {} --threshold 0 --threshold -2\n\n"
+      "  # ask the server about one pair\n"
+      "  curl -s -H 'Content-Type: text/csv' --data 'some-user,198.51.100.7' "
+      "http://127.0.0.1:8080/endpoints/cloudtrail/invocations\n",
+      SecondsSince(start), results[0].model, results[1].model, results[0].model,
+      results[0].validation, results[0].model,
+      (std::filesystem::absolute(flags.dir) / "cloudtrail/logs/labels.csv")
+          .lexically_normal()
+          .string());
+  std::fputs(out.c_str(), stdout);
+}
+
+}  // namespace
+
 void AddDemoCommand(CLI::App& app) {
-  CLI::App* command = app.add_subcommand("demo", "(not available yet)");
-  command->callback([] { throw Error("demo: not available in this build yet"); });
+  auto flags = std::make_shared<DemoFlags>();
+  CLI::App* command = app.add_subcommand(
+      "demo",
+      "Simulate CloudTrail and WAF logs, prepare, train, evaluate, and show the next commands");
+  command->add_option("--dir", flags->dir, "Work folder (replaced if an earlier demo made it)")
+      ->capture_default_str();
+  command->add_option("--users", flags->users, "Simulated entities per log kind")
+      ->capture_default_str();
+  command->add_option("--days", flags->days, "Days of logs (the last one is the test day)")
+      ->capture_default_str();
+  command->add_option("--attacks", flags->attacks, "Anomalies injected on the last day")
+      ->capture_default_str();
+  command->add_option("--vector-dim", flags->vector_dim, "Embedding size")->capture_default_str();
+  command->add_option("--epochs", flags->epochs, "Training epochs")->capture_default_str();
+  command->add_option("--seed", flags->seed, "Seed of simulation and training")
+      ->capture_default_str();
+  command->add_option("--threads", flags->threads, "Threads per step (default: all cores)");
+  command->callback([flags] { RunDemo(*flags); });
 }
 
 }  // namespace ipinsights

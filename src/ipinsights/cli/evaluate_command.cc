@@ -1,12 +1,139 @@
+// `ipinsights evaluate --model FILE (--labels FILE | --test SRC --random-attacks N)`:
+// how well a model separates normal pairs from anomalous ones (PRODUCT.md).
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
+#include "ipinsights/dataset/pair_reader.h"
+#include "ipinsights/eval/evaluation.h"
+#include "ipinsights/eval/labels_reader.h"
+#include "ipinsights/eval/random_attacks.h"
+#include "ipinsights/model/model.h"
 
 namespace ipinsights {
+namespace {
 
-// Not built yet: see the open issues.
+struct EvaluateFlags {
+  std::string model;
+  std::string labels;
+  std::string test;
+  uint64_t random_attacks = 0;
+  std::vector<double> thresholds;
+  double target_fpr = 0.01;
+  uint64_t seed = 1;
+  size_t threads = 0;
+  std::string report;
+  bool json = false;
+  bool quiet = false;
+};
+
+// The normal pairs of --test SRC, with their entity bytes kept in one arena.
+struct NormalPairs {
+  std::string arena;
+  std::vector<std::string_view> entities;
+  std::vector<IpAddress> ips;
+  uint64_t bad_rows = 0;
+};
+
+NormalPairs ReadNormalPairs(const std::string& location, bool quiet) {
+  NormalPairs pairs;
+  std::vector<std::pair<size_t, size_t>> spans;  // offset, length in the arena
+  PairReader reader(location);
+  std::string_view entity;
+  IpAddress ip;
+  while (reader.Next(&entity, &ip)) {
+    spans.emplace_back(pairs.arena.size(), entity.size());
+    pairs.arena.append(entity);
+    pairs.ips.push_back(ip);
+  }
+  for (const auto& [offset, length] : spans) {
+    pairs.entities.emplace_back(pairs.arena.data() + offset, length);
+  }
+  pairs.bad_rows = reader.stats().bad_rows;
+  for (const std::string& error : reader.stats().errors) {
+    std::fprintf(stderr, "ipinsights: warning: %s (row skipped)\n", error.c_str());
+  }
+  if (reader.stats().bad_rows > reader.stats().errors.size() && !quiet) {
+    std::fprintf(stderr, "ipinsights: warning: %llu bad rows skipped in %s in all\n",
+                 static_cast<unsigned long long>(reader.stats().bad_rows), location.c_str());
+  }
+  return pairs;
+}
+
+void RunEvaluate(const EvaluateFlags& flags) {
+  if (flags.labels.empty() == flags.test.empty()) {
+    throw UsageError("evaluate: give either --labels FILE or --test SRC --random-attacks N");
+  }
+  if (!flags.test.empty() && flags.random_attacks == 0) {
+    throw UsageError("evaluate: --test SRC needs --random-attacks N (N >= 1)");
+  }
+  if (flags.test.empty() && flags.random_attacks > 0) {
+    throw UsageError("evaluate: --random-attacks goes with --test SRC");
+  }
+  if (!(flags.target_fpr >= 0 && flags.target_fpr <= 1)) {
+    throw UsageError(fmt::format("evaluate: --target-fpr: {} is not in the range 0..1",
+                                 flags.target_fpr));
+  }
+  if (!flags.report.empty()) {
+    throw UsageError("evaluate: --report is not available in this build yet");
+  }
+  EvaluationOptions options;
+  if (!flags.thresholds.empty()) options.thresholds = flags.thresholds;
+  options.target_fpr = flags.target_fpr;
+
+  std::shared_ptr<const Model> model = Model::Load(flags.model);
+  EvaluationResult result;
+  if (!flags.labels.empty()) {
+    LabeledPairs labels = ReadLabels(flags.labels);
+    result = EvaluateLabels(*model, labels, options, flags.threads);
+    result.source = flags.labels;
+  } else {
+    NormalPairs normal = ReadNormalPairs(flags.test, flags.quiet);
+    if (normal.entities.empty()) throw Error(flags.test + ": no valid entity,ip rows");
+    RandomAttacks attacks = MakeRandomAttacks(normal.entities, flags.random_attacks, flags.seed);
+    result = EvaluatePairs(*model, normal.entities, normal.ips, attacks.entities, attacks.ips,
+                           options, flags.threads);
+    result.source = fmt::format("{} + {} random attacks (seed {})", flags.test,
+                                flags.random_attacks, flags.seed);
+  }
+  if (flags.json) {
+    std::printf("%s\n", EvaluationJson(result).c_str());
+  } else {
+    std::fputs(EvaluationTable(result).c_str(), stdout);
+  }
+}
+
+}  // namespace
+
 void AddEvaluateCommand(CLI::App& app) {
-  CLI::App* command = app.add_subcommand("evaluate", "(not available yet)");
-  command->callback([] { throw Error("evaluate: not available in this build yet"); });
+  auto flags = std::make_shared<EvaluateFlags>();
+  CLI::App* command = app.add_subcommand(
+      "evaluate", "Measure how well a model separates normal pairs from anomalous ones");
+  command->add_option("--model", flags->model, "Model file (model.ipinsights)")->required();
+  command->add_option("--labels", flags->labels,
+                      "Labelled pairs: CSV with header entity,ip,label[,oracle_score]");
+  command->add_option("--test", flags->test, "Normal entity,ip pairs (CSV, as prepare writes)");
+  command->add_option("--random-attacks", flags->random_attacks,
+                      "With --test: this many anomalies, known entities with random public IPv4");
+  command->add_option("--threshold", flags->thresholds,
+                      "Flag pairs scoring below T (repeatable; default 0)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  command->add_option("--target-fpr", flags->target_fpr,
+                      "False-positive rate for recommended_threshold")
+      ->capture_default_str();
+  command->add_option("--seed", flags->seed, "Seed of the random attacks")->capture_default_str();
+  command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");
+  command->add_option("--report", flags->report, "HTML report (not available yet)");
+  command->add_flag("--json", flags->json, "Print the figures as one JSON object on stdout");
+  command->add_flag("--quiet", flags->quiet, "No warnings beyond bad rows");
+  command->callback([flags] { RunEvaluate(*flags); });
 }
 
 }  // namespace ipinsights

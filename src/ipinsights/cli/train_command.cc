@@ -1,12 +1,187 @@
+// `ipinsights train`: see shared/spec/PRODUCT.md. Also SageMaker's training container
+// contract: with no --train and $SM_ROOT/input/config/hyperparameters.json present
+// (SM_ROOT defaults to /opt/ml), it reads the channels $SM_ROOT/input/data/{train,validation}/
+// and writes $SM_ROOT/model/; a failure is also written to $SM_ROOT/output/failure.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+
 #include "ipinsights/base/error.h"
 #include "ipinsights/cli/commands.h"
+#include "ipinsights/model/hyperparameters.h"
+#include "ipinsights/storage/storage.h"
+#include "ipinsights/train/train_job.h"
 
 namespace ipinsights {
+namespace {
 
-// Not built yet: see the open issues.
+struct TrainFlags {
+  std::string train;
+  std::string validation;
+  std::string model_dir;
+  std::string init_model;
+  std::string hyperparameters_file;
+  std::map<std::string, std::string> values;  // hyperparameter name -> text from a flag
+  size_t threads = 0;
+  uint64_t seed = 1;
+  bool quiet = false;
+  bool json = false;
+};
+
+std::string Dashed(const char* name) {
+  std::string out = name;
+  for (char& c : out) {
+    if (c == '_') c = '-';
+  }
+  return out;
+}
+
+std::string JsonEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void RunTrain(TrainFlags& flags) {
+  TrainJobOptions options;
+  std::string failure_file;
+  if (flags.train.empty()) {
+    const char* root_env = std::getenv("SM_ROOT");
+    const std::string root = root_env && *root_env ? root_env : "/opt/ml";
+    const std::string config = root + "/input/config/hyperparameters.json";
+    if (!std::filesystem::exists(config)) {
+      throw UsageError("train: --train is required (or run in a SageMaker container with " +
+                       config + ")");
+    }
+    if (flags.hyperparameters_file.empty()) flags.hyperparameters_file = config;
+    flags.train = root + "/input/data/train";
+    const std::string validation = root + "/input/data/validation";
+    if (flags.validation.empty() && std::filesystem::exists(validation)) {
+      flags.validation = validation;
+    }
+    if (flags.model_dir.empty()) flags.model_dir = root + "/model";
+    failure_file = root + "/output/failure";
+  }
+  try {
+    if (flags.model_dir.empty()) throw UsageError("train: --model-dir is required");
+    if (!flags.hyperparameters_file.empty()) {
+      const std::string text = ReadWholeObject(flags.hyperparameters_file);
+      options.hyperparameters = Hyperparameters::FromJson(text, flags.hyperparameters_file);
+      // Every key in the file counts as given explicitly.
+      const Hyperparameters defaults;
+      for (const HyperparameterInfo& info : AllHyperparameters()) {
+        if (text.find(std::string("\"") + info.name + "\"") != std::string::npos) {
+          options.explicit_hyperparameters.insert(info.name);
+        }
+      }
+    }
+    for (const auto& [name, value] : flags.values) {
+      try {
+        options.hyperparameters.Set(name, value);
+      } catch (const UsageError& e) {
+        throw UsageError(fmt::format("--{}: {}", Dashed(name.c_str()), e.what()));
+      }
+      options.explicit_hyperparameters.insert(name);
+    }
+    options.train = flags.train;
+    options.validation = flags.validation;
+    options.model_dir = flags.model_dir;
+    options.init_model = flags.init_model;
+    options.threads = flags.threads;
+    options.seed = flags.seed;
+    options.quiet = flags.quiet;
+    if (!flags.quiet) {
+      options.log = [](const std::string& line) {
+        std::fprintf(stderr, "%s\n", line.c_str());
+        std::fflush(stderr);
+      };
+    }
+    const TrainJobResult result = RunTrainJob(options);
+    const EpochRecord& last = result.epochs.back();
+    double records_per_second = 0;
+    for (const EpochRecord& e : result.epochs) records_per_second += e.metrics.records_per_second;
+    records_per_second /= result.epochs.size();
+    if (flags.json) {
+      std::printf(
+          "{\"model\": \"%s\", \"metrics\": \"%s\", \"training_rows\": %llu, \"bad_rows\": %llu, "
+          "\"validation_rows\": %llu, \"epochs\": %zu, \"loss\": %.6g, \"accuracy\": %.6g, "
+          "\"validation_auc\": %s, \"records_per_second\": %.6g, \"seconds\": %.6g, "
+          "\"threads\": %zu}\n",
+          JsonEscape(result.model_location).c_str(), JsonEscape(result.metrics_location).c_str(),
+          static_cast<unsigned long long>(result.training_rows),
+          static_cast<unsigned long long>(result.bad_rows),
+          static_cast<unsigned long long>(result.validation_rows), result.epochs.size(),
+          last.metrics.loss, last.metrics.accuracy,
+          last.validation_auc ? fmt::format("{:.6g}", *last.validation_auc).c_str() : "null",
+          records_per_second, result.seconds, result.threads);
+    } else if (!flags.quiet) {
+      std::fprintf(stderr,
+                   "trained %s: %llu rows (%llu bad), %zu epochs, loss %.4f, accuracy %.4f%s, "
+                   "%.0f records/s, %.1f s\n",
+                   result.model_location.c_str(),
+                   static_cast<unsigned long long>(result.training_rows),
+                   static_cast<unsigned long long>(result.bad_rows), result.epochs.size(),
+                   last.metrics.loss, last.metrics.accuracy,
+                   last.validation_auc
+                       ? fmt::format(", validation AUC {:.4f}", *last.validation_auc).c_str()
+                       : "",
+                   records_per_second, result.seconds);
+    }
+  } catch (const Error& e) {
+    if (!failure_file.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(failure_file).parent_path(), ec);
+      std::ofstream(failure_file) << e.what() << "\n";
+    }
+    throw;
+  }
+}
+
+}  // namespace
+
 void AddTrainCommand(CLI::App& app) {
-  CLI::App* command = app.add_subcommand("train", "(not available yet)");
-  command->callback([] { throw Error("train: not available in this build yet"); });
+  auto flags = std::make_shared<TrainFlags>();
+  CLI::App* command = app.add_subcommand(
+      "train",
+      "Train an IP Insights model from entity,ip CSV (SageMaker's training format). In a "
+      "SageMaker container (no --train, $SM_ROOT or /opt/ml/input/config/hyperparameters.json "
+      "present) it reads the train/validation channels and writes /opt/ml/model.");
+  command->add_option("--train", flags->train, "training CSV: file, folder, s3://... or -");
+  command->add_option("--validation", flags->validation,
+                      "validation CSV: adds the per-epoch discriminator AUC");
+  command->add_option("--model-dir", flags->model_dir,
+                      "output folder for model.ipinsights and metrics.json");
+  command->add_option("--init-model", flags->init_model,
+                      "warm start from this model file (continual retraining)");
+  command->add_option("--hyperparameters", flags->hyperparameters_file,
+                      "SageMaker hyperparameters JSON (an object of strings); flags override it");
+  for (const HyperparameterInfo& info : AllHyperparameters()) {
+    const std::string name = info.name;
+    command->add_option_function<std::string>(
+        "--" + Dashed(info.name),
+        [flags, name](const std::string& value) { flags->values[name] = value; },
+        info.description);
+  }
+  command->add_option("--threads", flags->threads, "worker threads (default: every core)");
+  command->add_option("--seed", flags->seed,
+                      "random seed (same seed, data and threads = same model)");
+  command->add_flag("--quiet", flags->quiet, "no progress or log lines");
+  command->add_flag("--json", flags->json, "print the summary as one JSON object on stdout");
+  command->callback([flags] { RunTrain(*flags); });
 }
 
 }  // namespace ipinsights

@@ -32,8 +32,18 @@ class Model {
   // Writes the model file atomically. Throws Error.
   void Save(const std::string& location) const;
 
+  // A new model with random initial weights (scores start near 0), deterministic in
+  // `seed` (which also fixes the entity/IP hash seed). The starting point of training;
+  // tests use it to build small models:
+  //   Hyperparameters hp; hp.num_entity_vectors = 100; hp.vector_dim = 8;
+  //   Model::Create(hp, 7)->Save(dir + "/model.ipinsights");
+  // Throws UsageError when the hyperparameters are invalid.
+  static std::shared_ptr<Model> Create(const Hyperparameters& hyperparameters, uint64_t seed);
+
   const Hyperparameters& hyperparameters() const;
   int vector_dim() const;
+  // The seed of the entity and IP prefix hashes (stored in the model file).
+  uint64_t hash_seed() const;
 
   // The score (log-odds that the pair is normal): dot(EntityEmbedding, IpEmbedding).
   float Score(std::string_view entity, const IpAddress& ip) const;

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# serve_bench.sh: requests/s and latency of `ipinsights serve` against nginx answering a
+# fixed body of the same size (the physical ceiling here) and a Flask/gunicorn server of the
+# same contract (bench/baselines/flask_ipinsights.py), all with wrk on loopback, in one run.
+#
+#   1. one-pair text/csv requests with varied entities, keep-alive, CONNS connections, the
+#      same number of server threads / nginx workers / gunicorn workers (THREADS);
+#   2. a paced run of ipinsights at half nginx's rate: its latency distribution (p99);
+#   3. large batches: pairs/s with 10,000-row CSV requests;
+#   4. memory: RSS after load, and RSS growth per idle keep-alive connection.
+# The model is trained here with the tutorial's shape (vector_dim 128, one encoder layer).
+# Each answer is checked against the server (a wrong or non-200 answer fails the run).
+#
+# Needs: wrk, nginx-light, bc; for the Flask baseline python3-flask, gunicorn, python3-numpy.
+#
+#   bench/serve_bench.sh [BINARY]      env: THREADS (default nproc), CONNS (64),
+#                                           DURATION (seconds per run, 8), WRK_THREADS (1)
+set -euo pipefail
+BIN=$(realpath "${1:-build/release/ipinsights}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+THREADS=${THREADS:-$(nproc)}
+CONNS=${CONNS:-64}
+DURATION=${DURATION:-8}
+WRK_THREADS=${WRK_THREADS:-1}
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; return 1; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+# wrk summary: "req/s p50 p99" (latencies in ms).
+wrk_run() {
+  local url=$1; shift
+  wrk -t "$WRK_THREADS" -c "$CONNS" -d "${DURATION}s" --latency -s "$HERE/serve_bench.lua" "$url" -- "$@" 2>"$WORK/wrk_err" \
+    | tee "$WORK/wrk_out" | awk '
+      function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+      /^ +50%/ {p50 = ms($2)} /^ +99%/ {p99 = ms($2)} /^Requests\/sec/ {rps = $2}
+      /Non-2xx/ {bad = $NF}
+      END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, bad }'
+  if [ -s "$WORK/wrk_err" ]; then echo "serve_bench: FAILED: wrk reported errors:" >&2; sort "$WORK/wrk_err" | uniq -c | head >&2; exit 1; fi
+}
+
+# --- model -------------------------------------------------------------------------------
+awk 'BEGIN { srand(7); for (i = 0; i < 200000; i++) { u = i % 10000; net = (u * 7 + int(rand() * 3)) % 60000;
+  printf "user%d,%d.%d.%d.%d\n", u, 1 + int(net / 256) % 200, net % 256, int(rand() * 4), 1 + int(rand() * 250) } }' > "$WORK/train.csv"
+"$BIN" train --train "$WORK/train.csv" --model-dir "$WORK/model" --num-entity-vectors 20000 --vector-dim 128 \
+  --epochs 1 --mini-batch-size 1000 --quiet
+MODEL="$WORK/model/model.ipinsights"
+head -n 10000 "$WORK/train.csv" > "$WORK/batch10k.csv"
+
+# --- servers -----------------------------------------------------------------------------
+P_IPI=$(free_port)
+"$BIN" serve --model "ct=$MODEL" --port "$P_IPI" --threads "$THREADS" 2>"$WORK/serve.log" &
+PID_IPI=$!; PIDS+=("$PID_IPI")
+wait_port "$P_IPI"
+SAMPLE=$(curl -s -H 'Content-Type: text/csv' --data-binary 'user1,1.2.3.4' "http://127.0.0.1:$P_IPI/invocations")
+case "$SAMPLE" in '{"predictions":[{"dot_product":'*) ;; *) echo "serve_bench: FAILED: bad answer $SAMPLE" >&2; exit 1;; esac
+
+P_NGX=$(free_port)
+mkdir -p "$WORK/nginx_body"
+sed -e "s|__WORKERS__|$THREADS|" -e "s|__WORK__|$WORK|g" -e "s|__PORT__|$P_NGX|" -e "s|__BODY__|$SAMPLE|" \
+  "$HERE/baselines/nginx-fixed.conf" > "$WORK/nginx.conf"
+nginx -c "$WORK/nginx.conf" -p "$WORK" -g 'daemon off;' 2>"$WORK/nginx.stderr" &
+PIDS+=($!)
+wait_port "$P_NGX"
+[ "$(curl -s -X POST -H 'Content-Type: text/csv' --data-binary 'user1,1.2.3.4' "http://127.0.0.1:$P_NGX/")" = "$SAMPLE" ] \
+  || { echo "serve_bench: FAILED: nginx answers differently" >&2; exit 1; }
+
+HAVE_FLASK=0
+if /usr/bin/python3 -c 'import flask, gunicorn, numpy' 2>/dev/null; then
+  P_FLASK=$(free_port)
+  # One BLAS thread per worker, as one deploys it (several per worker thrash on few cores).
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+  IPI_ENTITY_VECTORS=20000 IPI_VECTOR_DIM=128 /usr/bin/python3 -m gunicorn -w "$THREADS" -b "127.0.0.1:$P_FLASK" \
+    --chdir "$HERE/baselines" --log-level warning flask_ipinsights:app 2>"$WORK/gunicorn.log" &
+  PIDS+=($!)
+  wait_port "$P_FLASK" && HAVE_FLASK=1
+fi
+
+echo "serve_bench: $(nproc) cores, server threads/workers $THREADS, wrk -t$WRK_THREADS -c$CONNS, ${DURATION}s per run"
+echo "  one-pair response: $SAMPLE (${#SAMPLE} bytes)"
+printf "  %-34s %10s %9s %9s\n" "server" "req/s" "p50 ms" "p99 ms"
+read -r NGX_RPS NGX_P50 NGX_P99 _ < <(wrk_run "http://127.0.0.1:$P_NGX/invocations")
+printf "  %-34s %10s %9s %9s\n" "nginx, fixed body" "$NGX_RPS" "$NGX_P50" "$NGX_P99"
+read -r IPI_RPS IPI_P50 IPI_P99 _ < <(wrk_run "http://127.0.0.1:$P_IPI/invocations")
+printf "  %-34s %10s %9s %9s   (%.0f%% of nginx)\n" "ipinsights serve" "$IPI_RPS" "$IPI_P50" "$IPI_P99" \
+  "$(echo "100 * $IPI_RPS / $NGX_RPS" | bc -l)"
+if [ "$HAVE_FLASK" = 1 ]; then
+  read -r FL_RPS FL_P50 FL_P99 _ < <(wrk_run "http://127.0.0.1:$P_FLASK/invocations")
+  printf "  %-34s %10s %9s %9s\n" "Flask + gunicorn ($THREADS sync workers)" "$FL_RPS" "$FL_P50" "$FL_P99"
+else
+  echo "  (Flask/gunicorn baseline skipped: /usr/bin/python3 lacks flask, gunicorn or numpy)"
+fi
+# Paced at half of nginx's rate. wrk's delay() has whole-millisecond resolution, so each
+# connection waits 4 ms before each request and the connection count sets the rate.
+HALF=$((NGX_RPS / 2))
+DELAY_MS=4
+SAVED_CONNS=$CONNS
+CONNS=$(( HALF * DELAY_MS / 1000 > 0 ? HALF * DELAY_MS / 1000 : 1 ))
+read -r PACED_RPS PACED_P50 PACED_P99 _ < <(wrk_run "http://127.0.0.1:$P_IPI/invocations" "$DELAY_MS")
+printf "  %-34s %10s %9s %9s   (target %d req/s: %d connections, 4 ms apart)\n" "ipinsights serve, paced" \
+  "$PACED_RPS" "$PACED_P50" "$PACED_P99" "$HALF" "$CONNS"
+CONNS=$SAVED_CONNS
+
+# Large batches: 10,000-row requests, 2 connections.
+SAVED_CONNS=$CONNS; CONNS=2
+read -r BATCH_RPS _ _ _ < <(wrk_run "http://127.0.0.1:$P_IPI/invocations" 0 "$WORK/batch10k.csv")
+CONNS=$SAVED_CONNS
+echo "  large batches (10,000-row CSV, 2 connections): $BATCH_RPS req/s = $(echo "$BATCH_RPS * 10000" | bc) pairs/s"
+
+# Memory: RSS after the load, then with 1,000 idle keep-alive connections more.
+MODEL_KB=$(( $(stat -c %s "$MODEL") / 1024 ))
+RSS_BEFORE=$(rss_kb "$PID_IPI")
+python3 - "$P_IPI" <<'PY' &
+import socket, sys, time
+socks = []
+for _ in range(1000):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+    socks.append(s)
+for s in socks:
+    s.recv(4096)
+time.sleep(3)
+PY
+HOLDER=$!
+sleep 2
+RSS_IDLE=$(rss_kb "$PID_IPI")
+wait "$HOLDER"
+echo "  memory: model file ${MODEL_KB} KB; RSS after load ${RSS_BEFORE} KB; +1,000 idle connections: ${RSS_IDLE} KB" \
+     "($(( (RSS_IDLE - RSS_BEFORE) * 1024 / 1000 )) bytes/connection)"

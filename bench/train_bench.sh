@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Training speed and quality benchmark: ipinsights train against a PyTorch CPU
+# implementation of the same design (bench/baselines/pytorch_ipinsights.py), same data,
+# same hyperparameters (the SageMaker tutorial's), same thread count, in one run; and both
+# against the simulator's Bayes-optimal oracle score.
+#
+#   bench/train_bench.sh [BUILD_DIR]          (default build/release)
+# Environment: WORK (default /tmp/ipinsights-train-bench), USERS (10000), DAYS (10),
+# ATTACKS (100000), THREADS (2), IPV6_FRACTION (the simulator's default), EPOCHS (5),
+# SKIP_TORCH=1 to skip the baseline. Data are generated once per WORK folder.
+#
+# Protocol (issue 3): train on days 1-7, validate on days 8-9, test on day 10's labelled
+# pairs (normal held-out logins of known users against ATTACKS known-user/random-network
+# pairs). Figures: records/s (all (1+R+S) samples), test AUC, recall at 3% FPR, and the
+# oracle's AUC and recall on the same pairs.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${1:-$ROOT/build/release}"
+BIN="$BUILD/ipinsights"
+WORK="${WORK:-/tmp/ipinsights-train-bench}"
+USERS="${USERS:-10000}"
+DAYS="${DAYS:-10}"
+ATTACKS="${ATTACKS:-100000}"
+THREADS="${THREADS:-2}"
+EPOCHS="${EPOCHS:-5}"
+PYTHON=/usr/bin/python3
+BASELINE="$ROOT/bench/baselines/pytorch_ipinsights.py"
+HP=(--num-entity-vectors 20000 --vector-dim 128 --random-negative-sampling-rate 5
+    --shuffled-negative-sampling-rate 1 --mini-batch-size 1000 --epochs "$EPOCHS"
+    --learning-rate 0.01)
+
+[[ -x "$BIN" ]] || { echo "train_bench: $BIN not built" >&2; exit 1; }
+mkdir -p "$WORK"
+cd "$WORK"
+
+if [[ ! -f labels_pairs.csv ]]; then
+  echo "== simulating $USERS users x $DAYS days, $ATTACKS attacks" >&2
+  rm -rf sim
+  SIM_ARGS=(--out sim --users "$USERS" --days "$DAYS" --attacks "$ATTACKS" --seed 1 --quiet)
+  [[ -n "${IPV6_FRACTION:-}" ]] && SIM_ARGS+=(--ipv6-fraction "$IPV6_FRACTION")
+  "$BIN" simulate cloudtrail "${SIM_ARGS[@]}"
+  START=2024-03-01
+  last_train=$(date -u -d "$START + $((DAYS - 4)) days" +%F)
+  first_val=$(date -u -d "$START + $((DAYS - 3)) days" +%F)
+  last_val=$(date -u -d "$START + $((DAYS - 2)) days" +%F)
+  "$BIN" prepare cloudtrail --input sim/AWSLogs --output train.csv --from "$START" --to "$last_train" --quiet
+  "$BIN" prepare cloudtrail --input sim/AWSLogs --output validation.csv --from "$first_val" --to "$last_val" --quiet
+  "$PYTHON" - <<'PY'
+import csv
+with open("sim/labels.csv", newline="") as f, open("labels_pairs.csv", "w", newline="") as out:
+    writer = csv.writer(out, lineterminator="\n")
+    for row in csv.DictReader(f):
+        writer.writerow([row["entity"], row["ip"]])
+PY
+fi
+echo "== data: $(wc -l < train.csv) training rows, $(wc -l < validation.csv) validation rows, $(wc -l < labels_pairs.csv) labelled test pairs" >&2
+
+echo "== ipinsights train ($THREADS threads)" >&2
+rm -rf model
+/usr/bin/time -f "%M" -o ours.maxrss "$BIN" train --train train.csv --validation validation.csv \
+  --model-dir model "${HP[@]}" --threads "$THREADS" --seed 1 --quiet --json > ours_train.json
+"$BIN" score --model model/model.ipinsights --pairs labels_pairs.csv --threads "$THREADS" --quiet \
+  --output ours_scores.ndjson
+"$PYTHON" "$BASELINE" metrics --labels sim/labels.csv --scores ours_scores.ndjson > ours_metrics.json
+
+TORCH_OK=0
+if [[ "${SKIP_TORCH:-0}" != 1 ]] && "$PYTHON" -c "import torch" 2>/dev/null; then
+  TORCH_OK=1
+  echo "== PyTorch baseline ($THREADS threads)" >&2
+  "$PYTHON" "$BASELINE" train --train train.csv --labels sim/labels.csv "${HP[@]}" \
+    --threads "$THREADS" > torch.json
+elif [[ "${SKIP_TORCH:-0}" == 1 ]]; then
+  echo "== PyTorch baseline skipped (SKIP_TORCH=1)" >&2
+else
+  echo "== PyTorch baseline skipped: $PYTHON has no torch (apt-get install python3-torch libopenblas0-openmp)" >&2
+fi
+
+"$PYTHON" - "$TORCH_OK" <<'PY'
+import json, sys
+torch_ok = sys.argv[1] == "1"
+ours = json.load(open("ours_train.json"))
+metrics = json.load(open("ours_metrics.json"))
+maxrss_mb = int(open("ours.maxrss").read().split()[-1]) / 1024
+print(f"{'':24}{'records/s':>12}{'AUC':>9}{'recall@3%FPR':>14}{'recall@0':>10}{'FPR@0':>8}")
+print(f"{'ipinsights':24}{ours['records_per_second']:>12.0f}{metrics['auc']:>9.4f}"
+      f"{metrics['recall_at_3pct_fpr']:>14.4f}{metrics['recall_at_0']:>10.4f}{metrics['fpr_at_0']:>8.4f}")
+if torch_ok:
+    t = json.load(open("torch.json"))
+    print(f"{'pytorch baseline':24}{t['records_per_second']:>12.0f}{t['auc']:>9.4f}"
+          f"{t['recall_at_3pct_fpr']:>14.4f}{t['recall_at_0']:>10.4f}{t['fpr_at_0']:>8.4f}")
+if "oracle_auc" in metrics:
+    print(f"{'oracle (Bayes-optimal)':24}{'':>12}{metrics['oracle_auc']:>9.4f}"
+          f"{metrics['oracle_recall_at_3pct_fpr']:>14.4f}")
+    print(f"gap to oracle: AUC {metrics['oracle_auc'] - metrics['auc']:+.4f} (target <= 0.003), "
+          f"recall@3%FPR {metrics['oracle_recall_at_3pct_fpr'] - metrics['recall_at_3pct_fpr']:+.4f} (target <= 0.01)")
+if torch_ok:
+    print(f"speed ratio ipinsights / pytorch: {ours['records_per_second'] / t['records_per_second']:.2f}x (target >= 3)")
+print(f"ipinsights: {ours['training_rows']} rows, {ours['seconds']:.1f} s total, peak RSS {maxrss_mb:.0f} MB, "
+      f"validation AUC {ours['validation_auc']}")
+PY

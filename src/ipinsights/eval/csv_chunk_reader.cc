@@ -1,0 +1,114 @@
+#include "ipinsights/eval/csv_chunk_reader.h"
+
+#include <cstring>
+
+namespace ipinsights {
+
+size_t EndOfLastCsvRecord(std::string_view data) {
+  // Fast path: without quotes every line break ends a record.
+  if (std::memchr(data.data(), '"', data.size()) == nullptr) {
+    const void* last = memrchr(data.data(), '\n', data.size());
+    return last == nullptr ? 0 : static_cast<const char*>(last) - data.data() + 1;
+  }
+  // The same rules as CsvRecordReader: a quote opens a quoted field only at the start of a
+  // field (record start, or after a comma and optional spaces); text after a closing quote
+  // makes the record malformed, and it then ends at the next line break.
+  enum State { kRecordStart, kAfterComma, kUnquoted, kQuoted, kQuoteSeen, kMalformed };
+  State state = kRecordStart;
+  size_t end = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    switch (state) {
+      case kRecordStart:
+      case kAfterComma:
+        if (c == '"') {
+          state = kQuoted;
+        } else if (c == '\n') {
+          end = i + 1;
+          state = kRecordStart;
+        } else if (c == ',') {
+          state = kAfterComma;
+        } else if (!(c == ' ' && state == kAfterComma)) {
+          state = kUnquoted;
+        }
+        break;
+      case kUnquoted:
+        if (c == ',') state = kAfterComma;
+        if (c == '\n') {
+          end = i + 1;
+          state = kRecordStart;
+        }
+        break;
+      case kQuoted:
+        if (c == '"') state = kQuoteSeen;
+        break;
+      case kQuoteSeen:
+        if (c == '"') {
+          state = kQuoted;
+        } else if (c == ',') {
+          state = kAfterComma;
+        } else if (c == '\n') {
+          end = i + 1;
+          state = kRecordStart;
+        } else if (c == '\r' && i + 1 < data.size() && data[i + 1] == '\n') {
+          // "\r\n" after a closing quote: the '\n' ends the record next round.
+        } else {
+          state = kMalformed;
+        }
+        break;
+      case kMalformed:
+        if (c == '\n') {
+          end = i + 1;
+          state = kRecordStart;
+        }
+        break;
+    }
+  }
+  return end;
+}
+
+CsvChunkReader::CsvChunkReader(std::unique_ptr<SequentialReader> input, size_t chunk_bytes,
+                               size_t max_record_bytes)
+    : input_(std::move(input)),
+      chunk_bytes_(chunk_bytes < 64 ? 64 : chunk_bytes),
+      max_record_bytes_(max_record_bytes) {}
+
+bool CsvChunkReader::Next(std::string* chunk) {
+  std::string& buffer = *chunk;
+  buffer.swap(carry_);
+  carry_.clear();
+  size_t scanned_to = 0;  // boundaries before this offset were already looked for
+  for (;;) {
+    if (!at_end_ && buffer.size() < chunk_bytes_ + scanned_to) {
+      size_t old_size = buffer.size();
+      size_t want = chunk_bytes_ + scanned_to - old_size;
+      buffer.resize(old_size + want);
+      size_t got = 0;
+      while (got < want) {
+        size_t n = input_->Read(buffer.data() + old_size + got, want - got);
+        if (n == 0) {
+          at_end_ = true;
+          break;
+        }
+        got += n;
+      }
+      buffer.resize(old_size + got);
+      bytes_read_ += got;
+    }
+    if (at_end_) return !buffer.empty();
+    size_t end = EndOfLastCsvRecord(buffer);
+    if (end == 0 && buffer.size() > max_record_bytes_) {
+      // A runaway quoted field: cut at the last line break so memory stays bounded.
+      const void* last = memrchr(buffer.data(), '\n', buffer.size());
+      if (last != nullptr) end = static_cast<const char*>(last) - buffer.data() + 1;
+    }
+    if (end > 0) {
+      carry_.assign(buffer, end, std::string::npos);
+      buffer.resize(end);
+      return true;
+    }
+    scanned_to = buffer.size();  // no record ends yet: read more and look again
+  }
+}
+
+}  // namespace ipinsights

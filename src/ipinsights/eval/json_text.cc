@@ -1,0 +1,103 @@
+#include "ipinsights/eval/json_text.h"
+
+#include <fmt/compile.h>
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace ipinsights {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[0] (s non-empty, s[0] >= 0x80), or 0.
+size_t ValidUtf8Length(const unsigned char* s, size_t n) {
+  unsigned char c = s[0];
+  size_t len;
+  uint32_t min;
+  uint32_t code;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2, min = 0x80, code = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3, min = 0x800, code = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4, min = 0x10000, code = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (n < len) return 0;
+  for (size_t i = 1; i < len; ++i) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    code = (code << 6) | (s[i] & 0x3f);
+  }
+  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+  return len;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string* out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t run = 0;  // start of the pending run of bytes copied unchanged
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      size_t len = ValidUtf8Length(s + i, n - i);
+      if (len > 0) {
+        i += len;
+        continue;
+      }
+    }
+    out->append(text.data() + run, i - run);
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      default:
+        if (c < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->append("\\ufffd");  // a byte of invalid UTF-8
+        }
+    }
+    ++i;
+    run = i;
+  }
+  out->append(text.data() + run, n - run);
+  out->push_back('"');
+}
+
+void AppendJsonNumber(std::string* out, double value) {
+  if (!std::isfinite(value)) {
+    out->append("null");
+    return;
+  }
+  // A stack buffer and a compiled format: appending through a back_inserter costs more
+  // than the conversion itself in score's hot loop.
+  char buffer[32];
+  char* end = fmt::format_to(buffer, FMT_COMPILE("{}"), value);
+  out->append(buffer, end - buffer);
+}
+
+void AppendJsonNumber(std::string* out, float value) {
+  if (!std::isfinite(value)) {
+    out->append("null");
+    return;
+  }
+  char buffer[32];
+  char* end = fmt::format_to(buffer, FMT_COMPILE("{}"), value);
+  out->append(buffer, end - buffer);
+}
+
+}  // namespace ipinsights

@@ -1,0 +1,26 @@
+// Writing JSON text by hand, fast, for the NDJSON `score` emits and the summaries
+// `evaluate` prints.
+//
+// AppendJsonString writes a quoted JSON string that is valid for ANY input bytes: '"', '\\'
+// and control characters are escaped, valid UTF-8 is copied unchanged, and each byte of an
+// invalid UTF-8 sequence becomes U+FFFD (JSON text must be UTF-8; entities come from logs
+// and may be anything). AppendJsonNumber writes the shortest text that reads back as the
+// same value, and null for NaN or infinity (JSON has no such numbers).
+//
+// Thread-safety: pure functions.
+//
+//   std::string line;
+//   AppendJsonString(&line, entity);
+//   AppendJsonNumber(&line, score);
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ipinsights {
+
+void AppendJsonString(std::string* out, std::string_view text);
+void AppendJsonNumber(std::string* out, double value);
+void AppendJsonNumber(std::string* out, float value);
+
+}  // namespace ipinsights

@@ -1,0 +1,64 @@
+// Kernels: the few vector operations training and scoring spend their time in.
+//
+// Each has a plain scalar loop (the reference, and the fallback on any CPU) and an
+// AVX2/FMA version chosen once at run time with __builtin_cpu_supports (no -march=native
+// in the build). Results of the two differ only by floating-point summation order.
+//
+// Thread-safety: pure functions over caller-owned memory.
+//
+//   float s = kernels::Dot(entity_row, ip_embedding, dim);
+//   kernels::Axpy(g, ip_embedding, entity_gradient, dim);   // y += a * x
+#pragma once
+
+#include <cstddef>
+
+namespace ipinsights::kernels {
+
+// Adam's constants for one step; see AdamUpdate.
+struct AdamStep {
+  float learning_rate;  // already bias-corrected: lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-8f;
+  float weight_decay = 0.0f;  // L2: adds weight_decay * w to the gradient
+};
+
+// sum_i a[i] * b[i]
+float Dot(const float* a, const float* b, size_t n);
+
+// y[i] += alpha * x[i]
+void Axpy(float alpha, const float* x, float* y, size_t n);
+
+// v[c] = sum_r u[r] * w[r * cols + c] for c < cols (v = u^T W; W rows x cols, row-major).
+void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v);
+
+// c[i * k + col] = sum_j a[j * m + i] * b[j * k + col] for i in [i_begin, i_end), col < k
+// (C = A^T B restricted to rows i_begin..i_end of C; A is n x m, B is n x k, row-major).
+// Rows of C are overwritten. Each output is summed over j in increasing
+// order, so results do not depend on how callers split the rows among threads.
+void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k,
+                     size_t i_begin, size_t i_end, float* c);
+
+// One Adam step on n parameters w with moments m, v and gradient g:
+//   g' = g + weight_decay * w
+//   m = beta1 m + (1 - beta1) g'        v = beta2 v + (1 - beta2) g'^2
+//   w -= learning_rate * m / (sqrt(v) + epsilon)
+void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const AdamStep& step);
+
+// "avx2+fma" or "scalar": what the dispatch picked.
+const char* ActiveKernels();
+
+// Tests and benchmarks: force the scalar fallback (true) or go back to the CPU's best.
+void ForceScalarKernels(bool force);
+
+// The scalar references, always available (tests compare against them).
+namespace scalar {
+float Dot(const float* a, const float* b, size_t n);
+void Axpy(float alpha, const float* x, float* y, size_t n);
+void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const AdamStep& step);
+void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v);
+void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k,
+                     size_t i_begin, size_t i_end, float* c);
+}  // namespace scalar
+
+}  // namespace ipinsights::kernels

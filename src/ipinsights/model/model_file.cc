@@ -1,0 +1,265 @@
+#include "ipinsights/model/model_file.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <xxhash.h>
+
+#include <bit>
+#include <cstring>
+
+#include "ipinsights/base/error.h"
+#include "ipinsights/storage/storage.h"
+
+namespace ipinsights {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "the model file stores little-endian floats; add byte swapping for this CPU");
+
+// Names the prefix scheme of IpPrefixRows; a model trained with another scheme is refused.
+constexpr const char* kIpEncoderName =
+    "prefix-sum v4:/8,/16(direct when >= 131584 rows),/24 v6:/16,/32,/48,/64";
+
+constexpr size_t kFixedHeaderBytes = 24;  // magic, version, reserved, header length
+constexpr size_t kChecksumBytes = 8;
+constexpr size_t kAlignment = 64;  // weights start on a 64-byte boundary
+
+size_t PaddedHeaderEnd(uint64_t header_bytes) {
+  const size_t end = kFixedHeaderBytes + header_bytes;
+  return (end + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+template <typename T>
+void PutLittle(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+template <typename T>
+T GetLittle(const char* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return value;
+}
+
+// A JSON string literal for `text`.
+std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string HeaderJson(const Model::Impl& model) {
+  std::string layers = "[";
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    if (l > 0) layers += ", ";
+    layers += fmt::format(R"({{"inputs": {}, "outputs": {}, "activation": "{}"}})",
+                          model.layers[l].inputs, model.layers[l].outputs,
+                          l + 1 == model.layers.size() ? "linear" : "relu");
+  }
+  layers += "]";
+  return fmt::format(
+      R"({{"format": "ipinsights-model", "hyperparameters": {}, "hash_seed": "{}", )"
+      R"("vector_dim": {}, "entity_rows": {}, "prefix_rows": {}, )"
+      R"("ip_encoder": "{}", )"
+      R"("layers": {}, "training": {}}})",
+      model.hyperparameters.ToJson(), model.hash_seed, model.dim, model.entity_rows(),
+      model.prefix_rows(), kIpEncoderName, layers, JsonString(model.training_info));
+}
+
+// Every weight array, in file order.
+template <typename ImplT, typename Fn>
+void ForEachArray(ImplT& model, Fn&& fn) {
+  fn(model.entity_table);
+  fn(model.prefix_table);
+  for (auto& layer : model.layers) {
+    fn(layer.weight);
+    fn(layer.bias);
+  }
+}
+
+}  // namespace
+
+void WriteModelFile(const Model::Impl& model, const std::string& location) {
+  const std::string header = HeaderJson(model);
+  std::string prefix(kModelFileMagic, sizeof(kModelFileMagic));
+  PutLittle<uint32_t>(prefix, kModelFormatVersion);
+  PutLittle<uint32_t>(prefix, 0);
+  PutLittle<uint64_t>(prefix, header.size());
+  prefix += header;
+  prefix.resize(PaddedHeaderEnd(header.size()), '\0');
+
+  XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) throw Error("out of memory");
+  XXH3_64bits_reset(state);
+  try {
+    std::unique_ptr<WritableFile> file = OpenStorage(location).OpenWritable(location);
+    auto append = [&](std::string_view bytes) {
+      XXH3_64bits_update(state, bytes.data(), bytes.size());
+      file->Append(bytes);
+    };
+    append(prefix);
+    ForEachArray(model, [&](const auto& values) {
+      // Large tables go out in 16 MB pieces so a remote writer can stream them.
+      const char* data = reinterpret_cast<const char*>(values.data());
+      const size_t bytes = values.size() * sizeof(float);
+      for (size_t offset = 0; offset < bytes; offset += (16u << 20)) {
+        append(std::string_view(data + offset, std::min<size_t>(16u << 20, bytes - offset)));
+      }
+    });
+    std::string checksum;
+    PutLittle<uint64_t>(checksum, XXH3_64bits_digest(state));
+    file->Append(checksum);
+    file->Close();
+  } catch (...) {
+    XXH3_freeState(state);
+    throw;
+  }
+  XXH3_freeState(state);
+}
+
+std::unique_ptr<Model::Impl> ReadModelFile(const std::string& location) {
+  std::string bytes;
+  OpenStorage(location).ReadAll(location, &bytes);
+  return ParseModelFile(bytes, location);
+}
+
+std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::string& location) {
+  if (bytes.size() < sizeof(kModelFileMagic) ||
+      std::memcmp(bytes.data(), kModelFileMagic, sizeof(kModelFileMagic)) != 0) {
+    throw Error(fmt::format("{}: not an ipinsights model file (bad magic bytes)", location));
+  }
+  if (bytes.size() < kFixedHeaderBytes + kChecksumBytes) {
+    throw Error(fmt::format("{}: truncated model file ({} bytes)", location, bytes.size()));
+  }
+  const uint32_t version = GetLittle<uint32_t>(bytes.data() + 8);
+  if (version != kModelFormatVersion) {
+    throw Error(fmt::format("{}: unsupported model format version {} (this build reads {})",
+                            location, version, kModelFormatVersion));
+  }
+  const uint64_t header_bytes = GetLittle<uint64_t>(bytes.data() + 16);
+  if (header_bytes > bytes.size() - kFixedHeaderBytes - kChecksumBytes) {
+    throw Error(fmt::format("{}: truncated or corrupted model file (header of {} bytes in a "
+                            "file of {} bytes)",
+                            location, header_bytes, bytes.size()));
+  }
+  const std::string_view header = bytes.substr(kFixedHeaderBytes, header_bytes);
+
+  auto model = std::make_unique<Model::Impl>();
+  int64_t entity_rows = -1, prefix_rows = -1, dim = -1;
+  std::vector<std::pair<int64_t, int64_t>> layer_shapes;
+  bool have_seed = false;
+  bool have_encoder = false;
+  try {
+    simdjson::padded_string padded(header);
+    simdjson::ondemand::parser parser;
+    simdjson::ondemand::document doc = parser.iterate(padded);
+    simdjson::ondemand::object object = doc.get_object();
+    for (auto field : object) {
+      const std::string key(std::string_view(field.unescaped_key()));
+      simdjson::ondemand::value value = field.value();
+      if (key == "format") {
+        if (std::string_view(value.get_string()) != "ipinsights-model") {
+          throw Error(fmt::format("{}: not an ipinsights model file (format field)", location));
+        }
+      } else if (key == "hyperparameters") {
+        for (auto hp_field : value.get_object()) {
+          const std::string name(std::string_view(hp_field.unescaped_key()));
+          const std::string text(std::string_view(hp_field.value().get_string()));
+          model->hyperparameters.Set(name, text);
+        }
+      } else if (key == "hash_seed") {
+        const std::string text(std::string_view(value.get_string()));
+        model->hash_seed = std::stoull(text);
+        have_seed = true;
+      } else if (key == "ip_encoder") {
+        const std::string_view name = value.get_string();
+        if (name != kIpEncoderName) {
+          throw Error(fmt::format("{}: unsupported IP encoder \"{}\" (this build has \"{}\")",
+                                  location, name, kIpEncoderName));
+        }
+        have_encoder = true;
+      } else if (key == "vector_dim") {
+        dim = value.get_int64();
+      } else if (key == "entity_rows") {
+        entity_rows = value.get_int64();
+      } else if (key == "prefix_rows") {
+        prefix_rows = value.get_int64();
+      } else if (key == "layers") {
+        for (auto layer : value.get_array()) {
+          simdjson::ondemand::object layer_object = layer.get_object();
+          int64_t inputs = layer_object["inputs"].get_int64();
+          int64_t outputs = layer_object["outputs"].get_int64();
+          layer_shapes.emplace_back(inputs, outputs);
+        }
+      } else if (key == "training") {
+        model->training_info = std::string(std::string_view(value.get_string()));
+      }
+    }
+  } catch (const simdjson::simdjson_error& e) {
+    throw Error(fmt::format("{}: corrupted model file (header is not valid JSON: {})", location,
+                            e.what()));
+  } catch (const UsageError& e) {
+    throw Error(fmt::format("{}: corrupted model file (header: {})", location, e.what()));
+  } catch (const std::logic_error& e) {
+    throw Error(fmt::format("{}: corrupted model file (bad hash_seed)", location));
+  }
+  const Hyperparameters& hp = model->hyperparameters;
+  if (!have_seed || !have_encoder || dim != hp.vector_dim || entity_rows != hp.num_entity_vectors ||
+      prefix_rows != hp.ip_hash_buckets || prefix_rows <= 0 ||
+      static_cast<int64_t>(layer_shapes.size()) != hp.num_ip_encoder_layers) {
+    throw Error(fmt::format("{}: corrupted model file (header shapes disagree)", location));
+  }
+  for (auto [inputs, outputs] : layer_shapes) {
+    if (inputs != dim || outputs != dim) {
+      throw Error(fmt::format("{}: corrupted model file (layer shape {}x{})", location, outputs,
+                              inputs));
+    }
+  }
+  model->dim = dim;
+  model->layers.resize(layer_shapes.size());
+  uint64_t floats = static_cast<uint64_t>(entity_rows + prefix_rows) * dim;
+  for (DenseLayer& layer : model->layers) {
+    layer.inputs = dim;
+    layer.outputs = dim;
+    floats += static_cast<uint64_t>(dim * dim + dim);
+  }
+  const uint64_t weights_start = PaddedHeaderEnd(header_bytes);
+  const uint64_t expected = weights_start + floats * sizeof(float) + kChecksumBytes;
+  if (bytes.size() < expected) {
+    throw Error(fmt::format("{}: truncated model file ({} bytes, expected {})", location,
+                            bytes.size(), expected));
+  }
+  if (bytes.size() > expected) {
+    throw Error(fmt::format("{}: corrupted model file ({} bytes, expected {})", location,
+                            bytes.size(), expected));
+  }
+  const uint64_t stored = GetLittle<uint64_t>(bytes.data() + bytes.size() - kChecksumBytes);
+  if (XXH3_64bits(bytes.data(), bytes.size() - kChecksumBytes) != stored) {
+    throw Error(fmt::format("{}: corrupted model file (checksum mismatch)", location));
+  }
+  model->entity_table.resize(static_cast<size_t>(entity_rows * dim));
+  model->prefix_table.resize(static_cast<size_t>(prefix_rows * dim));
+  for (DenseLayer& layer : model->layers) {
+    layer.weight.resize(static_cast<size_t>(dim * dim));
+    layer.bias.resize(static_cast<size_t>(dim));
+  }
+  const char* cursor = bytes.data() + weights_start;
+  ForEachArray(*model, [&](auto& values) {
+    std::memcpy(values.data(), cursor, values.size() * sizeof(float));
+    cursor += values.size() * sizeof(float);
+  });
+  return model;
+}
+
+}  // namespace ipinsights

@@ -1,0 +1,32 @@
+// The model file `model.ipinsights` (specified in docs/formats/model-file.md): magic,
+// format version, a JSON header (hyperparameters, hash seed, shapes), the weights as
+// little-endian float32 arrays, and an XXH3-64 checksum of everything before it.
+//
+// Thread-safety: free functions; concurrent calls on different locations are safe.
+//
+//   WriteModelFile(impl, "out/model.ipinsights");      // atomic (Storage::OpenWritable)
+//   std::unique_ptr<Model::Impl> impl = ReadModelFile("out/model.ipinsights");
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ipinsights/model/model_impl.h"
+
+namespace ipinsights {
+
+inline constexpr char kModelFileMagic[8] = {'\x89', 'I', 'P', 'I', 'M', 'D', 'L', '\n'};
+inline constexpr uint32_t kModelFormatVersion = 1;
+
+// Throws Error naming `location` when it cannot be written.
+void WriteModelFile(const Model::Impl& model, const std::string& location);
+
+// Throws Error naming `location` and the reason: not a model file, unsupported version,
+// truncated, corrupted (checksum), inconsistent header.
+std::unique_ptr<Model::Impl> ReadModelFile(const std::string& location);
+
+// The same, from bytes already in memory (`location` only names them in errors).
+std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::string& location);
+
+}  // namespace ipinsights

@@ -1,0 +1,73 @@
+// Model::Impl: the weights of a model and the forward pass over them. Trainers and the
+// model file code use it directly; everyone else goes through model.h.
+//
+//   entity_table   num_entity_vectors x dim   row = Hash64(entity, hash_seed) % rows
+//   prefix_table   ip_hash_buckets x dim      network-prefix rows, see IpPrefixRows (ip_encoder.h)
+//   layers         num_ip_encoder_layers dense layers dim -> dim; ReLU between them, the
+//                  last one linear
+//
+// IP embedding = layers(sum of the prefix rows of the address); score = dot(entity row,
+// IP embedding).
+//
+// Thread-safety: const methods are safe from any number of threads; mutation (training)
+// is the owner's business.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ipinsights/model/huge_page_allocator.h"
+#include "ipinsights/model/hyperparameters.h"
+#include "ipinsights/model/model.h"
+#include "ipinsights/pairs/ip_address.h"
+
+namespace ipinsights {
+
+struct DenseLayer {
+  int64_t inputs = 0;
+  int64_t outputs = 0;
+  std::vector<float> weight;  // outputs x inputs, row-major: y[o] = b[o] + sum_i w[o][i] x[i]
+  std::vector<float> bias;    // outputs
+};
+
+struct Model::Impl {
+  Hyperparameters hyperparameters;  // ip_hash_buckets always resolved (> 0)
+  uint64_t hash_seed = 0;
+  int64_t dim = 0;
+  FloatTable entity_table;
+  FloatTable prefix_table;
+  std::vector<DenseLayer> layers;
+  // Free-form JSON object stored in the model file ("{}" when none): what trained it.
+  std::string training_info = "{}";
+
+  int64_t entity_rows() const { return hyperparameters.num_entity_vectors; }
+  int64_t prefix_rows() const { return hyperparameters.ip_hash_buckets; }
+
+  uint64_t EntityHash(std::string_view entity) const;
+  uint64_t EntityRowOfHash(uint64_t entity_hash) const {
+    return entity_hash % static_cast<uint64_t>(entity_rows());
+  }
+  const float* EntityVector(uint64_t row) const { return entity_table.data() + row * dim; }
+  float* EntityVector(uint64_t row) { return entity_table.data() + row * dim; }
+  const float* PrefixVector(uint64_t row) const { return prefix_table.data() + row * dim; }
+  float* PrefixVector(uint64_t row) { return prefix_table.data() + row * dim; }
+
+  // Sum of the prefix rows of `ip` (the encoder's input to the dense layers).
+  void PrefixSum(const IpAddress& ip, float* out) const;
+  // The full IP encoder: writes dim floats to out. `scratch` holds 2 * dim floats.
+  void EncodeIp(const IpAddress& ip, float* out, float* scratch) const;
+  // y = layer(x) (+ ReLU unless it is the last layer).
+  void ApplyLayer(size_t layer_index, const float* x, float* y) const;
+
+  // Weights drawn so that first scores are near 0 (first loss about ln 2); deterministic
+  // in `seed`. The hash seed is derived from `seed`.
+  static std::unique_ptr<Impl> CreateRandom(const Hyperparameters& hyperparameters, uint64_t seed);
+
+  // Throws Error (naming `what`) unless `other` has the same shapes and hash seed.
+  void CheckSameShape(const Impl& other, const std::string& what) const;
+};
+
+}  // namespace ipinsights

@@ -1,0 +1,574 @@
+#include "ipinsights/serve/http_server.h"
+
+#include <atomic>
+#include <charconv>
+#include <cstdio>
+#include <list>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <fmt/format.h>
+
+#include "ipinsights/base/error.h"
+#include "ipinsights/base/parallel.h"
+
+namespace ipinsights {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+// Streams bound to a concrete io_context executor rather than the type-erased
+// any_io_executor: copying and destroying that erased executor on every operation showed
+// up at about 7% of the CPU in profiles of one-pair requests.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using PlainStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
+using TlsStream = beast::ssl_stream<PlainStream>;
+
+// Boost 1.74's beast::string_view is boost::string_view.
+inline std::string_view Sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+namespace {
+
+class SessionBase;
+
+// Request bodies from this size on are handled on the batch pool, off the I/O threads.
+constexpr size_t kOffloadBodyBytes = 64 << 10;
+
+// One thread and its io_context; the sessions it owns are touched only on its thread.
+struct Worker {
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{ioc.get_executor()};
+  std::list<SessionBase*> sessions;
+  size_t active = 0;  // sessions not yet closing: what the connection cap counts
+  bool draining = false;
+  std::thread thread;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(const Router& router, ServerMetrics& metrics, AccessLog* access_log, HttpServerOptions options)
+      : router(router), metrics(metrics), access_log(access_log), options(std::move(options)) {}
+
+  void DoAccept();
+  void StartSession(Worker& worker, Socket socket);
+
+  const Router& router;
+  ServerMetrics& metrics;
+  AccessLog* access_log;
+  HttpServerOptions options;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::optional<tcp::acceptor> acceptor;  // runs on workers[0]
+  std::optional<asio::ssl::context> tls;
+  std::optional<asio::thread_pool> batch_pool;
+  std::atomic<size_t> open_connections{0};
+  std::atomic<bool> stopping{false};
+  size_t next_worker = 0;
+  bool started = false;
+};
+
+namespace {
+
+using Impl = HttpServer::Impl;
+
+class SessionBase {
+ public:
+  SessionBase(Impl& server, Worker& worker) : server_(server), worker_(worker) {
+    position_ = worker_.sessions.insert(worker_.sessions.end(), this);
+    ++worker_.active;
+    server_.open_connections.fetch_add(1, std::memory_order_relaxed);
+    server_.metrics.ConnectionOpened();
+  }
+  virtual ~SessionBase() {
+    if (!closing_) --worker_.active;
+    worker_.sessions.erase(position_);
+    server_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    server_.metrics.ConnectionClosed();
+  }
+  // Waiting for the first byte of a next request: safe to close without losing anything.
+  bool idle() const { return idle_ && !closing_; }
+  // Cancels every pending operation; the session then ends (on its worker's thread).
+  virtual void Close() = 0;
+
+ protected:
+  // From here on the session no longer counts against the connection cap.
+  void SetClosing() {
+    if (!closing_) --worker_.active;
+    closing_ = true;
+  }
+
+  Impl& server_;
+  Worker& worker_;
+  bool idle_ = false;
+  bool closing_ = false;
+
+ private:
+  std::list<SessionBase*>::iterator position_;
+};
+
+constexpr bool kIsTls(const PlainStream*) { return false; }
+constexpr bool kIsTls(const TlsStream*) { return true; }
+
+// One connection: read a request, route it, write the response, repeat.
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = kIsTls(static_cast<Stream*>(nullptr));
+
+ public:
+  template <class... Args>
+  Session(Impl& server, Worker& worker, Args&&... args)
+      : SessionBase(server, worker), stream_(std::forward<Args>(args)...) {}
+
+  void Run() {
+    if (server_.access_log != nullptr) {
+      error_code ec;
+      tcp::endpoint remote = socket().remote_endpoint(ec);
+      if (!ec) remote_ = fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    }
+    if constexpr (kTls) {
+      lowest().expires_after(server_.options.header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](error_code ec) {
+                                if (ec) return self->Shutdown();
+                                self->DoRead();
+                              });
+    } else {
+      DoRead();
+    }
+  }
+
+  void Close() override {
+    SetClosing();
+    error_code ec;
+    socket().close(ec);
+  }
+
+ private:
+  PlainStream& lowest() { return beast::get_lowest_layer(stream_); }
+  Socket& socket() { return lowest().socket(); }
+
+  void DoRead() {
+    if (closing_) return;
+    parser_.emplace();
+    parser_->body_limit(server_.options.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
+    if (buffer_.size() == 0) {
+      // Keep-alive idle: wait for the first byte under the idle timeout; only then does the
+      // (shorter) header timeout start.
+      idle_ = true;
+      lowest().expires_after(server_.options.idle_timeout);
+      stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](error_code ec, size_t n) {
+        self->idle_ = false;
+        if (ec) return self->OnReadError(ec, /*request_started=*/false);
+        self->buffer_.commit(n);
+        self->ReadHeader();
+      });
+      return;
+    }
+    ReadHeader();
+  }
+
+  void ReadHeader() {
+    lowest().expires_after(server_.options.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(error_code ec) {
+    if (ec) return OnReadError(ec, true);
+    start_ = std::chrono::steady_clock::now();
+    if (parser_->is_done()) return Process();
+    auto& request = parser_->get();
+    auto expect = request.find(http::field::expect);
+    if (expect != request.end() && beast::iequals(expect->value(), "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = this->shared_from_this()](error_code ec, size_t) {
+                          if (ec) return self->Shutdown();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    lowest().expires_after(server_.options.body_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec, true);
+      self->Process();
+    });
+  }
+
+  // A read failed: the client went away, timed out, or sent something that is not HTTP.
+  void OnReadError(error_code ec, bool request_started) {
+    if (closing_ || ec == asio::error::operation_aborted) return;
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        (!request_started && ec == beast::error::timeout) || (ec == http::error::partial_message && buffer_.size() == 0)) {
+      return Shutdown();
+    }
+    int status = 400;
+    std::string message;
+    if (ec == http::error::body_limit) {
+      status = 413;
+      message = fmt::format("request body over the limit of {} bytes", server_.options.max_body_bytes);
+    } else if (ec == http::error::header_limit) {
+      status = 431;
+      message = "request header too large";
+    } else if (ec == beast::error::timeout) {
+      // Beast has already closed the socket: nothing can be answered.
+      server_.metrics.ProtocolError();
+      return Shutdown();
+    } else if (ec == http::error::partial_message || ec == asio::error::eof) {
+      return Shutdown();  // the client closed mid-request; nobody to answer
+    } else {
+      message = "malformed HTTP request: " + ec.message();
+    }
+    std::string_view target;
+    if (parser_ && parser_->is_header_done()) target = Sv(parser_->get().target());
+    if (status == 413) {
+      server_.metrics.RecordRequest(Router::RouteOf(target), status, 0.0);
+    } else {
+      server_.metrics.ProtocolError();
+    }
+    SetError(status, message, &response_);
+    keep_alive_ = false;
+    linger_ = true;
+    WriteResponse(/*head=*/false, /*http10=*/false);
+    if (server_.access_log != nullptr) {
+      AccessLogEntry entry;
+      entry.remote = remote_;
+      entry.target = target;
+      entry.status = status;
+      entry.route = "other";
+      entry.error = std::string_view(response_.body).substr(9, response_.body.size() - 10);
+      server_.access_log->Write(entry);
+    }
+  }
+
+  void Process() {
+    auto& request = parser_->get();
+    view_.method = Sv(request.method_string());
+    view_.target = Sv(request.target());
+    view_.content_type = {};
+    view_.accept = {};
+    view_.authorization = {};
+    view_.admin_token = {};
+    view_.headers.clear();
+    for (const auto& field : request) {
+      std::string_view name = Sv(field.name_string());
+      std::string_view value = Sv(field.value());
+      view_.headers.emplace_back(name, value);
+      switch (field.name()) {
+        case http::field::content_type: view_.content_type = value; break;
+        case http::field::accept: view_.accept = value; break;
+        case http::field::authorization: view_.authorization = value; break;
+        default:
+          if (beast::iequals(field.name_string(), "x-admin-token")) view_.admin_token = value;
+      }
+    }
+    view_.body = request.body();
+    // Large batches (and model reloads) run on the batch pool, so that the other connections
+    // of this I/O thread keep being served meanwhile. The work guard keeps this thread's
+    // io_context running (even while draining) until the answer has been handed back.
+    if (view_.body.size() >= kOffloadBodyBytes || view_.target.substr(0, 7) == "/admin/") {
+      lowest().expires_never();
+      asio::post(*server_.batch_pool, [self = this->shared_from_this(), guard = asio::make_work_guard(worker_.ioc)]() mutable {
+        self->Route();
+        Worker& worker = self->worker_;
+        asio::post(worker.ioc, [self = std::move(self), guard = std::move(guard)] { self->Respond(); });
+      });
+      return;
+    }
+    Route();
+    Respond();
+  }
+
+  void Route() {
+    outcome_ = RequestOutcome();
+    try {
+      outcome_ = server_.router.Handle(view_, &response_);
+    } catch (const std::exception& e) {
+      SetError(500, std::string("internal error: ") + e.what(), &response_);
+    }
+  }
+
+  void Respond() {
+    auto& request = parser_->get();
+    const RequestOutcome& outcome = outcome_;
+    keep_alive_ = request.keep_alive() && !worker_.draining;
+    bool head = request.method() == http::verb::head;
+    if (server_.access_log != nullptr) {
+      AccessLogEntry entry;
+      entry.remote = remote_;
+      entry.method = view_.method;
+      entry.target = view_.target;
+      entry.status = response_.status;
+      entry.route = RouteName(outcome.route);
+      entry.model = outcome.model;
+      entry.pairs = outcome.pairs;
+      entry.response_bytes = response_.body.size();
+      entry.micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_).count();
+      entry.error = outcome.error;
+      server_.access_log->Write(entry);
+    }
+    WriteResponse(head, request.version() == 10);
+  }
+
+  // Serialises the status line and headers by hand (a few appends into a reused string)
+  // and writes them with the body in one gather write.
+  void WriteResponse(bool head, bool http10) {
+    header_.clear();
+    header_ += http10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    char number[24];
+    header_.append(number, std::to_chars(number, number + sizeof(number), response_.status).ptr - number);
+    header_ += ' ';
+    header_ += ReasonPhrase(response_.status);
+    header_ += "\r\nServer: ipinsights\r\nContent-Type: ";
+    header_ += response_.content_type;
+    header_ += "\r\nContent-Length: ";
+    header_.append(number, std::to_chars(number, number + sizeof(number), response_.body.size()).ptr - number);
+    for (const auto& [name, value] : response_.headers) {
+      header_ += "\r\n";
+      header_ += name;
+      header_ += ": ";
+      header_ += value;
+    }
+    if (!keep_alive_) {
+      header_ += "\r\nConnection: close";
+    } else if (http10) {
+      header_ += "\r\nConnection: keep-alive";
+    }
+    header_ += "\r\n\r\n";
+    std::array<asio::const_buffer, 2> buffers = {asio::buffer(header_),
+                                                 asio::buffer(response_.body.data(), head ? 0 : response_.body.size())};
+    lowest().expires_after(server_.options.body_timeout);
+    asio::async_write(stream_, buffers, [self = this->shared_from_this()](error_code ec, size_t) {
+      self->OnWrite(ec);
+    });
+  }
+
+  void OnWrite(error_code ec) {
+    if (ec) return Shutdown();
+    if (linger_) return Linger();
+    if (!keep_alive_ || worker_.draining) return Shutdown();
+    // Large bodies: do not keep a 6 MB request buffer per idle connection.
+    if (buffer_.capacity() > (64u << 10) && buffer_.size() == 0) buffer_ = beast::flat_buffer();
+    if (response_.body.capacity() > (1u << 20)) std::string().swap(response_.body);
+    DoRead();
+  }
+
+  // After an error answer to a request whose body was not read (413, 400), closing at once
+  // would make the kernel reset the connection over the unread bytes, and the client could
+  // lose the answer. So: half-close, then discard what still arrives for a moment.
+  void Linger() {
+    if constexpr (kTls) {
+      return Shutdown();
+    } else {
+      linger_ = false;
+      error_code ignored;
+      socket().shutdown(Socket::shutdown_send, ignored);
+      lowest().expires_after(std::chrono::seconds(2));
+      DiscardInput();
+    }
+  }
+
+  void DiscardInput() {
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(64 << 10), [self = this->shared_from_this()](error_code ec, size_t) {
+      if (ec) {
+        error_code ignored;
+        self->SetClosing();
+        self->socket().close(ignored);
+        return;
+      }
+      self->DiscardInput();
+    });
+  }
+
+  void Shutdown() {
+    if constexpr (kTls) {
+      if (!closing_) {
+        SetClosing();
+        lowest().expires_after(std::chrono::seconds(2));
+        stream_.async_shutdown([self = this->shared_from_this()](error_code) {
+          error_code ignored;
+          self->socket().close(ignored);
+        });
+        return;
+      }
+    }
+    SetClosing();
+    error_code ignored;
+    socket().shutdown(Socket::shutdown_send, ignored);
+    socket().close(ignored);
+  }
+
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequestView view_;
+  HttpResponse response_;
+  RequestOutcome outcome_;
+  std::string header_;
+  std::string remote_;
+  std::chrono::steady_clock::time_point start_;
+  bool keep_alive_ = true;
+  bool linger_ = false;
+};
+
+}  // namespace
+
+void HttpServer::Impl::DoAccept() {
+  Worker& target = *workers[next_worker++ % workers.size()];
+  // The new connection's socket lives on its worker's io_context from the start.
+  auto socket = std::make_shared<Socket>(target.ioc.get_executor());
+  acceptor->async_accept(*socket, [this, &target, socket](error_code ec) {
+    if (ec == asio::error::operation_aborted || stopping.load()) return;
+    if (!ec) {
+      asio::post(target.ioc, [this, &target, socket] { StartSession(target, std::move(*socket)); });
+    } else {
+      // EMFILE and the like: keep accepting (the next try may succeed once others close).
+      std::fprintf(stderr, "serve: accept: %s\n", ec.message().c_str());
+    }
+    DoAccept();
+  });
+}
+
+void HttpServer::Impl::StartSession(Worker& worker, Socket socket) {
+  error_code ec;
+  if (worker.draining) {
+    socket.close(ec);
+    return;
+  }
+  // The cap is split evenly across the threads, so that each thread decides alone.
+  size_t cap = std::max<size_t>(1, (options.max_connections + workers.size() - 1) / workers.size());
+  if (worker.active >= cap) {
+    // At the cap: the oldest idle keep-alive connection makes room; without one, refuse.
+    SessionBase* victim = nullptr;
+    for (SessionBase* session : worker.sessions) {
+      if (session->idle()) {
+        victim = session;
+        break;
+      }
+    }
+    if (victim == nullptr) {
+      metrics.ConnectionRejected();
+      socket.close(ec);
+      return;
+    }
+    victim->Close();
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  if (tls) {
+    std::make_shared<Session<TlsStream>>(*this, worker, std::move(socket), *tls)->Run();
+  } else {
+    std::make_shared<Session<PlainStream>>(*this, worker, std::move(socket))->Run();
+  }
+}
+
+HttpServer::HttpServer(const Router& router, ServerMetrics& metrics, AccessLog* access_log, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(router, metrics, access_log, std::move(options))) {}
+
+HttpServer::~HttpServer() {
+  if (impl_->started) {
+    Stop();
+    Wait();
+  }
+}
+
+uint16_t HttpServer::Start() {
+  Impl& s = *impl_;
+  size_t threads = s.options.threads == 0 ? HardwareThreads() : s.options.threads;
+  for (size_t i = 0; i < threads; ++i) s.workers.push_back(std::make_unique<Worker>());
+  s.batch_pool.emplace(threads);
+  try {
+    if (!s.options.tls_cert_file.empty() || !s.options.tls_key_file.empty()) {
+      if (s.options.tls_cert_file.empty() || s.options.tls_key_file.empty())
+        throw UsageError("serve: --tls-cert and --tls-key go together");
+      s.tls.emplace(asio::ssl::context::tls_server);
+      s.tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+      try {
+        s.tls->use_certificate_chain_file(s.options.tls_cert_file);
+      } catch (const boost::system::system_error& e) {
+        throw Error(s.options.tls_cert_file + ": cannot use the TLS certificate: " + e.what());
+      }
+      try {
+        s.tls->use_private_key_file(s.options.tls_key_file, asio::ssl::context::pem);
+      } catch (const boost::system::system_error& e) {
+        throw Error(s.options.tls_key_file + ": cannot use the TLS key: " + e.what());
+      }
+    }
+    tcp::resolver resolver(s.workers[0]->ioc);
+    auto endpoints = resolver.resolve(s.options.host, std::to_string(s.options.port),
+                                      tcp::resolver::passive | tcp::resolver::numeric_service);
+    tcp::endpoint endpoint = endpoints.begin()->endpoint();
+    s.acceptor.emplace(s.workers[0]->ioc);
+    s.acceptor->open(endpoint.protocol());
+    s.acceptor->set_option(asio::socket_base::reuse_address(true));
+    s.acceptor->bind(endpoint);
+    s.acceptor->listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    throw Error(fmt::format("serve: cannot listen on {}:{}: {}", s.options.host, s.options.port, e.code().message()));
+  }
+  uint16_t port = s.acceptor->local_endpoint().port();
+  s.DoAccept();
+  s.started = true;
+  for (auto& worker : s.workers) {
+    Worker* w = worker.get();
+    w->thread = std::thread([w] {
+      for (;;) {
+        try {
+          w->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "serve: unexpected error in a connection: %s\n", e.what());
+        }
+      }
+    });
+  }
+  return port;
+}
+
+void HttpServer::Stop() {
+  Impl& s = *impl_;
+  if (!s.started || s.stopping.exchange(true)) return;
+  asio::post(s.workers[0]->ioc, [&s] {
+    error_code ec;
+    s.acceptor->close(ec);
+  });
+  for (auto& worker : s.workers) {
+    Worker* w = worker.get();
+    asio::post(w->ioc, [w] {
+      w->draining = true;
+      // Idle connections close now; busy ones close after their response.
+      std::vector<SessionBase*> idle;
+      for (SessionBase* session : w->sessions) {
+        if (session->idle()) idle.push_back(session);
+      }
+      for (SessionBase* session : idle) session->Close();
+      w->guard.reset();
+    });
+  }
+}
+
+void HttpServer::Wait() {
+  for (auto& worker : impl_->workers) {
+    if (worker->thread.joinable()) worker->thread.join();
+  }
+  // Every batch has been answered (its work guard kept its I/O thread alive until then).
+  if (impl_->batch_pool) impl_->batch_pool->join();
+}
+
+}  // namespace ipinsights

@@ -1,0 +1,78 @@
+// ServerMetrics: the counters behind GET /metrics (Prometheus text exposition format 0.0.4).
+//
+// Requests by route and status, a latency histogram per route, pairs scored and requests per
+// model, model (re)load outcomes, open connections. Counters are relaxed atomics: a scrape
+// sees each counter's value at some instant, which is all Prometheus needs.
+//
+// Thread-safety: every method may be called from any thread.
+//
+//   metrics.RecordRequest(Route::kInvocations, 200, 0.00021);
+//   std::string text = metrics.Render(registry_snapshot_info);
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ipinsights {
+
+enum class Route { kPing, kInvocations, kEndpointInvocations, kExecutionParameters, kMetrics, kAdminReload, kOther, kCount };
+
+const char* RouteName(Route route);
+
+// Per-model counters; one per configured model name, created at start-up.
+struct ModelMetrics {
+  std::string name;
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> pairs_scored{0};
+  std::atomic<uint64_t> load_failures{0};
+  std::atomic<uint64_t> loads{0};
+  std::atomic<int64_t> loaded_unix_seconds{0};
+  std::atomic<bool> last_load_failed{false};
+};
+
+class ServerMetrics {
+ public:
+  static constexpr std::array<double, 14> kLatencyBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
+  // The statuses we answer with; anything else counts as "other".
+  static constexpr std::array<int, 14> kStatuses = {200, 202, 400, 401, 403, 404, 405, 406, 408, 413, 415, 431, 500, 503};
+
+  explicit ServerMetrics(const std::vector<std::string>& model_names);
+
+  void RecordRequest(Route route, int status, double seconds);
+  void ConnectionOpened() { connections_open_.fetch_add(1, std::memory_order_relaxed); connections_total_.fetch_add(1, std::memory_order_relaxed); }
+  void ConnectionClosed() { connections_open_.fetch_sub(1, std::memory_order_relaxed); }
+  void ConnectionRejected() { connections_rejected_.fetch_add(1, std::memory_order_relaxed); }
+  // Protocol-level failures the router never sees (unparsable HTTP, timeouts).
+  void ProtocolError() { protocol_errors_.fetch_add(1, std::memory_order_relaxed); }
+
+  // nullptr for an unknown name.
+  ModelMetrics* model(const std::string& name);
+  ModelMetrics& model(size_t index) { return *models_[index]; }
+
+  std::string Render() const;
+
+ private:
+  static constexpr size_t kRoutes = static_cast<size_t>(Route::kCount);
+  static constexpr size_t kStatusSlots = kStatuses.size() + 1;
+  static constexpr size_t kBuckets = kLatencyBuckets.size() + 1;  // + Inf
+
+  struct alignas(64) RouteCounters {
+    std::array<std::atomic<uint64_t>, kStatusSlots> by_status{};
+    std::array<std::atomic<uint64_t>, kBuckets> latency_buckets{};
+    std::atomic<uint64_t> latency_sum_ns{0};
+  };
+
+  std::array<RouteCounters, kRoutes> routes_;
+  std::vector<std::unique_ptr<ModelMetrics>> models_;
+  std::atomic<int64_t> connections_open_{0};
+  std::atomic<uint64_t> connections_total_{0};
+  std::atomic<uint64_t> connections_rejected_{0};
+  std::atomic<uint64_t> protocol_errors_{0};
+};
+
+}  // namespace ipinsights

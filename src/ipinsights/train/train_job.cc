@@ -1,0 +1,203 @@
+#include "ipinsights/train/train_job.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "ipinsights/base/error.h"
+#include "ipinsights/base/hash.h"
+#include "ipinsights/base/parallel.h"
+#include "ipinsights/base/progress.h"
+#include "ipinsights/model/kernels.h"
+#include "ipinsights/model/model_file.h"
+#include "ipinsights/storage/storage.h"
+
+namespace ipinsights {
+namespace {
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  if (dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+std::string Number(double value) {
+  if (!std::isfinite(value)) return "null";
+  return fmt::format("{:.6g}", value);
+}
+
+// The warm-start model, with the shape parameters reconciled.
+std::unique_ptr<Model::Impl> WarmStart(const TrainJobOptions& options, Hyperparameters* hp) {
+  std::unique_ptr<Model::Impl> model = ReadModelFile(options.init_model);
+  const Hyperparameters& old = model->hyperparameters;
+  struct Shape {
+    const char* name;
+    int64_t Hyperparameters::*field;
+  };
+  const Shape shapes[] = {{"num_entity_vectors", &Hyperparameters::num_entity_vectors},
+                          {"vector_dim", &Hyperparameters::vector_dim},
+                          {"num_ip_encoder_layers", &Hyperparameters::num_ip_encoder_layers},
+                          {"ip_hash_buckets", &Hyperparameters::ip_hash_buckets}};
+  for (const Shape& shape : shapes) {
+    if (options.explicit_hyperparameters.count(shape.name) == 0) {
+      hp->*shape.field = old.*shape.field;
+    } else if (hp->*shape.field != old.*shape.field &&
+               !(shape.field == &Hyperparameters::ip_hash_buckets && hp->*shape.field == 0)) {
+      throw Error(fmt::format(
+          "--init-model {}: shape mismatch: {} is {} in the model but {} was asked for",
+          options.init_model, shape.name, old.*shape.field, hp->*shape.field));
+    }
+  }
+  hp->ip_hash_buckets = old.ip_hash_buckets;
+  model->hyperparameters = *hp;
+  return model;
+}
+
+}  // namespace
+
+TrainJobResult RunTrainJob(const TrainJobOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  auto log = [&](const std::string& line) {
+    if (options.log) options.log(line);
+  };
+  Hyperparameters hp = options.hyperparameters;
+  hp.Validate();
+  if (options.train.empty()) throw UsageError("train: --train is required");
+  if (options.model_dir.empty()) throw UsageError("train: --model-dir is required");
+
+  std::unique_ptr<Model::Impl> model;
+  if (!options.init_model.empty()) {
+    model = WarmStart(options, &hp);
+  } else {
+    model = Model::Impl::CreateRandom(hp, options.seed);
+  }
+  hp = model->hyperparameters;
+
+  TrainJobResult result;
+  result.hyperparameters = hp;
+  result.model_location = JoinPath(options.model_dir, "model.ipinsights");
+  result.metrics_location = JoinPath(options.model_dir, "metrics.json");
+
+  TrainingSet train;
+  {
+    Progress progress("read " + options.train, 0, Progress::Unit::kBytes, options.quiet);
+    train = LoadTrainingSet(options.train, model->hash_seed, &progress);
+    progress.Done();
+  }
+  result.training_rows = train.rows.size();
+  result.bad_rows = train.stats.bad_rows;
+  result.row_errors = train.stats.errors;
+  if (train.rows.empty()) {
+    throw Error(fmt::format("{}: no valid training rows ({} bad rows{}{})", options.train,
+                            train.stats.bad_rows, train.stats.errors.empty() ? "" : "; first: ",
+                            train.stats.errors.empty() ? "" : train.stats.errors[0]));
+  }
+  log(fmt::format("read {} training rows from {} ({} bad rows skipped)", train.rows.size(),
+                  options.train, train.stats.bad_rows));
+  for (const std::string& error : train.stats.errors) log("skipped: " + error);
+
+  TrainingSet validation;
+  if (!options.validation.empty()) {
+    validation = LoadTrainingSet(options.validation, model->hash_seed, nullptr);
+    result.validation_rows = validation.rows.size();
+    result.validation_bad_rows = validation.stats.bad_rows;
+    log(fmt::format("read {} validation rows from {} ({} bad rows skipped)",
+                    validation.rows.size(), options.validation, validation.stats.bad_rows));
+    for (const std::string& error : validation.stats.errors) log("skipped: " + error);
+  }
+
+  Trainer trainer(model.get(), TrainerOptions{options.threads, options.seed});
+  result.threads = trainer.threads();
+  log(fmt::format("training: {} threads, {} kernels, hyperparameters {}", trainer.threads(),
+                  kernels::ActiveKernels(), hp.ToJson()));
+  const uint64_t samples_per_pair =
+      1 + hp.random_negative_sampling_rate + hp.shuffled_negative_sampling_rate;
+  for (int64_t epoch = 0; epoch < hp.epochs; ++epoch) {
+    Progress progress(fmt::format("epoch {}/{}", epoch + 1, hp.epochs),
+                      train.rows.size() * samples_per_pair, Progress::Unit::kCount,
+                      options.quiet);
+    uint64_t batches = 0;
+    uint64_t samples_done = 0;
+    const auto epoch_start = std::chrono::steady_clock::now();
+    EpochRecord record;
+    record.metrics = trainer.TrainEpoch(
+        &train.rows, static_cast<int>(epoch), [&](uint64_t samples, double loss, double accuracy) {
+          progress.Add(samples);
+          samples_done += samples;
+          ++batches;
+          if (batches % hp.batch_metrics_publish_interval == 0) {
+            progress.SetStatus(fmt::format("loss {:.4f} accuracy {:.4f}", loss, accuracy));
+            const double seconds = std::chrono::duration<double>(
+                                       std::chrono::steady_clock::now() - epoch_start)
+                                       .count();
+            log(fmt::format("Epoch[{}] Batch [{}]\tSpeed: {:.2f} samples/sec\t"
+                            "binary_classification_accuracy={:.6f}\t"
+                            "binary_classification_cross_entropy={:.6f}",
+                            epoch, batches, seconds > 0 ? samples_done / seconds : 0.0,
+                            accuracy, loss));
+          }
+        });
+    progress.Done();
+    const EpochMetrics& m = record.metrics;
+    if (!validation.rows.empty()) {
+      record.validation_auc =
+          DiscriminatorAuc(*model, validation.rows, options.seed, options.threads);
+    }
+    log(fmt::format("#quality_metric: host=algo-1, epoch={}, train binary_classification_accuracy "
+                    "<score>={}",
+                    epoch, m.accuracy));
+    log(fmt::format("#quality_metric: host=algo-1, epoch={}, train "
+                    "binary_classification_cross_entropy <loss>={}",
+                    epoch, m.loss));
+    if (record.validation_auc) {
+      log(fmt::format("#quality_metric: host=algo-1, epoch={}, validation discriminator_auc "
+                      "<score>={}",
+                      epoch, *record.validation_auc));
+    }
+    log(fmt::format("Epoch[{}] Train-binary_classification_accuracy={:.6f}", epoch, m.accuracy));
+    log(fmt::format("Epoch[{}] Train-binary_classification_cross_entropy={:.6f}", epoch, m.loss));
+    if (record.validation_auc) {
+      log(fmt::format("Epoch[{}] Validation-discriminator_auc={:.6f}", epoch,
+                      *record.validation_auc));
+    }
+    log(fmt::format("Epoch[{}] Time cost={:.3f}", epoch, m.seconds));
+    log(fmt::format("#throughput_metric: host=algo-1, train throughput={:.2f} records/second",
+                    m.records_per_second));
+    result.epochs.push_back(record);
+  }
+
+  model->training_info = fmt::format(
+      R"({{"training_rows": {}, "epochs": {}, "seed": {}, "threads": {}, "final_loss": {}}})",
+      train.rows.size(), hp.epochs, options.seed, trainer.threads(),
+      Number(result.epochs.back().metrics.loss));
+  WriteModelFile(*model, result.model_location);
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  WriteWholeObject(result.metrics_location, MetricsJson(result, options.seed));
+  return result;
+}
+
+std::string MetricsJson(const TrainJobResult& result, uint64_t seed) {
+  std::string epochs;
+  for (size_t i = 0; i < result.epochs.size(); ++i) {
+    const EpochRecord& e = result.epochs[i];
+    if (i > 0) epochs += ",\n    ";
+    epochs += fmt::format(
+        R"({{"epoch": {}, "loss": {}, "accuracy": {}, "validation_auc": {}, )"
+        R"("records_per_second": {}, "seconds": {}, "records": {}}})",
+        e.metrics.epoch + 1, Number(e.metrics.loss), Number(e.metrics.accuracy),
+        e.validation_auc ? Number(*e.validation_auc) : "null",
+        Number(e.metrics.records_per_second), Number(e.metrics.seconds), e.metrics.records);
+  }
+  return fmt::format(
+      "{{\n  \"hyperparameters\": {},\n  \"epochs\": [\n    {}\n  ],\n"
+      "  \"training_rows\": {},\n  \"bad_rows\": {},\n  \"validation_rows\": {},\n"
+      "  \"threads\": {},\n  \"seed\": {},\n  \"kernels\": \"{}\",\n  \"seconds\": {},\n"
+      "  \"model\": \"model.ipinsights\"\n}}\n",
+      result.hyperparameters.ToJson(), epochs, result.training_rows, result.bad_rows,
+      result.validation_rows, result.threads, seed, kernels::ActiveKernels(),
+      Number(result.seconds));
+}
+
+}  // namespace ipinsights

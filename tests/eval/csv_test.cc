@@ -1,0 +1,166 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "ipinsights/eval/csv_chunk_reader.h"
+#include "ipinsights/eval/csv_record_reader.h"
+#include "ipinsights/storage/storage.h"
+
+namespace ipinsights {
+namespace {
+
+struct Record {
+  uint64_t line;
+  std::vector<std::string> fields;
+  std::string error;
+  bool operator==(const Record&) const = default;
+};
+
+std::vector<Record> ReadAll(std::string_view text) {
+  std::vector<Record> records;
+  CsvRecordReader reader(text);
+  while (reader.Next()) {
+    Record r{reader.line(), {}, reader.error()};
+    for (size_t i = 0; i < reader.field_count(); ++i) r.fields.emplace_back(reader.field(i));
+    records.push_back(r);
+  }
+  return records;
+}
+
+TEST(CsvRecordReader, SplitsPlainRecordsWithOptionalSpaceAfterComma) {
+  auto records = ReadAll("a,1.2.3.4\nentity_id_1, 192.168.1.2\r\nlast,::1");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0], (Record{0, {"a", "1.2.3.4"}, ""}));
+  EXPECT_EQ(records[1], (Record{1, {"entity_id_1", "192.168.1.2"}, ""}));
+  EXPECT_EQ(records[2], (Record{2, {"last", "::1"}, ""}));
+}
+
+TEST(CsvRecordReader, SkipsBlankLinesButCountsThem) {
+  auto records = ReadAll("\n\r\na,b\n\n\nc,d\n");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].line, 2u);
+  EXPECT_EQ(records[1].line, 5u);
+}
+
+TEST(CsvRecordReader, UnquotesFieldsWithCommasQuotesAndLineBreaks) {
+  auto records = ReadAll("\"a,b\",1\n\"say \"\"hi\"\"\", \"x\"\n\"two\nlines\",2\nnext,3\n");
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].fields, (std::vector<std::string>{"a,b", "1"}));
+  EXPECT_EQ(records[1].fields, (std::vector<std::string>{"say \"hi\"", "x"}));
+  EXPECT_EQ(records[2].fields, (std::vector<std::string>{"two\nlines", "2"}));
+  EXPECT_EQ(records[3].line, 4u);  // the quoted line break counts as a line
+}
+
+TEST(CsvRecordReader, KeepsQuotesInsideUnquotedFields) {
+  auto records = ReadAll("ab\"c,1\n");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].fields, (std::vector<std::string>{"ab\"c", "1"}));
+}
+
+TEST(CsvRecordReader, ReportsTextAfterClosingQuoteAndGoesOn) {
+  auto records = ReadAll("\"a\"x,1\nb,2\n");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].error, "unexpected text after a closing quote");
+  EXPECT_EQ(records[1], (Record{1, {"b", "2"}, ""}));
+}
+
+TEST(CsvRecordReader, UnterminatedQuoteResynchronisesAtTheNextLine) {
+  auto records = ReadAll("ok,1\n\"broken,1\nb,2\nc,3\n");
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[1].line, 1u);
+  EXPECT_EQ(records[1].error, "unterminated quoted field");
+  EXPECT_EQ(records[2], (Record{2, {"b", "2"}, ""}));
+  EXPECT_EQ(records[3], (Record{3, {"c", "3"}, ""}));
+}
+
+TEST(CsvRecordReader, UnbalancedQuoteCostsOneLineNotEveryLineToTheNextQuote) {
+  auto records = ReadAll("\"a,1\nb,2\nc,3\n\"d\"x,4\ne,5\n");
+  ASSERT_EQ(records.size(), 5u);
+  EXPECT_EQ(records[0].line, 0u);
+  EXPECT_EQ(records[0].error, "unexpected text after a closing quote");
+  EXPECT_EQ(records[1], (Record{1, {"b", "2"}, ""}));
+  EXPECT_EQ(records[2], (Record{2, {"c", "3"}, ""}));
+  EXPECT_EQ(records[3].line, 3u);
+  EXPECT_EQ(records[3].error, "unexpected text after a closing quote");
+  EXPECT_EQ(records[4], (Record{4, {"e", "5"}, ""}));
+}
+
+TEST(CsvRecordReader, ManyEscapedFieldsInOneRecordStayValid) {
+  auto records = ReadAll("\"a\"\"\",\"b\"\"\",\"c\"\"\",\"d\"\"\",\"e\"\"\"\n");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].fields,
+            (std::vector<std::string>{"a\"", "b\"", "c\"", "d\"", "e\""}));
+}
+
+TEST(EndOfLastCsvRecord, IgnoresLineBreaksInsideQuotes) {
+  EXPECT_EQ(EndOfLastCsvRecord("a,1\nb,2"), 4u);
+  EXPECT_EQ(EndOfLastCsvRecord("a,1\n\"b\nc"), 4u);
+  EXPECT_EQ(EndOfLastCsvRecord("a,1\n\"b\nc\",2\n"), 12u);
+  EXPECT_EQ(EndOfLastCsvRecord("no break"), 0u);
+  EXPECT_EQ(EndOfLastCsvRecord("x, \"q\nq\"\n"), 9u);
+  EXPECT_EQ(EndOfLastCsvRecord("ab\"c,1\nd,2\n"), 11u);  // a mid-field quote is literal
+}
+
+class CsvChunkReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ipi_csv_chunk_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& text) {
+    std::string path = (dir_ / "input.csv").string();
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CsvChunkReaderTest, ChunksHoldWholeRecordsWhateverTheChunkSize) {
+  std::string text;
+  for (int i = 0; i < 500; ++i) {
+    if (i % 7 == 0) {
+      text += "\"multi\nline " + std::to_string(i) + "\",10.0.0." + std::to_string(i % 250) + "\n";
+    } else {
+      text += "user" + std::to_string(i) + ", 10.1.0." + std::to_string(i % 250) + "\n";
+    }
+  }
+  text += "tail,1.1.1.1";  // no final line break
+  const std::vector<Record> expected = ReadAll(text);
+  std::string path = Write(text);
+  for (size_t chunk_bytes : {64, 100, 1000, 1 << 20}) {
+    CsvChunkReader reader(OpenStorage(path).OpenSequential(path), chunk_bytes);
+    std::vector<Record> got;
+    std::string chunk;
+    uint64_t line_base = 0;
+    while (reader.Next(&chunk)) {
+      CsvRecordReader records(chunk);
+      while (records.Next()) {
+        Record r{line_base + records.line(), {}, records.error()};
+        for (size_t i = 0; i < records.field_count(); ++i) r.fields.emplace_back(records.field(i));
+        got.push_back(r);
+      }
+      line_base += records.lines_consumed();
+    }
+    EXPECT_EQ(got, expected) << "chunk_bytes " << chunk_bytes;
+    EXPECT_EQ(reader.bytes_read(), text.size());
+  }
+}
+
+TEST_F(CsvChunkReaderTest, RunawayQuoteIsCutToBoundMemory) {
+  std::string text = "\"never closed\n";
+  for (int i = 0; i < 1000; ++i) text += "row" + std::to_string(i) + ",1.2.3.4\n";
+  std::string path = Write(text);
+  CsvChunkReader reader(OpenStorage(path).OpenSequential(path), 64, /*max_record_bytes=*/1024);
+  std::string chunk;
+  size_t largest = 0;
+  while (reader.Next(&chunk)) largest = std::max(largest, chunk.size());
+  EXPECT_LT(largest, 2048u);
+}
+
+}  // namespace
+}  // namespace ipinsights

@@ -1,0 +1,82 @@
+// `ipinsights demo` end to end on a tiny population (the real simulate, prepare, train and
+// evaluate), through the real binary.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace ipinsights {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Demo : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ipi_demo_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  int Ipinsights(const std::string& args, std::string* out, std::string* err) {
+    const char* env = std::getenv("IPINSIGHTS_BINARY");
+    std::string binary = env && *env ? env : IPINSIGHTS_BINARY;
+    std::string command = "cd '" + dir_.string() + "' && '" + binary + "' " + args +
+                          " >stdout.txt 2>stderr.txt";
+    int status = std::system(command.c_str());
+    *out = Slurp(dir_ / "stdout.txt");
+    *err = Slurp(dir_ / "stderr.txt");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  static std::string Slurp(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  fs::path dir_;
+};
+
+constexpr const char* kTiny =
+    "demo --dir work --users 50 --days 2 --attacks 50 --vector-dim 8 --epochs 1 --threads 2";
+
+TEST_F(Demo, RunsEveryStepAndPrintsFiguresAndNextCommands) {
+  // An earlier demo's folder (it has the marker) is replaced.
+  fs::create_directories(dir_ / "work/cloudtrail");
+  std::ofstream(dir_ / "work/.ipinsights-demo") << "made by `ipinsights demo`\n";
+  std::ofstream(dir_ / "work/cloudtrail/stale.txt") << "from an earlier run";
+  std::string out, err;
+  ASSERT_EQ(Ipinsights(kTiny, &out, &err), 0) << err;
+  EXPECT_FALSE(fs::exists(dir_ / "work/cloudtrail/stale.txt"));
+  EXPECT_TRUE(fs::exists(dir_ / "work/.ipinsights-demo"));
+  for (const char* kind : {"cloudtrail", "waf"}) {
+    EXPECT_TRUE(fs::exists(dir_ / "work" / kind / "model/model.ipinsights")) << kind;
+    EXPECT_TRUE(fs::exists(dir_ / "work" / kind / "logs/labels.csv")) << kind;
+    EXPECT_GT(fs::file_size(dir_ / "work" / kind / "train.csv"), 0u) << kind;
+    EXPECT_NE(out.find(std::string("== ") + kind + " =="), std::string::npos) << out;
+  }
+  EXPECT_NE(out.find("auc"), std::string::npos) << out;
+  EXPECT_NE(out.find("recall at 3% FPR"), std::string::npos) << out;
+  const std::string ct_model = (dir_ / "work/cloudtrail/model/model.ipinsights").string();
+  EXPECT_NE(out.find("ipinsights serve --model cloudtrail=" + ct_model), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("ipinsights score --model " + ct_model), std::string::npos) << out;
+}
+
+TEST_F(Demo, RefusesAFolderItDidNotMake) {
+  std::string out, err;
+  fs::create_directories(dir_ / "precious");
+  std::ofstream(dir_ / "precious/notes.txt") << "keep me";
+  EXPECT_EQ(Ipinsights("demo --dir precious --users 50 --days 2", &out, &err), 2);
+  EXPECT_NE(err.find("was not made by `ipinsights demo`"), std::string::npos) << err;
+  EXPECT_TRUE(fs::exists(dir_ / "precious/notes.txt"));
+}
+
+}  // namespace
+}  // namespace ipinsights

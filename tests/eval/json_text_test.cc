@@ -1,0 +1,49 @@
+#include "ipinsights/eval/json_text.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace ipinsights {
+namespace {
+
+std::string Json(std::string_view s) {
+  std::string out;
+  AppendJsonString(&out, s);
+  return out;
+}
+
+TEST(JsonText, CopiesPlainText) { EXPECT_EQ(Json("AIDA example/1"), "\"AIDA example/1\""); }
+
+TEST(JsonText, EscapesQuotesBackslashesAndControls) {
+  EXPECT_EQ(Json("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(Json("\n\r\t\b\f"), "\"\\n\\r\\t\\b\\f\"");
+  EXPECT_EQ(Json(std::string_view("\x00\x01\x1f", 3)), "\"\\u0000\\u0001\\u001f\"");
+}
+
+TEST(JsonText, KeepsValidUtf8) {
+  EXPECT_EQ(Json("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+}
+
+TEST(JsonText, ReplacesInvalidUtf8) {
+  EXPECT_EQ(Json("a\xff" "b"), "\"a\\ufffdb\"");
+  EXPECT_EQ(Json("\xc0\x80"), "\"\\ufffd\\ufffd\"");          // overlong
+  EXPECT_EQ(Json("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // surrogate
+  EXPECT_EQ(Json("\xe2\x82"), "\"\\ufffd\\ufffd\"");          // truncated
+}
+
+TEST(JsonText, WritesShortestNumbersAndNullForNonFinite) {
+  std::string out;
+  AppendJsonNumber(&out, 0.1f);
+  out += ' ';
+  AppendJsonNumber(&out, -2.5);
+  out += ' ';
+  AppendJsonNumber(&out, NAN);
+  out += ' ';
+  AppendJsonNumber(&out, -INFINITY);
+  EXPECT_EQ(out, "0.1 -2.5 null null");
+}
+
+}  // namespace
+}  // namespace ipinsights

@@ -1,0 +1,348 @@
+// `score` and `evaluate` against hand-computed values on a tiny model whose weights are set
+// by hand, run through the real binary (IPINSIGHTS_BINARY) in a temporary folder.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "ipinsights/eval/evaluation.h"
+#include "ipinsights/eval/pair_scoring.h"
+#include "ipinsights/storage/storage.h"
+#include "ipinsights/model/ip_encoder.h"
+#include "ipinsights/model/model.h"
+#include "ipinsights/model/model_impl.h"
+
+namespace ipinsights {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class TinyModel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("ipi_eval_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    model_path_ = (dir_ / "model.ipinsights").string();
+    BuildModel()->Save(model_path_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // vector_dim 4, no encoder layers: score = entity row . (sum of the IP's prefix rows).
+  //   alice (1, 2, 0, 0)   bob (0, 0, 1, -1)   anyone else: zero row
+  //   10.0.0.1 -> (1, 0, 2, 0)   20.0.0.1 -> (0, 3, 0, 1)   any other address: zero
+  // so alice/10.0.0.1 = 1, alice/20.0.0.1 = 6, bob/10.0.0.1 = 2, bob/20.0.0.1 = -1.
+  std::shared_ptr<Model> BuildModel() {
+    Hyperparameters hp;
+    hp.num_entity_vectors = 1000;
+    hp.vector_dim = 4;
+    hp.num_ip_encoder_layers = 0;
+    hp.ip_hash_buckets = 1024;
+    std::shared_ptr<Model> model = Model::Create(hp, 7);
+    Model::Impl& impl = model->impl();
+    std::fill(impl.entity_table.begin(), impl.entity_table.end(), 0.0f);
+    std::fill(impl.prefix_table.begin(), impl.prefix_table.end(), 0.0f);
+    auto set_entity = [&](const char* entity, std::vector<float> v) {
+      float* row = impl.EntityVector(impl.EntityRowOfHash(impl.EntityHash(entity)));
+      std::copy(v.begin(), v.end(), row);
+    };
+    uint64_t alice = impl.EntityRowOfHash(impl.EntityHash("alice"));
+    uint64_t bob = impl.EntityRowOfHash(impl.EntityHash("bob"));
+    uint64_t carol = impl.EntityRowOfHash(impl.EntityHash("carol"));
+    EXPECT_TRUE(alice != bob && carol != alice && carol != bob) << "hash collision: pick names";
+    set_entity("alice", {1, 2, 0, 0});
+    set_entity("bob", {0, 0, 1, -1});
+    std::vector<uint32_t> used;
+    auto set_ip = [&](const char* text, std::vector<float> sum) {
+      uint32_t rows[kMaxIpPrefixes];
+      int n = IpPrefixRows(*IpAddress::Parse(text), impl.hash_seed, 1024, rows);
+      for (int k = 0; k < n; ++k) {
+        for (uint32_t u : used) EXPECT_NE(u, rows[k]) << "prefix row collision: pick addresses";
+        used.push_back(rows[k]);
+        float* row = impl.PrefixVector(rows[k]);
+        for (int d = 0; d < 4; ++d) row[d] = sum[d] / static_cast<float>(n);
+      }
+    };
+    set_ip("10.0.0.1", {1, 0, 2, 0});
+    set_ip("20.0.0.1", {0, 3, 0, 1});
+    for (const char* other : {"30.0.0.1", "2001:db8::1"}) {
+      uint32_t rows[kMaxIpPrefixes];
+      int n = IpPrefixRows(*IpAddress::Parse(other), impl.hash_seed, 1024, rows);
+      for (int k = 0; k < n; ++k) {
+        for (uint32_t u : used) EXPECT_NE(u, rows[k]) << other << " shares a prefix row";
+      }
+    }
+    return model;
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  CommandResult Ipinsights(const std::string& args) {
+    const char* env = std::getenv("IPINSIGHTS_BINARY");
+    std::string binary = env && *env ? env : IPINSIGHTS_BINARY;
+    std::string out = (dir_ / "stdout.txt").string(), err = (dir_ / "stderr.txt").string();
+    std::string command = "cd '" + dir_.string() + "' && '" + binary + "' " + args + " >'" + out +
+                          "' 2>'" + err + "'";
+    int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+  }
+
+  fs::path dir_;
+  std::string model_path_;
+};
+
+TEST_F(TinyModel, ScoresMatchHandComputedValues) {
+  std::shared_ptr<const Model> model = Model::Load(model_path_);
+  EXPECT_EQ(model->Score("alice", *IpAddress::Parse("10.0.0.1")), 1.0f);
+  EXPECT_EQ(model->Score("alice", *IpAddress::Parse("20.0.0.1")), 6.0f);
+  EXPECT_EQ(model->Score("bob", *IpAddress::Parse("10.0.0.1")), 2.0f);
+  EXPECT_EQ(model->Score("bob", *IpAddress::Parse("20.0.0.1")), -1.0f);
+  EXPECT_EQ(model->Score("carol", *IpAddress::Parse("10.0.0.1")), 0.0f);
+}
+
+TEST_F(TinyModel, ScoreWritesNdjsonInInputOrderAndSkipsBadRows) {
+  Write("pairs.csv",
+        "alice,10.0.0.1\n"
+        "bob, 20.0.0.1\n"
+        "bob,1.2.3\n"
+        "\"al\"\"ice\",2001:db8::1\n"
+        "carol,10.0.0.1,extra\n"
+        "alice,20.0.0.1\r\n");
+  CommandResult run = Ipinsights("score --model model.ipinsights --pairs pairs.csv --threshold 0.5");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out,
+            "{\"entity\":\"alice\",\"ip\":\"10.0.0.1\",\"score\":1,\"anomalous\":false}\n"
+            "{\"entity\":\"bob\",\"ip\":\"20.0.0.1\",\"score\":-1,\"anomalous\":true}\n"
+            "{\"entity\":\"al\\\"ice\",\"ip\":\"2001:db8::1\",\"score\":0,\"anomalous\":true}\n"
+            "{\"entity\":\"alice\",\"ip\":\"20.0.0.1\",\"score\":6,\"anomalous\":false}\n");
+  EXPECT_NE(run.err.find("pairs.csv:3: bad IP \"1.2.3\""), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("pairs.csv:5: expected 2 fields (entity,ip), got 3"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("2 bad rows skipped"), std::string::npos) << run.err;
+}
+
+TEST_F(TinyModel, ScoreDefaultThresholdIsZeroAndOnlyAnomaliesFilters) {
+  Write("pairs.csv", "alice,10.0.0.1\nbob,20.0.0.1\ncarol,10.0.0.1\n");
+  CommandResult run = Ipinsights(
+      "score --model model.ipinsights --pairs pairs.csv --only-anomalies --output out.ndjson "
+      "--json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Slurp(dir_ / "out.ndjson"),
+            "{\"entity\":\"bob\",\"ip\":\"20.0.0.1\",\"score\":-1,\"anomalous\":true}\n");
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary = parser.parse(run.out);
+  EXPECT_EQ(uint64_t(summary["scored"]), 3u);
+  EXPECT_EQ(uint64_t(summary["anomalous"]), 1u);
+  EXPECT_EQ(uint64_t(summary["written"]), 1u);
+  EXPECT_EQ(uint64_t(summary["bad_rows"]), 0u);
+}
+
+TEST_F(TinyModel, ScoreKeepsInputOrderAcrossManyChunksOnTwoThreads) {
+  std::string text;
+  std::string expected;
+  const char* entities[] = {"alice", "bob", "carol"};
+  const char* ips[] = {"10.0.0.1", "20.0.0.1"};
+  const char* scores[3][2] = {{"1", "6"}, {"2", "-1"}, {"0", "0"}};
+  for (int i = 0; i < 150000; ++i) {
+    int e = i % 3, p = (i / 3) % 2;
+    if (i % 50000 == 49999) {
+      text += "bad row without comma\n";
+      continue;
+    }
+    text += std::string(entities[e]) + "," + ips[p] + "\n";
+    expected += std::string("{\"entity\":\"") + entities[e] + "\",\"ip\":\"" + ips[p] +
+                "\",\"score\":" + scores[e][p] + ",\"anomalous\":" +
+                (scores[e][p][0] == '-' ? "true" : "false") + "}\n";
+  }
+  Write("pairs.csv", text);
+  CommandResult run = Ipinsights("score --model model.ipinsights --pairs pairs.csv --threads 2 --quiet");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(run.out == expected) << "output differs from the input order";
+  EXPECT_NE(run.err.find("pairs.csv:50000: expected 2 fields"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("pairs.csv:100000: expected 2 fields"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("pairs.csv:150000: expected 2 fields"), std::string::npos) << run.err;
+}
+
+TEST_F(TinyModel, ScoreExitCodes) {
+  Write("pairs.csv", "alice,10.0.0.1\n");
+  EXPECT_EQ(Ipinsights("score --pairs pairs.csv").exit_code, 2);  // no --model
+  EXPECT_EQ(Ipinsights("score --model model.ipinsights").exit_code, 2);  // no --pairs
+  EXPECT_EQ(Ipinsights("score --model missing.ipinsights --pairs pairs.csv").exit_code, 1);
+  EXPECT_EQ(Ipinsights("score --model model.ipinsights --pairs missing.csv").exit_code, 1);
+  Write("garbage.ipinsights", "not a model");
+  EXPECT_EQ(Ipinsights("score --model garbage.ipinsights --pairs pairs.csv").exit_code, 1);
+}
+
+// normal: alice/20 = 6, bob/10 = 2, alice/10 = 1; anomalous: bob/20 = -1, carol/10 = 0,
+// bob/10 = 2 (a tie with a normal pair).
+constexpr const char* kLabels =
+    "entity,ip,label,oracle_score\n"
+    "alice,20.0.0.1,0,5\n"
+    "bob,10.0.0.1,0,4\n"
+    "alice,10.0.0.1,0,3\n"
+    "bob,20.0.0.1,1,-5\n"
+    "carol,10.0.0.1,1,-4\n"
+    "bob,10.0.0.1,1,3.5\n";
+
+TEST_F(TinyModel, EvaluateMatchesHandComputedFigures) {
+  Write("labels.csv", kLabels);
+  CommandResult run = Ipinsights(
+      "evaluate --model model.ipinsights --labels labels.csv --threshold 0 --threshold 1.5 "
+      "--json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element r = parser.parse(run.out);
+  EXPECT_EQ(uint64_t(r["normal"]), 3u);
+  EXPECT_EQ(uint64_t(r["anomalous"]), 3u);
+  // 6 beats all three; 2 beats -1 and 0 and ties 2; 1 beats -1 and 0: 7.5 of 9.
+  EXPECT_DOUBLE_EQ(double(r["auc"]), 7.5 / 9);
+  // Threshold 0: only -1 is flagged.
+  EXPECT_DOUBLE_EQ(double(r["recall"]), 1.0 / 3);
+  EXPECT_DOUBLE_EQ(double(r["precision"]), 1.0);
+  EXPECT_DOUBLE_EQ(double(r["false_positive_rate"]), 0.0);
+  simdjson::dom::array thresholds = r["thresholds"];
+  ASSERT_EQ(thresholds.size(), 2u);
+  simdjson::dom::element second = thresholds.at(1);
+  EXPECT_DOUBLE_EQ(double(second["threshold"]), 1.5);
+  EXPECT_DOUBLE_EQ(double(second["recall"]), 2.0 / 3);  // -1, 0
+  EXPECT_DOUBLE_EQ(double(second["precision"]), 2.0 / 3);  // and the normal 1
+  EXPECT_DOUBLE_EQ(double(second["false_positive_rate"]), 1.0 / 3);
+  // FPR <= 1% of three normal pairs: flag none; the largest such threshold is the lowest
+  // normal score.
+  EXPECT_DOUBLE_EQ(double(r["recommended_threshold"]), 1.0);
+  simdjson::dom::element oracle = r["oracle"];
+  EXPECT_DOUBLE_EQ(double(oracle["auc"]), 8.0 / 9);  // 3 vs 3.5 is the one loss
+  EXPECT_DOUBLE_EQ(double(oracle["recall"]), 2.0 / 3);
+  EXPECT_DOUBLE_EQ(double(oracle["recommended_threshold"]), 3.0);
+}
+
+TEST_F(TinyModel, EvaluatePrintsATableWithTheOracleBeside) {
+  Write("labels.csv", kLabels);
+  CommandResult run = Ipinsights("evaluate --model model.ipinsights --labels labels.csv");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("3 normal pairs, 3 anomalous pairs"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("auc                                      0.8333      0.8889"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("recall at 3% FPR"), std::string::npos) << run.out;
+}
+
+TEST_F(TinyModel, EvaluateWithRandomAttacksPairsKnownEntitiesWithPublicAddresses) {
+  std::string normal;
+  for (int i = 0; i < 20; ++i) normal += i % 2 ? "alice,20.0.0.1\n" : "bob,10.0.0.1\n";
+  normal += "bob,not-an-ip\n";
+  Write("test.csv", normal);
+  CommandResult run = Ipinsights(
+      "evaluate --model model.ipinsights --test test.csv --random-attacks 40 --seed 3 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("test.csv:21"), std::string::npos) << run.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element r = parser.parse(run.out);
+  EXPECT_EQ(uint64_t(r["normal"]), 20u);
+  EXPECT_EQ(uint64_t(r["anomalous"]), 40u);
+  // Normal scores are 6 and 2; random public addresses share no prefix row with 10/8 or
+  // 20/8 except by hash collision, so nearly every attack scores 0 and AUC is close to 1.
+  EXPECT_GT(double(r["auc"]), 0.9);
+  CommandResult again = Ipinsights(
+      "evaluate --model model.ipinsights --test test.csv --random-attacks 40 --seed 3 --json");
+  EXPECT_EQ(again.out, run.out);
+}
+
+TEST_F(TinyModel, EvaluateErrors) {
+  Write("labels.csv", kLabels);
+  Write("bad_labels.csv", "entity,ip,label\nalice,10.0.0.1,0\nbob,10.0.0.1,maybe\n");
+  Write("one_class.csv", "entity,ip,label\nalice,10.0.0.1,0\n");
+  EXPECT_EQ(Ipinsights("evaluate --model model.ipinsights").exit_code, 2);
+  EXPECT_EQ(
+      Ipinsights("evaluate --model model.ipinsights --labels labels.csv --test labels.csv").exit_code,
+      2);
+  EXPECT_EQ(Ipinsights("evaluate --model model.ipinsights --test labels.csv").exit_code, 2);
+  EXPECT_EQ(
+      Ipinsights("evaluate --model model.ipinsights --labels labels.csv --target-fpr 2").exit_code,
+      2);
+  CommandResult bad = Ipinsights("evaluate --model model.ipinsights --labels bad_labels.csv");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("bad_labels.csv:3: bad label \"maybe\" (expected 0 or 1)"),
+            std::string::npos)
+      << bad.err;
+  CommandResult one = Ipinsights("evaluate --model model.ipinsights --labels one_class.csv");
+  EXPECT_EQ(one.exit_code, 1);
+  EXPECT_NE(one.err.find("needs both normal and anomalous pairs"), std::string::npos) << one.err;
+}
+
+}  // namespace
+}  // namespace ipinsights
+
+namespace ipinsights {
+namespace {
+
+// The pipeline itself, with tiny chunks so thousands of them race through three workers.
+TEST_F(TinyModel, ScorePairsPipelineKeepsOrderWithTinyChunks) {
+  std::shared_ptr<const Model> model = Model::Load(model_path_);
+  std::string text, expected;
+  for (int i = 0; i < 20000; ++i) {
+    if (i % 997 == 0) {
+      text += "\"broken quote,10.0.0.1\n";
+      continue;
+    }
+    const bool alice = i % 3 != 0;
+    const char* ip = i % 2 ? "10.0.0.1" : "20.0.0.1";
+    text += std::string(alice ? "alice" : "bob") + "," + ip + "\n";
+    float score = model->Score(alice ? "alice" : "bob", *IpAddress::Parse(ip));
+    expected += fmt::format("{{\"entity\":\"{}\",\"ip\":\"{}\",\"score\":{},\"anomalous\":{}}}\n",
+                            alice ? "alice" : "bob", ip, score, score < 0 ? "true" : "false");
+  }
+  std::string input = Write("pairs.csv", text);
+  std::string output = (dir_ / "scores.ndjson").string();
+  auto writer = OpenStorage(output).OpenWritable(output);
+  ScorePairsOptions options;
+  options.threads = 3;
+  options.chunk_bytes = 100;
+  std::vector<uint64_t> bad_lines;
+  ScorePairsSummary summary = ScorePairs(
+      OpenStorage(input).OpenSequential(input), writer.get(),
+      [&](const std::string_view* e, const IpAddress* ip, size_t n, float* s) {
+        model->ScoreBatch(e, ip, n, s);
+      },
+      options, [&](const BadRow& bad) { bad_lines.push_back(bad.line); }, nullptr);
+  writer->Close();
+  EXPECT_TRUE(Slurp(output) == expected) << "order or content differs";
+  ASSERT_EQ(bad_lines.size(), 21u);
+  for (size_t k = 0; k < bad_lines.size(); ++k) EXPECT_EQ(bad_lines[k], 997 * k + 1);
+  EXPECT_EQ(summary.bad_rows, 21u);
+  EXPECT_EQ(summary.scored, 20000u - 21u);
+  EXPECT_EQ(summary.bytes_read, text.size());
+}
+
+}  // namespace
+}  // namespace ipinsights

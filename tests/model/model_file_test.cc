@@ -1,0 +1,122 @@
+#include "ipinsights/model/model_file.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "ipinsights/base/error.h"
+#include "ipinsights/model/model.h"
+#include "ipinsights/storage/storage.h"
+
+namespace ipinsights {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ModelFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ipinsights_model_file_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    hp_.num_entity_vectors = 50;
+    hp_.vector_dim = 8;
+    hp_.num_ip_encoder_layers = 2;
+    hp_.ip_hash_buckets = 2048;
+    path_ = (dir_ / "model.ipinsights").string();
+    Model::Create(hp_, 11)->Save(path_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Bytes() { return ReadWholeObject(path_); }
+  void Write(const std::string& bytes) { WriteWholeObject(path_, bytes); }
+  std::string LoadError() {
+    try {
+      Model::Load(path_);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  Hyperparameters hp_;
+};
+
+TEST_F(ModelFileTest, RoundTripKeepsEverything) {
+  auto original = Model::Create(hp_, 11);
+  auto loaded = Model::Load(path_);
+  EXPECT_EQ(loaded->hyperparameters(), original->hyperparameters());
+  EXPECT_EQ(loaded->hash_seed(), original->hash_seed());
+  EXPECT_EQ(loaded->impl().entity_table, original->impl().entity_table);
+  EXPECT_EQ(loaded->impl().prefix_table, original->impl().prefix_table);
+  ASSERT_EQ(loaded->impl().layers.size(), 2u);
+  EXPECT_EQ(loaded->impl().layers[1].weight, original->impl().layers[1].weight);
+  const IpAddress ip = *IpAddress::Parse("203.0.113.9");
+  EXPECT_EQ(loaded->Score("alice", ip), original->Score("alice", ip));
+  // Saving again gives the same bytes.
+  loaded->Save(path_ + ".again");
+  EXPECT_EQ(ReadWholeObject(path_ + ".again"), Bytes());
+}
+
+TEST_F(ModelFileTest, RejectsTruncatedFileNamingIt) {
+  const std::string bytes = Bytes();
+  for (size_t keep : {size_t{10}, size_t{30}, bytes.size() / 2, bytes.size() - 1}) {
+    SCOPED_TRACE(keep);
+    Write(bytes.substr(0, keep));
+    const std::string error = LoadError();
+    EXPECT_THAT(error, HasSubstr(path_));
+    EXPECT_THAT(error, HasSubstr("truncated"));
+  }
+}
+
+TEST_F(ModelFileTest, RejectsBitFlipAnywhere) {
+  const std::string bytes = Bytes();
+  for (size_t at : {size_t{200}, bytes.size() / 2, bytes.size() - 100, bytes.size() - 3}) {
+    SCOPED_TRACE(at);
+    std::string flipped = bytes;
+    flipped[at] ^= 0x10;
+    Write(flipped);
+    const std::string error = LoadError();
+    EXPECT_THAT(error, HasSubstr(path_));
+    EXPECT_THAT(error, HasSubstr("corrupted"));
+  }
+}
+
+TEST_F(ModelFileTest, RejectsForeignFiles) {
+  Write("entity,ip\nalice,1.2.3.4\n");
+  EXPECT_THAT(LoadError(), HasSubstr("not an ipinsights model file"));
+  Write("");
+  EXPECT_THAT(LoadError(), HasSubstr("not an ipinsights model file"));
+  std::string gzip("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8);
+  Write(gzip + std::string(100, 'x'));
+  EXPECT_THAT(LoadError(), HasSubstr(path_ + ": not an ipinsights model file"));
+}
+
+TEST_F(ModelFileTest, RejectsOtherFormatVersion) {
+  std::string bytes = Bytes();
+  bytes[8] = 9;
+  Write(bytes);
+  EXPECT_THAT(LoadError(), HasSubstr("unsupported model format version 9"));
+}
+
+TEST_F(ModelFileTest, RejectsAnotherIpEncoder) {
+  std::string bytes = Bytes();
+  const size_t at = bytes.find("prefix-sum");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 10, "prefix-max");
+  Write(bytes);
+  EXPECT_THAT(LoadError(), HasSubstr(path_ + ": unsupported IP encoder \"prefix-max"));
+}
+
+TEST_F(ModelFileTest, MissingFileIsAnError) {
+  EXPECT_THROW(Model::Load((dir_ / "nope.ipinsights").string()), Error);
+}
+
+}  // namespace
+}  // namespace ipinsights
