@@ -1,4 +1,5 @@
 #include "ipinsights/serve/sigv4_verifier.h"
+#include "ipinsights/storage/sigv4.h"
 
 #include <gtest/gtest.h>
 
@@ -11,12 +12,12 @@ TEST(SigV4Verifier, MatchesAwsTestSuiteGetVanilla) {
   request.method = "GET";
   request.target = "/";
   request.headers = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
-  std::string canonical = SigV4Verifier::CanonicalRequest(request, {"host", "x-amz-date"}, SigV4Verifier::Sha256Hex(""));
+  std::string canonical = SigV4Verifier::CanonicalRequest(request, {"host", "x-amz-date"}, Sha256Hex(""));
   EXPECT_EQ(canonical,
             "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n"
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   std::string string_to_sign = "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n" +
-                               SigV4Verifier::Sha256Hex(canonical);
+                               Sha256Hex(canonical);
   EXPECT_EQ(SigV4Verifier::Sign("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "service",
                                 string_to_sign),
             "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
@@ -31,9 +32,9 @@ class SigV4VerifierTest : public ::testing::Test {
     request_.target = "/endpoints/ct/invocations";
     request_.headers = {{"Host", "127.0.0.1:8080"}, {"Content-Type", "text/csv"}, {"X-Amz-Date", "20261128T052659Z"}};
     std::vector<std::string> signed_headers = {"content-type", "host", "x-amz-date"};
-    std::string canonical = SigV4Verifier::CanonicalRequest(request_, signed_headers, SigV4Verifier::Sha256Hex(body_));
+    std::string canonical = SigV4Verifier::CanonicalRequest(request_, signed_headers, Sha256Hex(body_));
     std::string string_to_sign = "AWS4-HMAC-SHA256\n20261128T052659Z\n20261128/eu-west-1/sagemaker/aws4_request\n" +
-                                 SigV4Verifier::Sha256Hex(canonical);
+                                 Sha256Hex(canonical);
     authorization_ = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261128/eu-west-1/sagemaker/aws4_request, "
                      "SignedHeaders=content-type;host;x-amz-date, Signature=" +
                      SigV4Verifier::Sign(secret, "20261128", "eu-west-1", "sagemaker", string_to_sign);

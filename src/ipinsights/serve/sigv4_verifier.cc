@@ -1,9 +1,6 @@
 #include "ipinsights/serve/sigv4_verifier.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,27 +9,10 @@
 
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
+#include "ipinsights/storage/sigv4.h"
 
 namespace ipinsights {
 namespace {
-
-std::string ToHex(const unsigned char* data, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[data[i] >> 4];
-    out[2 * i + 1] = kHex[data[i] & 15];
-  }
-  return out;
-}
-
-std::string Hmac(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), digest, &length);
-  return std::string(reinterpret_cast<char*>(digest), length);
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -58,23 +38,6 @@ std::string CollapseBlanks(std::string_view value) {
     if (pending_space) out += ' ';
     pending_space = false;
     out += c;
-  }
-  return out;
-}
-
-// RFC 3986 percent-encoding of everything but unreserved characters and '/'.
-std::string UriEncodePath(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : path) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
   }
   return out;
 }
@@ -131,20 +94,9 @@ SigV4Verifier SigV4Verifier::FromKeysFile(const std::string& path) {
   return SigV4Verifier(std::move(secrets));
 }
 
-std::string SigV4Verifier::Sha256Hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return ToHex(digest, sizeof(digest));
-}
-
 std::string SigV4Verifier::Sign(std::string_view secret, std::string_view date, std::string_view region,
                                 std::string_view service, std::string_view string_to_sign) {
-  std::string key = Hmac("AWS4" + std::string(secret), date);
-  key = Hmac(key, region);
-  key = Hmac(key, service);
-  key = Hmac(key, "aws4_request");
-  std::string signature = Hmac(key, string_to_sign);
-  return ToHex(reinterpret_cast<const unsigned char*>(signature.data()), signature.size());
+  return SigV4Signature(secret, date, region, service, string_to_sign);
 }
 
 std::string SigV4Verifier::CanonicalRequest(const SignedRequestView& request,

@@ -50,7 +50,6 @@ class SigV4Verifier {
                           std::string_view service, std::string_view string_to_sign);
   static std::string CanonicalRequest(const SignedRequestView& request, const std::vector<std::string>& signed_headers,
                                       const std::string& payload_hash);
-  static std::string Sha256Hex(std::string_view data);
 
  private:
   std::map<std::string, std::string> secrets_;

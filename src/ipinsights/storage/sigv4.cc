@@ -101,6 +101,17 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(digest, sizeof(digest));
 }
 
+std::string SigV4Signature(std::string_view secret_access_key, std::string_view date,
+                           std::string_view region, std::string_view service,
+                           std::string_view string_to_sign) {
+  std::string key = HmacSha256("AWS4" + std::string(secret_access_key), date);
+  key = HmacSha256(key, region);
+  key = HmacSha256(key, service);
+  key = HmacSha256(key, "aws4_request");
+  const std::string raw_signature = HmacSha256(key, string_to_sign);
+  return ToHex(reinterpret_cast<const unsigned char*>(raw_signature.data()), raw_signature.size());
+}
+
 std::string AmzDate(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
@@ -170,13 +181,8 @@ HeaderList SignV4(const SignableRequest& request, const AwsCredentials& credenti
   const std::string string_to_sign =
       "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + Sha256Hex(canonical_request);
 
-  std::string key = HmacSha256("AWS4" + credentials.secret_access_key, day);
-  key = HmacSha256(key, region);
-  key = HmacSha256(key, service);
-  key = HmacSha256(key, "aws4_request");
-  const std::string raw_signature = HmacSha256(key, string_to_sign);
   const std::string signature =
-      ToHex(reinterpret_cast<const unsigned char*>(raw_signature.data()), raw_signature.size());
+      SigV4Signature(credentials.secret_access_key, day, region, service, string_to_sign);
 
   added.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=" +
                                           credentials.access_key_id + "/" + scope +

@@ -53,6 +53,12 @@ inline std::string UriEncodePath(std::string_view path) { return UriEncode(path,
 std::string UriDecode(std::string_view text);
 
 std::string Sha256Hex(std::string_view data);
+
+// The hex signature of `string_to_sign` with the SigV4 key derived from the secret and the
+// scope (date "YYYYMMDD", region, service). Shared by the signer and by serve's verifier.
+std::string SigV4Signature(std::string_view secret_access_key, std::string_view date,
+                           std::string_view region, std::string_view service,
+                           std::string_view string_to_sign);
 // "20240501T120000Z"
 std::string AmzDate(int64_t unix_seconds);
 
