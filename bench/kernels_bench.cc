@@ -10,7 +10,14 @@
 #include <cstdlib>
 #include <vector>
 
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ipinsights/base/hash.h"
 #include "ipinsights/model/kernels.h"
+#include "ipinsights/model/model.h"
+#include "ipinsights/pairs/ip_address.h"
 
 namespace ipinsights {
 namespace {
@@ -108,6 +115,27 @@ void BM_VecMat(benchmark::State& state) {
 BENCHMARK(BM_VecMat<false>)->Arg(128);
 BENCHMARK(BM_VecMat<true>)->Arg(128);
 
+// v_e = u_e^T W for 64 vectors u_e at once, 128 x 128 (folding entities for scoring).
+template <bool kScalar>
+void BM_VecMatMany(benchmark::State& state) {
+  const size_t d = static_cast<size_t>(state.range(0)), count = 64;
+  const auto u = Values(count * d, 0.1f), w = Values(d * d, 0.5f);
+  std::vector<const float*> pointers;
+  for (size_t e = 0; e < count; ++e) pointers.push_back(u.data() + e * d);
+  std::vector<float> v(count * d), v_ref(count * d);
+  auto vecmat = kScalar ? kernels::scalar::VecMatMany : kernels::VecMatMany;
+  vecmat(pointers.data(), count, w.data(), d, d, v.data());
+  kernels::scalar::VecMatMany(pointers.data(), count, w.data(), d, d, v_ref.data());
+  Require(Close(v, v_ref, 1e-4f), "VecMatMany");
+  for (auto _ : state) {
+    vecmat(pointers.data(), count, w.data(), d, d, v.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * count * d * d);
+}
+BENCHMARK(BM_VecMatMany<false>)->Arg(128);
+BENCHMARK(BM_VecMatMany<true>)->Arg(128);
+
 // dW = U^T dV over a mini-batch of 1000 pairs, 128 x 128.
 template <bool kScalar>
 void BM_GemmTransposedA(benchmark::State& state) {
@@ -126,6 +154,71 @@ void BM_GemmTransposedA(benchmark::State& state) {
 }
 BENCHMARK(BM_GemmTransposedA<false>)->Arg(128);
 BENCHMARK(BM_GemmTransposedA<true>)->Arg(128);
+
+// Model scoring with the tutorial's shape (vector_dim 128, one IP encoder layer, 100,000
+// entity vectors): batches of 10,000 pairs (the server's batch) of random IPv4 addresses
+// over range(0) distinct entities. kFolded: Model::ScoreBatch (last layer folded into the
+// entity side); otherwise the straightforward dot(EntityEmbedding, IpEmbedding) per pair,
+// which is what ScoreBatch computed before. Items = pairs.
+struct ScoringFixture {
+  std::shared_ptr<Model> model;
+  std::vector<std::string> names;
+  std::vector<std::string_view> entities;
+  std::vector<IpAddress> ips;
+  std::vector<float> scores;
+};
+
+ScoringFixture MakeScoringFixture(size_t distinct) {
+  ScoringFixture f;
+  Hyperparameters hp;
+  hp.num_entity_vectors = 100000;
+  hp.vector_dim = 128;
+  hp.num_ip_encoder_layers = 1;
+  f.model = Model::Create(hp, 3);
+  const size_t n = 10000;
+  for (size_t i = 0; i < n; ++i) {
+    f.names.push_back("AIDAUSER" + std::to_string(Mix64(i % distinct) % 1000000007));
+    f.ips.push_back(IpAddress::FromV4(static_cast<uint32_t>(Mix64(i + 99))));
+  }
+  f.entities.assign(f.names.begin(), f.names.end());
+  f.scores.resize(n);
+  return f;
+}
+
+void StraightforwardScores(ScoringFixture& f) {
+  const size_t dim = static_cast<size_t>(f.model->vector_dim());
+  std::vector<float> u(dim), v(dim);
+  for (size_t i = 0; i < f.ips.size(); ++i) {
+    f.model->EntityEmbedding(f.entities[i], u.data());
+    f.model->IpEmbedding(f.ips[i], v.data());
+    f.scores[i] = kernels::Dot(u.data(), v.data(), dim);
+  }
+}
+
+template <bool kFolded>
+void BM_ScoreBatch(benchmark::State& state) {
+  ScoringFixture f = MakeScoringFixture(static_cast<size_t>(state.range(0)));
+  const size_t n = f.ips.size();
+  StraightforwardScores(f);
+  const std::vector<float> reference = f.scores;
+  f.model->ScoreBatch(f.entities.data(), f.ips.data(), n, f.scores.data());
+  for (size_t i = 0; i < n; ++i) {
+    if (std::fabs(f.scores[i] - reference[i]) > 1e-5f * (1 + std::fabs(reference[i]))) {
+      Require(false, "Model::ScoreBatch");
+    }
+  }
+  for (auto _ : state) {
+    if (kFolded) {
+      f.model->ScoreBatch(f.entities.data(), f.ips.data(), n, f.scores.data());
+    } else {
+      StraightforwardScores(f);
+    }
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_ScoreBatch<true>)->Arg(10000)->Arg(1000)->Arg(100)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ScoreBatch<false>)->Arg(10000)->Arg(100)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace ipinsights

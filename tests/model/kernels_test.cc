@@ -23,6 +23,56 @@ TEST(Kernels, DispatchedDotMatchesScalarReference) {
   }
 }
 
+// Every count around the group of 4 and widths around the 16-column blocks; a vector's
+// result is the same whichever batch it is in.
+TEST(Kernels, VecMatManyMatchesVecMatAndIgnoresItsBatch) {
+  for (size_t cols : {1, 8, 16, 20, 32, 128}) {
+    const size_t rows = 24;
+    const auto w = Values(rows * cols, 0.9f);
+    const auto u = Values(9 * rows, 0.2f);
+    std::vector<const float*> pointers;
+    for (size_t e = 0; e < 9; ++e) pointers.push_back(u.data() + e * rows);
+    std::vector<float> all(9 * cols);
+    kernels::VecMatMany(pointers.data(), 9, w.data(), rows, cols, all.data());
+    for (size_t e = 0; e < 9; ++e) {
+      std::vector<float> reference(cols), alone(cols);
+      kernels::scalar::VecMat(pointers[e], w.data(), rows, cols, reference.data());
+      kernels::VecMatMany(&pointers[e], 1, w.data(), rows, cols, alone.data());
+      for (size_t c = 0; c < cols; ++c) {
+        EXPECT_NEAR(all[e * cols + c], reference[c], 1e-5f * rows) << cols << " " << e << " " << c;
+        EXPECT_EQ(all[e * cols + c], alone[c]) << cols << " " << e << " " << c;
+      }
+    }
+  }
+}
+
+// The dot product with a sum of 1..4 rows equals Dot(a, memcpy + Axpy(1) of the rows).
+TEST(Kernels, DotWithRowSumMatchesDotOfTheSum) {
+  for (int num_rows = 1; num_rows <= 4; ++num_rows) {
+    for (size_t n = 0; n <= 140; ++n) {
+      const auto a = Values(n, 0.3f);
+      std::vector<std::vector<float>> rows;
+      const float* pointers[4];
+      std::vector<float> sum(n, 0.0f);
+      for (int r = 0; r < num_rows; ++r) {
+        rows.push_back(Values(n, 1.1f * r + 0.2f));
+        pointers[r] = rows.back().data();
+      }
+      double magnitude = 0;
+      for (size_t i = 0; i < n; ++i) {
+        for (int r = 0; r < num_rows; ++r) sum[i] += rows[r][i];
+        magnitude += std::fabs(a[i] * sum[i]);
+      }
+      const float reference = kernels::scalar::Dot(a.data(), sum.data(), n);
+      const float tolerance = 1e-6f * (1 + n) * (1 + static_cast<float>(magnitude));
+      EXPECT_NEAR(kernels::DotWithRowSum(a.data(), pointers, num_rows, n), reference, tolerance)
+          << num_rows << " " << n;
+      EXPECT_NEAR(kernels::scalar::DotWithRowSum(a.data(), pointers, num_rows, n), reference,
+                  tolerance) << num_rows << " " << n;
+    }
+  }
+}
+
 TEST(Kernels, DispatchedAxpyMatchesScalarReference) {
   for (size_t n = 0; n <= 140; ++n) {
     const auto x = Values(n, 0.5f);

@@ -78,11 +78,5 @@ TEST(ResponseCodec, FloatsRoundTripExactly) {
   EXPECT_EQ(text, "null");
 }
 
-TEST(ResponseCodec, JsonStringEscapesControlCharacters) {
-  std::string out;
-  AppendJsonString("a\"b\\c\n\x01", &out);
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\"");
-}
-
 }  // namespace
 }  // namespace ipinsights

@@ -9,7 +9,7 @@
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
-#include "ipinsights/eval/json_text.h"
+#include "ipinsights/base/json_text.h"
 #include "ipinsights/eval/pair_scoring.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/storage/storage.h"

@@ -7,7 +7,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
-#include "ipinsights/eval/json_text.h"
+#include "ipinsights/base/json_text.h"
 
 namespace ipinsights {
 namespace {

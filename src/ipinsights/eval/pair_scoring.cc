@@ -9,7 +9,7 @@
 
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/eval/csv_chunk_reader.h"
-#include "ipinsights/eval/json_text.h"
+#include "ipinsights/base/json_text.h"
 
 namespace ipinsights {
 namespace {

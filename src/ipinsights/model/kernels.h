@@ -32,6 +32,19 @@ void Axpy(float alpha, const float* x, float* y, size_t n);
 // v[c] = sum_r u[r] * w[r * cols + c] for c < cols (v = u^T W; W rows x cols, row-major).
 void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v);
 
+// v[e * cols + c] = sum_r u[e][r] * w[r * cols + c] for e < count, c < cols: VecMat of
+// `count` vectors at once (each block of W is loaded once per 4 vectors). Every output
+// is summed over r in increasing order by the same code whatever `count` and the
+// vector's position, so a vector's result does not depend on what it is batched with.
+void VecMatMany(const float* const* u, size_t count, const float* w, size_t rows, size_t cols,
+                float* v);
+
+// sum_i a[i] * (rows[0][i] + rows[1][i] + ... + rows[num_rows - 1][i]), num_rows >= 1: the
+// dot product of `a` with a sum of rows, without writing the sum (scoring: folded entity
+// vector . sum of an address's prefix rows). The rows are added in order, as
+// memcpy + Axpy(1, ...) would.
+float DotWithRowSum(const float* a, const float* const* rows, int num_rows, size_t n);
+
 // c[i * k + col] = sum_j a[j * m + i] * b[j * k + col] for i in [i_begin, i_end), col < k
 // (C = A^T B restricted to rows i_begin..i_end of C; A is n x m, B is n x k, row-major).
 // Rows of C are overwritten. Each output is summed over j in increasing
@@ -54,9 +67,12 @@ void ForceScalarKernels(bool force);
 // The scalar references, always available (tests compare against them).
 namespace scalar {
 float Dot(const float* a, const float* b, size_t n);
+float DotWithRowSum(const float* a, const float* const* rows, int num_rows, size_t n);
 void Axpy(float alpha, const float* x, float* y, size_t n);
 void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const AdamStep& step);
 void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v);
+void VecMatMany(const float* const* u, size_t count, const float* w, size_t rows, size_t cols,
+                float* v);
 void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k,
                      size_t i_begin, size_t i_end, float* c);
 }  // namespace scalar

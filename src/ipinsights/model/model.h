@@ -45,14 +45,17 @@ class Model {
   // The seed of the entity and IP prefix hashes (stored in the model file).
   uint64_t hash_seed() const;
 
-  // The score (log-odds that the pair is normal): dot(EntityEmbedding, IpEmbedding).
+  // The score (log-odds that the pair is normal): dot(EntityEmbedding, IpEmbedding), up
+  // to float rounding (the last layer is applied to the entity side: u.(Wh+b) =
+  // (W^T u).h + u.b; exact without layers). Equals ScoreBatch's score bit for bit.
   float Score(std::string_view entity, const IpAddress& ip) const;
 
   // Writes vector_dim() floats to `out`.
   void EntityEmbedding(std::string_view entity, float* out) const;
   void IpEmbedding(const IpAddress& ip, float* out) const;
 
-  // Scores n pairs; scores[i] for (entities[i], ips[i]). Fast path for batches.
+  // Scores n pairs; scores[i] = Score(entities[i], ips[i]). Fast path for batches: the
+  // last layer is applied once per distinct entity of the batch.
   void ScoreBatch(const std::string_view* entities, const IpAddress* ips, size_t n,
                   float* scores) const;
 

@@ -7,7 +7,8 @@
 //                  last one linear
 //
 // IP embedding = layers(sum of the prefix rows of the address); score = dot(entity row,
-// IP embedding).
+// IP embedding), computed with the last layer folded into the entity side (FoldEntities,
+// ScoreFolded; see Model::ScoreBatch).
 //
 // Thread-safety: const methods are safe from any number of threads; mutation (training)
 // is the owner's business.
@@ -61,6 +62,19 @@ struct Model::Impl {
   void EncodeIp(const IpAddress& ip, float* out, float* scratch) const;
   // y = layer(x) (+ ReLU unless it is the last layer).
   void ApplyLayer(size_t layer_index, const float* x, float* y) const;
+
+  // Batch scoring folds the last (linear) layer into the entity side:
+  //   u . (W h + b) = (W^T u) . h + u . b
+  // so W is applied once per distinct entity of a batch instead of once per pair.
+  // FoldEntities writes, for each of the entity rows entity_rows[0..count), W^T u to
+  // folded[e * dim ..] and u . b to offsets[e]. A folded row depends only on its entity,
+  // not on the others folded with it. `pointers` holds count pointers. Layers non-empty.
+  void FoldEntities(const uint64_t* entity_rows, size_t count, const float** pointers,
+                    float* folded, float* offsets) const;
+  // The score of the address whose prefix rows are rows[0..num_rows) against a folded
+  // entity (layers non-empty). `scratch` holds 2 * dim floats.
+  float ScoreFolded(const float* folded, float offset, const uint32_t* rows, int num_rows,
+                    float* scratch) const;
 
   // Weights drawn so that first scores are near 0 (first loss about ln 2); deterministic
   // in `seed`. The hash seed is derived from `seed`.

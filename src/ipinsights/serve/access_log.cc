@@ -1,4 +1,5 @@
 #include "ipinsights/serve/access_log.h"
+#include "ipinsights/base/json_text.h"
 
 #include <cerrno>
 #include <chrono>
@@ -25,16 +26,16 @@ void AccessLog::Write(const AccessLogEntry& entry) {
   std::string line;
   line.reserve(256);
   line += "{\"time\":\"" + timestamp + "\",\"remote\":";
-  AppendJsonString(entry.remote, &line);
+  AppendJsonString(&line, entry.remote);
   line += ",\"method\":";
-  AppendJsonString(entry.method, &line);
+  AppendJsonString(&line, entry.method);
   line += ",\"path\":";
-  AppendJsonString(entry.target.substr(0, 1024), &line);
+  AppendJsonString(&line, entry.target.substr(0, 1024));
   line += fmt::format(",\"status\":{},\"route\":", entry.status);
-  AppendJsonString(entry.route, &line);
+  AppendJsonString(&line, entry.route);
   if (!entry.model.empty()) {
     line += ",\"model\":";
-    AppendJsonString(entry.model, &line);
+    AppendJsonString(&line, entry.model);
   }
   line += fmt::format(",\"pairs\":{},\"bytes\":{},\"micros\":{}", entry.pairs, entry.response_bytes, entry.micros);
   if (!entry.error.empty()) {

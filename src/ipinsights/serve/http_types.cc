@@ -1,4 +1,5 @@
 #include "ipinsights/serve/http_types.h"
+#include "ipinsights/base/json_text.h"
 
 #include "ipinsights/serve/response_codec.h"
 
@@ -9,7 +10,7 @@ void SetError(int status, std::string_view message, HttpResponse* response) {
   response->content_type = "application/json";
   response->body.clear();
   response->body += "{\"error\":";
-  AppendJsonString(message, &response->body);
+  AppendJsonString(&response->body, message);
   response->body += '}';
 }
 

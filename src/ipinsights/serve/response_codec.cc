@@ -1,4 +1,5 @@
 #include "ipinsights/serve/response_codec.h"
+#include "ipinsights/base/json_text.h"
 
 #include <charconv>
 #include <cmath>
@@ -73,30 +74,6 @@ void EncodeResponse(const ResponseFormat& format, std::span<const float> scores,
 
 const char* ResponseContentType(const ResponseFormat& format) {
   return format.kind == ResponseFormat::kJsonLines ? "application/jsonlines" : "application/json";
-}
-
-void AppendJsonString(std::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char ch : text) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 }  // namespace ipinsights

@@ -34,7 +34,4 @@ void AppendFloat(float value, std::string* out);
 // The Content-Type header value of a response format.
 const char* ResponseContentType(const ResponseFormat& format);
 
-// Appends `text` as a JSON string literal (quotes included), escaping what JSON requires.
-void AppendJsonString(std::string_view text, std::string* out);
-
 }  // namespace ipinsights

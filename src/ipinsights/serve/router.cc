@@ -1,4 +1,5 @@
 #include "ipinsights/serve/router.h"
+#include "ipinsights/base/json_text.h"
 
 #include <openssl/crypto.h>
 
@@ -165,12 +166,12 @@ RequestOutcome Router::Handle(const HttpRequestView& request, HttpResponse* resp
         body = "{\"reloaded\":[";
         for (size_t i = 0; i < result.reloaded.size(); ++i) {
           if (i > 0) body += ',';
-          AppendJsonString(result.reloaded[i], &body);
+          AppendJsonString(&body, result.reloaded[i]);
         }
         body += "],\"failed\":[";
         for (size_t i = 0; i < result.failed.size(); ++i) {
           if (i > 0) body += ',';
-          AppendJsonString(result.failed[i], &body);
+          AppendJsonString(&body, result.failed[i]);
         }
         body += "]}";
       }

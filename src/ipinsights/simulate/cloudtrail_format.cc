@@ -116,7 +116,7 @@ std::string RandomString(Rng& rng, size_t count, std::string_view alphabet) {
 
 std::string JsonLiteral(std::string_view text) {
   std::string s;
-  AppendJsonString(s, text);
+  AppendJsonString(&s, text);
   return s;
 }
 

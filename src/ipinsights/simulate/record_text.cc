@@ -4,24 +4,6 @@
 
 namespace ipinsights::simulate {
 
-void AppendJsonString(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out.push_back(kHexLower[u >> 4]);
-      out.push_back(kHexLower[u & 15]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
-
 void AppendUuid(std::string& out, Rng& rng) {
   const uint64_t a = rng.Next();
   const uint64_t b = rng.Next();

@@ -4,9 +4,10 @@
 // Thread-safety: free functions on caller-owned buffers.
 //
 //   std::string out;
-//   AppendJsonString(out, "Mozilla/5.0 \"x\"");   // writes the quotes too
 //   AppendUuid(out, rng);
 #pragma once
+
+#include "ipinsights/base/json_text.h"  // AppendJsonString
 
 #include <cstdint>
 #include <string>
@@ -17,8 +18,6 @@
 
 namespace ipinsights::simulate {
 
-// "..." with JSON escapes for quotes, backslashes and control characters.
-void AppendJsonString(std::string& out, std::string_view text);
 // A random version-4 UUID, lower case: 8-4-4-4-12.
 void AppendUuid(std::string& out, Rng& rng);
 // `count` random characters from `alphabet`.

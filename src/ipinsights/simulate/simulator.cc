@@ -393,7 +393,7 @@ std::string SummaryJson(const SimulateSummary& s) {
     per_day += std::to_string(s.pairs_per_day[i]);
   }
   std::string labels_path;
-  simulate::AppendJsonString(labels_path, s.labels_path);
+  AppendJsonString(&labels_path, s.labels_path);
   return fmt::format(
       "{{\"kind\":\"{}\",\"users\":{},\"networks\":{},\"days\":{},\"files\":{},\"digest_files\":{},"
       "\"records\":{},\"bytes\":{},\"stored_bytes\":{},\"pairs\":{},\"ipv6_pairs\":{},\"pairs_per_day\":[{}],"

@@ -70,9 +70,9 @@ std::string Normalise(std::string_view agent) {
 
 std::string Header(std::string_view name, std::string_view value) {
   std::string h = "{\"name\":";
-  AppendJsonString(h, name);
+  AppendJsonString(&h, name);
   h += ",\"value\":";
-  AppendJsonString(h, value);
+  AppendJsonString(&h, value);
   h += "}";
   return h;
 }
@@ -132,7 +132,7 @@ WafFormat::WafFormat(const Population& population, uint64_t seed, std::string pr
       client.entity = Normalise(agent);
     } while (client.entity.empty() || !taken.insert(client.entity).second);
     client.agent_json.clear();
-    AppendJsonString(client.agent_json, agent);
+    AppendJsonString(&client.agent_json, agent);
     client.acl = client.person ? (client_rng.Bernoulli(0.8) ? 0 : 1) : (client_rng.Bernoulli(0.5) ? 1 : 2);
     const bool browser = agent.rfind("Mozilla/5.0 (", 0) == 0 && agent.find("compatible;") == std::string::npos;
     client.http2 = browser ? client_rng.Bernoulli(0.9) : client_rng.Bernoulli(0.2);

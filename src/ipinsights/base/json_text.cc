@@ -1,4 +1,4 @@
-#include "ipinsights/eval/json_text.h"
+#include "ipinsights/base/json_text.h"
 
 #include <fmt/compile.h>
 #include <fmt/format.h>
