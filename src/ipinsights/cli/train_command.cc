@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/json_text.h"
 #include "ipinsights/cli/commands.h"
 #include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/storage/storage.h"
@@ -41,18 +42,9 @@ std::string Dashed(const char* name) {
   return out;
 }
 
-std::string JsonEscape(const std::string& text) {
+std::string JsonString(const std::string& text) {
   std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
+  AppendJsonString(&out, text);
   return out;
 }
 
@@ -117,11 +109,11 @@ void RunTrain(TrainFlags& flags) {
     records_per_second /= result.epochs.size();
     if (flags.json) {
       std::printf(
-          "{\"model\": \"%s\", \"metrics\": \"%s\", \"training_rows\": %llu, \"bad_rows\": %llu, "
+          "{\"model\": %s, \"metrics\": %s, \"training_rows\": %llu, \"bad_rows\": %llu, "
           "\"validation_rows\": %llu, \"epochs\": %zu, \"loss\": %.6g, \"accuracy\": %.6g, "
           "\"validation_auc\": %s, \"records_per_second\": %.6g, \"seconds\": %.6g, "
           "\"threads\": %zu}\n",
-          JsonEscape(result.model_location).c_str(), JsonEscape(result.metrics_location).c_str(),
+          JsonString(result.model_location).c_str(), JsonString(result.metrics_location).c_str(),
           static_cast<unsigned long long>(result.training_rows),
           static_cast<unsigned long long>(result.bad_rows),
           static_cast<unsigned long long>(result.validation_rows), result.epochs.size(),

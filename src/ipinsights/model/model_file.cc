@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/json_text.h"
 #include "ipinsights/storage/storage.h"
 
 namespace ipinsights {
@@ -45,18 +46,9 @@ T GetLittle(const char* p) {
 
 // A JSON string literal for `text`.
 std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  std::string out;
+  AppendJsonString(&out, text);
+  return out;
 }
 
 std::string HeaderJson(const Model::Impl& model) {
