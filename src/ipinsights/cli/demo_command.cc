@@ -198,6 +198,12 @@ void RunDemo(const DemoFlags& flags) {
       (std::filesystem::absolute(flags.dir) / "cloudtrail/logs/labels.csv")
           .lexically_normal()
           .string());
+  // Print the commands with this binary's own path, so they run as shown (it is usually
+  // build/release/ipinsights, not on PATH).
+  for (size_t at = out.find("\n  ipinsights "); at != std::string::npos;
+       at = out.find("\n  ipinsights ", at + 1)) {
+    out.replace(at + 3, std::string_view("ipinsights").size(), self);
+  }
   std::fputs(out.c_str(), stdout);
 }
 
