@@ -78,26 +78,26 @@ void AppendJsonString(std::string* out, std::string_view text) {
   out->push_back('"');
 }
 
-void AppendJsonNumber(std::string* out, double value) {
+namespace {
+
+// Shortest round-trip text of a float or double; null when not finite. A stack buffer and a
+// compiled format: appending through a back_inserter costs more than the conversion itself
+// in score's hot loop.
+template <typename Number>
+void AppendFiniteOrNull(std::string* out, Number value) {
   if (!std::isfinite(value)) {
     out->append("null");
     return;
   }
-  // A stack buffer and a compiled format: appending through a back_inserter costs more
-  // than the conversion itself in score's hot loop.
   char buffer[32];
   char* end = fmt::format_to(buffer, FMT_COMPILE("{}"), value);
   out->append(buffer, end - buffer);
 }
 
-void AppendJsonNumber(std::string* out, float value) {
-  if (!std::isfinite(value)) {
-    out->append("null");
-    return;
-  }
-  char buffer[32];
-  char* end = fmt::format_to(buffer, FMT_COMPILE("{}"), value);
-  out->append(buffer, end - buffer);
-}
+}  // namespace
+
+void AppendJsonNumber(std::string* out, double value) { AppendFiniteOrNull(out, value); }
+
+void AppendJsonNumber(std::string* out, float value) { AppendFiniteOrNull(out, value); }
 
 }  // namespace ipinsights
