@@ -9,6 +9,11 @@ packages=(
   python3 curl jq openssl
   python3-botocore  # tests/storage: SigV4 checked against botocore's signer
 )
+# --fuzz (scripts/fuzz.sh): clang and libFuzzer's runtime (libclang_rt.fuzzer for clang-14);
+# the normal build does not need them.
+if [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

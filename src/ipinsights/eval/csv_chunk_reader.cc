@@ -5,17 +5,24 @@
 namespace ipinsights {
 
 size_t EndOfLastCsvRecord(std::string_view data) {
+  // memchr on a default string_view's null data() is undefined even for 0 bytes (found by
+  // fuzz/csv_fuzzer).
+  if (data.empty()) return 0;
   // Fast path: without quotes every line break ends a record.
   if (std::memchr(data.data(), '"', data.size()) == nullptr) {
     const void* last = memrchr(data.data(), '\n', data.size());
     return last == nullptr ? 0 : static_cast<const char*>(last) - data.data() + 1;
   }
   // The same rules as CsvRecordReader: a quote opens a quoted field only at the start of a
-  // field (record start, or after a comma and optional spaces); text after a closing quote
-  // makes the record malformed, and it then ends at the next line break.
-  enum State { kRecordStart, kAfterComma, kUnquoted, kQuoted, kQuoteSeen, kMalformed };
+  // field (record start, or after a comma and optional spaces). Text after a closing quote
+  // makes the record malformed, and, as the reader resynchronises, it then ends at the first
+  // line break after the quote that opened that field (not at the next line break after the
+  // stray text: that one may lie inside a later, well-formed quoted record; found by
+  // fuzz/csv_fuzzer). A record still open at the end of `data` has no known end yet.
+  enum State { kRecordStart, kAfterComma, kUnquoted, kQuoted, kQuoteSeen };
   State state = kRecordStart;
   size_t end = 0;
+  size_t quote_open = 0;  // the opening quote of the current quoted field
   for (size_t i = 0; i < data.size(); ++i) {
     char c = data[i];
     switch (state) {
@@ -23,6 +30,7 @@ size_t EndOfLastCsvRecord(std::string_view data) {
       case kAfterComma:
         if (c == '"') {
           state = kQuoted;
+          quote_open = i;
         } else if (c == '\n') {
           end = i + 1;
           state = kRecordStart;
@@ -50,14 +58,14 @@ size_t EndOfLastCsvRecord(std::string_view data) {
         } else if (c == '\n') {
           end = i + 1;
           state = kRecordStart;
-        } else if (c == '\r' && i + 1 < data.size() && data[i + 1] == '\n') {
+        } else if (c == '\r' && i + 1 == data.size()) {
+          return end;  // "\r" then the end of `data`: the next byte decides
+        } else if (c == '\r' && data[i + 1] == '\n') {
           // "\r\n" after a closing quote: the '\n' ends the record next round.
         } else {
-          state = kMalformed;
-        }
-        break;
-      case kMalformed:
-        if (c == '\n') {
+          const void* line_break = std::memchr(data.data() + quote_open, '\n', data.size() - quote_open);
+          if (line_break == nullptr) return end;
+          i = static_cast<const char*>(line_break) - data.data();
           end = i + 1;
           state = kRecordStart;
         }
