@@ -107,7 +107,7 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
     for (const std::string& error : validation.stats.errors) log("skipped: " + error);
   }
 
-  Trainer trainer(model.get(), TrainerOptions{options.threads, options.seed});
+  Trainer trainer(model.get(), TrainerOptions{options.threads, options.seed, static_cast<int>(hp.epochs)});
   result.threads = trainer.threads();
   log(fmt::format("training: {} threads, {} kernels, hyperparameters {}", trainer.threads(),
                   kernels::ActiveKernels(), hp.ToJson()));

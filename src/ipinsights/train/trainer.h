@@ -3,9 +3,11 @@
 // One mini-batch of B observed pairs gives (1 + R + S) * B labelled samples: the pair
 // itself (label 1), R random addresses for its entity (label 0) and S re-pairings of its
 // entity with another pair's address from the batch (label 0; a derangement, re-drawn so
-// the true pair never comes back). Loss: mean binary cross-entropy of sigmoid(score).
-// Optimiser: Adam; embedding rows get lazy updates (only rows the batch touched), L2
-// weight decay on what is updated.
+// the true pair never comes back). Loss: mean binary cross-entropy of sigmoid(score), the
+// shuffled negatives weighted 1/4 (ours, see kShuffledNegativeWeight). Random negatives: see
+// NegativeSampler. Optimiser: Adam, its learning rate decaying linearly to zero over the
+// run (ours, with TrainerOptions::total_epochs); embedding rows get lazy updates (only rows
+// the batch touched), L2 weight decay on what is updated.
 //
 // Prefix dropout (ours): in each sample every address prefix finer than the /16 (IPv6 /32)
 // is left out of the IP encoder's sum with probability 1/2, so the network rows carry the
@@ -38,6 +40,9 @@ namespace ipinsights {
 struct TrainerOptions {
   size_t threads = 0;  // 0 = every core
   uint64_t seed = 0;   // shuffling and negative sampling
+  // Epochs the run will train (TrainEpoch's epoch numbers 0..total_epochs-1); the learning
+  // rate decays linearly over them (see TrainEpoch). 0: a constant learning rate.
+  int total_epochs = 0;
 };
 
 struct EpochMetrics {
@@ -65,6 +70,10 @@ class Trainer {
   double ComputeGradients(const TrainingRow* rows, size_t n, uint64_t batch_seed);
   void ApplyGradients();
 
+  // The networks random negatives are drawn from (see NegativeSampler): those of `rows`.
+  // TrainEpoch sets them from its rows on first use; until then every draw is uniform.
+  void SetNegativeNetworks(const std::vector<TrainingRow>& rows);
+
   // The gradients of the last ComputeGradients (for gradient checks): the mean loss's
   // derivative by each value of an entity or prefix row (zeros when untouched), and by
   // each layer's weights and biases.
@@ -85,7 +94,5 @@ class Trainer {
 double DiscriminatorAuc(const Model::Impl& model, const std::vector<TrainingRow>& rows,
                         uint64_t seed, size_t threads);
 
-// The random negative address for a positive of the same family (exposed for tests).
-IpAddress RandomNegativeIp(bool v6, uint64_t random_bits);
 
 }  // namespace ipinsights
