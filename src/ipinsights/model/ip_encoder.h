@@ -13,8 +13,8 @@
 // addresses inside known networks look anomalous (its hash bucket is shared with other
 // addresses' trained rows): test AUC 0.9937 and recall 0.974 at 3% FPR with it, 0.9941 and
 // 0.986 without it, and training is faster. Addresses of one /24 (IPv6 /64) therefore
-// share an embedding. (The trainer also drops the /24 (IPv6 /48, /64) row from half of its
-// samples, prefix dropout, for the same reason: 0.9950 and 0.996; see train/trainer.cc.)
+// share an embedding. (The trainer also drops the /24 (IPv6 /48, /64) row from 7/8 of its
+// samples, prefix dropout, for the same reason; see kFinePrefixKeepEighths in train/trainer.cc.)
 //
 // The function is part of the model file format (its name is in the header, kIpEncoderName
 // in model_file.cc): never change what it returns without changing that name.
