@@ -5,13 +5,14 @@
 #
 #   1. one-pair text/csv requests with varied entities, keep-alive, CONNS connections, the
 #      same number of server threads / nginx workers / gunicorn workers (THREADS);
-#   2. a paced run of ipinsights at half nginx's rate: its latency distribution (p99);
+#   2. latency at half of nginx's rate, ipinsights and nginx, paced by h2load (p50/p99/p99.9);
 #   3. large batches: pairs/s with 10,000-row CSV requests;
 #   4. memory: RSS after load, and RSS growth per idle keep-alive connection.
 # The model is trained here with the tutorial's shape (vector_dim 128, one encoder layer).
 # Each answer is checked against the server (a wrong or non-200 answer fails the run).
 #
-# Needs: wrk, nginx-light, bc; for the Flask baseline python3-flask, gunicorn, python3-numpy.
+# Needs: wrk, nghttp2-client (h2load), nginx-light, bc; for the Flask baseline python3-flask,
+# gunicorn, python3-numpy (scripts/install-bench-deps.sh installs them all).
 #
 #   bench/serve_bench.sh [BINARY]      env: THREADS (default nproc), CONNS (64),
 #                                           DURATION (seconds per run, 8), WRK_THREADS (1)
@@ -96,16 +97,35 @@ if [ "$HAVE_FLASK" = 1 ]; then
 else
   echo "  (Flask/gunicorn baseline skipped: /usr/bin/python3 lacks flask, gunicorn or numpy)"
 fi
-# Paced at half of nginx's rate. wrk's delay() has whole-millisecond resolution, so each
-# connection waits 4 ms before each request and the connection count sets the rate.
+# Latency at half of nginx's rate, both servers, paced by h2load (open loop: each connection
+# sends at a fixed rate whether or not answers are late, unlike wrk's closed loop), at the
+# run's connection count and at 16. h2load sends one body, so this run scores one pair.
 HALF=$((NGX_RPS / 2))
-DELAY_MS=4
-SAVED_CONNS=$CONNS
-CONNS=$(( HALF * DELAY_MS / 1000 > 0 ? HALF * DELAY_MS / 1000 : 1 ))
-read -r PACED_RPS PACED_P50 PACED_P99 _ < <(wrk_run "http://127.0.0.1:$P_IPI/invocations" "$DELAY_MS")
-printf "  %-34s %10s %9s %9s   (target %d req/s: %d connections, 4 ms apart)\n" "ipinsights serve, paced" \
-  "$PACED_RPS" "$PACED_P50" "$PACED_P99" "$HALF" "$CONNS"
-CONNS=$SAVED_CONNS
+paced() {  # paced URL CONNECTIONS -> "req/s p50 p99 p99.9" (ms)
+  local conns=$2 per_client=$(( (HALF + $2 - 1) / $2 ))
+  h2load --h1 -c "$conns" -t 1 --rps "$per_client" -D "$DURATION" -d "$WORK/one_pair.csv" \
+    -H 'Content-Type: text/csv' --log-file "$WORK/h2load.log" "$1" > "$WORK/h2load.out" 2>&1 \
+    || { echo "serve_bench: FAILED: h2load:" >&2; tail -5 "$WORK/h2load.out" >&2; exit 1; }
+  if awk '$2 != 200 {bad = 1} END {exit !bad}' "$WORK/h2load.log"; then
+    echo "serve_bench: FAILED: non-200 answers in the paced run" >&2; exit 1
+  fi
+  local rps=$(grep -oE 'finished in [0-9.]+s, [0-9.]+ req/s' "$WORK/h2load.out" | awk '{print $4}')
+  awk '{print $3}' "$WORK/h2load.log" | sort -n | awk -v rps="$rps" '{a[NR] = $1}
+    END {printf "%.0f %.3f %.3f %.3f\n", rps, a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000, a[int(NR * 0.999)] / 1000}'
+}
+if command -v h2load > /dev/null; then
+  printf 'user1,1.2.3.4' > "$WORK/one_pair.csv"
+  echo "  at half of nginx's rate ($HALF req/s, h2load --rps, open loop):"
+  printf "  %-34s %10s %9s %9s %9s\n" "server, connections" "req/s" "p50 ms" "p99 ms" "p99.9 ms"
+  for conns in "$CONNS" 16; do
+    read -r R P50 P99 P999 < <(paced "http://127.0.0.1:$P_NGX/invocations" "$conns")
+    printf "  %-34s %10s %9s %9s %9s\n" "nginx, $conns" "$R" "$P50" "$P99" "$P999"
+    read -r R P50 P99 P999 < <(paced "http://127.0.0.1:$P_IPI/invocations" "$conns")
+    printf "  %-34s %10s %9s %9s %9s   (target p99 < 2 ms)\n" "ipinsights serve, $conns" "$R" "$P50" "$P99" "$P999"
+  done
+else
+  echo "  (latency at half rate skipped: no h2load; apt-get install nghttp2-client)"
+fi
 
 # Large batches: 10,000-row requests, 2 connections.
 SAVED_CONNS=$CONNS; CONNS=2

@@ -64,6 +64,34 @@ TEST_F(ModelFileTest, RoundTripKeepsEverything) {
   EXPECT_EQ(ReadWholeObject(path_ + ".again"), Bytes());
 }
 
+TEST_F(ModelFileTest, LoadedModelsScoreFromPrecomputedFoldsWithTheSameBits) {
+  for (int layers : {1, 2}) {
+    hp_.num_ip_encoder_layers = layers;
+    hp_.num_entity_vectors = 700;  // several precompute tasks, the last one partial
+    auto original = Model::Create(hp_, 5);
+    original->Save(path_);
+    auto loaded = Model::Load(path_);
+    ASSERT_TRUE(loaded->impl().has_folded());
+    ASSERT_FALSE(original->impl().has_folded());
+    std::vector<std::string> names;
+    std::vector<IpAddress> ips;
+    for (int i = 0; i < 300; ++i) {
+      names.push_back("entity" + std::to_string(i % 97));
+      ips.push_back(i % 3 == 0 ? *IpAddress::Parse("2001:db8::" + std::to_string(i))
+                               : IpAddress::FromV4(0x0a000000u + 7919u * i));
+    }
+    std::vector<std::string_view> views(names.begin(), names.end());
+    std::vector<float> a(names.size()), b(names.size());
+    original->ScoreBatch(views.data(), ips.data(), views.size(), a.data());
+    loaded->ScoreBatch(views.data(), ips.data(), views.size(), b.data());
+    for (size_t i = 0; i < names.size(); ++i) {
+      ASSERT_EQ(a[i], b[i]) << i;
+      ASSERT_EQ(loaded->Score(views[i], ips[i]), a[i]) << i;
+      ASSERT_EQ(original->Score(views[i], ips[i]), a[i]) << i;
+    }
+  }
+}
+
 TEST_F(ModelFileTest, RejectsTruncatedFileNamingIt) {
   const std::string bytes = Bytes();
   for (size_t keep : {size_t{10}, size_t{30}, bytes.size() / 2, bytes.size() - 1}) {

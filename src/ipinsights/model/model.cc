@@ -8,6 +8,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
+#include "ipinsights/base/parallel.h"
 #include "ipinsights/model/ip_encoder.h"
 #include "ipinsights/model/kernels.h"
 #include "ipinsights/model/model_file.h"
@@ -62,6 +63,24 @@ void Model::Impl::FoldEntities(const uint64_t* entity_rows, size_t count, const 
   for (size_t e = 0; e < count; ++e) {
     offsets[e] = kernels::Dot(pointers[e], last.bias.data(), static_cast<size_t>(dim));
   }
+}
+
+void Model::Impl::PrecomputeFolded(size_t threads) {
+  const size_t rows = static_cast<size_t>(entity_rows());
+  const size_t udim = static_cast<size_t>(dim);
+  if (layers.empty() || rows * udim * sizeof(float) > kMaxPrecomputedFoldBytes) return;
+  folded_entities.resize(rows * udim);
+  folded_offsets.resize(rows);
+  constexpr size_t kRowsPerTask = 256;
+  ParallelFor((rows + kRowsPerTask - 1) / kRowsPerTask, threads, [&](size_t task, size_t) {
+    const size_t begin = task * kRowsPerTask;
+    const size_t count = std::min(kRowsPerTask, rows - begin);
+    uint64_t row_ids[kRowsPerTask];
+    const float* pointers[kRowsPerTask];
+    for (size_t i = 0; i < count; ++i) row_ids[i] = begin + i;
+    FoldEntities(row_ids, count, pointers, folded_entities.data() + begin * udim,
+                 folded_offsets.data() + begin);
+  });
 }
 
 float Model::Impl::ScoreFolded(const float* folded, float offset, const uint32_t* rows,
@@ -183,7 +202,9 @@ std::shared_ptr<Model> Model::Create(const Hyperparameters& hyperparameters, uin
 }
 
 std::shared_ptr<const Model> Model::Load(const std::string& location) {
-  return std::make_shared<Model>(ReadModelFile(location));
+  std::unique_ptr<Impl> impl = ReadModelFile(location);
+  impl->PrecomputeFolded(HardwareThreads());
+  return std::make_shared<Model>(std::move(impl));
 }
 
 void Model::Save(const std::string& location) const { WriteModelFile(*impl_, location); }
@@ -212,6 +233,13 @@ float Model::Score(std::string_view entity, const IpAddress& ip) const {
     m.PrefixSum(ip, buffer.data());
     return kernels::Dot(row, buffer.data(), m.dim);
   }
+  uint32_t rows[kMaxIpPrefixes];
+  const int n = IpPrefixRows(ip, m.hash_seed, static_cast<uint64_t>(m.prefix_rows()), rows);
+  if (m.has_folded()) {
+    const uint64_t entity_row = m.EntityRowOfHash(m.EntityHash(entity));
+    return m.ScoreFolded(m.folded_entities.data() + entity_row * m.dim,
+                         m.folded_offsets[entity_row], rows, n, buffer.data() + m.dim);
+  }
   // The same folded computation as ScoreBatch (VecMat gives VecMatMany's bits), so a
   // pair scores the same through either; and with one layer it is cheaper than the layer.
   const DenseLayer& last = m.layers.back();
@@ -219,8 +247,6 @@ float Model::Score(std::string_view entity, const IpAddress& ip) const {
   kernels::VecMat(row, last.weight.data(), static_cast<size_t>(last.outputs),
                   static_cast<size_t>(last.inputs), folded);
   const float offset = kernels::Dot(row, last.bias.data(), static_cast<size_t>(m.dim));
-  uint32_t rows[kMaxIpPrefixes];
-  const int n = IpPrefixRows(ip, m.hash_seed, static_cast<uint64_t>(m.prefix_rows()), rows);
   return m.ScoreFolded(folded, offset, rows, n, buffer.data() + m.dim);
 }
 
@@ -241,6 +267,18 @@ void Model::ScoreBatch(const std::string_view* entities, const IpAddress* ips, s
   }
   thread_local BatchScratch scratch;
   const size_t udim = static_cast<size_t>(dim);
+  if (m.has_folded()) {
+    if (scratch.work.size() < 2 * udim) scratch.work.resize(2 * udim);
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t row = m.EntityRowOfHash(m.EntityHash(entities[i]));
+      uint32_t rows[kMaxIpPrefixes];
+      const int count =
+          IpPrefixRows(ips[i], m.hash_seed, static_cast<uint64_t>(m.prefix_rows()), rows);
+      scores[i] = m.ScoreFolded(m.folded_entities.data() + row * udim, m.folded_offsets[row],
+                                rows, count, scratch.work.data());
+    }
+    return;
+  }
   const size_t max_slots = std::max(std::min(n, kWindow), std::min(n, kFoldedFloatBudget / udim));
   size_t table_size = 16;
   while (table_size < 2 * max_slots) table_size *= 2;

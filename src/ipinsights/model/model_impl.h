@@ -71,6 +71,16 @@ struct Model::Impl {
   // not on the others folded with it. `pointers` holds count pointers. Layers non-empty.
   void FoldEntities(const uint64_t* entity_rows, size_t count, const float** pointers,
                     float* folded, float* offsets) const;
+  // Read-side models whose entity table is at most kMaxPrecomputedFoldBytes fold every
+  // entity row once, at load: then a lone pair (a one-pair request to serve) costs a dot
+  // product instead of a dim x dim matrix-vector product. Same bits as FoldEntities.
+  // Empty when not precomputed (training models, large tables).
+  static constexpr size_t kMaxPrecomputedFoldBytes = size_t{64} << 20;
+  FloatTable folded_entities;           // entity_rows x dim: W^T u per row
+  std::vector<float> folded_offsets;    // entity_rows: u . b per row
+  void PrecomputeFolded(size_t threads);
+  bool has_folded() const { return !folded_offsets.empty(); }
+
   // The score of the address whose prefix rows are rows[0..num_rows) against a folded
   // entity (layers non-empty). `scratch` holds 2 * dim floats.
   float ScoreFolded(const float* folded, float offset, const uint32_t* rows, int num_rows,
