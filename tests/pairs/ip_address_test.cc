@@ -110,6 +110,14 @@ TEST(IpAddress, RejectsEveryInvalidForm) {
   }
 }
 
+TEST(IpAddress, HalvesRoundTrip) {
+  const IpAddress ip = *IpAddress::Parse("2001:db8:85a3::8a2e:370:7334");
+  EXPECT_EQ(ip.high64(), 0x20010db885a30000ULL);
+  EXPECT_EQ(ip.low64(), 0x00008a2e03707334ULL);
+  EXPECT_EQ(IpAddress::FromHalves(ip.high64(), ip.low64()), ip);
+  EXPECT_EQ(IpAddress::FromHalves(0, 0x0000ffffc0000201ULL).ToString(), "192.0.2.1");
+}
+
 TEST(IpAddress, V4RoundTripsThroughHostOrder) {
   IpAddress ip = IpAddress::FromV4(0x01020304);
   EXPECT_TRUE(ip.is_v4());

@@ -53,6 +53,15 @@ IpAddress IpAddress::FromBytes(const std::array<uint8_t, 16>& bytes) {
   return ip;
 }
 
+IpAddress IpAddress::FromHalves(uint64_t high, uint64_t low) {
+  IpAddress ip;
+  for (int i = 0; i < 8; ++i) {
+    ip.bytes_[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
+    ip.bytes_[8 + i] = static_cast<uint8_t>(low >> (56 - 8 * i));
+  }
+  return ip;
+}
+
 std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
   // A colon can only appear in IPv6; a dotted quad has none.
   for (char c : text) {

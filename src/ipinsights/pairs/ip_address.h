@@ -38,6 +38,8 @@ class IpAddress {
 
   static IpAddress FromV4(uint32_t host_order);
   static IpAddress FromBytes(const std::array<uint8_t, 16>& bytes);
+  // From the high and low 64 bits in host order (the inverse of high64/low64).
+  static IpAddress FromHalves(uint64_t high, uint64_t low);
 
   // Strict parse (see above). nullopt when `text` is not exactly one address.
   static std::optional<IpAddress> Parse(std::string_view text);

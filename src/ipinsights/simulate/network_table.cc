@@ -56,15 +56,6 @@ bool PublicFirstOctet(unsigned octet) {
 
 }  // namespace
 
-IpAddress MakeV6(uint64_t high, uint64_t low) {
-  std::array<uint8_t, 16> bytes;
-  for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
-    bytes[8 + i] = static_cast<uint8_t>(low >> (56 - 8 * i));
-  }
-  return IpAddress::FromBytes(bytes);
-}
-
 double Network::LogSize(bool v6) const {
   return (v6 ? 128 - v6_length : 32 - v4_length) * 0.6931471805599453;
 }
@@ -158,7 +149,7 @@ IpAddress NetworkTable::AddressFromBits(uint32_t network, bool v6, uint64_t bits
   }
   IPI_CHECK(net.has_v6);
   const uint64_t host_high = bits_high & ((uint64_t{1} << (64 - net.v6_length)) - 1);
-  return MakeV6(net.v6_high | host_high, bits_low);
+  return IpAddress::FromHalves(net.v6_high | host_high, bits_low);
 }
 
 IpAddress NetworkTable::RandomAddress(uint32_t network, bool v6, Rng& rng) const {

@@ -75,7 +75,5 @@ class NetworkTable {
   std::unordered_map<uint32_t, uint32_t> by_v6_slash32_;
 };
 
-// The IPv6 address with these high and low 64 bits (host order).
-IpAddress MakeV6(uint64_t high, uint64_t low);
 
 }  // namespace ipinsights::simulate

@@ -1,7 +1,6 @@
 #include "ipinsights/train/negative_sampler.h"
 
 #include <algorithm>
-#include <array>
 
 #include "ipinsights/base/hash.h"
 
@@ -11,15 +10,6 @@ namespace {
 // A uniform integer in [0, bound) from 64 random bits (Lemire's multiply-shift).
 inline uint64_t Below(uint64_t random_bits, uint64_t bound) {
   return static_cast<uint64_t>((static_cast<unsigned __int128>(random_bits) * bound) >> 64);
-}
-
-IpAddress MakeV6(uint64_t high, uint64_t low) {
-  std::array<uint8_t, 16> bytes;
-  for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
-    bytes[8 + i] = static_cast<uint8_t>(low >> (56 - 8 * i));
-  }
-  return IpAddress::FromBytes(bytes);
 }
 
 template <typename T>
@@ -33,7 +23,7 @@ void SortUnique(std::vector<T>* values) {
 IpAddress UniformRandomIp(bool v6, uint64_t random_bits) {
   if (!v6) return IpAddress::FromV4(static_cast<uint32_t>(random_bits >> 32));
   // A global unicast address (2000::/3): a random IPv6 address anywhere else is not routed.
-  return MakeV6((random_bits >> 3) | (uint64_t{1} << 61), Mix64(random_bits));
+  return IpAddress::FromHalves((random_bits >> 3) | (uint64_t{1} << 61), Mix64(random_bits));
 }
 
 NegativeSampler::NegativeSampler(const std::vector<TrainingRow>& rows) {
@@ -62,7 +52,7 @@ IpAddress NegativeSampler::Draw(const IpAddress& observed, int64_t k, uint64_t r
     return IpAddress::FromV4((network << 16) | static_cast<uint32_t>(host & 0xffff));
   }
   const uint64_t network = v6_slash32_[Below(random_bits, v6_slash32_.size())];
-  return MakeV6((network << 32) | (host >> 32), Mix64(host));
+  return IpAddress::FromHalves((network << 32) | (host >> 32), Mix64(host));
 }
 
 }  // namespace ipinsights
