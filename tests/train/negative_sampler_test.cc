@@ -17,21 +17,31 @@ TEST(NegativeSampler, NetworkDrawsAreHostsOfTheTrainingNetworks) {
   const NegativeSampler sampler(rows);
   EXPECT_EQ(sampler.v4_networks(), 2u);
   EXPECT_EQ(sampler.v6_networks(), 2u);
+  const std::set<uint32_t> seen24 = {0x510203, 0x5102c8, 0x5f1100};  // 81.2.3, 81.2.200, 95.17.0
+  const std::set<uint64_t> seen48 = {0x2a010e0a0001ULL, 0x260017000002ULL};
   std::set<uint32_t> v4_networks, v4_hosts;
   std::set<uint64_t> v6_networks;
-  for (uint64_t i = 0; i < 2000; ++i) {
+  int v4_in_seen = 0, v6_in_seen = 0;
+  const int draws = 4000;
+  for (uint64_t i = 0; i < draws; ++i) {
     // Even k: a host in a known network of the observed pair's family.
     const IpAddress v4 = sampler.Draw(rows[0].ip, 0, Mix64(i));
     ASSERT_TRUE(v4.is_v4());
     v4_networks.insert(v4.v4() >> 16);
     v4_hosts.insert(v4.v4() & 0xffff);
+    v4_in_seen += seen24.count(v4.v4() >> 8) ? 1 : 0;
     const IpAddress v6 = sampler.Draw(rows[3].ip, 2, Mix64(i));
     ASSERT_FALSE(v6.is_v4());
     v6_networks.insert(v6.high64() >> 32);
+    v6_in_seen += seen48.count(v6.high64() >> 16) ? 1 : 0;
   }
   EXPECT_EQ(v4_networks, (std::set<uint32_t>{(81u << 8) | 2u, (95u << 8) | 17u}));
-  EXPECT_GT(v4_hosts.size(), 1500u);  // the host part is uniform, not the observed hosts
   EXPECT_EQ(v6_networks, (std::set<uint64_t>{0x2a010e0aULL, 0x26001700ULL}));
+  // Half the hosts fall in a subnet the data shows (any host of it), half anywhere in the
+  // network (so hardly ever in a seen subnet).
+  EXPECT_NEAR(v4_in_seen, draws / 2, draws / 10);
+  EXPECT_NEAR(v6_in_seen, draws / 2, draws / 10);
+  EXPECT_GT(v4_hosts.size(), 2000u);  // host bits are drawn, not the observed hosts
 }
 
 TEST(NegativeSampler, OddDrawsAreUniformOverTheWholeSpace) {

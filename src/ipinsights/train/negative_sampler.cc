@@ -26,20 +26,33 @@ IpAddress UniformRandomIp(bool v6, uint64_t random_bits) {
   return IpAddress::FromHalves((random_bits >> 3) | (uint64_t{1} << 61), Mix64(random_bits));
 }
 
-NegativeSampler::NegativeSampler(const std::vector<TrainingRow>& rows) {
-  // A bitmap of the 65,536 IPv4 /16s; IPv6 /32s collected and de-duplicated.
-  std::vector<uint8_t> seen16(65536, 0);
-  for (const TrainingRow& row : rows) {
-    if (row.ip.is_v4()) {
-      seen16[row.ip.v4() >> 16] = 1;
-    } else {
-      v6_slash32_.push_back(static_cast<uint32_t>(row.ip.high64() >> 32));
+// Splits sorted, distinct subnets into networks: networks[i] = subnet >> shift, and
+// first[i] the index of its first subnet (first has one more entry, the end).
+template <typename Network, typename Subnet>
+void GroupByNetwork(const std::vector<Subnet>& subnets, int shift, std::vector<Network>* networks,
+                    std::vector<uint32_t>* first) {
+  for (size_t i = 0; i < subnets.size(); ++i) {
+    const Network network = static_cast<Network>(subnets[i] >> shift);
+    if (networks->empty() || networks->back() != network) {
+      networks->push_back(network);
+      first->push_back(static_cast<uint32_t>(i));
     }
   }
-  for (uint32_t p = 0; p < 65536; ++p) {
-    if (seen16[p]) v4_slash16_.push_back(static_cast<uint16_t>(p));
+  first->push_back(static_cast<uint32_t>(subnets.size()));
+}
+
+NegativeSampler::NegativeSampler(const std::vector<TrainingRow>& rows) {
+  for (const TrainingRow& row : rows) {
+    if (row.ip.is_v4()) {
+      v4_slash24_.push_back(row.ip.v4() >> 8);
+    } else {
+      v6_slash48_.push_back(row.ip.high64() >> 16);
+    }
   }
-  SortUnique(&v6_slash32_);
+  SortUnique(&v4_slash24_);
+  SortUnique(&v6_slash48_);
+  GroupByNetwork(v4_slash24_, 8, &v4_slash16_, &v4_first_);
+  GroupByNetwork(v6_slash48_, 16, &v6_slash32_, &v6_first_);
 }
 
 IpAddress NegativeSampler::Draw(const IpAddress& observed, int64_t k, uint64_t random_bits) const {
@@ -47,12 +60,22 @@ IpAddress NegativeSampler::Draw(const IpAddress& observed, int64_t k, uint64_t r
   const bool from_networks = k % 2 == 0 && (v6 ? !v6_slash32_.empty() : !v4_slash16_.empty());
   if (!from_networks) return UniformRandomIp(v6, random_bits);
   const uint64_t host = Mix64(random_bits ^ 0x484f5354ULL);  // "HOST"
+  const uint64_t subnet_bits = Mix64(host);
+  const bool in_seen_subnet = (subnet_bits >> 63) != 0;
   if (!v6) {
-    const uint32_t network = v4_slash16_[Below(random_bits, v4_slash16_.size())];
-    return IpAddress::FromV4((network << 16) | static_cast<uint32_t>(host & 0xffff));
+    const size_t i = Below(random_bits, v4_slash16_.size());
+    if (in_seen_subnet) {
+      const size_t j = v4_first_[i] + Below(subnet_bits << 1, v4_first_[i + 1] - v4_first_[i]);
+      return IpAddress::FromV4((v4_slash24_[j] << 8) | static_cast<uint32_t>(host & 0xff));
+    }
+    return IpAddress::FromV4((uint32_t{v4_slash16_[i]} << 16) | static_cast<uint32_t>(host & 0xffff));
   }
-  const uint64_t network = v6_slash32_[Below(random_bits, v6_slash32_.size())];
-  return IpAddress::FromHalves((network << 32) | (host >> 32), Mix64(host));
+  const size_t i = Below(random_bits, v6_slash32_.size());
+  if (in_seen_subnet) {
+    const size_t j = v6_first_[i] + Below(subnet_bits << 1, v6_first_[i + 1] - v6_first_[i]);
+    return IpAddress::FromHalves((v6_slash48_[j] << 16) | (host >> 48), Mix64(host ^ 1));
+  }
+  return IpAddress::FromHalves((uint64_t{v6_slash32_[i]} << 32) | (host >> 32), Mix64(host));
 }
 
 }  // namespace ipinsights

@@ -4,13 +4,19 @@
 // nearly every such IPv6 address, fall in space no log ever shows, so the model learns
 // little from them beyond "unseen space is anomalous". An attacker's address, though, is a
 // real host on some real network: a VPS, a proxy, another ISP's customer. So, ours: half of
-// the random negatives (the even-numbered ones of each pair) are a uniform host inside a
-// network drawn uniformly from the networks of the training data (its distinct IPv4 /16s and
-// IPv6 /32s), which teaches the model which known networks are an entity's own and which are
+// the random negatives (the even-numbered ones of each pair) are a host inside a network
+// drawn uniformly from the networks of the training data (its distinct IPv4 /16s and IPv6
+// /32s), which teaches the model which known networks are an entity's own and which are
 // not; the other half stay uniform over the whole space (IPv6: 2000::/3), so addresses from
-// never-seen space keep scoring low.
+// never-seen space keep scoring low. Within the network, half of the hosts are uniform and
+// half fall in a subnet the data shows there (IPv4 /24, IPv6 /48), so that the subnet rows
+// an attacker's address would hit (an office's /24 is all of a small network) also meet
+// negatives, not only the entities that live there.
 //
-// Measured on the tutorial-like benchmark (bench/quality_bench.sh): see README, Performance.
+// Measured on the tutorial-like benchmark's data (bench/train_bench.sh), test AUC against
+// the oracle's 0.9969: 0.9917 with network negatives (0.9908 without), and with everything
+// else in the trainer 0.99362 with uniform hosts only, 0.99374 with half in seen subnets,
+// 0.99373 with all in seen subnets.
 //
 // Thread-safety: Draw is const and safe from any number of threads.
 //
@@ -41,8 +47,13 @@ class NegativeSampler {
   size_t v6_networks() const { return v6_slash32_.size(); }
 
  private:
-  std::vector<uint16_t> v4_slash16_;  // sorted, distinct
-  std::vector<uint32_t> v6_slash32_;  // sorted, distinct
+  // The networks (IPv4 /16s, IPv6 /32s), sorted and distinct, and the subnets seen in each
+  // (IPv4 /24s, IPv6 /48s), sorted and distinct: network i's are subnets[first[i]..first[i+1]).
+  std::vector<uint16_t> v4_slash16_;
+  std::vector<uint32_t> v4_slash24_, v4_first_;
+  std::vector<uint32_t> v6_slash32_;
+  std::vector<uint64_t> v6_slash48_;
+  std::vector<uint32_t> v6_first_;
 };
 
 }  // namespace ipinsights

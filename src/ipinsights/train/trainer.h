@@ -10,7 +10,7 @@
 // the batch touched), L2 weight decay on what is updated.
 //
 // Prefix dropout (ours): in each sample every address prefix finer than the /16 (IPv6 /32)
-// is left out of the IP encoder's sum with probability 7/8, so the network rows carry the
+// is left out of the IP encoder's sum with probability 3/4, so the network rows carry the
 // score alone and a new subnet of an entity's network is not taken for a random address.
 // Adam's bias correction counts each embedding row's own updates (ours).
 //
