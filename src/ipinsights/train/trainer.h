@@ -4,7 +4,7 @@
 // itself (label 1), R random addresses for its entity (label 0) and S re-pairings of its
 // entity with another pair's address from the batch (label 0; a derangement, re-drawn so
 // the true pair never comes back). Loss: mean binary cross-entropy of sigmoid(score), the
-// shuffled negatives weighted 1/4 (ours, see kShuffledNegativeWeight). Random negatives: see
+// shuffled negatives weighted 0.1 (ours, see kShuffledNegativeWeight). Random negatives: see
 // NegativeSampler. Optimiser: Adam, its learning rate decaying linearly to zero over the
 // run (ours, with TrainerOptions::total_epochs); embedding rows get lazy updates (only rows
 // the batch touched), L2 weight decay on what is updated.
