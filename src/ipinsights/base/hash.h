@@ -23,4 +23,9 @@ inline uint64_t Mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// A uniform integer in [0, bound) from 64 random bits (Lemire's multiply-shift).
+inline uint64_t UniformBelow(uint64_t random_bits, uint64_t bound) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(random_bits) * bound) >> 64);
+}
+
 }  // namespace ipinsights

@@ -226,7 +226,8 @@ void Model::IpEmbedding(const IpAddress& ip, float* out) const {
 
 float Model::Score(std::string_view entity, const IpAddress& ip) const {
   const Impl& m = *impl_;
-  const float* row = m.EntityVector(m.EntityRowOfHash(m.EntityHash(entity)));
+  const uint64_t entity_row = m.EntityRowOfHash(m.EntityHash(entity));
+  const float* row = m.EntityVector(entity_row);
   thread_local std::vector<float> buffer;
   if (buffer.size() < static_cast<size_t>(3 * m.dim)) buffer.resize(3 * m.dim);
   if (m.layers.empty()) {
@@ -236,7 +237,6 @@ float Model::Score(std::string_view entity, const IpAddress& ip) const {
   uint32_t rows[kMaxIpPrefixes];
   const int n = IpPrefixRows(ip, m.hash_seed, static_cast<uint64_t>(m.prefix_rows()), rows);
   if (m.has_folded()) {
-    const uint64_t entity_row = m.EntityRowOfHash(m.EntityHash(entity));
     return m.ScoreFolded(m.folded_entities.data() + entity_row * m.dim,
                          m.folded_offsets[entity_row], rows, n, buffer.data() + m.dim);
   }
@@ -261,24 +261,13 @@ void Model::ScoreBatch(const std::string_view* entities, const IpAddress* ips, s
                        float* scores) const {
   const Impl& m = *impl_;
   const int64_t dim = m.dim;
-  if (m.layers.empty()) {
+  // Without layers, or with every entity folded at load, a pair's work is its own.
+  if (m.layers.empty() || m.has_folded()) {
     for (size_t i = 0; i < n; ++i) scores[i] = Score(entities[i], ips[i]);
     return;
   }
   thread_local BatchScratch scratch;
   const size_t udim = static_cast<size_t>(dim);
-  if (m.has_folded()) {
-    if (scratch.work.size() < 2 * udim) scratch.work.resize(2 * udim);
-    for (size_t i = 0; i < n; ++i) {
-      const uint64_t row = m.EntityRowOfHash(m.EntityHash(entities[i]));
-      uint32_t rows[kMaxIpPrefixes];
-      const int count =
-          IpPrefixRows(ips[i], m.hash_seed, static_cast<uint64_t>(m.prefix_rows()), rows);
-      scores[i] = m.ScoreFolded(m.folded_entities.data() + row * udim, m.folded_offsets[row],
-                                rows, count, scratch.work.data());
-    }
-    return;
-  }
   const size_t max_slots = std::max(std::min(n, kWindow), std::min(n, kFoldedFloatBudget / udim));
   size_t table_size = 16;
   while (table_size < 2 * max_slots) table_size *= 2;

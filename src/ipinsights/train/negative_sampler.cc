@@ -7,11 +7,6 @@
 namespace ipinsights {
 namespace {
 
-// A uniform integer in [0, bound) from 64 random bits (Lemire's multiply-shift).
-inline uint64_t Below(uint64_t random_bits, uint64_t bound) {
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(random_bits) * bound) >> 64);
-}
-
 template <typename T>
 void SortUnique(std::vector<T>* values) {
   std::sort(values->begin(), values->end());
@@ -63,16 +58,16 @@ IpAddress NegativeSampler::Draw(const IpAddress& observed, int64_t k, uint64_t r
   const uint64_t subnet_bits = Mix64(host);
   const bool in_seen_subnet = (subnet_bits >> 63) != 0;
   if (!v6) {
-    const size_t i = Below(random_bits, v4_slash16_.size());
+    const size_t i = UniformBelow(random_bits, v4_slash16_.size());
     if (in_seen_subnet) {
-      const size_t j = v4_first_[i] + Below(subnet_bits << 1, v4_first_[i + 1] - v4_first_[i]);
+      const size_t j = v4_first_[i] + UniformBelow(subnet_bits << 1, v4_first_[i + 1] - v4_first_[i]);
       return IpAddress::FromV4((v4_slash24_[j] << 8) | static_cast<uint32_t>(host & 0xff));
     }
     return IpAddress::FromV4((uint32_t{v4_slash16_[i]} << 16) | static_cast<uint32_t>(host & 0xffff));
   }
-  const size_t i = Below(random_bits, v6_slash32_.size());
+  const size_t i = UniformBelow(random_bits, v6_slash32_.size());
   if (in_seen_subnet) {
-    const size_t j = v6_first_[i] + Below(subnet_bits << 1, v6_first_[i + 1] - v6_first_[i]);
+    const size_t j = v6_first_[i] + UniformBelow(subnet_bits << 1, v6_first_[i + 1] - v6_first_[i]);
     return IpAddress::FromHalves((v6_slash48_[j] << 16) | (host >> 48), Mix64(host ^ 1));
   }
   return IpAddress::FromHalves((uint64_t{v6_slash32_[i]} << 32) | (host >> 32), Mix64(host));

@@ -46,11 +46,6 @@ constexpr float kShuffledNegativeWeight = 0.1f;
 
 inline size_t Chunks(size_t n) { return (n + kChunk - 1) / kChunk; }
 
-// A uniform integer in [0, bound) from 64 random bits (Lemire's multiply-shift).
-inline uint64_t Below(uint64_t random_bits, uint64_t bound) {
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(random_bits) * bound) >> 64);
-}
-
 // Counter-based random stream: the k-th value of stream `seed`.
 inline uint64_t RandomAt(uint64_t seed, uint64_t k) { return Mix64(seed ^ Mix64(k)); }
 
@@ -260,11 +255,11 @@ void Trainer::State::BuildShuffles(const TrainingRow* rows, uint64_t batch_seed)
     uint64_t draw = 0;
     const uint64_t stream = Mix64(batch_seed ^ (0x5348554646ULL + s));
     for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint32_t>(i);
-    for (size_t i = n; i-- > 1;) std::swap(p[i], p[Below(RandomAt(stream, draw++), i)]);
+    for (size_t i = n; i-- > 1;) std::swap(p[i], p[UniformBelow(RandomAt(stream, draw++), i)]);
     for (size_t j = 0; j < n; ++j) {
       bool ok = n > 1 && !same(j, p[j]);
       for (int attempt = 0; !ok && n > 1 && attempt < 32; ++attempt) {
-        const size_t k = Below(RandomAt(stream, draw++), n);
+        const size_t k = UniformBelow(RandomAt(stream, draw++), n);
         if (k == j) continue;
         std::swap(p[j], p[k]);
         if (p[j] != j && p[k] != k && !same(j, p[j]) && !same(k, p[k])) {
@@ -630,7 +625,7 @@ EpochMetrics Trainer::TrainEpoch(std::vector<TrainingRow>* rows, int epoch,
   // Fisher-Yates, deterministic in (seed, epoch).
   const uint64_t shuffle_stream = Mix64(s.options.seed ^ Mix64(0x5348 + uint64_t(epoch)));
   for (size_t i = rows->size(); i-- > 1;) {
-    std::swap((*rows)[i], (*rows)[Below(RandomAt(shuffle_stream, i), i + 1)]);
+    std::swap((*rows)[i], (*rows)[UniformBelow(RandomAt(shuffle_stream, i), i + 1)]);
   }
   const size_t batch = static_cast<size_t>(s.model->hyperparameters.mini_batch_size);
   EpochMetrics metrics;
