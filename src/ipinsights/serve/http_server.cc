@@ -1,5 +1,6 @@
 #include "ipinsights/serve/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cstdio>
@@ -31,8 +32,9 @@ using error_code = boost::system::error_code;
 // up at about 7% of the CPU in profiles of one-pair requests.
 using Executor = asio::io_context::executor_type;
 using Socket = asio::basic_stream_socket<tcp, Executor>;
-using PlainStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
-using TlsStream = beast::ssl_stream<PlainStream>;
+using PlainStream = Socket;
+using TlsStream = beast::ssl_stream<Socket>;
+using Clock = std::chrono::steady_clock;
 
 // Boost 1.74's beast::string_view is boost::string_view.
 inline std::string_view Sv(beast::string_view s) { return {s.data(), s.size()}; }
@@ -43,15 +45,27 @@ class SessionBase;
 
 // Request bodies from this size on are handled on the batch pool, off the I/O threads.
 constexpr size_t kOffloadBodyBytes = 64 << 10;
+// Bytes asked of the socket per read (more when the buffer already has room).
+constexpr size_t kReadBytes = 64 << 10;
+// How long an answered error request may keep sending what we will not read.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr Clock::time_point kNever = Clock::time_point::max();
 
 // One thread and its io_context; the sessions it owns are touched only on its thread.
+// Timeouts are deadlines on the sessions, checked by one periodic sweep per thread, rather
+// than a timer armed and cancelled around every read and write: on one-pair requests those
+// timer operations cost more than the request's own work.
 struct Worker {
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{ioc.get_executor()};
+  asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor> sweep_timer{ioc.get_executor()};
+  Clock::duration sweep_interval{};
   std::list<SessionBase*> sessions;
   size_t active = 0;  // sessions not yet closing: what the connection cap counts
   bool draining = false;
   std::thread thread;
+
+  void Sweep();
 };
 
 }  // namespace
@@ -94,11 +108,16 @@ class SessionBase {
     worker_.sessions.erase(position_);
     server_.open_connections.fetch_sub(1, std::memory_order_relaxed);
     server_.metrics.ConnectionClosed();
+    // Draining and the last connection gone: nothing is left for the sweep to watch.
+    if (worker_.draining && worker_.sessions.empty()) worker_.sweep_timer.cancel();
   }
   // Waiting for the first byte of a next request: safe to close without losing anything.
   bool idle() const { return idle_ && !closing_; }
+  Clock::time_point deadline() const { return deadline_; }
   // Cancels every pending operation; the session then ends (on its worker's thread).
   virtual void Close() = 0;
+  // The deadline passed: cancels the pending operation, whose handler sees timed_out_.
+  virtual void Expire() = 0;
 
  protected:
   // From here on the session no longer counts against the connection cap.
@@ -109,17 +128,35 @@ class SessionBase {
 
   Impl& server_;
   Worker& worker_;
+  Clock::time_point deadline_ = kNever;
   bool idle_ = false;
   bool closing_ = false;
+  bool timed_out_ = false;
 
  private:
   std::list<SessionBase*>::iterator position_;
 };
 
+void Worker::Sweep() {
+  sweep_timer.expires_after(sweep_interval);
+  sweep_timer.async_wait([this](error_code ec) {
+    if (ec) return;
+    Clock::time_point now = Clock::now();
+    // Expire only cancels I/O (handlers run later), so the list does not change here.
+    for (SessionBase* session : sessions) {
+      if (session->deadline() <= now) session->Expire();
+    }
+    if (!(draining && sessions.empty())) Sweep();
+  });
+}
+
 constexpr bool kIsTls(const PlainStream*) { return false; }
 constexpr bool kIsTls(const TlsStream*) { return true; }
 
-// One connection: read a request, route it, write the response, repeat.
+// One connection: read a request, route it, write the response, repeat. Requests are parsed
+// straight from the connection's buffer by Beast's parser; a response that the socket takes
+// at once (the usual case) is written without a round trip through the event loop, and the
+// next pipelined request is then parsed in the same loop.
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = kIsTls(static_cast<Stream*>(nullptr));
@@ -136,14 +173,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (!ec) remote_ = fmt::format("{}:{}", remote.address().to_string(), remote.port());
     }
     if constexpr (kTls) {
-      lowest().expires_after(server_.options.header_timeout);
+      deadline_ = Clock::now() + server_.options.header_timeout;
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](error_code ec) {
                                 if (ec) return self->Shutdown();
-                                self->DoRead();
+                                self->Pump();
                               });
     } else {
-      DoRead();
+      // Responses are first tried with a non-blocking write (see WriteResponse).
+      error_code ec;
+      socket().non_blocking(true, ec);
+      Pump();
     }
   }
 
@@ -153,66 +193,109 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     socket().close(ec);
   }
 
- private:
-  PlainStream& lowest() { return beast::get_lowest_layer(stream_); }
-  Socket& socket() { return lowest().socket(); }
+  void Expire() override {
+    timed_out_ = true;
+    deadline_ = kNever;
+    error_code ec;
+    socket().close(ec);
+  }
 
-  void DoRead() {
-    if (closing_) return;
-    parser_.emplace();
-    parser_->body_limit(server_.options.max_body_bytes);
-    parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
-    if (buffer_.size() == 0) {
+ private:
+  enum class Parsed { kRequest, kNeedMore, kStop };
+
+  Socket& socket() { return beast::get_lowest_layer(stream_); }
+
+  // Runs every request the buffer holds; reads when it needs more. Returns when a read or a
+  // write is pending, a request went to the batch pool, or the session is ending.
+  void Pump() {
+    while (!closing_) {
+      Parsed parsed = ParseBuffered();
+      if (parsed == Parsed::kStop) return;
+      if (parsed == Parsed::kNeedMore) return Read();
+      if (!Process()) return;
+    }
+  }
+
+  // Feeds the buffered bytes to the parser of the current request.
+  Parsed ParseBuffered() {
+    if (!parser_) {
+      parser_.emplace();
+      parser_->body_limit(server_.options.max_body_bytes);
+      parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
+      header_done_ = false;
+      if (buffer_.size() > 0) StartClock();  // a pipelined request: already begun
+    }
+    while (!parser_->is_done()) {
+      if (buffer_.size() == 0) return Parsed::kNeedMore;
+      error_code ec;
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) return Parsed::kNeedMore;
+      if (ec) {
+        OnReadError(ec, /*request_started=*/true);
+        return Parsed::kStop;
+      }
+      if (used == 0) return Parsed::kNeedMore;
+      if (parser_->is_header_done() && !header_done_) {
+        header_done_ = true;
+        if (parser_->is_done()) break;
+        deadline_ = Clock::now() + server_.options.body_timeout;
+        auto& request = parser_->get();
+        auto expect = request.find(http::field::expect);
+        if (expect != request.end() && beast::iequals(expect->value(), "100-continue")) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                            [self = this->shared_from_this()](error_code ec, size_t) {
+                              if (ec) return self->Shutdown();
+                              self->Pump();
+                            });
+          return Parsed::kStop;
+        }
+      }
+    }
+    return Parsed::kRequest;
+  }
+
+  // A request's first bytes are here: its header timeout (and its latency) starts.
+  void StartClock() {
+    start_ = Clock::now();
+    deadline_ = start_ + server_.options.header_timeout;
+  }
+
+  void Read() {
+    bool started = buffer_.size() > 0 || parser_->got_some();
+    if (!started) {
       // Keep-alive idle: wait for the first byte under the idle timeout; only then does the
       // (shorter) header timeout start.
       idle_ = true;
-      lowest().expires_after(server_.options.idle_timeout);
-      stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](error_code ec, size_t n) {
-        self->idle_ = false;
-        if (ec) return self->OnReadError(ec, /*request_started=*/false);
-        self->buffer_.commit(n);
-        self->ReadHeader();
-      });
-      return;
+      deadline_ = Clock::now() + server_.options.idle_timeout;
     }
-    ReadHeader();
-  }
-
-  void ReadHeader() {
-    lowest().expires_after(server_.options.header_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
-  }
-
-  void OnHeader(error_code ec) {
-    if (ec) return OnReadError(ec, true);
-    start_ = std::chrono::steady_clock::now();
-    if (parser_->is_done()) return Process();
-    auto& request = parser_->get();
-    auto expect = request.find(http::field::expect);
-    if (expect != request.end() && beast::iequals(expect->value(), "100-continue")) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                        [self = this->shared_from_this()](error_code ec, size_t) {
-                          if (ec) return self->Shutdown();
-                          self->ReadBody();
-                        });
-      return;
-    }
-    ReadBody();
-  }
-
-  void ReadBody() {
-    lowest().expires_after(server_.options.body_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](error_code ec, size_t) {
-      if (ec) return self->OnReadError(ec, true);
-      self->Process();
+    size_t room = std::max(kReadBytes, buffer_.capacity() - buffer_.size());
+    stream_.async_read_some(buffer_.prepare(room), [self = this->shared_from_this()](error_code ec, size_t n) {
+      self->OnRead(ec, n);
     });
+  }
+
+  void OnRead(error_code ec, size_t n) {
+    bool was_idle = idle_;
+    idle_ = false;
+    if (ec) {
+      if (timed_out_) ec = beast::error::timeout;
+      if (ec == asio::error::eof && !was_idle) {
+        // The client ended mid-request: let the parser say whether the message was whole.
+        parser_->put_eof(ec);
+        if (!ec) ec = http::error::partial_message;
+      }
+      return OnReadError(ec, /*request_started=*/!was_idle);
+    }
+    buffer_.commit(n);
+    if (was_idle) StartClock();
+    Pump();
   }
 
   // A read failed: the client went away, timed out, or sent something that is not HTTP.
   void OnReadError(error_code ec, bool request_started) {
-    if (closing_ || ec == asio::error::operation_aborted) return;
+    if (closing_ || (ec == asio::error::operation_aborted && !timed_out_)) return;
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
         (!request_started && ec == beast::error::timeout) || (ec == http::error::partial_message && buffer_.size() == 0)) {
       return Shutdown();
@@ -226,7 +309,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       status = 431;
       message = "request header too large";
     } else if (ec == beast::error::timeout) {
-      // Beast has already closed the socket: nothing can be answered.
+      // The socket is already closed: nothing can be answered.
       server_.metrics.ProtocolError();
       return Shutdown();
     } else if (ec == http::error::partial_message || ec == asio::error::eof) {
@@ -244,7 +327,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     SetError(status, message, &response_);
     keep_alive_ = false;
     linger_ = true;
-    WriteResponse(/*head=*/false, /*http10=*/false);
     if (server_.access_log != nullptr) {
       AccessLogEntry entry;
       entry.remote = remote_;
@@ -254,9 +336,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       entry.error = std::string_view(response_.body).substr(9, response_.body.size() - 10);
       server_.access_log->Write(entry);
     }
+    WriteResponse(/*head=*/false, /*http10=*/false);
   }
 
-  void Process() {
+  // A whole request is parsed: route it and answer. Returns true when the answer is written
+  // and the next request may be read.
+  bool Process() {
     auto& request = parser_->get();
     view_.method = Sv(request.method_string());
     view_.target = Sv(request.target());
@@ -282,16 +367,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // of this I/O thread keep being served meanwhile. The work guard keeps this thread's
     // io_context running (even while draining) until the answer has been handed back.
     if (view_.body.size() >= kOffloadBodyBytes || view_.target.substr(0, 7) == "/admin/") {
-      lowest().expires_never();
+      deadline_ = kNever;
       asio::post(*server_.batch_pool, [self = this->shared_from_this(), guard = asio::make_work_guard(worker_.ioc)]() mutable {
         self->Route();
         Worker& worker = self->worker_;
-        asio::post(worker.ioc, [self = std::move(self), guard = std::move(guard)] { self->Respond(); });
+        asio::post(worker.ioc, [self = std::move(self), guard = std::move(guard)] {
+          if (self->Respond()) self->Pump();
+        });
       });
-      return;
+      return false;
     }
     Route();
-    Respond();
+    return Respond();
   }
 
   void Route() {
@@ -303,7 +390,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
   }
 
-  void Respond() {
+  bool Respond() {
     auto& request = parser_->get();
     const RequestOutcome& outcome = outcome_;
     keep_alive_ = request.keep_alive() && !worker_.draining;
@@ -318,16 +405,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       entry.model = outcome.model;
       entry.pairs = outcome.pairs;
       entry.response_bytes = response_.body.size();
-      entry.micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_).count();
+      entry.micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
       entry.error = outcome.error;
       server_.access_log->Write(entry);
     }
-    WriteResponse(head, request.version() == 10);
+    return WriteResponse(head, request.version() == 10);
   }
 
-  // Serialises the status line and headers by hand (a few appends into a reused string)
-  // and writes them with the body in one gather write.
-  void WriteResponse(bool head, bool http10) {
+  // Serialises the status line and headers by hand (a few appends into a reused string) and
+  // writes them with the body in one gather write. Returns true when the whole response went
+  // out at once and the session may go on to its next request.
+  bool WriteResponse(bool head, bool http10) {
     header_.clear();
     header_ += http10 ? "HTTP/1.0 " : "HTTP/1.1 ";
     char number[24];
@@ -350,22 +438,47 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       header_ += "\r\nConnection: keep-alive";
     }
     header_ += "\r\n\r\n";
-    std::array<asio::const_buffer, 2> buffers = {asio::buffer(header_),
-                                                 asio::buffer(response_.body.data(), head ? 0 : response_.body.size())};
-    lowest().expires_after(server_.options.body_timeout);
-    asio::async_write(stream_, buffers, [self = this->shared_from_this()](error_code ec, size_t) {
-      self->OnWrite(ec);
+    std::string_view body(response_.body.data(), head ? 0 : response_.body.size());
+    size_t written = 0;
+    if constexpr (!kTls) {
+      // Most responses fit the socket's send buffer: one sendmsg, no event-loop round trip.
+      std::array<asio::const_buffer, 2> buffers = {asio::buffer(header_), asio::buffer(body.data(), body.size())};
+      error_code ec;
+      written = socket().write_some(buffers, ec);
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        Shutdown();
+        return false;
+      }
+      if (written == header_.size() + body.size()) return AfterWrite();
+    }
+    // The rest waits for the socket, under the body timeout.
+    size_t header_left = header_.size() - std::min(written, header_.size());
+    size_t body_skip = written - (header_.size() - header_left);
+    std::array<asio::const_buffer, 2> rest = {asio::buffer(header_.data() + header_.size() - header_left, header_left),
+                                              asio::buffer(body.data() + body_skip, body.size() - body_skip)};
+    deadline_ = Clock::now() + server_.options.body_timeout;
+    asio::async_write(stream_, rest, [self = this->shared_from_this()](error_code ec, size_t) {
+      if (ec) return self->Shutdown();
+      if (self->AfterWrite()) self->Pump();
     });
+    return false;
   }
 
-  void OnWrite(error_code ec) {
-    if (ec) return Shutdown();
-    if (linger_) return Linger();
-    if (!keep_alive_ || worker_.draining) return Shutdown();
+  // The response is out. Returns true when the session goes on to its next request.
+  bool AfterWrite() {
+    parser_.reset();
+    if (linger_) {
+      Linger();
+      return false;
+    }
+    if (!keep_alive_ || worker_.draining) {
+      Shutdown();
+      return false;
+    }
     // Large bodies: do not keep a 6 MB request buffer per idle connection.
     if (buffer_.capacity() > (64u << 10) && buffer_.size() == 0) buffer_ = beast::flat_buffer();
     if (response_.body.capacity() > (1u << 20)) std::string().swap(response_.body);
-    DoRead();
+    return true;
   }
 
   // After an error answer to a request whose body was not read (413, 400), closing at once
@@ -376,19 +489,19 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return Shutdown();
     } else {
       linger_ = false;
+      SetClosing();
       error_code ignored;
       socket().shutdown(Socket::shutdown_send, ignored);
-      lowest().expires_after(std::chrono::seconds(2));
+      deadline_ = Clock::now() + kLingerTime;
       DiscardInput();
     }
   }
 
   void DiscardInput() {
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(64 << 10), [self = this->shared_from_this()](error_code ec, size_t) {
+    stream_.async_read_some(buffer_.prepare(kReadBytes), [self = this->shared_from_this()](error_code ec, size_t) {
       if (ec) {
         error_code ignored;
-        self->SetClosing();
         self->socket().close(ignored);
         return;
       }
@@ -397,10 +510,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void Shutdown() {
+    deadline_ = kNever;
     if constexpr (kTls) {
       if (!closing_) {
         SetClosing();
-        lowest().expires_after(std::chrono::seconds(2));
+        deadline_ = Clock::now() + kLingerTime;
         stream_.async_shutdown([self = this->shared_from_this()](error_code) {
           error_code ignored;
           self->socket().close(ignored);
@@ -422,7 +536,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   RequestOutcome outcome_;
   std::string header_;
   std::string remote_;
-  std::chrono::steady_clock::time_point start_;
+  Clock::time_point start_;
+  bool header_done_ = false;
   bool keep_alive_ = true;
   bool linger_ = false;
 };
@@ -525,8 +640,14 @@ uint16_t HttpServer::Start() {
   uint16_t port = s.acceptor->local_endpoint().port();
   s.DoAccept();
   s.started = true;
+  // Deadlines are checked 8 times per shortest timeout, at most every 250 ms and at least
+  // every 10 ms: a timeout fires up to an eighth late.
+  auto shortest = std::min({s.options.idle_timeout, s.options.header_timeout, s.options.body_timeout});
+  auto interval = std::clamp<Clock::duration>(shortest / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
   for (auto& worker : s.workers) {
     Worker* w = worker.get();
+    w->sweep_interval = interval;
+    w->Sweep();
     w->thread = std::thread([w] {
       for (;;) {
         try {
@@ -558,6 +679,7 @@ void HttpServer::Stop() {
         if (session->idle()) idle.push_back(session);
       }
       for (SessionBase* session : idle) session->Close();
+      if (w->sessions.empty()) w->sweep_timer.cancel();
       w->guard.reset();
     });
   }
