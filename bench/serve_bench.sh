@@ -5,13 +5,14 @@
 #
 #   1. one-pair text/csv requests with varied entities, keep-alive, CONNS connections, the
 #      same number of server threads / nginx workers / gunicorn workers (THREADS);
-#   2. latency at half of nginx's rate, ipinsights and nginx, paced by h2load (p50/p99/p99.9);
+#   2. latency at half of nginx's rate, ipinsights and nginx, paced by h2load (p50/p99/p99.9)
+#      and evenly paced by bench/paced_load (built beside the binary);
 #   3. large batches: pairs/s with 10,000-row CSV requests;
 #   4. memory: RSS after load, and RSS growth per idle keep-alive connection.
 # The model is trained here with the tutorial's shape (vector_dim 128, one encoder layer).
 # Each answer is checked against the server (a wrong or non-200 answer fails the run).
 #
-# Needs: wrk, nghttp2-client (h2load), nginx-light, bc; for the Flask baseline python3-flask,
+# Needs: wrk, nghttp2-client (h2load), nginx-light, bc, jq; for the Flask baseline python3-flask,
 # gunicorn, python3-numpy (scripts/install-bench-deps.sh installs them all).
 #
 #   bench/serve_bench.sh [BINARY]      env: THREADS (default nproc), CONNS (64),
@@ -125,6 +126,33 @@ if command -v h2load > /dev/null; then
   done
 else
   echo "  (latency at half rate skipped: no h2load; apt-get install nghttp2-client)"
+fi
+# The same rate evenly spread in time (request k due at k/rate, on connection k mod C: wrk2's
+# pacing), by bench/paced_load.cc. h2load's connections all tick together, so it sends in
+# bursts of one request per connection; here latency counts from when each request was due
+# (a stall of the machine counts in full) and, separately, from when it was sent. Host steal
+# time during the run is printed beside it: on a shared VM it is what the tail follows.
+PACED=$(dirname "$BIN")/paced_load
+steal_ms() { awk 'NR == 1 {print $9 * 10}' /proc/stat; }
+if [ -x "$PACED" ]; then
+  echo "  at half of nginx's rate, evenly paced (bench/paced_load; latency from due time | from send time):"
+  printf "  %-34s %10s %9s %9s %9s | %9s %9s %9s\n" "server, connections" "req/s" "p50 ms" "p99 ms" "p99.9 ms" "p99 sent" "p99.9 sent" "steal ms"
+  for conns in "$CONNS" 16; do
+    for target in "nginx:$P_NGX" "ipinsights serve:$P_IPI"; do
+      STEAL_BEFORE=$(steal_ms)
+      "$PACED" --port "${target##*:}" --path /invocations --rate "$HALF" --connections "$conns" --duration "$DURATION" \
+        --header 'Content-Type: text/csv' --body-file "$WORK/one_pair.csv" > "$WORK/paced.json" \
+        || { echo "serve_bench: FAILED: paced_load: $(cat "$WORK/paced.json")" >&2; exit 1; }
+      STEAL=$(( $(steal_ms) - STEAL_BEFORE ))
+      jq -r --arg name "${target%%:*}, $conns" --arg steal "$STEAL" \
+        '"  " + ($name | . + " " * (34 - length)) + " " + (.rate | tostring | " " * (10 - length) + .)
+         + ([.p50_ms, .p99_ms, .p999_ms] | map(" " + (tostring | " " * (9 - length) + .)) | join(""))
+         + " |" + ([.sent_p99_ms, .sent_p999_ms] | map(" " + (tostring | " " * (9 - length) + .)) | join(""))
+         + " " + ($steal | " " * (9 - length) + .)' "$WORK/paced.json"
+    done
+  done
+else
+  echo "  (evenly paced latency skipped: no $PACED; build the paced_load target)"
 fi
 
 # Large batches: 10,000-row requests, 2 connections.

@@ -224,6 +224,21 @@ TEST_F(ServerTest, HostileInputNeverStopsTheServer) {
   EXPECT_EQ(Curl(Url("/ping")), "200 {\"status\":\"healthy\"}");
 }
 
+// Evenly paced keep-alive load from bench/paced_load (the latency benchmark's generator):
+// every request is answered, with 200. Also keeps that tool honest.
+TEST_F(ServerTest, PacedLoadGetsEveryAnswer) {
+  std::string binary = IPINSIGHTS_BINARY;
+  std::string paced = binary.substr(0, binary.rfind('/') + 1) + "paced_load";
+  if (access(paced.c_str(), X_OK) != 0) GTEST_SKIP() << "no " << paced << " (built with IPINSIGHTS_BUILD_BENCH): skipped";
+  WriteFile(TempDir() + "/one_pair.csv", "u,1.2.3.4");
+  CommandResult result = RunCommand(paced + " --port " + std::to_string(server_->port()) +
+                                    " --path /invocations --rate 2000 --connections 8 --duration 1" +
+                                    " --header 'Content-Type: text/csv' --body-file " + TempDir() + "/one_pair.csv");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("\"sent\":2000,\"answered\":2000,\"non_200\":0,\"errors\":0,"));
+  EXPECT_EQ(Curl(Url("/ping")), "200 {\"status\":\"healthy\"}");
+}
+
 TEST_F(ServerTest, AccessLogHasOneJsonLinePerRequest) {
   Curl("-H 'Content-Type: text/csv' --data-binary 'logged,1.2.3.4' " + Url("/endpoints/waf/invocations"));
   std::string log = ReadFile(TempDir() + "/access.jsonl");
