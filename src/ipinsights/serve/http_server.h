@@ -1,5 +1,6 @@
-// HttpServer: the HTTP/1.1 listener behind `ipinsights serve` (Boost.Beast/Asio inside the
-// .cc, after Beast's async server examples: do_read / on_read / do_write per connection).
+// HttpServer: the HTTP/1.1 listener behind `ipinsights serve` (Asio sockets and Beast's
+// HTTP parser inside the .cc; per connection: read into a buffer, parse every whole request
+// in it, answer each with one non-blocking write when the socket takes it, read again).
 //
 // - A fixed pool of threads, each running its own io_context; one acceptor hands each new
 //   connection to the next thread in turn, and the connection stays there (no locks on the
@@ -7,7 +8,8 @@
 // - Keep-alive and pipelining (requests on one connection are answered in order), Expect:
 //   100-continue, bodies up to max_body_bytes (413 beyond, without reading the body).
 // - Timeouts: idle keep-alive, header, body; a slow or silent client is dropped (the connection is
-//   closed). Header size is capped (431). Malformed HTTP gets 400 and a close.
+//   closed), checked by one sweep per thread (up to an eighth of the shortest timeout late).
+//   Header size is capped (431). Malformed HTTP gets 400 and a close.
 // - A cap on open connections (split evenly over the threads, each thread enforcing its
 //   share alone): at the cap a new connection first evicts the oldest idle keep-alive
 //   connection of its thread, else it is closed at once.
