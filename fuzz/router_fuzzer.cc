@@ -1,6 +1,7 @@
 // Fuzzes the serve HTTP path end to end, minus the socket: the bytes are parsed as an
-// HTTP/1.1 request by the same Beast parser the server uses (same body and header limits),
-// turned into an HttpRequestView the way http_server.cc does, and handled by a Router over a
+// HTTP/1.1 request by the parser the server uses (HttpRequestParser, same body and header
+// limits), also fed in pieces through a reused buffer as the server reads them (the same
+// requests accepted, the same request read: else the pinning of views is wrong), and handled by a Router over a
 // real (tiny, randomly initialised) model — once without authentication and with an admin
 // token, once with a SigV4 verifier. Invariants: every answer has a status the server knows;
 // an error answer is {"error": ...}; a JSON or JSON-lines answer is valid JSON (UTF-8
@@ -20,6 +21,7 @@
 #include "ipinsights/base/error.h"
 #include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/model/model.h"
+#include "ipinsights/serve/http_request_parser.h"
 #include "ipinsights/serve/metrics.h"
 #include "ipinsights/serve/model_registry.h"
 #include "ipinsights/serve/model_scorer.h"
@@ -71,7 +73,61 @@ struct Server {
   Router signed_only;
 };
 
-std::string_view Sv(boost::beast::string_view s) { return std::string_view(s.data(), s.size()); }
+// Feeds all of `bytes` at once, the way a request that arrives in one read is parsed.
+boost::beast::error_code ParseWhole(std::string_view bytes, HttpRequestParser& parser) {
+  boost::beast::error_code ec;
+  size_t offset = 0;
+  while (offset < bytes.size() && !parser.is_done()) {
+    size_t used = parser.Put(bytes.substr(offset), ec);
+    offset += used;
+    if (ec || used == 0) break;
+  }
+  if (ec == http::error::need_more) ec = {};
+  if (!ec && !parser.is_done() && parser.got_some()) parser.put_eof(ec);
+  return ec;
+}
+
+// Feeds `bytes` `piece` at a time through one buffer, as the server does: the used bytes
+// stay in place until more are read, the header is pinned before each read, and the read
+// overwrites the buffer (here: a new one, the old one scribbled over).
+boost::beast::error_code ParseInPieces(std::string_view bytes, size_t piece, HttpRequestParser& parser,
+                                       std::string& buffer) {
+  boost::beast::error_code ec;
+  size_t start = 0, fed = 0;
+  while (!parser.is_done() && fed < bytes.size()) {
+    parser.PinHeader();
+    std::string next = buffer.substr(start);
+    next.append(bytes.substr(fed, piece));
+    std::fill(buffer.begin(), buffer.end(), '\x7f');
+    buffer.swap(next);
+    start = 0;
+    fed += std::min(piece, bytes.size() - fed);
+    while (start < buffer.size() && !parser.is_done()) {
+      size_t used = parser.Put(std::string_view(buffer).substr(start), ec);
+      start += used;
+      if (ec == http::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec) return ec;
+      if (used == 0) break;
+    }
+  }
+  if (!parser.is_done() && parser.got_some()) parser.put_eof(ec);
+  return ec;
+}
+
+// Everything the server reads from a parsed request, in one string.
+std::string Describe(const HttpRequestParser& parser) {
+  const HttpRequestView& v = parser.view();
+  std::string text;
+  for (std::string_view part : {v.method, v.target, v.content_type, v.accept, v.authorization, v.admin_token, v.body}) {
+    text.append(part).push_back('\0');
+  }
+  for (const auto& [name, value] : v.headers) text.append(name).append(": ").append(value).push_back('\0');
+  text += std::to_string(parser.version()) + (parser.keep_alive() ? "k" : "c") + (parser.expects_continue() ? "e" : "");
+  return text;
+}
 
 void CheckJson(std::string_view text, simdjson::dom::parser& parser) {
   auto result = parser.parse(text.data(), text.size(), /*realloc_if_needed=*/true);
@@ -108,37 +164,23 @@ void CheckResponse(const HttpResponse& response) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Server* server = new Server();  // built once; leaked on purpose (no exit-time order issues)
 
-  http::request_parser<http::string_body> parser;
-  parser.eager(true);
-  parser.body_limit(kMaxBodyBytes);
-  parser.header_limit(16u << 10);
-  boost::beast::error_code ec;
-  size_t offset = 0;
-  while (offset < size && !parser.is_done()) {
-    size_t used = parser.put(boost::asio::buffer(data + offset, size - offset), ec);
-    offset += used;
-    if (ec || used == 0) break;
-  }
-  if (!ec && !parser.is_done() && parser.got_some()) parser.put_eof(ec);
+  std::string_view bytes = fuzz::AsText(data, size);
+  HttpRequestParser parser(16u << 10, kMaxBodyBytes);
+  boost::beast::error_code ec = ParseWhole(bytes, parser);
+  // In pieces through one reused buffer, as the server reads them, it is the same request.
+  size_t piece = size == 0 ? 1 : 1 + data[size - 1] % 97;
+  HttpRequestParser in_pieces(16u << 10, kMaxBodyBytes);
+  std::string buffer;
+  boost::beast::error_code pieces_ec = ParseInPieces(bytes, piece, in_pieces, buffer);
+  // Which error a malformed request gets may depend on how it arrives (Beast waits for the
+  // whole header once a first piece left the request line incomplete), but a good request is
+  // good either way and is the same request.
+  bool whole_ok = !ec && parser.is_done();
+  bool pieces_ok = !pieces_ec && in_pieces.is_done();
+  FUZZ_CHECK(whole_ok == pieces_ok, "parsing in pieces accepts the same requests");
+  if (whole_ok) FUZZ_CHECK(Describe(in_pieces) == Describe(parser), "parsing in pieces gives the same request");
   if (ec || !parser.is_done()) return 0;  // the server answers 400/413/431 itself
-
-  const auto& request = parser.get();
-  HttpRequestView view;
-  view.method = Sv(request.method_string());
-  view.target = Sv(request.target());
-  for (const auto& field : request) {
-    std::string_view name = Sv(field.name_string());
-    std::string_view value = Sv(field.value());
-    view.headers.emplace_back(name, value);
-    switch (field.name()) {
-      case http::field::content_type: view.content_type = value; break;
-      case http::field::accept: view.accept = value; break;
-      case http::field::authorization: view.authorization = value; break;
-      default:
-        if (boost::beast::iequals(field.name_string(), "x-admin-token")) view.admin_token = value;
-    }
-  }
-  view.body = request.body();
+  const HttpRequestView& view = parser.view();
 
   for (const Router* router : {&server->open, &server->signed_only}) {
     HttpResponse response;

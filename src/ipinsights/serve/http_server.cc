@@ -18,6 +18,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
+#include "ipinsights/serve/http_request_parser.h"
 
 namespace ipinsights {
 
@@ -35,9 +36,6 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 using PlainStream = Socket;
 using TlsStream = beast::ssl_stream<Socket>;
 using Clock = std::chrono::steady_clock;
-
-// Boost 1.74's beast::string_view is boost::string_view.
-inline std::string_view Sv(beast::string_view s) { return {s.data(), s.size()}; }
 
 namespace {
 
@@ -154,7 +152,7 @@ constexpr bool kIsTls(const PlainStream*) { return false; }
 constexpr bool kIsTls(const TlsStream*) { return true; }
 
 // One connection: read a request, route it, write the response, repeat. Requests are parsed
-// straight from the connection's buffer by Beast's parser; a response that the socket takes
+// straight from the connection's buffer (HttpRequestParser: views, no copies); a response that the socket takes
 // at once (the usual case) is written without a round trip through the event loop, and the
 // next pipelined request is then parsed in the same loop.
 template <class Stream>
@@ -219,16 +217,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Feeds the buffered bytes to the parser of the current request.
   Parsed ParseBuffered() {
     if (!parser_) {
-      parser_.emplace();
-      parser_->body_limit(server_.options.max_body_bytes);
-      parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
+      parser_.emplace(server_.options.max_header_bytes, server_.options.max_body_bytes);
       header_done_ = false;
       if (buffer_.size() > 0) StartClock();  // a pipelined request: already begun
     }
     while (!parser_->is_done()) {
       if (buffer_.size() == 0) return Parsed::kNeedMore;
       error_code ec;
-      size_t used = parser_->put(buffer_.data(), ec);
+      size_t used = parser_->Put({static_cast<const char*>(buffer_.data().data()), buffer_.size()}, ec);
       buffer_.consume(used);
       if (ec == http::error::need_more) return Parsed::kNeedMore;
       if (ec) {
@@ -240,9 +236,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         header_done_ = true;
         if (parser_->is_done()) break;
         deadline_ = Clock::now() + server_.options.body_timeout;
-        auto& request = parser_->get();
-        auto expect = request.find(http::field::expect);
-        if (expect != request.end() && beast::iequals(expect->value(), "100-continue")) {
+        if (parser_->expects_continue()) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                             [self = this->shared_from_this()](error_code ec, size_t) {
@@ -263,6 +257,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void Read() {
+    // The parsed header's views point into the buffer, which the read may overwrite or move.
+    parser_->PinHeader();
     bool started = buffer_.size() > 0 || parser_->got_some();
     if (!started) {
       // Keep-alive idle: wait for the first byte under the idle timeout; only then does the
@@ -318,7 +314,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       message = "malformed HTTP request: " + ec.message();
     }
     std::string_view target;
-    if (parser_ && parser_->is_header_done()) target = Sv(parser_->get().target());
+    if (parser_ && parser_->is_header_done()) target = parser_->view().target;
     if (status == 413) {
       server_.metrics.RecordRequest(Router::RouteOf(target), status, 0.0);
     } else {
@@ -342,31 +338,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // A whole request is parsed: route it and answer. Returns true when the answer is written
   // and the next request may be read.
   bool Process() {
-    auto& request = parser_->get();
-    view_.method = Sv(request.method_string());
-    view_.target = Sv(request.target());
-    view_.content_type = {};
-    view_.accept = {};
-    view_.authorization = {};
-    view_.admin_token = {};
-    view_.headers.clear();
-    for (const auto& field : request) {
-      std::string_view name = Sv(field.name_string());
-      std::string_view value = Sv(field.value());
-      view_.headers.emplace_back(name, value);
-      switch (field.name()) {
-        case http::field::content_type: view_.content_type = value; break;
-        case http::field::accept: view_.accept = value; break;
-        case http::field::authorization: view_.authorization = value; break;
-        default:
-          if (beast::iequals(field.name_string(), "x-admin-token")) view_.admin_token = value;
-      }
-    }
-    view_.body = request.body();
+    const HttpRequestView& view = parser_->view();
     // Large batches (and model reloads) run on the batch pool, so that the other connections
     // of this I/O thread keep being served meanwhile. The work guard keeps this thread's
     // io_context running (even while draining) until the answer has been handed back.
-    if (view_.body.size() >= kOffloadBodyBytes || view_.target.substr(0, 7) == "/admin/") {
+    if (view.body.size() >= kOffloadBodyBytes || view.target.substr(0, 7) == "/admin/") {
       deadline_ = kNever;
       asio::post(*server_.batch_pool, [self = this->shared_from_this(), guard = asio::make_work_guard(worker_.ioc)]() mutable {
         self->Route();
@@ -384,22 +360,22 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Route() {
     outcome_ = RequestOutcome();
     try {
-      outcome_ = server_.router.Handle(view_, &response_);
+      outcome_ = server_.router.Handle(parser_->view(), &response_);
     } catch (const std::exception& e) {
       SetError(500, std::string("internal error: ") + e.what(), &response_);
     }
   }
 
   bool Respond() {
-    auto& request = parser_->get();
+    const HttpRequestView& view = parser_->view();
     const RequestOutcome& outcome = outcome_;
-    keep_alive_ = request.keep_alive() && !worker_.draining;
-    bool head = request.method() == http::verb::head;
+    keep_alive_ = parser_->keep_alive() && !worker_.draining;
+    bool head = parser_->method() == http::verb::head;
     if (server_.access_log != nullptr) {
       AccessLogEntry entry;
       entry.remote = remote_;
-      entry.method = view_.method;
-      entry.target = view_.target;
+      entry.method = view.method;
+      entry.target = view.target;
       entry.status = response_.status;
       entry.route = RouteName(outcome.route);
       entry.model = outcome.model;
@@ -409,7 +385,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       entry.error = outcome.error;
       server_.access_log->Write(entry);
     }
-    return WriteResponse(head, request.version() == 10);
+    return WriteResponse(head, parser_->version() == 10);
   }
 
   // Serialises the status line and headers by hand (a few appends into a reused string) and
@@ -530,8 +506,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   Stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  HttpRequestView view_;
+  std::optional<HttpRequestParser> parser_;
   HttpResponse response_;
   RequestOutcome outcome_;
   std::string header_;
