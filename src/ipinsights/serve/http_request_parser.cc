@@ -81,7 +81,7 @@ void HttpRequestParser::on_field_impl(http::field name, boost::beast::string_vie
     case http::field::authorization: view_.authorization = v; break;
     case http::field::expect: expects_continue_ = boost::beast::iequals(value, "100-continue"); break;
     default:
-      if (boost::beast::iequals(name_string, "x-admin-token")) view_.admin_token = v;
+      if (name_string.size() == 13 && boost::beast::iequals(name_string, "x-admin-token")) view_.admin_token = v;
   }
 }
 
@@ -109,12 +109,9 @@ size_t HttpRequestParser::on_chunk_body_impl(std::uint64_t, boost::beast::string
 
 void HttpRequestParser::on_finish_impl(error_code&) {}
 
-std::string_view HttpRequestParser::Keep(boost::beast::string_view text) {
-  std::string_view view = Sv(text);
-  if (view.empty() || (view.data() >= input_.data() && view.data() + view.size() <= input_.data() + input_.size())) {
-    return view;
-  }
-  return pinned_.emplace_front(view);
+std::string_view HttpRequestParser::KeepCopy(std::string_view text) {
+  if (text.empty()) return {};
+  return pinned_.emplace_front(text);
 }
 
 void HttpRequestParser::AppendBody(std::string_view piece) {

@@ -69,7 +69,12 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
   void AppendBody(std::string_view piece);
   // `text` when it lies in the bytes being parsed; else (a folded header value, which Beast
   // rebuilds in a buffer of its own) a copy that lives as long as the parser.
-  std::string_view Keep(boost::beast::string_view text);
+  std::string_view Keep(boost::beast::string_view text) {
+    std::string_view view(text.data(), text.size());
+    if (view.data() >= input_.data() && view.data() + view.size() <= input_.data() + input_.size()) return view;
+    return KeepCopy(view);
+  }
+  std::string_view KeepCopy(std::string_view text);
 
   HttpRequestView view_;
   boost::beast::http::verb method_ = boost::beast::http::verb::unknown;

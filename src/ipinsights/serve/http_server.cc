@@ -36,6 +36,7 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 using PlainStream = Socket;
 using TlsStream = beast::ssl_stream<Socket>;
 using Clock = std::chrono::steady_clock;
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -393,27 +394,27 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // out at once and the session may go on to its next request.
   bool WriteResponse(bool head, bool http10) {
     header_.clear();
-    header_ += http10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    header_.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
     char number[24];
     header_.append(number, std::to_chars(number, number + sizeof(number), response_.status).ptr - number);
     header_ += ' ';
     header_ += ReasonPhrase(response_.status);
-    header_ += "\r\nServer: ipinsights\r\nContent-Type: ";
+    header_ += "\r\nServer: ipinsights\r\nContent-Type: "sv;
     header_ += response_.content_type;
-    header_ += "\r\nContent-Length: ";
+    header_ += "\r\nContent-Length: "sv;
     header_.append(number, std::to_chars(number, number + sizeof(number), response_.body.size()).ptr - number);
     for (const auto& [name, value] : response_.headers) {
-      header_ += "\r\n";
+      header_ += "\r\n"sv;
       header_ += name;
-      header_ += ": ";
+      header_ += ": "sv;
       header_ += value;
     }
     if (!keep_alive_) {
-      header_ += "\r\nConnection: close";
+      header_ += "\r\nConnection: close"sv;
     } else if (http10) {
-      header_ += "\r\nConnection: keep-alive";
+      header_ += "\r\nConnection: keep-alive"sv;
     }
-    header_ += "\r\n\r\n";
+    header_ += "\r\n\r\n"sv;
     std::string_view body(response_.body.data(), head ? 0 : response_.body.size());
     size_t written = 0;
     if constexpr (!kTls) {
