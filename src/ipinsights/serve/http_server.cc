@@ -465,8 +465,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if constexpr (kTls) {
       return Shutdown();
     } else {
+      // Still counts against the connection cap (and cannot be evicted) until it closes, so
+      // a flood of bad requests cannot open more sockets than the cap.
       linger_ = false;
-      SetClosing();
       error_code ignored;
       socket().shutdown(Socket::shutdown_send, ignored);
       deadline_ = Clock::now() + kLingerTime;
@@ -479,6 +480,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     stream_.async_read_some(buffer_.prepare(kReadBytes), [self = this->shared_from_this()](error_code ec, size_t) {
       if (ec) {
         error_code ignored;
+        self->SetClosing();
         self->socket().close(ignored);
         return;
       }
