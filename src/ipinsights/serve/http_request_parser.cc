@@ -13,12 +13,6 @@ namespace {
 // Boost 1.74's beast::string_view is boost::string_view.
 std::string_view Sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
-// `view`, when it lies in `from`, moved to the same place in `to`.
-std::string_view Rebase(std::string_view view, std::string_view from, const std::string& to) {
-  if (view.data() < from.data() || view.data() + view.size() > from.data() + from.size()) return view;
-  return {to.data() + (view.data() - from.data()), view.size()};
-}
-
 }  // namespace
 
 HttpRequestParser::HttpRequestParser(size_t header_limit, size_t body_limit) {
@@ -46,7 +40,10 @@ void HttpRequestParser::PinHeader() {
   std::string_view from(unpinned_begin_, static_cast<size_t>(unpinned_end_ - unpinned_begin_));
   const std::string& to = pinned_.emplace_front(from);
   unpinned_begin_ = unpinned_end_ = nullptr;
-  auto move = [&](std::string_view& view) { view = Rebase(view, from, to); };
+  // A view that lies in `from` moves to the same place in `to`.
+  auto move = [&](std::string_view& view) {
+    if (Within(from, view)) view = {to.data() + (view.data() - from.data()), view.size()};
+  };
   move(view_.method);
   move(view_.target);
   move(view_.content_type);
@@ -115,10 +112,8 @@ std::string_view HttpRequestParser::KeepCopy(std::string_view text) {
 }
 
 void HttpRequestParser::AppendBody(std::string_view piece) {
-  if (body_.empty()) {
-    if (content_length_ > 0) body_.reserve(content_length_);
-    body_.assign(view_.body);  // a first piece taken as a view (cannot happen, but stay safe)
-  }
+  // (A body taken as a view was whole: no piece follows it.)
+  if (body_.empty() && content_length_ > 0) body_.reserve(content_length_);
   body_.append(piece);
   view_.body = body_;
 }

@@ -71,8 +71,10 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
   // rebuilds in a buffer of its own) a copy that lives as long as the parser.
   std::string_view Keep(boost::beast::string_view text) {
     std::string_view view(text.data(), text.size());
-    if (view.data() >= input_.data() && view.data() + view.size() <= input_.data() + input_.size()) return view;
-    return KeepCopy(view);
+    return Within(input_, view) ? view : KeepCopy(view);
+  }
+  static bool Within(std::string_view outer, std::string_view inner) {
+    return inner.data() >= outer.data() && inner.data() + inner.size() <= outer.data() + outer.size();
   }
   std::string_view KeepCopy(std::string_view text);
 

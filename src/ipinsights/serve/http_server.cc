@@ -153,9 +153,9 @@ constexpr bool kIsTls(const PlainStream*) { return false; }
 constexpr bool kIsTls(const TlsStream*) { return true; }
 
 // One connection: read a request, route it, write the response, repeat. Requests are parsed
-// straight from the connection's buffer (HttpRequestParser: views, no copies); a response that the socket takes
-// at once (the usual case) is written without a round trip through the event loop, and the
-// next pipelined request is then parsed in the same loop.
+// straight from the connection's buffer (HttpRequestParser: views, no copies); a response
+// that the socket takes at once (the usual case) is written without a round trip through the
+// event loop, and the next pipelined request is then parsed in the same loop.
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = kIsTls(static_cast<Stream*>(nullptr));
@@ -219,12 +219,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Parsed ParseBuffered() {
     if (!parser_) {
       parser_.emplace(server_.options.max_header_bytes, server_.options.max_body_bytes);
-      header_done_ = false;
       if (buffer_.size() > 0) StartClock();  // a pipelined request: already begun
     }
     while (!parser_->is_done()) {
       if (buffer_.size() == 0) return Parsed::kNeedMore;
       error_code ec;
+      const bool had_header = parser_->is_header_done();
       size_t used = parser_->Put({static_cast<const char*>(buffer_.data().data()), buffer_.size()}, ec);
       buffer_.consume(used);
       if (ec == http::error::need_more) return Parsed::kNeedMore;
@@ -233,8 +233,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         return Parsed::kStop;
       }
       if (used == 0) return Parsed::kNeedMore;
-      if (parser_->is_header_done() && !header_done_) {
-        header_done_ = true;
+      if (!had_header && parser_->is_header_done()) {
         if (parser_->is_done()) break;
         deadline_ = Clock::now() + server_.options.body_timeout;
         if (parser_->expects_continue()) {
@@ -515,7 +514,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string header_;
   std::string remote_;
   Clock::time_point start_;
-  bool header_done_ = false;
   bool keep_alive_ = true;
   bool linger_ = false;
 };

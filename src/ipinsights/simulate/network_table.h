@@ -75,5 +75,4 @@ class NetworkTable {
   std::unordered_map<uint32_t, uint32_t> by_v6_slash32_;
 };
 
-
 }  // namespace ipinsights::simulate
