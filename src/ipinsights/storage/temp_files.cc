@@ -133,7 +133,7 @@ bool IsTempFileName(std::string_view name) {
 void InstallTempFileCleanup() {
   static std::atomic<bool> installed{false};
   if (installed.exchange(true)) return;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGABRT}) {
     struct sigaction old;
     if (::sigaction(sig, nullptr, &old) != 0 || old.sa_handler == SIG_IGN) continue;
     struct sigaction action;

@@ -1,5 +1,5 @@
 // Temp files of the atomic local writers: their hidden names, their creation, and their
-// removal when the process is stopped by SIGINT, SIGTERM or SIGHUP.
+// removal when the process is stopped by SIGINT, SIGTERM, SIGHUP or aborts.
 //
 // A writer for DIR/NAME writes DIR/.NAME.ipinsights-tmp-XXXXXX (six random characters,
 // created with O_EXCL|O_NOFOLLOW) and renames it over DIR/NAME when done. Listings skip
@@ -37,8 +37,8 @@ void ForgetTempFile(TempFile& temp);
 // or "NAME.tmp.PID.N" as versions before 0.2 named them.
 bool IsTempFileName(std::string_view file_name);
 
-// SIGINT, SIGTERM and SIGHUP unlink every registered temp file, then end the process by
-// the same signal (default action). A signal the process inherited as ignored stays
+// SIGINT, SIGTERM, SIGHUP and SIGABRT (std::terminate, a failed assertion) unlink every
+// registered temp file, then end the process by the same signal (default action). A signal the process inherited as ignored stays
 // ignored. Idempotent.
 void InstallTempFileCleanup();
 
