@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -201,6 +202,49 @@ TEST_F(TinyModel, ScoreExitCodes) {
   EXPECT_EQ(Ipinsights("score --model model.ipinsights --pairs missing.csv").exit_code, 1);
   Write("garbage.ipinsights", "not a model");
   EXPECT_EQ(Ipinsights("score --model garbage.ipinsights --pairs pairs.csv").exit_code, 1);
+}
+
+TEST_F(TinyModel, ScoreRefusesAModelWithNanWeights) {
+  std::shared_ptr<Model> model = BuildModel();
+  std::fill(model->impl().entity_table.begin(), model->impl().entity_table.end(),
+            std::numeric_limits<float>::quiet_NaN());
+  model->Save((dir_ / "nan.ipinsights").string());
+  Write("pairs.csv", "alice,10.0.0.1\nbob,20.0.0.1\n");
+  CommandResult run = Ipinsights("score --model nan.ipinsights --pairs pairs.csv --only-anomalies");
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.err.find("nan.ipinsights"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("non-finite weight"), std::string::npos) << run.err;
+  EXPECT_EQ(run.out, "");
+}
+
+TEST_F(TinyModel, ScoreRefusesToOverwriteItsInput) {
+  const std::string pairs = "alice,10.0.0.1\nbob,20.0.0.1\n";
+  Write("pairs.csv", pairs);
+  fs::create_directories(dir_ / "sub");
+  for (const char* output : {"pairs.csv", "./pairs.csv", "sub/../pairs.csv"}) {
+    SCOPED_TRACE(output);
+    CommandResult run =
+        Ipinsights(std::string("score --model model.ipinsights --pairs pairs.csv --output ") + output);
+    EXPECT_EQ(run.exit_code, 2) << run.err;
+    EXPECT_NE(run.err.find("is both an input and an output"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find(output), std::string::npos) << run.err;
+    EXPECT_EQ(Slurp(dir_ / "pairs.csv"), pairs);
+  }
+}
+
+TEST_F(TinyModel, ScoreOverAFolderSkipsItsOwnEarlierOutput) {
+  fs::create_directories(dir_ / "in");
+  Write("in/pairs.csv", "alice,10.0.0.1\nbob,20.0.0.1\n");
+  CommandResult first = Ipinsights("score --model model.ipinsights --pairs in --output in/out.ndjson");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string scores = Slurp(dir_ / "in/out.ndjson");
+  CommandResult second =
+      Ipinsights("score --model model.ipinsights --pairs ./in --output in/out.ndjson --json");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.err.find("warning"), std::string::npos) << second.err;
+  EXPECT_NE(second.out.find("\"scored\":2,"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("\"bad_rows\":0,"), std::string::npos) << second.out;
+  EXPECT_EQ(Slurp(dir_ / "in/out.ndjson"), scores);
 }
 
 // normal: alice/20 = 6, bob/10 = 2, alice/10 = 1; anomalous: bob/20 = -1, carol/10 = 0,

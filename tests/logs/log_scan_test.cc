@@ -25,6 +25,7 @@ class StringOutput : public FileOutput {
     destination_->append(buffer_);
     buffer_.clear();
   }
+  void Discard() override { buffer_.clear(); }
 
  private:
   std::string* destination_;

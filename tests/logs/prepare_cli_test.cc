@@ -1,12 +1,19 @@
 // Runs the real `ipinsights prepare` binary in a temporary folder.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "log_test_util.h"
 
@@ -50,9 +57,11 @@ class PrepareCliTest : public ::testing::Test {
   }
 
   // Runs `ipinsights <args>` in dir_, with optional stdin text.
-  CommandResult Prepare(const std::string& args, const std::string& stdin_text = "") {
+  CommandResult Prepare(const std::string& args, const std::string& stdin_text = "",
+                        const std::string& shell_prefix = "") {
     Write("stdin.txt", stdin_text);
-    std::string command = "cd '" + dir_.string() + "' && '" + Binary() + "' prepare " + args +
+    std::string command = "cd '" + dir_.string() + "' && " + shell_prefix + "'" + Binary() +
+                          "' prepare " + args +
                           " < stdin.txt > stdout.txt 2> stderr.txt";
     int status = std::system(command.c_str());
     CommandResult run;
@@ -80,10 +89,206 @@ class PrepareCliTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// One gzip member of stored (uncompressed) deflate blocks: the text appears as is, so a
+// test can change one byte of it and leave the deflate stream valid (only the CRC fails).
+std::string GzipStored(std::string_view text) {
+  z_stream zs{};
+  if (deflateInit2(&zs, 0, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw Error("deflateInit2");
+  }
+  std::string out(deflateBound(&zs, text.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int ret = deflate(&zs, Z_FINISH);
+  deflateEnd(&zs);
+  if (ret != Z_STREAM_END) throw Error("deflate");
+  out.resize(zs.total_out);
+  return out;
+}
+
+std::vector<std::string> Entries(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Starts `prepare` reading a stdin that never ends, waits for its temp output file, sends
+// `sig`, and returns the wait status.
+int KillPrepareMidRun(const fs::path& dir, int sig) {
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  const std::vector<std::string> before = Entries(dir);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[0], 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    if (::chdir(dir.c_str()) != 0) ::_exit(126);
+    std::string binary = Binary();
+    ::execl(binary.c_str(), binary.c_str(), "prepare", "cloudtrail", "--input", "-", "--output",
+            "out.csv", "--quiet", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  // Half a record: prepare is inside its read loop, its output temp file open.
+  std::string half = testing::IamUserRecord("A1", "192.0.2.1") + "\n{\"eventVersion\":";
+  if (::write(fds[1], half.data(), half.size()) < 0) ADD_FAILURE() << "write";
+  for (int i = 0; i < 500 && Entries(dir).size() == before.size(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(Entries(dir).size(), before.size()) << "no temp file appeared";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ::kill(pid, sig);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(fds[1]);
+  return status;
+}
+
 int JsonInt(const std::string& json, const std::string& key) {
   size_t at = json.find("\"" + key + "\": ");
   if (at == std::string::npos) return -1;
   return std::atoi(json.c_str() + at + key.size() + 4);
+}
+
+TEST_F(PrepareCliTest, SigtermLeavesNoTempFile) {
+  const std::vector<std::string> before = Entries(dir_);
+  int status = KillPrepareMidRun(dir_, SIGTERM);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_EQ(Entries(dir_), before);
+}
+
+TEST_F(PrepareCliTest, SigintLeavesNoTempFile) {
+  const std::vector<std::string> before = Entries(dir_);
+  int status = KillPrepareMidRun(dir_, SIGINT);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  EXPECT_EQ(Entries(dir_), before);
+}
+
+// A thread that cannot start ends in std::terminate (abort): the temp file still goes.
+TEST_F(PrepareCliTest, AbortLeavesNoTempFile) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitizer builds reserve more address space than the limit below";
+#endif
+  for (int i = 0; i < 200; ++i) Write("logs/f" + std::to_string(i) + ".json", "{\"Records\":[]}\n");
+  // 200 threads of 8 MB stacks do not fit in 400 MB of address space.
+  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --threads 200 --quiet",
+                              "", "ulimit -v 400000; ");
+  EXPECT_NE(run.exit_code, 0) << run.err;
+  for (const std::string& name : Entries(dir_)) {
+    EXPECT_EQ(name.find("out.csv"), std::string::npos) << name << ": " << run.err;
+  }
+}
+
+TEST_F(PrepareCliTest, OutputInsideTheInputFolderIsNotReadBack) {
+  Write("own/logs/a.json", testing::IamUserRecord("A1", "192.0.2.1") + "\n");
+  CommandResult first = Prepare("cloudtrail --input own/logs --output own/logs/train.csv --json");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  // The earlier output, spelled another way, is skipped rather than read as a log.
+  CommandResult second = Prepare("cloudtrail --input own/logs --output ./own/logs/train.csv --json");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(JsonInt(second.out, "files"), 1) << second.out;
+  EXPECT_EQ(JsonInt(second.out, "malformed"), 0) << second.err;
+  EXPECT_EQ(ReadFile(dir_ / "own/logs/train.csv"), "A1,192.0.2.1\n");
+}
+
+TEST_F(PrepareCliTest, OutputThatIsAnInputFileIsRefused) {
+  Write("own/a.json", testing::IamUserRecord("A1", "192.0.2.1") + "\n");
+  const std::string log = ReadFile(dir_ / "own/a.json");
+  CommandResult run = Prepare("cloudtrail --input own/a.json --output ./own/../own/a.json");
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("own/a.json"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("is both an input and an output"), std::string::npos) << run.err;
+  EXPECT_EQ(ReadFile(dir_ / "own/a.json"), log);
+  CommandResult validation = Prepare(
+      "cloudtrail --input own/a.json --output t.csv --validation-fraction 0.5 "
+      "--validation-output ./own/a.json");
+  EXPECT_EQ(validation.exit_code, 2) << validation.err;
+  EXPECT_EQ(ReadFile(dir_ / "own/a.json"), log);
+}
+
+// The review's row 65: a changed byte inside an entity, in stored blocks, so only the
+// member's CRC tells.
+TEST_F(PrepareCliTest, RowsOfAGzipMemberWithABadCrcAreDropped) {
+  CloudTrailDay("2024-05-01", 2);
+  std::string bytes = GzipStored(testing::IamUserRecord("AIDAUSER1", "10.0.0.1") + "\n" +
+                                 testing::IamUserRecord("AIDAUSER2", "10.0.0.2") + "\n");
+  size_t at = bytes.find("AIDAUSER1");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 4] = 'X';
+  Write("logs/corrupt.json.gz", bytes);
+  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --json");
+  std::string csv = ReadFile(dir_ / "out.csv");
+  EXPECT_EQ(csv.find("AIDAXSER1"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("AIDAUSER2"), std::string::npos) << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2) << csv;  // the good file's rows
+  EXPECT_EQ(JsonInt(run.out, "pairs_written"), 2) << run.out;
+  EXPECT_NE(run.err.find("logs/corrupt.json.gz: corrupt gzip data"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("compressed byte"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("2 rows dropped"), std::string::npos) << run.err;
+
+  CommandResult keep = Prepare("cloudtrail --input logs --output keep.csv --keep-corrupt --json");
+  ASSERT_EQ(keep.exit_code, 0) << keep.err;
+  std::string kept = ReadFile(dir_ / "keep.csv");
+  EXPECT_NE(kept.find("AIDAXSER1,10.0.0.1"), std::string::npos) << kept;
+  EXPECT_NE(kept.find("AIDAUSER2,10.0.0.2"), std::string::npos) << kept;
+  EXPECT_NE(keep.err.find("logs/corrupt.json.gz: corrupt gzip data"), std::string::npos) << keep.err;
+}
+
+TEST_F(PrepareCliTest, ATruncatedGzipKeepsWhatDecoded) {
+  std::string text;
+  for (int i = 0; i < 200; ++i) {
+    text += testing::IamUserRecord("AIDA" + std::to_string(i), "10.0.0.1") + "\n";
+  }
+  std::string bytes = GzipStored(text);
+  Write("logs/cut.json.gz", bytes.substr(0, bytes.size() / 2));
+  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_GT(JsonInt(run.out, "pairs_written"), 50) << run.out;
+  EXPECT_NE(run.err.find("truncated gzip data"), std::string::npos) << run.err;
+}
+
+TEST_F(PrepareCliTest, WarnsAboutAnImplausibleCompressionRatio) {
+  std::string text(24 << 20, ' ');
+  text += testing::IamUserRecord("A1", "192.0.2.1") + "\n";
+  Write("logs/bomb.json.gz", testing::Gzip(text));
+  CloudTrailDay("2024-05-01", 2);
+  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(JsonInt(run.out, "pairs_written"), 3) << run.out;
+  EXPECT_NE(run.err.find("logs/bomb.json.gz: decompresses to"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("CloudTrail_us-east-1_20240501"), std::string::npos) << run.err;
+}
+
+TEST_F(PrepareCliTest, MaxDecompressedGbCapsAnObject) {
+  std::string text = testing::IamUserRecord("A1", "192.0.2.1") + "\n";
+  text += std::string(24 << 20, ' ');
+  text += testing::IamUserRecord("A2", "192.0.2.2") + "\n";
+  Write("logs/bomb.json.gz", testing::Gzip(text));
+  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --max-decompressed-gb 0.01 --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(ReadFile(dir_ / "out.csv"), "A1,192.0.2.1\n");
+  EXPECT_NE(run.err.find("logs/bomb.json.gz: more than 0.01 GB decompressed"), std::string::npos)
+      << run.err;
+  EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --max-decompressed-gb 0").exit_code, 2);
+}
+
+TEST_F(PrepareCliTest, TrainOutputIsNotReplacedWhenTheValidationOutputFails) {
+  CloudTrailDay("2024-05-01", 20);
+  Write("t.csv", "old\n");
+  fs::create_directories(dir_ / "v.csv");  // the validation file cannot be renamed into place
+  CommandResult run = Prepare(
+      "cloudtrail --input logs --output t.csv --validation-fraction 0.5 --validation-output v.csv");
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_EQ(ReadFile(dir_ / "t.csv"), "old\n");
+  EXPECT_EQ(Entries(dir_ / "v.csv").size(), 0u);
 }
 
 TEST_F(PrepareCliTest, WritesPairsAndJsonSummary) {

@@ -5,10 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/model/model.h"
+#include "ipinsights/model/model_impl.h"
 #include "ipinsights/storage/storage.h"
 
 namespace ipinsights {
@@ -113,6 +115,24 @@ TEST_F(ModelFileTest, RejectsBitFlipAnywhere) {
     const std::string error = LoadError();
     EXPECT_THAT(error, HasSubstr(path_));
     EXPECT_THAT(error, HasSubstr("corrupted"));
+  }
+}
+
+// The checksum only proves the file is as written; the weights must also be numbers.
+TEST_F(ModelFileTest, RejectsNonFiniteWeightsNamingTheFile) {
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    SCOPED_TRACE(bad);
+    for (int table = 0; table < 3; ++table) {
+      std::shared_ptr<Model> model = Model::Create(hp_, 11);
+      Model::Impl& impl = model->impl();
+      if (table == 0) impl.entity_table[17] = bad;
+      if (table == 1) impl.prefix_table[3] = bad;
+      if (table == 2) impl.layers[1].weight[0] = bad;
+      model->Save(path_);  // a valid checksum over bad weights
+      const std::string error = LoadError();
+      EXPECT_THAT(error, HasSubstr(path_));
+      EXPECT_THAT(error, HasSubstr("non-finite weight"));
+    }
   }
 }
 

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
+
 #include "ipinsights/base/error.h"
 
 namespace ipinsights {
@@ -86,6 +88,46 @@ TEST_F(LocalStorageTest, WriterIsAtomic) {
   std::string data;
   storage.ReadAll(path, &data);
   EXPECT_EQ(data, "whole");
+}
+
+TEST_F(LocalStorageTest, ListSkipsTempFilesAndDotFiles) {
+  Write("train.csv", "a,1.2.3.4\n");
+  Write(".train.csv.ipinsights-tmp-Ab12Cd", "orphan\n");  // left by a killed writer
+  Write("train.csv.tmp.4242.0", "orphan of an older version\n");
+  Write(".hidden", "x");
+  Write(".git/objects/x", "x");
+  LocalStorage storage;
+  auto objects = storage.List(dir_.string(), {});
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects[0].location, (dir_ / "train.csv").string());
+}
+
+TEST_F(LocalStorageTest, TempFileIsHiddenBesideTheDestination) {
+  LocalStorage storage;
+  auto writer = storage.OpenWritable((dir_ / "model.bin").string());
+  writer->Append("x");
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir_)) names.push_back(entry.path().filename());
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0].rfind(".model.bin.ipinsights-tmp-", 0), 0u) << names[0];
+  EXPECT_EQ(names[0].size(), std::string(".model.bin.ipinsights-tmp-").size() + 6) << names[0];
+  EXPECT_TRUE(storage.List(dir_.string(), {}).empty());
+}
+
+TEST_F(LocalStorageTest, ReplacingKeepsTheDestinationMode) {
+  const std::string path = (dir_ / "secret.csv").string();
+  Write("secret.csv", "old");
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  LocalStorage storage;
+  auto writer = storage.OpenWritable(path);
+  writer->Append("new");
+  writer->Close();
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  std::string data;
+  storage.ReadAll(path, &data);
+  EXPECT_EQ(data, "new");
 }
 
 TEST_F(LocalStorageTest, ReadAllKeepsReservedCapacity) {

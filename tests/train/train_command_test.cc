@@ -131,6 +131,42 @@ TEST_F(TrainCommandTest, SageMakerContainerMode) {
   EXPECT_THAT(ReadWholeObject(root + "/output/failure"), HasSubstr("vector_dim"));
 }
 
+// Interrupted writers leave temp files beside their destination; a folder input must not
+// read them (nor other dot-files) as training rows.
+TEST_F(TrainCommandTest, TrainFolderSkipsOrphanTempFilesAndDotFiles) {
+  const std::string data = Path("data");
+  std::filesystem::create_directories(data);
+  std::filesystem::copy_file(Path("train.csv"), data + "/train.csv");
+  std::filesystem::copy_file(Path("train.csv"), data + "/.train.csv.ipinsights-tmp-Xy12Zw");
+  std::filesystem::copy_file(Path("train.csv"), data + "/train.csv.tmp.4242.0");
+  WriteWholeObject(data + "/.DS_Store", "junk,1.2.3.4\n");
+  const RunResult r = RunBinary("train --quiet --json --train " + data + " --model-dir " +
+                                Path("out") + Small());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"training_rows\": 3000, \"bad_rows\": 1"));
+}
+
+// model.ipinsights and metrics.json are replaced as one unit: when metrics.json cannot be
+// written, the earlier model stays.
+TEST_F(TrainCommandTest, ModelIsNotReplacedWhenMetricsCannotBeWritten) {
+  ASSERT_EQ(RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out") +
+                      Small()).exit_code, 0);
+  const std::string model = ReadWholeObject(Path("out/model.ipinsights"));
+  std::filesystem::remove(Path("out/metrics.json"));
+  std::filesystem::create_directories(Path("out/metrics.json/x"));  // cannot be replaced
+  const RunResult r = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " +
+                                Path("out") + Small() + " --seed 5");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("metrics.json"));
+  EXPECT_EQ(ReadWholeObject(Path("out/model.ipinsights")), model);
+  size_t entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(Path("out"))) {
+    (void)entry;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 2u) << "a temp file was left behind";
+}
+
 TEST_F(TrainCommandTest, InitModelShapeMismatchIsAnError) {
   ASSERT_EQ(RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out") + Small()).exit_code, 0);
   const RunResult r = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out2") +

@@ -1,12 +1,34 @@
+#include <algorithm>
 #include <cstdio>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/cli/commands.h"
 #include "ipinsights/storage/s3_client.h"
+#include "ipinsights/storage/storage.h"
+#include "ipinsights/storage/temp_files.h"
 
 namespace ipinsights {
 
+void ExcludeOutputs(const std::string& input_flag, const std::string& input,
+                    const std::vector<std::string>& outputs, std::vector<ObjectInfo>* objects) {
+  auto is_output = [&](const ObjectInfo& object) {
+    for (const std::string& output : outputs) {
+      if (output.empty() || !SameObject(object.location, output)) continue;
+      if (object.location == input) {
+        throw UsageError(output + ": is both an input and an output (" + input_flag + " " +
+                         input + ")");
+      }
+      return true;
+    }
+    return false;
+  };
+  objects->erase(std::remove_if(objects->begin(), objects->end(), is_output), objects->end());
+}
+
 int RunCli(int argc, char** argv) {
+  // Ctrl-C or a kill removes the temp files of unfinished outputs before the process ends.
+  // (`serve` blocks these signals and takes them with sigwait, so this does not apply.)
+  InstallTempFileCleanup();
   CLI::App app{
       "ipinsights: learn which IP addresses each AWS identity uses, and flag the ones it "
       "never does (IP Insights, natively).",
@@ -47,6 +69,11 @@ int RunCli(int argc, char** argv) {
     return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "ipinsights: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    // A library failure we did not translate (filesystem_error, system_error from a
+    // thread that cannot start): still an orderly exit, so outputs' temp files go.
+    std::fprintf(stderr, "ipinsights: error: %s\n", e.what());
     return 1;
   }
   return 0;

@@ -34,6 +34,8 @@ struct PrepareFlags {
   std::string validation_output;
   std::string split_at;
   bool strict = false;
+  bool keep_corrupt = false;
+  std::optional<double> max_decompressed_gb;
   bool ipv4_only = false;
   size_t threads = 0;
   bool quiet = false;
@@ -78,6 +80,13 @@ class PairRowsOutput : public FileOutput {
     validation_rows_.clear();
     totals_->train_rows += train_count_;
     totals_->validation_rows += validation_count_;
+    train_count_ = 0;
+    validation_count_ = 0;
+  }
+
+  void Discard() override {
+    train_rows_.clear();
+    validation_rows_.clear();
     train_count_ = 0;
     validation_count_ = 0;
   }
@@ -160,13 +169,21 @@ void RunPrepare(const PrepareFlags& flags) {
   if (!split.enabled() && !flags.validation_output.empty()) {
     throw UsageError("--validation-output needs --validation-fraction F or --split-at DATE");
   }
-  if (!flags.validation_output.empty() && flags.validation_output == flags.output) {
+  if (!flags.validation_output.empty() &&
+      (flags.validation_output == flags.output || SameObject(flags.validation_output, flags.output))) {
     throw UsageError("--validation-output must differ from --output");
   }
   if (flags.json && (flags.output == "-" || flags.validation_output == "-")) {
     throw UsageError("--json prints the summary on stdout, so --output cannot be - with it");
   }
   reader_options.want_event_time = split.needs_event_time();
+  if (flags.max_decompressed_gb) {
+    const double gb = *flags.max_decompressed_gb;
+    if (!(gb > 0 && gb <= 1e9)) {
+      throw UsageError(fmt::format("--max-decompressed-gb {}: must be a positive number", gb));
+    }
+    reader_options.max_decompressed_bytes = static_cast<uint64_t>(gb * 1e9);
+  }
 
   const size_t threads = flags.threads ? flags.threads : HardwareThreads();
   // Whole objects up to this size (decompressed) are held in memory, per worker; bigger
@@ -179,15 +196,10 @@ void RunPrepare(const PrepareFlags& flags) {
   uint64_t total_stored = 0;
   for (const std::string& input : flags.inputs) {
     std::vector<ObjectInfo> listed = OpenStorage(input).List(input, list_options);
+    ExcludeOutputs("--input", input, {flags.output, flags.validation_output}, &listed);
     for (ObjectInfo& object : listed) {
       total_stored += object.size;
       objects.push_back(std::move(object));
-    }
-  }
-  for (const ObjectInfo& object : objects) {
-    if (object.location != "-" &&
-        (object.location == flags.output || object.location == flags.validation_output)) {
-      throw UsageError(object.location + ": is both an input and an output");
     }
   }
 
@@ -203,6 +215,7 @@ void RunPrepare(const PrepareFlags& flags) {
   ScanOptions scan_options;
   scan_options.threads = threads;
   scan_options.strict = flags.strict;
+  scan_options.keep_corrupt = flags.keep_corrupt;
   scan_options.progress = &progress;
   scan_options.flush_bytes = size_t{8} << 20;
   OutputTotals totals;
@@ -218,13 +231,22 @@ void RunPrepare(const PrepareFlags& flags) {
     throw;
   }
   progress.Done();
+  // Both outputs are flushed and synced before either is renamed, and the training file
+  // goes last: a failure leaves the earlier training file in place.
+  train_out->Sync();
+  if (validation_out) {
+    validation_out->Sync();
+    validation_out->Close();
+  }
   train_out->Close();
-  if (validation_out) validation_out->Close();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   for (const std::string& problem : summary.problems) {
     std::fprintf(stderr, "ipinsights: warning: %s\n", problem.c_str());
+  }
+  for (const std::string& warning : summary.warnings) {
+    std::fprintf(stderr, "ipinsights: warning: %s\n", warning.c_str());
   }
   if (summary.problem_count > summary.problems.size()) {
     std::fprintf(stderr, "ipinsights: warning: ... and %llu more problems\n",
@@ -246,6 +268,10 @@ void RunPrepare(const PrepareFlags& flags) {
     out += "}, \"problems\": [";
     for (size_t i = 0; i < summary.problems.size() && i < 100; ++i) {
       out += (i ? ", " : "") + JsonString(summary.problems[i]);
+    }
+    out += "], \"warnings\": [";
+    for (size_t i = 0; i < summary.warnings.size() && i < 100; ++i) {
+      out += (i ? ", " : "") + JsonString(summary.warnings[i]);
     }
     out += fmt::format("], \"seconds\": {:.3f}, \"json_mb_per_second\": {:.1f}, \"threads\": {}, "
                        "\"json_kernel\": \"{}\"}}\n",
@@ -301,6 +327,12 @@ void AddPrepareCommand(CLI::App& app) {
   command->add_option("--split-at", flags->split_at,
                       "Events on or after this day (YYYY-MM-DD) go to --validation-output");
   command->add_flag("--strict", flags->strict, "Fail (exit 1) on the first malformed file or record");
+  command->add_flag("--keep-corrupt", flags->keep_corrupt,
+                    "Keep the pairs of a gzip file whose CRC32/length check fails (by default "
+                    "they are dropped and reported; a truncated file keeps what decoded)");
+  command->add_option("--max-decompressed-gb", flags->max_decompressed_gb,
+                      "Read at most this many GB (1e9 bytes) of one gzip file's decompressed "
+                      "data; the rest is reported as malformed (default: no cap)");
   command->add_flag("--ipv4-only", flags->ipv4_only,
                     "Skip IPv6 addresses (reason ipv6), as SageMaker's built-in algorithm needs");
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");

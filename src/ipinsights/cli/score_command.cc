@@ -38,6 +38,9 @@ void RunScore(const ScoreFlags& flags) {
         "score: --pairs SRC is required (scoring cloudtrail|waf logs directly is not available "
         "in this build yet: run `ipinsights prepare` first)");
   }
+  if (SameObject(flags.model, flags.output)) {
+    throw UsageError(flags.output + ": is both an input and an output (--model " + flags.model + ")");
+  }
   auto start = std::chrono::steady_clock::now();
   std::shared_ptr<const Model> model = Model::Load(flags.model);
   // The model file carries no recommended threshold yet (see the report of issue 3), so
@@ -50,6 +53,7 @@ void RunScore(const ScoreFlags& flags) {
     objects.push_back({"-", 0});
   } else {
     objects = input_storage.List(flags.pairs, {});
+    ExcludeOutputs("--pairs", flags.pairs, {flags.output}, &objects);
     if (objects.empty()) throw Error(flags.pairs + ": no objects to score");
   }
   uint64_t total_bytes = 0;

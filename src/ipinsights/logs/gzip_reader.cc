@@ -152,6 +152,7 @@ size_t GzipStreamReader::Read(char* buffer, size_t n) {
         int ret = inflate(&zs, Z_NO_FLUSH);
         if (ret != Z_OK && ret != Z_BUF_ERROR) {
           error_ = "corrupt gzip data at compressed byte " + std::to_string(consumed_offset());
+          corrupt_ = true;
           finished_ = true;
           break;
         }
@@ -181,6 +182,7 @@ size_t GzipStreamReader::Read(char* buffer, size_t n) {
     if (ret == Z_OK || ret == Z_BUF_ERROR) continue;
     error_ = "corrupt gzip data near compressed byte " + std::to_string(consumed_offset()) +
              (zs.msg ? std::string(" (") + zs.msg + ")" : std::string());
+    corrupt_ = true;
     finished_ = true;
     break;
   }

@@ -57,6 +57,10 @@ class GzipStreamReader : public SequentialReader {
 
   size_t Read(char* buffer, size_t n) override;
   const std::string& error() const { return error_; }
+  // True when error() is corruption inside a member (bad deflate data, or a CRC32 / ISIZE
+  // trailer that does not match what was decoded), as opposed to truncation or trailing
+  // garbage after whole members. Bytes of that member were handed out unverified.
+  bool corrupt() const { return corrupt_; }
   uint64_t compressed_bytes_read() const { return compressed_total_; }
 
  private:
@@ -69,6 +73,7 @@ class GzipStreamReader : public SequentialReader {
   std::string error_;
   uint64_t compressed_total_ = 0;  // bytes taken from source_
   bool finished_ = false;
+  bool corrupt_ = false;
 };
 
 // A SequentialReader over bytes already in memory (the caller keeps them alive).

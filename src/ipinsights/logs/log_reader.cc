@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/progress.h"
@@ -181,6 +183,14 @@ class LogFileReader::Impl : public RecordVisitor {
 
   FileReport Finish() {
     if (json_.capacity() > options_.memory_budget) json_.ShrinkTo(0);
+    if (report_.json_bytes >= kBombWarnMinBytes &&
+        report_.json_bytes / kBombWarnRatio > report_.stored_bytes) {
+      report_.warnings.push_back(fmt::format(
+          "{}: decompresses to {} from {} stored ({}:1); a log this compressible may be a "
+          "decompression bomb (--max-decompressed-gb caps what one object may take)",
+          name_, FormatBytes(report_.json_bytes), FormatBytes(report_.stored_bytes),
+          report_.json_bytes / std::max<uint64_t>(report_.stored_bytes, 1)));
+    }
     return std::move(report_);
   }
 
@@ -225,7 +235,12 @@ class LogFileReader::Impl : public RecordVisitor {
         ProcessStream(std::make_unique<MemoryReader>(bytes));
         return;
       }
-      GunzipResult result = GunzipWhole(bytes, options_.memory_budget, &json_);
+      size_t max_output = options_.memory_budget;
+      if (options_.max_decompressed_bytes > 0) {
+        max_output = static_cast<size_t>(
+            std::min<uint64_t>(max_output, options_.max_decompressed_bytes));
+      }
+      GunzipResult result = GunzipWhole(bytes, max_output, &json_);
       if (result.status == GunzipResult::Status::kOk) {
         report_.json_bytes = json_.size();
         ProcessWhole(json_.data(), json_.size(), json_.capacity() + kJsonPadding);
@@ -284,12 +299,21 @@ class LogFileReader::Impl : public RecordVisitor {
     json_.clear();
     uint64_t base = 0;  // offset of json_[0] in the decompressed stream
     bool first = true;
+    const uint64_t limit = gzip ? options_.max_decompressed_bytes : 0;
+    bool capped = false;
     for (;;) {
       json_.Reserve(json_.size() + options_.stream_chunk);
-      size_t n = source->Read(json_.data() + json_.size(), options_.stream_chunk);
+      size_t want = options_.stream_chunk;
+      // One byte past the cap tells "exactly at the cap" from "more".
+      if (limit) want = static_cast<size_t>(std::min<uint64_t>(want, limit + 1 - report_.json_bytes));
+      size_t n = source->Read(json_.data() + json_.size(), want);
+      if (limit && report_.json_bytes + n > limit) {
+        n = static_cast<size_t>(limit - report_.json_bytes);
+        capped = true;
+      }
       json_.set_size(json_.size() + n);
       report_.json_bytes += n;
-      const bool eof = n == 0;
+      const bool eof = n == 0 || capped;
       if (!eof && json_.size() < options_.stream_chunk / 2) continue;  // gather a fuller chunk
       size_t skip = 0;
       if (first) {
@@ -299,7 +323,7 @@ class LogFileReader::Impl : public RecordVisitor {
       }
       // A corrupt gzip tail: leave an incomplete last record unreported (the gzip error
       // below is the one problem).
-      const bool final = eof && !(gzip && !gzip->error().empty());
+      const bool final = eof && !capped && !(gzip && !gzip->error().empty());
       size_t consumed = skip + ProcessText(json_.data() + skip, json_.size() - skip,
                                            json_.capacity() + kJsonPadding - skip, base + skip,
                                            final);
@@ -315,9 +339,19 @@ class LogFileReader::Impl : public RecordVisitor {
       json_.set_size(rest);
       base += consumed;
     }
-    if (gzip && !gzip->error().empty()) {
+    if (capped) {
       ++report_.records;
       report_.skipped.Add(SkipReason::kMalformed);
+      if (report_.problems.size() < 100) {
+        report_.problems.push_back(fmt::format(
+            "{}: more than {:g} GB decompressed (--max-decompressed-gb): the rest of the object "
+            "is skipped",
+            name_, static_cast<double>(limit) / 1e9));
+      }
+    } else if (gzip && !gzip->error().empty()) {
+      ++report_.records;
+      report_.skipped.Add(SkipReason::kMalformed);
+      report_.corrupt_gzip = gzip->corrupt();
       if (report_.problems.size() < 100) report_.problems.push_back(name_ + ": " + gzip->error());
     }
   }

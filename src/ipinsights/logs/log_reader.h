@@ -12,6 +12,9 @@
 //     pretty-printed (multi-line) documents;
 //   - CloudTrail digest objects (key contains "CloudTrail-Digest", or a digest document)
 //     are skipped and reported as such.
+// A gzip member whose CRC32 / ISIZE check fails sets FileReport::corrupt_gzip (the caller
+// decides whether to keep its pairs: ScanLogs drops them unless keep_corrupt); a truncated
+// member keeps what decoded. An implausible compression ratio adds a warning.
 // Bad input never throws: invalid JSON is reported in FileReport::problems as
 // "<location>: byte <offset>: malformed JSON (<what>)" with the offset in the decompressed
 // JSON, and counted as skip reason `malformed`. Newline-delimited files lose only the bad
@@ -64,7 +67,15 @@ struct LogReaderOptions {
   size_t max_record_bytes = size_t{64} << 20;
   // Streaming chunk size (decompressed bytes read at a time).
   size_t stream_chunk = size_t{4} << 20;
+  // Gzip objects: stop after this many decompressed bytes (0: no cap), reporting the rest
+  // of the object as one malformed record. Bounds the time a decompression bomb costs.
+  uint64_t max_decompressed_bytes = 0;
 };
+
+// A gzip object that decompresses to at least kBombWarnMinBytes and more than
+// kBombWarnRatio times its stored size gets a warning: real logs compress 10-50:1.
+inline constexpr uint64_t kBombWarnRatio = 200;
+inline constexpr uint64_t kBombWarnMinBytes = uint64_t{16} << 20;
 
 // One (entity, IP) event. The entity views the reader's buffers: valid during Add() only.
 struct LogEvent {
@@ -88,6 +99,10 @@ struct FileReport {
   SkipCounts skipped;
   bool digest = false;
   std::vector<std::string> problems;  // malformed input, with location and byte offset
+  // A gzip member failed its check (GzipStreamReader::corrupt()): the pairs handed to the
+  // sink came, in part, from unverified bytes. problems holds the message.
+  bool corrupt_gzip = false;
+  std::vector<std::string> warnings;  // not errors: an implausible compression ratio
 };
 
 // True for keys of CloudTrail digest files.

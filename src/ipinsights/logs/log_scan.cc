@@ -83,6 +83,9 @@ class OrderedWriter {
     for (const std::string& problem : report.problems) {
       if (summary_->problems.size() < options_.max_problems) summary_->problems.push_back(problem);
     }
+    for (const std::string& warning : report.warnings) {
+      if (summary_->warnings.size() < options_.max_problems) summary_->warnings.push_back(warning);
+    }
   }
 
   const size_t n_;
@@ -107,8 +110,10 @@ class FlushingSink : public EventSink {
     output_.Add(event);
     if ((++count_ & 1023) == 0 && output_.BufferedBytes() > flush_bytes_) {
       writer_.WriteEarly(index_, output_);
+      wrote_early_ = true;
     }
   }
+  bool wrote_early() const { return wrote_early_; }
 
  private:
   FileOutput& output_;
@@ -116,7 +121,27 @@ class FlushingSink : public EventSink {
   size_t flush_bytes_;
   OrderedWriter& writer_;
   uint64_t count_ = 0;
+  bool wrote_early_ = false;
 };
+
+// An object whose gzip check failed: its pairs came from bytes that did not verify (a
+// CRC32 is checked only at the end of a member), so they are not written.
+void DropCorruptPairs(const std::string& location, bool wrote_early, FileOutput& output,
+                      FileReport* report) {
+  auto it = std::find_if(report->problems.rbegin(), report->problems.rend(),
+                         [&](const std::string& p) { return p.rfind(location + ": corrupt gzip", 0) == 0; });
+  const std::string problem = it != report->problems.rend() ? *it : location + ": corrupt gzip data";
+  if (wrote_early) {
+    throw Error(problem + "; pairs decoded from it were already written out, so nothing is "
+                "written (remove the file, or pass --keep-corrupt to keep its pairs)");
+  }
+  output.Discard();
+  report->skipped.Add(SkipReason::kMalformed, report->pairs);
+  if (it != report->problems.rend()) {
+    *it += "; its " + std::to_string(report->pairs) + " rows dropped (--keep-corrupt keeps them)";
+  }
+  report->pairs = 0;
+}
 
 }  // namespace
 
@@ -141,6 +166,9 @@ ScanSummary ScanLogs(const std::vector<ObjectInfo>& objects, Storage* storage,
           storage ? *storage : OpenStorage(objects[index].location), objects[index], sink, options.progress);
       if (options.strict && !report.problems.empty()) {
         throw Error(report.problems.front() + " (--strict)");
+      }
+      if (report.corrupt_gzip && !options.keep_corrupt) {
+        DropCorruptPairs(objects[index].location, sink.wrote_early(), *output, &report);
       }
       writer.Finish(index, std::move(output), std::move(report));
     } catch (...) {

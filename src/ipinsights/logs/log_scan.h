@@ -8,7 +8,8 @@
 // buffered output grows past `flush_bytes` waits for its turn and writes out early.
 //
 // Problems (malformed input) are collected in listing order; with `strict` the first one
-// found ends the scan with an Error carrying its message.
+// found ends the scan with an Error carrying its message. The pairs of an object with a
+// corrupt gzip member are dropped unless `keep_corrupt`.
 //
 // Thread-safety: FileOutput::Add runs on worker threads (one object per output at a time);
 // WriteOut calls are serialised, in order.
@@ -36,11 +37,17 @@ class FileOutput : public EventSink {
   virtual size_t BufferedBytes() const = 0;
   // Writes the buffered events to their destination and empties the buffer.
   virtual void WriteOut() = 0;
+  // Drops the buffered events (those of an object whose gzip check failed).
+  virtual void Discard() = 0;
 };
 
 struct ScanOptions {
   size_t threads = 0;  // 0: all cores
   bool strict = false;
+  // Keep the pairs of an object whose gzip CRC32 / ISIZE check failed. Without it they are
+  // dropped (counted as malformed), and when some were already written out (an object
+  // whose rows passed flush_bytes) the scan ends with an Error.
+  bool keep_corrupt = false;
   Progress* progress = nullptr;
   size_t flush_bytes = size_t{16} << 20;
   size_t max_problems = 1000;  // messages kept (all are counted)
@@ -56,6 +63,7 @@ struct ScanSummary {
   SkipCounts skipped;
   uint64_t problem_count = 0;
   std::vector<std::string> problems;  // the first max_problems, in listing order
+  std::vector<std::string> warnings;  // the first max_problems, in listing order
   std::string json_kernel;
 };
 

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "ipinsights/model/model_impl.h"
+#include "ipinsights/storage/storage.h"
 
 namespace ipinsights {
 
@@ -22,11 +23,19 @@ inline constexpr uint32_t kModelFormatVersion = 1;
 // Throws Error naming `location` when it cannot be written.
 void WriteModelFile(const Model::Impl& model, const std::string& location);
 
+// Appends the whole file to `file` without closing it (the caller closes it, possibly
+// together with other outputs). Throws Error.
+void WriteModelFile(const Model::Impl& model, WritableFile* file);
+
 // Throws Error naming `location` and the reason: not a model file, unsupported version,
-// truncated, corrupted (checksum), inconsistent header.
+// truncated, corrupted (checksum), inconsistent header, a non-finite weight.
 std::unique_ptr<Model::Impl> ReadModelFile(const std::string& location);
 
 // The same, from bytes already in memory (`location` only names them in errors).
 std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::string& location);
+
+// Where the first NaN or infinite weight is ("entity_table[17] = nan"), or "" when every
+// weight is finite.
+std::string FirstNonFiniteWeight(const Model::Impl& model);
 
 }  // namespace ipinsights

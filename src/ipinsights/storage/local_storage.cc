@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
 
 #include "ipinsights/base/error.h"
+#include "ipinsights/storage/temp_files.h"
 
 namespace ipinsights {
 namespace {
@@ -64,60 +64,65 @@ class StdoutWriter : public WritableFile {
   void Close() override {}
 };
 
-// Writes to a temporary file beside the destination and renames it into place.
+// Writes to a hidden temp file beside the destination and renames it into place.
 class AtomicFileWriter : public WritableFile {
  public:
-  explicit AtomicFileWriter(std::string path) : path_(std::move(path)) {
-    static std::atomic<uint64_t> counter{0};
-    temp_path_ = path_ + ".tmp." + std::to_string(::getpid()) + "." +
-                 std::to_string(counter.fetch_add(1));
-    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw Error(ErrnoMessage(path_ + ": cannot create", errno));
-  }
+  explicit AtomicFileWriter(std::string path) : path_(std::move(path)), temp_(CreateTempFile(path_)) {}
   ~AtomicFileWriter() override {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      ::unlink(temp_path_.c_str());
-    }
+    if (temp_.fd >= 0) ::close(temp_.fd);
+    if (!published_) ::unlink(temp_.path.c_str());
+    ForgetTempFile(temp_);
   }
   void Append(std::string_view data) override {
     // Buffer small appends; one write() per 1 MiB.
     buffer_.append(data);
     if (buffer_.size() >= (1u << 20)) Flush();
   }
-  void Close() override {
-    if (fd_ < 0) return;
+  void Sync() override {
+    if (temp_.fd < 0) return;
     Flush();
-    if (::fsync(fd_) != 0 && errno != EINVAL) {
+    if (::fsync(temp_.fd) != 0 && errno != EINVAL) {
       throw Error(ErrnoMessage(path_ + ": fsync failed", errno));
     }
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) {
-      ::unlink(temp_path_.c_str());
-      throw Error(ErrnoMessage(path_ + ": close failed", errno));
+    int fd = temp_.fd;
+    temp_.fd = -1;
+    if (::close(fd) != 0) throw Error(ErrnoMessage(path_ + ": close failed", errno));
+  }
+  void Close() override {
+    if (published_) return;
+    Sync();
+    if (::rename(temp_.path.c_str(), path_.c_str()) != 0) {
+      throw Error(ErrnoMessage(path_ + ": cannot rename into place", errno));
     }
-    if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-      int saved = errno;
-      ::unlink(temp_path_.c_str());
-      throw Error(ErrnoMessage(path_ + ": cannot rename into place", saved));
-    }
+    published_ = true;
+    ForgetTempFile(temp_);
+    SyncFolder();
   }
 
  private:
   void Flush() {
     try {
-      WriteFully(fd_, path_, buffer_);
+      WriteFully(temp_.fd, path_, buffer_);
     } catch (...) {
       buffer_.clear();
       throw;
     }
     buffer_.clear();
   }
+  // Makes the rename durable: without it a power loss may undo the rename. Best effort:
+  // the file is in place already, and some file systems cannot sync a folder.
+  void SyncFolder() {
+    std::string folder = fs::path(path_).parent_path().string();
+    int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+  }
+
   std::string path_;
-  std::string temp_path_;
+  TempFile temp_;
   std::string buffer_;
-  int fd_ = -1;
+  bool published_ = false;
 };
 
 }  // namespace
@@ -140,7 +145,14 @@ std::vector<ObjectInfo> LocalStorage::List(const std::string& location,
   if (ec) throw Error(location + ": cannot list: " + ec.message());
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) throw Error(location + ": cannot list: " + ec.message());
-    if (!it->is_regular_file(ec)) continue;
+    // Dot-files and dot-folders (.git, editor and OS files) and our writers' temp files
+    // (orphans of an interrupted run) are not data.
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && name[0] == '.') {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (IsTempFileName(name) || !it->is_regular_file(ec)) continue;
     std::string path = it->path().string();
     if (!KeepByDate(path, options)) continue;
     objects.push_back({path, static_cast<uint64_t>(it->file_size(ec))});

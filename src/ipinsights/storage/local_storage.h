@@ -1,8 +1,9 @@
 // LocalStorage: the Storage implementation for local paths and "-".
 //
 // "-" reads stdin (OpenSequential / ReadAll) and writes stdout (OpenWritable; not atomic,
-// by nature). Writes to a path go to "<path>.tmp.<pid>.<n>" and are renamed into place
-// on Close(). Thread-safe.
+// by nature). Writes to a path go to a hidden temp file beside it (storage/temp_files.h)
+// that is renamed into place on Close(); the folder is then synced. List() skips dot-files,
+// dot-folders and temp files. Thread-safe.
 #pragma once
 
 #include "ipinsights/storage/storage.h"

@@ -1,5 +1,7 @@
 #include "ipinsights/storage/storage.h"
 
+#include <filesystem>
+
 #include "ipinsights/base/error.h"
 #include "ipinsights/storage/local_storage.h"
 #include "ipinsights/storage/s3_storage.h"
@@ -38,6 +40,25 @@ std::optional<Date> DateInKey(std::string_view key) {
     if (auto date = ParseDate(text)) found = date;
   }
   return found;
+}
+
+bool SameObject(const std::string& a, const std::string& b) {
+  if (a == "-" || b == "-") return false;
+  if (IsS3Location(a) || IsS3Location(b)) {
+    // Bucket and key, compared as S3 does: exactly.
+    return IsS3Location(a) && IsS3Location(b) && a == b;
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) {
+    bool same = fs::equivalent(a, b, ec);
+    return !ec && same;
+  }
+  // One of them does not exist yet (an output): compare the paths it would have.
+  fs::path pa = fs::weakly_canonical(fs::absolute(a, ec), ec);
+  if (ec) return false;
+  fs::path pb = fs::weakly_canonical(fs::absolute(b, ec), ec);
+  return !ec && pa == pb;
 }
 
 std::string ReadWholeObject(const std::string& location) {

@@ -54,6 +54,10 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual void Append(std::string_view data) = 0;  // Throws Error.
+  // Does all the work of Close() that can fail for want of space (flushing, syncing), so
+  // that outputs that go together can be made visible together: Sync() each, then Close()
+  // each. Optional; implementations that cannot split Close() do nothing here.
+  virtual void Sync() {}
   // Makes the object visible, whole. Throws Error; after a failed Close() nothing is left.
   virtual void Close() = 0;
 };
@@ -63,8 +67,8 @@ class Storage {
   virtual ~Storage() = default;
 
   // Every object at `location`: the object itself if it is one, else every object under
-  // it (folders walked recursively), sorted by location. Throws Error when the location
-  // does not exist.
+  // it (folders walked recursively; local dot-files and writers' temp files skipped),
+  // sorted by location. Throws Error when the location does not exist.
   virtual std::vector<ObjectInfo> List(const std::string& location,
                                        const ListOptions& options) = 0;
 
@@ -88,6 +92,10 @@ bool IsS3Location(std::string_view location);
 // The date a key names in an AWS layout ("/YYYY/MM/DD/"), if any: CloudTrail
 // "AWSLogs/<acct>/CloudTrail/<region>/2024/05/01/..." and Firehose "<prefix>2024/05/01/13/...".
 std::optional<Date> DateInKey(std::string_view key);
+
+// True when `a` and `b` name the same object: the same file however spelled (./x, a/../x,
+// links), or the same S3 bucket and key. "-" is never the same as anything.
+bool SameObject(const std::string& a, const std::string& b);
 
 // Convenience wrappers over OpenStorage(location).
 std::string ReadWholeObject(const std::string& location);

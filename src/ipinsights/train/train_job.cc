@@ -171,11 +171,34 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
       R"({{"training_rows": {}, "epochs": {}, "seed": {}, "threads": {}, "final_loss": {}}})",
       train.rows.size(), hp.epochs, options.seed, trainer.threads(),
       Number(result.epochs.back().metrics.loss));
-  WriteModelFile(*model, result.model_location);
+  CheckTrainedModel(*model, result.epochs.back().metrics.loss);
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  WriteWholeObject(result.metrics_location, MetricsJson(result, options.seed));
+  // The model and its metrics are one unit: both temp files are written and synced first,
+  // then metrics.json is renamed into place and the model last, so a failure (a full disk,
+  // an unwritable metrics.json) leaves the earlier model in place.
+  std::unique_ptr<WritableFile> model_file =
+      OpenStorage(result.model_location).OpenWritable(result.model_location);
+  WriteModelFile(*model, model_file.get());
+  std::unique_ptr<WritableFile> metrics_file =
+      OpenStorage(result.metrics_location).OpenWritable(result.metrics_location);
+  metrics_file->Append(MetricsJson(result, options.seed));
+  model_file->Sync();
+  metrics_file->Sync();
+  metrics_file->Close();
+  model_file->Close();
   return result;
+}
+
+void CheckTrainedModel(const Model::Impl& model, double final_loss) {
+  if (!std::isfinite(final_loss)) {
+    throw Error(fmt::format("training diverged (final loss {}): no model written; lower "
+                            "--learning-rate", final_loss));
+  }
+  if (std::string where = FirstNonFiniteWeight(model); !where.empty()) {
+    throw Error(fmt::format("training diverged (non-finite weight at {}): no model written; "
+                            "lower --learning-rate", where));
+  }
 }
 
 std::string MetricsJson(const TrainJobResult& result, uint64_t seed) {

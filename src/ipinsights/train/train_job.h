@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ipinsights/model/hyperparameters.h"
+#include "ipinsights/model/model_impl.h"
 #include "ipinsights/train/trainer.h"
 
 namespace ipinsights {
@@ -59,6 +60,10 @@ struct TrainJobResult {
 
 // Throws UsageError for bad options, Error for unreadable inputs or unwritable outputs.
 TrainJobResult RunTrainJob(const TrainJobOptions& options);
+
+// Throws Error unless `final_loss` and every weight are finite: a diverged model would
+// score every pair NaN and flag nothing, so it is never written.
+void CheckTrainedModel(const Model::Impl& model, double final_loss);
 
 // metrics.json text for a finished job.
 std::string MetricsJson(const TrainJobResult& result, uint64_t seed);
