@@ -1,6 +1,10 @@
 #include "ipinsights/storage/aws_credentials.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
+#include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -144,10 +148,24 @@ std::string UrlHost(const std::string& url) {
   return authority.substr(0, authority.find(':'));
 }
 
-// The hosts the SDKs accept for a plain-http AWS_CONTAINER_CREDENTIALS_FULL_URI.
+// The hosts the SDKs accept for a plain-http AWS_CONTAINER_CREDENTIALS_FULL_URI: the name
+// "localhost", or an address (parsed, never a name that merely starts like one, such as
+// "127.0.0.1.nip.io") that is loopback (127.0.0.0/8, ::1) or the ECS / EKS agent's.
 bool IsAllowedContainerHost(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" ||
-         host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    const uint32_t address = ntohl(v4.s_addr);
+    return (address >> 24) == 127 || address == 0xA9FEAA02u /* 169.254.170.2 */ ||
+           address == 0xA9FEAA17u /* 169.254.170.23 */;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    in6_addr eks_agent{};
+    inet_pton(AF_INET6, "fd00:ec2::23", &eks_agent);
+    return IN6_IS_ADDR_LOOPBACK(&v6) || std::memcmp(&v6, &eks_agent, sizeof(v6)) == 0;
+  }
+  return false;
 }
 
 }  // namespace
