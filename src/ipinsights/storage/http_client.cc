@@ -147,6 +147,18 @@ HttpResponse HttpPerform(const HttpRequest& request, const HttpBodySink& sink) {
 
   curl_easy_setopt(curl, CURLOPT_SHARE, Shared().get());
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  // S3 keys may hold "/../" and "/./", and S3 does not resolve them: send the path as
+  // written (and as SigV4 signed it), not the one RFC 3986 dot-segment removal makes.
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+  // Only http and https, whatever a URL from the environment or a server says.
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS,
+                   static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
   if (request.timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.timeout_ms);
