@@ -340,7 +340,7 @@ std::optional<AwsCredentials> CredentialsFromContainer(const AwsEnvironment& env
   std::string last_error;
   for (int attempt = 0; attempt < 3; ++attempt) {
     try {
-      HttpResponse response = HttpPerform(request);
+      HttpClientResponse response = HttpPerform(request);
       if (response.status == 200) {
         return ParseCredentialsDocument(response.body, where, "container endpoint");
       }
@@ -376,7 +376,7 @@ std::optional<AwsCredentials> CredentialsFromInstanceMetadata(const AwsEnvironme
   // IMDSv2: a session token first (PUT), then the role name, then the role's credentials.
   HttpRequest token_request = make_request("PUT", "/latest/api/token");
   token_request.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "21600");
-  HttpResponse token_response;
+  HttpClientResponse token_response;
   try {
     token_response = HttpPerform(token_request);
   } catch (const HttpTransportError& error) {
@@ -394,7 +394,7 @@ std::optional<AwsCredentials> CredentialsFromInstanceMetadata(const AwsEnvironme
   try {
     HttpRequest role_request = make_request("GET", "/latest/meta-data/iam/security-credentials/");
     role_request.headers.emplace_back("X-aws-ec2-metadata-token", token);
-    HttpResponse role_response = HttpPerform(role_request);
+    HttpClientResponse role_response = HttpPerform(role_request);
     if (role_response.status == 404) {
       *tried += "EC2 instance metadata (" + endpoint + ": the instance has no IAM role); ";
       return std::nullopt;
@@ -411,7 +411,7 @@ std::optional<AwsCredentials> CredentialsFromInstanceMetadata(const AwsEnvironme
     HttpRequest credentials_request =
         make_request("GET", "/latest/meta-data/iam/security-credentials/" + role);
     credentials_request.headers.emplace_back("X-aws-ec2-metadata-token", token);
-    HttpResponse response = HttpPerform(credentials_request);
+    HttpClientResponse response = HttpPerform(credentials_request);
     if (response.status != 200) {
       throw Error(where + ": credentials of role \"" + role + "\": HTTP " +
                   std::to_string(response.status));

@@ -67,7 +67,7 @@ struct TransferState {
   CURL* handle = nullptr;
   const HttpRequest* request = nullptr;
   const HttpBodySink* sink = nullptr;
-  HttpResponse* response = nullptr;
+  HttpClientResponse* response = nullptr;
   std::string_view upload;
   bool headers_announced = false;
   std::exception_ptr error;
@@ -126,19 +126,19 @@ size_t OnUpload(char* buffer, size_t size, size_t count, void* user) {
 
 }  // namespace
 
-std::string HttpResponse::Header(std::string_view name) const {
+std::string HttpClientResponse::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (key == name) return value;
   }
   return "";
 }
 
-HttpResponse HttpPerform(const HttpRequest& request, const HttpBodySink& sink) {
+HttpClientResponse HttpPerform(const HttpRequest& request, const HttpBodySink& sink) {
   thread_local ThreadHandle thread_handle;
   CURL* curl = thread_handle.get();
   curl_easy_reset(curl);
 
-  HttpResponse response;
+  HttpClientResponse response;
   TransferState state;
   state.handle = curl;
   state.request = &request;

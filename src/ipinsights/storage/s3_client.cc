@@ -210,10 +210,10 @@ struct S3Client::Request {
   HttpBodySink sink;
   std::function<void(long, const HttpHeaders&)> on_headers;
   std::function<void(Request&)> before_attempt;  // rebuilds headers (GET resume)
-  std::function<bool(const HttpResponse&)> accept;  // non-2xx answers the caller handles
+  std::function<bool(const HttpClientResponse&)> accept;  // non-2xx answers the caller handles
 };
 
-struct S3Client::Response : HttpResponse {
+struct S3Client::Response : HttpClientResponse {
   int attempts = 1;               // sends of the request, the answered one included
   double resend_window_s = 0;     // seconds from the first send to the answered one
 };
@@ -309,7 +309,7 @@ S3Client::Response S3Client::Send(Request& request) {
 
     Response response;
     try {
-      static_cast<HttpResponse&>(response) = HttpPerform(http, request.sink);
+      static_cast<HttpClientResponse&>(response) = HttpPerform(http, request.sink);
     } catch (const HttpTransportError& error) {
       // The URL names the endpoint and key only; no secret is in it.
       retry_or_throw(std::string("connection failed: ") + error.what());
@@ -463,7 +463,7 @@ std::optional<S3ObjectHead> S3Client::Head(const std::string& bucket, const std:
   request.method = "HEAD";
   request.bucket = bucket;
   request.key = key;
-  request.accept = [](const HttpResponse& response) { return response.status == 404; };
+  request.accept = [](const HttpClientResponse& response) { return response.status == 404; };
   Response response = Send(request);
   if (response.status == 404) return std::nullopt;
   S3ObjectHead head;
@@ -554,7 +554,7 @@ S3ObjectHead S3Client::Get(const std::string& bucket, const std::string& key, ui
     sink(chunk.substr(from - chunk_begin, to - from));
     delivered += to - from;
   };
-  request.accept = [](const HttpResponse& response) { return response.status == 416; };
+  request.accept = [](const HttpClientResponse& response) { return response.status == 416; };
 
   if (length && *length == 0) return head;
   for (int short_reads = 0;; ++short_reads) {
@@ -616,7 +616,7 @@ std::string S3Client::CreateMultipartUpload(const std::string& bucket, const std
 // send may have created an upload whose answer was lost. Nobody would complete or abort it,
 // and S3 keeps (and bills) its parts until a lifecycle rule removes them. Such uploads are
 // for this key and were initiated, by S3's clock, at most the resend window (plus a second
-// of slack) before the one S3 answered with: those are aborted. The one risk is another
+// of slack) before the one S3 answered with, or a second after it: those are aborted. The one risk is another
 // writer starting an upload of the very same key in those seconds; its completion then
 // fails with "the multipart upload no longer exists" (loudly, nothing is lost silently).
 // Best effort: without s3:ListBucketMultipartUploads the write goes on as before.
@@ -637,7 +637,8 @@ void S3Client::AbortLostUploads(const std::string& bucket, const std::string& ke
   for (const S3Upload& upload : uploads) {
     if (upload.key != key || upload.upload_id == upload_id) continue;
     const std::optional<int64_t> initiated = ParseIsoMillis(upload.initiated);
-    if (!initiated || *initiated > *ours || *ours - *initiated > window_ms) continue;
+    // A send still in flight when we gave up on it may be processed just after ours.
+    if (!initiated || *initiated - *ours > 1000 || *ours - *initiated > window_ms) continue;
     try {
       AbortMultipartUpload(bucket, key, upload.upload_id);
       counters_.lost_uploads_aborted.fetch_add(1);
@@ -749,7 +750,7 @@ void S3Client::AbortMultipartUpload(const std::string& bucket, const std::string
   request.bucket = bucket;
   request.key = key;
   request.query = {{"uploadId", upload_id}};
-  request.accept = [](const HttpResponse& response) { return response.status == 404; };
+  request.accept = [](const HttpClientResponse& response) { return response.status == 404; };
   Send(request);
 }
 
