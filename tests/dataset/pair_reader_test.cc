@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,18 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+// Peak resident memory of this process (VmHWM), in bytes; ResetPeakRss() starts it again
+// from the current resident size (Linux 4.0+: "5" > /proc/self/clear_refs).
+size_t PeakRssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 class PairReaderTest : public ::testing::Test {
  protected:
@@ -41,6 +54,23 @@ class PairReaderTest : public ::testing::Test {
     while (reader.Next(&entity, &ip)) out.push_back(std::string(entity) + "|" + ip.ToString());
     if (stats) *stats = reader.stats();
     return out;
+  }
+
+  // Writes `head`, then `filler_bytes` copies of `filler`, then `tail`, without holding
+  // the whole file in memory.
+  std::string WriteLarge(const std::string& name, const std::string& head, char filler,
+                         size_t filler_bytes, const std::string& tail) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream out(path, std::ios::binary);
+    out << head;
+    const std::string piece(1 << 20, filler);
+    for (size_t left = filler_bytes; left > 0;) {
+      const size_t n = std::min(left, piece.size());
+      out.write(piece.data(), n);
+      left -= n;
+    }
+    out << tail;
+    return path;
   }
 
   std::filesystem::path dir_;
@@ -108,6 +138,55 @@ TEST_F(PairReaderTest, ReadsRecordsAcrossChunkBoundaries) {
   PairReadStats stats;
   EXPECT_EQ(ReadAll(Write("big.csv", text), &stats), expected);
   EXPECT_EQ(stats.bytes, text.size());
+}
+
+// Review M4: a runaway quote was re-parsed from its start on every 1 MiB read (quadratic
+// time) and copied whole (3x the file in memory); the 1 MiB cap never fired.
+TEST_F(PairReaderTest, UnterminatedQuoteIsCutAtTheRecordCapInBoundedMemory) {
+  const size_t filler = 64 << 20;
+  const std::string path =
+      WriteLarge("quote.csv", "\"", 'x', filler, "\ngood,1.2.3.4\nlast,5.6.7.8\n");
+  ResetPeakRss();
+  const size_t before = PeakRssBytes();
+  PairReadStats stats;
+  EXPECT_THAT(ReadAll(path, &stats), ElementsAre("good|1.2.3.4", "last|5.6.7.8"));
+  EXPECT_LT(PeakRssBytes() - before, size_t{16} << 20);
+  EXPECT_EQ(stats.bad_rows, 1u);
+  ASSERT_EQ(stats.errors.size(), 1u);
+  EXPECT_EQ(stats.errors[0], path + ":1: unterminated quoted field (record longer than 1048576 bytes)");
+  EXPECT_EQ(stats.bytes, filler + 1 + 27);
+}
+
+TEST_F(PairReaderTest, OverlongUnquotedLineIsSkippedToTheNextLineBreak) {
+  const std::string path =
+      WriteLarge("long.csv", "ok,1.1.1.1\n", 'a', 3 << 20, ",2.2.2.2\ngood,1.2.3.4\n");
+  PairReadStats stats;
+  EXPECT_THAT(ReadAll(path, &stats), ElementsAre("ok|1.1.1.1", "good|1.2.3.4"));
+  EXPECT_EQ(stats.bad_rows, 1u);
+  ASSERT_EQ(stats.errors.size(), 1u);
+  EXPECT_EQ(stats.errors[0], path + ":2: record longer than 1048576 bytes");
+}
+
+TEST_F(PairReaderTest, LineWithoutNewlineIsOneBadRowInBoundedMemory) {
+  const std::string path = WriteLarge("nonl.csv", "ok,1.1.1.1\n", 'a', 64 << 20, "");
+  ResetPeakRss();
+  const size_t before = PeakRssBytes();
+  PairReadStats stats;
+  EXPECT_THAT(ReadAll(path, &stats), ElementsAre("ok|1.1.1.1"));
+  EXPECT_LT(PeakRssBytes() - before, size_t{16} << 20);
+  EXPECT_EQ(stats.bad_rows, 1u);
+  ASSERT_EQ(stats.errors.size(), 1u);
+  EXPECT_EQ(stats.errors[0], path + ":2: record longer than 1048576 bytes");
+}
+
+TEST_F(PairReaderTest, QuotedRecordJustUnderTheCapIsRead) {
+  const std::string path = WriteLarge("under.csv", "\"", 'q', (1 << 20) - 100, "\",1.2.3.4\nb,5.6.7.8\n");
+  PairReadStats stats;
+  const std::vector<std::string> rows = ReadAll(path, &stats);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].size(), (1u << 20) - 100 + 8);
+  EXPECT_EQ(rows[1], "b|5.6.7.8");
+  EXPECT_EQ(stats.bad_rows, 0u);
 }
 
 TEST_F(PairReaderTest, MissingLocationIsAnError) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -117,8 +118,53 @@ class CsvChunkReaderTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }
+  // Writes `head`, `filler_bytes` copies of `filler`, then `tail`, in 1 MiB pieces.
+  std::string WriteLarge(const std::string& head, char filler, size_t filler_bytes,
+                         const std::string& tail) {
+    std::string path = (dir_ / "input.csv").string();
+    std::ofstream out(path, std::ios::binary);
+    out << head;
+    const std::string piece(1 << 20, filler);
+    for (size_t left = filler_bytes; left > 0;) {
+      const size_t n = std::min(left, piece.size());
+      out.write(piece.data(), n);
+      left -= n;
+    }
+    out << tail;
+    return path;
+  }
+  // Every record of every chunk, lines counted across chunks; the largest chunk.
+  std::vector<Record> ReadChunked(CsvChunkReader* reader, size_t* largest) {
+    std::vector<Record> got;
+    std::string chunk;
+    uint64_t line_base = 0;
+    *largest = 0;
+    while (reader->Next(&chunk)) {
+      *largest = std::max(*largest, chunk.size());
+      CsvRecordReader records(chunk);
+      while (records.Next()) {
+        Record r{line_base + records.line(), {}, records.error()};
+        for (size_t i = 0; i < records.field_count(); ++i) r.fields.emplace_back(records.field(i));
+        got.push_back(r);
+      }
+      line_base += records.lines_consumed();
+    }
+    return got;
+  }
   std::filesystem::path dir_;
 };
+
+// Peak resident memory of this process (VmHWM), in bytes; ResetPeakRss() starts it again
+// from the current resident size (Linux 4.0+: "5" > /proc/self/clear_refs).
+size_t PeakRssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 TEST_F(CsvChunkReaderTest, ChunksHoldWholeRecordsWhateverTheChunkSize) {
   std::string text;
@@ -160,6 +206,49 @@ TEST_F(CsvChunkReaderTest, RunawayQuoteIsCutToBoundMemory) {
   size_t largest = 0;
   while (reader.Next(&chunk)) largest = std::max(largest, chunk.size());
   EXPECT_LT(largest, 2048u);
+}
+
+// Review L7: a record with no line break was kept whole (a 128 MB line cost 293 MB).
+TEST_F(CsvChunkReaderTest, OverlongLineIsDroppedAsOneBadRowInBoundedMemory) {
+  const size_t max_record = 4 << 20;
+  std::string path = WriteLarge("ok,1.1.1.1\n", 'x', 64 << 20, "\ngood,1.2.3.4\n");
+  ResetPeakRss();
+  const size_t before = PeakRssBytes();
+  CsvChunkReader reader(OpenStorage(path).OpenSequential(path), 1 << 20, max_record);
+  size_t largest = 0;
+  const std::vector<Record> got = ReadChunked(&reader, &largest);
+  EXPECT_LT(PeakRssBytes() - before, size_t{24} << 20);
+  EXPECT_LT(largest, max_record + (2 << 20));
+  const std::vector<Record> expected = {
+      {0, {"ok", "1.1.1.1"}, ""},
+      {1, {}, "record longer than 4194304 bytes (dropped up to the next line break)"},
+      {2, {"good", "1.2.3.4"}, ""}};
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(reader.bytes_read(), 11 + (64u << 20) + 14);
+}
+
+TEST_F(CsvChunkReaderTest, UnterminatedQuoteWithoutLineBreakAtTheEndIsOneBadRow) {
+  std::string path = WriteLarge("ok,1.1.1.1\n\"", 'q', 64 << 20, "");
+  ResetPeakRss();
+  const size_t before = PeakRssBytes();
+  CsvChunkReader reader(OpenStorage(path).OpenSequential(path), 1 << 20, 4 << 20);
+  size_t largest = 0;
+  const std::vector<Record> got = ReadChunked(&reader, &largest);
+  EXPECT_LT(PeakRssBytes() - before, size_t{24} << 20);
+  const std::vector<Record> expected = {
+      {0, {"ok", "1.1.1.1"}, ""},
+      {1, {}, "record longer than 4194304 bytes (dropped up to the next line break)"}};
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(reader.bytes_read(), 12 + (64u << 20));
+}
+
+TEST(CsvRecordReader, DroppedRecordMarkerIsReportedWithItsReason) {
+  std::string text = "a,1\n";
+  text += kDroppedRecordMarker;
+  text += "too long\nb,2";
+  const std::vector<Record> expected = {
+      {0, {"a", "1"}, ""}, {1, {}, "too long"}, {2, {"b", "2"}, ""}};
+  EXPECT_EQ(ReadAll(text), expected);
 }
 
 }  // namespace

@@ -199,6 +199,37 @@ TEST_F(AwsCredentialsTest, ContainerFullUriMustBeLoopbackOrHttps) {
   }
 }
 
+// Review L6: any host that began with "127." passed as loopback.
+TEST_F(AwsCredentialsTest, ContainerFullUriHostMustBeALoopbackAddressNotAName) {
+  for (const char* uri : {"http://127.0.0.1.nip.example/creds", "http://127.evil.example/creds",
+                          "http://127.0.0.1@evil.example/creds", "http://169.254.170.2.evil/creds",
+                          "http://[::2]/creds", "http://0x7f000001/creds"}) {
+    variables_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = uri;
+    try {
+      AwsCredentialsChain(Environment()).Get();
+      ADD_FAILURE() << "expected an error for " << uri;
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find("is not allowed"), std::string::npos)
+          << uri << ": " << error.what();
+    }
+  }
+}
+
+TEST_F(AwsCredentialsTest, ContainerFullUriLoopbackAddressesAreAllowed) {
+  // Nothing listens on port 9 (discard): the request is tried, so the host passed the check.
+  for (const char* uri : {"http://127.0.0.1:9/creds", "http://127.3.2.1:9/creds",
+                          "http://[::1]:9/creds", "http://localhost:9/creds"}) {
+    variables_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = uri;
+    try {
+      AwsCredentialsChain(Environment()).Get();
+      ADD_FAILURE() << "expected a connection error for " << uri;
+    } catch (const Error& error) {
+      EXPECT_EQ(std::string(error.what()).find("is not allowed"), std::string::npos)
+          << uri << ": " << error.what();
+    }
+  }
+}
+
 TEST_F(AwsCredentialsTest, InstanceMetadataV2) {
   auto server = StartCredentialsServer();
   if (!server) GTEST_SKIP() << "python3 is not available to serve instance metadata";

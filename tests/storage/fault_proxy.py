@@ -21,6 +21,12 @@ injects the faults S3 clients must survive.
                     naming R (as S3 does for a bucket in another region)
 --expired-token T   requests with x-amz-security-token T get 400 ExpiredToken
 --deny-prefix K     requests for keys starting with K get 403 AccessDenied
+--shift-range N     ranged object GETs are sent upstream with the range start moved N bytes
+                    later, and S3's (truthful) 206 answer for that range is passed back: a
+                    store that answers another range than the one asked for
+--drop-create-response N  the first N CreateMultipartUpload requests (POST ?uploads) reach
+                    S3, which creates the upload, but the connection is closed before the
+                    answer: a lost response to a request that was processed
 GET /__stats returns the counts of requests and of each fault injected, as JSON.
 """
 import argparse
@@ -41,12 +47,14 @@ parser.add_argument("--cut-every", type=int, default=0)
 parser.add_argument("--region", default="")
 parser.add_argument("--expired-token", default="")
 parser.add_argument("--deny-prefix", default="")
+parser.add_argument("--shift-range", type=int, default=0)
+parser.add_argument("--drop-create-response", type=int, default=0)
 args = parser.parse_args()
 upstream = urllib.parse.urlsplit(args.upstream)
 
 lock = threading.Lock()
 stats = {"bad_signatures": 0, "requests": 0, "object_gets": 0, "slowdowns": 0, "cuts": 0, "region_errors": 0,
-         "expired": 0, "denied": 0}
+         "expired": 0, "denied": 0, "shifted_ranges": 0, "dropped_creates": 0}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-connection"}
 
@@ -155,13 +163,29 @@ class Handler(BaseHTTPRequestHandler):
         connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
         connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         for name, value in self.headers.items():
-            if name.lower() not in HOP_BY_HOP:
-                connection.putheader(name, value)
+            if name.lower() in HOP_BY_HOP:
+                continue
+            if name.lower() == "range" and args.shift_range and key and self.command == "GET":
+                match = re.match(r"bytes=(\d+)-(\d*)$", value)
+                if match:
+                    self.count("shifted_ranges")
+                    value = "bytes=%d-%s" % (int(match.group(1)) + args.shift_range, match.group(2))
+            connection.putheader(name, value)
         connection.endheaders(body if body else None)
         response = connection.getresponse()
         data = response.read()
         headers = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
         connection.close()
+
+        if (self.command == "POST" and "uploads" in query and args.drop_create_response and
+                stats["dropped_creates"] < args.drop_create_response):
+            self.count("dropped_creates")
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
 
         cut = False
         if is_object_get and 200 <= response.status < 300 and len(data) >= 2:

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ipinsights/base/error.h"
+#include "ipinsights/storage/http_client.h"
 
 namespace ipinsights {
 namespace {
@@ -37,6 +38,49 @@ TEST(S3Address, CustomEndpointIsPathStyleUnderItsPath) {
   EXPECT_EQ(address.scheme, "http");
   EXPECT_EQ(address.host, "127.0.0.1:9000");
   EXPECT_EQ(address.path, "/storage/bucket/dir/k%2B1");
+}
+
+// Review L6: the bucket and the region went into the host name unchecked.
+TEST(S3Address, BucketOutsideTheBucketAlphabetIsRefused) {
+  S3Config config;
+  for (const char* bucket : {"evil.example#", "a@evil", "b/c", "b:80", "b?x", "", "b c"}) {
+    try {
+      S3AddressOf(config, "us-east-1", bucket, "k");
+      ADD_FAILURE() << "accepted bucket \"" << bucket << "\"";
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find("not a valid S3 bucket name"), std::string::npos)
+          << error.what();
+    }
+  }
+  // Legacy us-east-1 names (upper case, underscores) are still read, path-style.
+  EXPECT_EQ(S3AddressOf(config, "us-east-1", "Old_Bucket", "k").path, "/Old_Bucket/k");
+}
+
+TEST(S3Address, RegionOutsideTheRegionAlphabetIsRefused) {
+  S3Config config;
+  for (const char* region : {"us-east-1.evil.example", "eu-west-1/x", "x#", "", "EU-WEST-1"}) {
+    try {
+      S3AddressOf(config, region, "bucket", "k");
+      ADD_FAILURE() << "accepted region \"" << region << "\"";
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find("not a valid AWS region name"), std::string::npos)
+          << error.what();
+    }
+  }
+}
+
+TEST(S3Location, BucketOutsideTheBucketAlphabetIsAUsageError) {
+  EXPECT_THROW(ParseS3Location("s3://user@evil.example/k"), UsageError);
+  EXPECT_THROW(ParseS3Location("s3://evil.example:443/k"), UsageError);
+  EXPECT_EQ(ParseS3Location("s3://my-bucket.v2/a/../b").key, "a/../b");
+}
+
+// Review L6: curl spoke every protocol it was built with (file://, ftp://, ...) to a URL
+// from the environment (an endpoint, a credentials URI).
+TEST(HttpPerform, SpeaksOnlyHttpAndHttps) {
+  HttpRequest request;
+  request.url = "file:///etc/hostname";
+  EXPECT_THROW(HttpPerform(request), HttpTransportError);
 }
 
 TEST(S3Client, EndpointWithoutSchemeIsAUsageError) {

@@ -259,6 +259,78 @@ TEST_F(S3StorageTest, KeysWithSpecialCharactersRoundTrip) {
   EXPECT_EQ(bytes, "special");
 }
 
+// Review L6: curl resolved "/../" and "/./" before sending, so the signature (over the
+// key as written) did not match, and a store that checks none served another object.
+TEST_F(S3StorageTest, KeysWithDotSegmentsReachS3AsWritten) {
+  Put("weird/b.csv", "the other object");
+  Put("weird/a/../b.csv", "dot-dot segment");
+  Put("weird/./c.csv", "dot segment");
+  std::string bytes;
+  storage_->ReadAll(At("weird/a/../b.csv"), &bytes);
+  EXPECT_EQ(bytes, "dot-dot segment");
+  EXPECT_EQ(ReadSequentially(*storage_, At("weird/a/../b.csv"), 7), "dot-dot segment");
+  storage_->ReadAll(At("weird/b.csv"), &bytes);
+  EXPECT_EQ(bytes, "the other object");
+  storage_->ReadAll(At("weird/./c.csv"), &bytes);
+  EXPECT_EQ(bytes, "dot segment");
+  std::vector<std::string> keys;
+  for (const ObjectInfo& object : storage_->List(At("weird/"), {})) keys.push_back(object.location);
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{At("weird/./c.csv"), At("weird/a/../b.csv"),
+                                            At("weird/b.csv")}));
+}
+
+// Review L6: a 206 for another range than the one asked for was spliced in: a silent gap.
+TEST_F(S3StorageTest, RangeAnswerFromAnotherOffsetIsAnError) {
+  const std::string data = RandomBytes(300'000, 21);
+  PutDirect("range/x.bin", data);
+  auto proxy = StartProxy({"--shift-range", "7"});
+  if (!proxy) GTEST_SKIP() << "python3 could not run fault_proxy.py";
+  auto faulty = MakeStorage(proxy->url());
+  std::string read;
+  const std::string message =
+      ErrorOf([&] { read = ReadSequentially(*faulty, At("range/x.bin"), 4096); });
+  EXPECT_NE(read.size(), data.size() - 7) << "bytes 7.. delivered as if they were 0..";
+  EXPECT_NE(message.find("Content-Range"), std::string::npos) << message;
+  EXPECT_GT(StatValue(ProxyStats(*proxy), "shifted_ranges"), 0);
+}
+
+// Review L6: a CreateMultipartUpload whose answer was lost was sent again, and the upload
+// S3 had created first was left behind (billed until a lifecycle rule removes it).
+TEST_F(S3StorageTest, LostCreateMultipartUploadAnswerLeavesNoOrphanUpload) {
+  auto proxy = StartProxy({"--drop-create-response", "1"});
+  if (!proxy) GTEST_SKIP() << "python3 could not run fault_proxy.py";
+  auto faulty = MakeStorage(proxy->url());
+  const std::string data = RandomBytes((17u << 20) + 5, 31);
+  {
+    auto writer = faulty->OpenWritable(At("lost/train.csv"));
+    writer->Append(data);
+    writer->Close();
+  }
+  EXPECT_EQ(StatValue(ProxyStats(*proxy), "dropped_creates"), 1);
+  EXPECT_EQ(faulty->client().counts().lost_uploads_aborted, 1u);
+  std::string bytes;
+  storage_->ReadAll(At("lost/train.csv"), &bytes);
+  EXPECT_TRUE(bytes == data) << bytes.size() << " of " << data.size() << " bytes";
+  // What S3 still holds in progress for the bucket (moto answers unsigned requests).
+  HttpRequest list;
+  list.url = moto_->server.url() + "/" + bucket_ + "?uploads";
+  const std::string uploads = HttpPerform(list).body;
+  EXPECT_EQ(uploads.find("<UploadId>"), std::string::npos) << uploads;
+}
+
+// Review L6: a region named by the server went into the host name unchecked.
+TEST_F(S3StorageTest, RegionNamedByTheServerMustBeARegionName) {
+  Put("region/y.json", "x");
+  auto proxy = StartProxy({"--region", "us-east-1.evil.example"});
+  if (!proxy) GTEST_SKIP() << "python3 could not run fault_proxy.py";
+  auto storage = MakeStorage(proxy->url());
+  std::string bytes;
+  const std::string message = ErrorOf([&] { storage->ReadAll(At("region/y.json"), &bytes); });
+  EXPECT_NE(message.find("not a valid AWS region name"), std::string::npos) << message;
+  EXPECT_EQ(storage->client().counts().region_redirects, 0u);
+}
+
 TEST_F(S3StorageTest, MultipartUploadOfATrainingSetLargerThanOnePart) {
   const std::string data = RandomBytes((20u << 20) + 12345, 7);  // 3 parts of 8 MiB
   S3RequestCounts before = storage_->client().counts();

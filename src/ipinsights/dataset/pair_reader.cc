@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "ipinsights/base/error.h"
 
@@ -116,8 +117,8 @@ PairReader::Parse PairReader::ParseRecord(std::string_view* entity, std::string_
         target->push_back(*p++);
       }
       if (!closed) {
-        if (!eof_ && static_cast<size_t>(end - begin) < kMaxRecordBytes) return Parse::kNeedMore;
         *problem = "unterminated quoted field";
+        if (!eof_) return Parse::kNeedMore;  // Next() cuts it at kMaxRecordBytes
         bad = true;
         p = end;
         break;
@@ -190,16 +191,54 @@ PairReader::Parse PairReader::ParseRecord(std::string_view* entity, std::string_
   return Parse::kRecord;
 }
 
+// Drops the record at position_, which is longer than kMaxRecordBytes, up to and including
+// the next '\n' (the cut bytes are not kept, so a line of any length costs one buffer).
+// Clears skipping_ once that line break is found.
+void PairReader::SkipOverlongRecord() {
+  const char* begin = buffer_.data() + position_;
+  const size_t size = buffer_.size() - position_;
+  const void* newline = std::memchr(begin, '\n', size);
+  if (newline == nullptr) {
+    buffer_.clear();
+    position_ = 0;
+    return;
+  }
+  position_ += static_cast<const char*>(newline) - begin + 1;
+  ++line_;
+  skipping_ = false;
+}
+
 bool PairReader::Next(std::string_view* entity, IpAddress* ip) {
   for (;;) {
     if (!reader_ || (position_ >= buffer_.size() && eof_)) {
+      skipping_ = false;
       if (!OpenNextObject()) return false;
     }
     if (position_ >= buffer_.size() && !Fill()) continue;
+    if (skipping_) {
+      SkipOverlongRecord();
+      continue;
+    }
     std::string_view ip_text;
     std::string problem;
     const Parse result = ParseRecord(entity, &ip_text, &problem);
     if (result == Parse::kNeedMore) {
+      if (buffer_.size() - position_ >= kMaxRecordBytes) {
+        // Cut here: one bad row, and the bytes scanned so far dropped, then skip to the next
+        // line break, wherever the record was (inside a quote or not). Parsing on would
+        // re-read a record that can grow without bound on every Fill(). As kNeedMore is
+        // only returned at the end of the buffer, a record is parsed at most twice.
+        record_line_ = line_;
+        const char* begin = buffer_.data() + position_;
+        line_ += std::count(begin, begin + (buffer_.size() - position_), '\n');
+        buffer_.clear();
+        position_ = 0;
+        skipping_ = true;
+        ReportBad(fmt::format("{}{}record longer than {} bytes{}", problem,
+                              problem.empty() ? "" : " (", kMaxRecordBytes,
+                              problem.empty() ? "" : ")"));
+        continue;
+      }
       if (!Fill()) {
         // End of object inside a record: eof_ is now set, parse it as the last one.
       }

@@ -39,7 +39,9 @@ struct PairReadStats {
 class PairReader {
  public:
   static constexpr size_t kMaxReportedErrors = 20;
-  // Longest record accepted (a run-away quote is reported instead of read to the end).
+  // Longest record accepted: a longer one (a run-away quote, a line without a line break)
+  // is reported as one bad row and skipped up to the next '\n' after the cut, in bounded
+  // memory and linear time.
   static constexpr size_t kMaxRecordBytes = 1 << 20;
 
   // Lists the objects at `location` (throws Error when it does not exist).
@@ -59,6 +61,7 @@ class PairReader {
   enum class Parse { kRecord, kBadRecord, kBlank, kNeedMore };
   bool OpenNextObject();
   bool Fill();
+  void SkipOverlongRecord();
   Parse ParseRecord(std::string_view* entity, std::string_view* ip_text, std::string* problem);
   void ReportBad(const std::string& problem);
 
@@ -67,6 +70,7 @@ class PairReader {
   std::unique_ptr<SequentialReader> reader_;
   std::string object_name_;
   bool eof_ = true;
+  bool skipping_ = false;     // dropping an overlong record up to the next '\n'
   std::string buffer_;
   size_t position_ = 0;
   uint64_t line_ = 1;         // line at position_

@@ -1,6 +1,10 @@
 #include "ipinsights/eval/csv_chunk_reader.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
+
+#include "ipinsights/eval/csv_record_reader.h"
 
 namespace ipinsights {
 
@@ -81,6 +85,36 @@ CsvChunkReader::CsvChunkReader(std::unique_ptr<SequentialReader> input, size_t c
       chunk_bytes_(chunk_bytes < 64 ? 64 : chunk_bytes),
       max_record_bytes_(max_record_bytes) {}
 
+// `buffer` holds the start of one record, longer than max_record_bytes_ and without a line
+// break. Reads on, keeping nothing, up to the next line break (or the end of the input), and
+// replaces the record with kDroppedRecordMarker and the reason, which CsvRecordReader
+// reports as one malformed row; line numbers stay right, as the dropped bytes hold no '\n'.
+void CsvChunkReader::DropToNextLineBreak(std::string* buffer) {
+  std::string& piece = carry_;
+  bool found = false;
+  while (!found && !at_end_) {
+    piece.resize(chunk_bytes_);
+    const size_t n = input_->Read(piece.data(), piece.size());
+    piece.resize(n);
+    bytes_read_ += n;
+    if (n == 0) {
+      at_end_ = true;
+      break;
+    }
+    const void* newline = std::memchr(piece.data(), '\n', n);
+    if (newline != nullptr) {
+      piece.erase(0, static_cast<const char*>(newline) - piece.data() + 1);
+      found = true;
+    }
+  }
+  if (!found) piece.clear();
+  buffer->assign(kDroppedRecordMarker);
+  buffer->append(fmt::format("record longer than {} bytes (dropped up to the next line break)",
+                             max_record_bytes_));
+  if (found) buffer->push_back('\n');
+  buffer->shrink_to_fit();
+}
+
 bool CsvChunkReader::Next(std::string* chunk) {
   std::string& buffer = *chunk;
   buffer.swap(carry_);
@@ -108,7 +142,12 @@ bool CsvChunkReader::Next(std::string* chunk) {
     if (end == 0 && buffer.size() > max_record_bytes_) {
       // A runaway quoted field: cut at the last line break so memory stays bounded.
       const void* last = memrchr(buffer.data(), '\n', buffer.size());
-      if (last != nullptr) end = static_cast<const char*>(last) - buffer.data() + 1;
+      if (last != nullptr) {
+        end = static_cast<const char*>(last) - buffer.data() + 1;
+      } else {
+        DropToNextLineBreak(&buffer);
+        return true;
+      }
     }
     if (end > 0) {
       carry_.assign(buffer, end, std::string::npos);

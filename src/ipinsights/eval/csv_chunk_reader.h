@@ -4,7 +4,10 @@
 // A chunk ends after a line break that ends a record (a line break inside a quoted field,
 // per CsvRecordReader's rules, does not). A record longer than max_record_bytes with no
 // such line break is cut at its last line break instead, so memory stays bounded on
-// broken input (CsvRecordReader then reports the pieces as malformed).
+// broken input (CsvRecordReader then reports the pieces as malformed). One that holds no
+// line break at all is dropped up to the next one, keeping nothing, and replaced in the
+// chunk by kDroppedRecordMarker and the reason (CsvRecordReader reports it as one
+// malformed row): chunks then no longer concatenate back to the input.
 //
 // Thread-safety: one thread calls Next(); the chunks it returns are plain data.
 //
@@ -38,6 +41,8 @@ class CsvChunkReader {
   uint64_t bytes_read() const { return bytes_read_; }
 
  private:
+  void DropToNextLineBreak(std::string* buffer);
+
   std::unique_ptr<SequentialReader> input_;
   const size_t chunk_bytes_;
   const size_t max_record_bytes_;

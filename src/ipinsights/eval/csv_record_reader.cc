@@ -1,5 +1,6 @@
 #include "ipinsights/eval/csv_record_reader.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ipinsights {
@@ -23,6 +24,13 @@ bool CsvRecordReader::Next() {
   }
   if (pos_ >= size) return false;
   record_line_ = line_;
+  if (data_[pos_] == '\0' && data_.substr(pos_).starts_with(kDroppedRecordMarker)) {
+    const size_t reason = pos_ + kDroppedRecordMarker.size();
+    const size_t eol = std::min(data_.find('\n', reason), size);
+    error_.assign(data_.substr(reason, eol - reason));
+    SkipToEndOfLine();
+    return true;
+  }
   for (;;) {
     if (!ParseField()) {
       SkipToEndOfLine();

@@ -31,6 +31,12 @@
 
 namespace ipinsights {
 
+// CsvChunkReader puts this, then the reason and the record's line break, in place of a
+// record it dropped for being longer than its limit; CsvRecordReader reports that record as
+// malformed with the reason as error(). It starts with a NUL byte, which text CSV does not
+// hold, and has no comma: a real record that began with it would be malformed anyway.
+inline constexpr std::string_view kDroppedRecordMarker{"\0ipinsights-dropped-record:", 27};
+
 class CsvRecordReader {
  public:
   explicit CsvRecordReader(std::string_view data) : data_(data) {}

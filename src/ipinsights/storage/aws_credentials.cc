@@ -1,6 +1,10 @@
 #include "ipinsights/storage/aws_credentials.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
+#include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -144,10 +148,24 @@ std::string UrlHost(const std::string& url) {
   return authority.substr(0, authority.find(':'));
 }
 
-// The hosts the SDKs accept for a plain-http AWS_CONTAINER_CREDENTIALS_FULL_URI.
+// The hosts the SDKs accept for a plain-http AWS_CONTAINER_CREDENTIALS_FULL_URI: the name
+// "localhost", or an address (parsed, never a name that merely starts like one, such as
+// "127.0.0.1.nip.io") that is loopback (127.0.0.0/8, ::1) or the ECS / EKS agent's.
 bool IsAllowedContainerHost(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" ||
-         host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    const uint32_t address = ntohl(v4.s_addr);
+    return (address >> 24) == 127 || address == 0xA9FEAA02u /* 169.254.170.2 */ ||
+           address == 0xA9FEAA17u /* 169.254.170.23 */;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    in6_addr eks_agent{};
+    inet_pton(AF_INET6, "fd00:ec2::23", &eks_agent);
+    return IN6_IS_ADDR_LOOPBACK(&v6) || std::memcmp(&v6, &eks_agent, sizeof(v6)) == 0;
+  }
+  return false;
 }
 
 }  // namespace
@@ -322,7 +340,7 @@ std::optional<AwsCredentials> CredentialsFromContainer(const AwsEnvironment& env
   std::string last_error;
   for (int attempt = 0; attempt < 3; ++attempt) {
     try {
-      HttpResponse response = HttpPerform(request);
+      HttpClientResponse response = HttpPerform(request);
       if (response.status == 200) {
         return ParseCredentialsDocument(response.body, where, "container endpoint");
       }
@@ -358,7 +376,7 @@ std::optional<AwsCredentials> CredentialsFromInstanceMetadata(const AwsEnvironme
   // IMDSv2: a session token first (PUT), then the role name, then the role's credentials.
   HttpRequest token_request = make_request("PUT", "/latest/api/token");
   token_request.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "21600");
-  HttpResponse token_response;
+  HttpClientResponse token_response;
   try {
     token_response = HttpPerform(token_request);
   } catch (const HttpTransportError& error) {
@@ -376,7 +394,7 @@ std::optional<AwsCredentials> CredentialsFromInstanceMetadata(const AwsEnvironme
   try {
     HttpRequest role_request = make_request("GET", "/latest/meta-data/iam/security-credentials/");
     role_request.headers.emplace_back("X-aws-ec2-metadata-token", token);
-    HttpResponse role_response = HttpPerform(role_request);
+    HttpClientResponse role_response = HttpPerform(role_request);
     if (role_response.status == 404) {
       *tried += "EC2 instance metadata (" + endpoint + ": the instance has no IAM role); ";
       return std::nullopt;
@@ -393,7 +411,7 @@ std::optional<AwsCredentials> CredentialsFromInstanceMetadata(const AwsEnvironme
     HttpRequest credentials_request =
         make_request("GET", "/latest/meta-data/iam/security-credentials/" + role);
     credentials_request.headers.emplace_back("X-aws-ec2-metadata-token", token);
-    HttpResponse response = HttpPerform(credentials_request);
+    HttpClientResponse response = HttpPerform(credentials_request);
     if (response.status != 200) {
       throw Error(where + ": credentials of role \"" + role + "\": HTTP " +
                   std::to_string(response.status));

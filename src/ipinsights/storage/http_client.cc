@@ -67,7 +67,7 @@ struct TransferState {
   CURL* handle = nullptr;
   const HttpRequest* request = nullptr;
   const HttpBodySink* sink = nullptr;
-  HttpResponse* response = nullptr;
+  HttpClientResponse* response = nullptr;
   std::string_view upload;
   bool headers_announced = false;
   std::exception_ptr error;
@@ -126,19 +126,19 @@ size_t OnUpload(char* buffer, size_t size, size_t count, void* user) {
 
 }  // namespace
 
-std::string HttpResponse::Header(std::string_view name) const {
+std::string HttpClientResponse::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (key == name) return value;
   }
   return "";
 }
 
-HttpResponse HttpPerform(const HttpRequest& request, const HttpBodySink& sink) {
+HttpClientResponse HttpPerform(const HttpRequest& request, const HttpBodySink& sink) {
   thread_local ThreadHandle thread_handle;
   CURL* curl = thread_handle.get();
   curl_easy_reset(curl);
 
-  HttpResponse response;
+  HttpClientResponse response;
   TransferState state;
   state.handle = curl;
   state.request = &request;
@@ -147,6 +147,18 @@ HttpResponse HttpPerform(const HttpRequest& request, const HttpBodySink& sink) {
 
   curl_easy_setopt(curl, CURLOPT_SHARE, Shared().get());
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  // S3 keys may hold "/../" and "/./", and S3 does not resolve them: send the path as
+  // written (and as SigV4 signed it), not the one RFC 3986 dot-segment removal makes.
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+  // Only http and https, whatever a URL from the environment or a server says.
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS,
+                   static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
   if (request.timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.timeout_ms);

@@ -3,7 +3,7 @@
 // Each thread keeps one curl handle; live keep-alive connections, DNS answers and TLS
 // sessions sit in one cache shared by all threads, so a request reuses a warm connection
 // whichever thread sends it. A 2xx body can be streamed to a sink as it arrives (nothing staged); other
-// bodies (S3 error documents) are collected in HttpResponse::body, capped at 1 MiB.
+// bodies (S3 error documents) are collected in HttpClientResponse::body, capped at 1 MiB.
 // Failures below HTTP (refused, reset, timed out, body shorter than Content-Length) throw
 // HttpTransportError; an HTTP error status is not an exception, the caller decides.
 //
@@ -11,7 +11,7 @@
 //
 //   HttpRequest request;
 //   request.url = "http://127.0.0.1:9000/bucket/key";
-//   HttpResponse response = HttpPerform(request, [&](std::string_view chunk) { out += chunk; });
+//   HttpClientResponse response = HttpPerform(request, [&](std::string_view chunk) { out += chunk; });
 #pragma once
 
 #include <cstdint>
@@ -42,7 +42,9 @@ struct HttpRequest {
   std::function<void(long status, const HttpHeaders& headers)> on_headers;
 };
 
-struct HttpResponse {
+// Not "HttpResponse": serve/http_types.h has one, and two types of one name in one binary
+// (an ODR violation) made the debug ipinsights free the wrong vector and crash under ASan.
+struct HttpClientResponse {
   long status = 0;
   HttpHeaders headers;  // names in lower case
   std::string body;     // the body when no sink took it (error documents)
@@ -62,6 +64,6 @@ class HttpTransportError : public Error {
 };
 
 // Performs the request. Throws HttpTransportError when no complete response arrived.
-HttpResponse HttpPerform(const HttpRequest& request, const HttpBodySink& sink = {});
+HttpClientResponse HttpPerform(const HttpRequest& request, const HttpBodySink& sink = {});
 
 }  // namespace ipinsights

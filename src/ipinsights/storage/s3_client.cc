@@ -1,8 +1,10 @@
 #include "ipinsights/storage/s3_client.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -39,6 +41,51 @@ bool NeedsPathStyle(const std::string& bucket) {
     if (c == '.' || c == '_' || (c >= 'A' && c <= 'Z')) return true;
   }
   return false;
+}
+
+// Bucket names: S3's rules ([a-z0-9.-]), plus the legacy us-east-1 names with upper case
+// and '_' (those go path-style, never into a host name). Nothing else may reach a URL.
+bool IsValidBucketName(std::string_view bucket) {
+  if (bucket.empty() || bucket.size() > 255) return false;
+  for (char c : bucket) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+          (c >= 'A' && c <= 'Z') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Region names ("eu-west-1", "us-gov-west-1", "cn-north-1"): [a-z0-9-]. No dots, so a
+// region can never move the host name out of the S3 domain.
+bool IsValidRegionName(std::string_view region) {
+  if (region.empty() || region.size() > 63) return false;
+  for (char c : region) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+std::string BucketNameError(const std::string& bucket) {
+  return "\"" + bucket + "\" is not a valid S3 bucket name (letters, digits, '.', '-')";
+}
+std::string RegionNameError(const std::string& region) {
+  return "\"" + region + "\" is not a valid AWS region name (a-z, 0-9, '-')";
+}
+
+// "2026-12-06T05:10:00.123Z" (S3's <Initiated>) in milliseconds since 1970; nullopt if not.
+std::optional<int64_t> ParseIsoMillis(const std::string& text) {
+  std::tm tm{};
+  int millis = 0;
+  char dot = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c%3d", &tm.tm_year, &tm.tm_mon,
+                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &dot, &millis) < 6) {
+    return std::nullopt;
+  }
+  if (dot != '.') millis = 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
 }
 
 void SleepBackoff(const S3Config& config, int attempt) {
@@ -105,6 +152,8 @@ S3Config S3Config::FromEnvironment(const AwsEnvironment& environment) {
 
 S3Address S3AddressOf(const S3Config& config, const std::string& region,
                       const std::string& bucket, const std::string& key) {
+  if (!IsValidBucketName(bucket)) throw Error("s3://" + bucket + ": " + BucketNameError(bucket));
+  if (!IsValidRegionName(region)) throw Error("s3://" + bucket + ": " + RegionNameError(region));
   S3Address address;
   address.scheme = "https";
   std::string authority;
@@ -143,6 +192,9 @@ S3Location ParseS3Location(const std::string& location) {
   parsed.bucket = rest.substr(0, slash);
   if (slash != std::string::npos) parsed.key = rest.substr(slash + 1);
   if (parsed.bucket.empty()) throw UsageError(location + ": no bucket name after s3://");
+  if (!IsValidBucketName(parsed.bucket)) {
+    throw UsageError(location + ": " + BucketNameError(parsed.bucket));
+  }
   return parsed;
 }
 
@@ -158,10 +210,13 @@ struct S3Client::Request {
   HttpBodySink sink;
   std::function<void(long, const HttpHeaders&)> on_headers;
   std::function<void(Request&)> before_attempt;  // rebuilds headers (GET resume)
-  std::function<bool(const HttpResponse&)> accept;  // non-2xx answers the caller handles
+  std::function<bool(const HttpClientResponse&)> accept;  // non-2xx answers the caller handles
 };
 
-struct S3Client::Response : HttpResponse {};
+struct S3Client::Response : HttpClientResponse {
+  int attempts = 1;               // sends of the request, the answered one included
+  double resend_window_s = 0;     // seconds from the first send to the answered one
+};
 
 S3Client::S3Client(S3Config config) : config_(std::move(config)) {
   if (!config_.credentials) {
@@ -194,6 +249,7 @@ S3RequestCounts S3Client::counts() const {
   counts.multipart = counters_.multipart.load();
   counts.retries = counters_.retries.load();
   counts.region_redirects = counters_.region_redirects.load();
+  counts.lost_uploads_aborted = counters_.lost_uploads_aborted.load();
   return counts;
 }
 
@@ -219,9 +275,11 @@ S3Client::Response S3Client::Send(Request& request) {
     counters_.retries.fetch_add(1);
   };
 
+  const auto first_send = std::chrono::steady_clock::now();
   for (;;) {
     if (request.before_attempt) request.before_attempt(request);
     const std::string region = RegionOf(request.bucket);
+    const auto this_send = std::chrono::steady_clock::now();
 
     const S3Address address = S3AddressOf(config_, region, request.bucket, request.key);
     const std::string& host = address.host;
@@ -251,13 +309,15 @@ S3Client::Response S3Client::Send(Request& request) {
 
     Response response;
     try {
-      static_cast<HttpResponse&>(response) = HttpPerform(http, request.sink);
+      static_cast<HttpClientResponse&>(response) = HttpPerform(http, request.sink);
     } catch (const HttpTransportError& error) {
       // The URL names the endpoint and key only; no secret is in it.
       retry_or_throw(std::string("connection failed: ") + error.what());
       continue;
     }
     const long status = response.status;
+    response.attempts = attempt;
+    response.resend_window_s = std::chrono::duration<double>(this_send - first_send).count();
     if (status >= 200 && status < 300) return response;
     if (request.accept && request.accept(response)) return response;
 
@@ -267,6 +327,10 @@ S3Client::Response S3Client::Send(Request& request) {
     // Wrong region: S3 names the right one in a header or in the error document.
     std::string named_region = response.Header("x-amz-bucket-region");
     if (named_region.empty()) named_region = ErrorField(response.body, "Region");
+    if (!named_region.empty() && !IsValidRegionName(named_region)) {
+      throw S3Error(what + ": S3 named the bucket's region " + RegionNameError(named_region),
+                    code, status);
+    }
     if ((status == 301 || status == 307 || code == "PermanentRedirect" ||
          code == "AuthorizationHeaderMalformed" || code == "IllegalLocationConstraintException") &&
         !named_region.empty() && named_region != region && redirects < 3) {
@@ -399,7 +463,7 @@ std::optional<S3ObjectHead> S3Client::Head(const std::string& bucket, const std:
   request.method = "HEAD";
   request.bucket = bucket;
   request.key = key;
-  request.accept = [](const HttpResponse& response) { return response.status == 404; };
+  request.accept = [](const HttpClientResponse& response) { return response.status == 404; };
   Response response = Send(request);
   if (response.status == 404) return std::nullopt;
   S3ObjectHead head;
@@ -432,7 +496,19 @@ S3ObjectHead S3Client::Get(const std::string& bucket, const std::string& key, ui
     };
     uint64_t first = 0;
     uint64_t size = 0;
-    if (status == 206 && ParseContentRange(header("content-range"), &first, &size)) {
+    if (status == 206) {
+      // A partial answer must start exactly where we asked: bytes from another offset
+      // would be spliced in as a silent gap or a duplicate.
+      const std::string range = header("content-range");
+      const uint64_t asked = offset + delivered;
+      if (!ParseContentRange(range, &first, &size)) {
+        throw Error(what + ": a 206 answer without a usable Content-Range (\"" + range + "\")");
+      }
+      if (first != asked) {
+        throw Error(what + ": asked for bytes from " + std::to_string(asked) +
+                    ", the answer's Content-Range starts at " + std::to_string(first) +
+                    " (\"" + range + "\")");
+      }
       body_position = first;
       total = size;
     } else {
@@ -478,7 +554,7 @@ S3ObjectHead S3Client::Get(const std::string& bucket, const std::string& key, ui
     sink(chunk.substr(from - chunk_begin, to - from));
     delivered += to - from;
   };
-  request.accept = [](const HttpResponse& response) { return response.status == 416; };
+  request.accept = [](const HttpClientResponse& response) { return response.status == 416; };
 
   if (length && *length == 0) return head;
   for (int short_reads = 0;; ++short_reads) {
@@ -532,7 +608,76 @@ std::string S3Client::CreateMultipartUpload(const std::string& bucket, const std
   if (upload_id.empty()) {
     throw Error("s3://" + bucket + "/" + key + ": CreateMultipartUpload answer has no UploadId");
   }
+  if (response.attempts > 1) AbortLostUploads(bucket, key, upload_id, response.resend_window_s);
   return upload_id;
+}
+
+// A POST is not idempotent: when CreateMultipartUpload had to be sent again, an earlier
+// send may have created an upload whose answer was lost. Nobody would complete or abort it,
+// and S3 keeps (and bills) its parts until a lifecycle rule removes them. Such uploads are
+// for this key and were initiated, by S3's clock, at most the resend window (plus a second
+// of slack) before the one S3 answered with, or a second after it: those are aborted. The one risk is another
+// writer starting an upload of the very same key in those seconds; its completion then
+// fails with "the multipart upload no longer exists" (loudly, nothing is lost silently).
+// Best effort: without s3:ListBucketMultipartUploads the write goes on as before.
+void S3Client::AbortLostUploads(const std::string& bucket, const std::string& key,
+                                const std::string& upload_id, double resend_window_s) {
+  std::vector<S3Upload> uploads;
+  try {
+    uploads = ListMultipartUploads(bucket, key);
+  } catch (const Error&) {
+    return;
+  }
+  std::optional<int64_t> ours;
+  for (const S3Upload& upload : uploads) {
+    if (upload.upload_id == upload_id) ours = ParseIsoMillis(upload.initiated);
+  }
+  if (!ours) return;  // S3 does not list our own upload yet: nothing to compare with
+  const int64_t window_ms = static_cast<int64_t>(resend_window_s * 1000) + 1000;
+  for (const S3Upload& upload : uploads) {
+    if (upload.key != key || upload.upload_id == upload_id) continue;
+    const std::optional<int64_t> initiated = ParseIsoMillis(upload.initiated);
+    // A send still in flight when we gave up on it may be processed just after ours.
+    if (!initiated || *initiated - *ours > 1000 || *ours - *initiated > window_ms) continue;
+    try {
+      AbortMultipartUpload(bucket, key, upload.upload_id);
+      counters_.lost_uploads_aborted.fetch_add(1);
+    } catch (const Error&) {
+    }
+  }
+}
+
+std::vector<S3Upload> S3Client::ListMultipartUploads(const std::string& bucket,
+                                                     const std::string& prefix) {
+  std::vector<S3Upload> uploads;
+  std::string key_marker;
+  std::string upload_id_marker;
+  for (;;) {
+    Request request;
+    request.kind = RequestKind::kList;
+    request.bucket = bucket;
+    request.query = {{"uploads", ""}};
+    if (!prefix.empty()) request.query.emplace_back("prefix", prefix);
+    if (!key_marker.empty()) request.query.emplace_back("key-marker", key_marker);
+    if (!upload_id_marker.empty()) request.query.emplace_back("upload-id-marker", upload_id_marker);
+    Response response = Send(request);
+    const std::string_view body = response.body;
+    if (body.find("<ListMultipartUploadsResult") == std::string_view::npos) {
+      throw Error("s3://" + bucket + "/" + prefix +
+                  ": ListMultipartUploads: the answer is not a ListMultipartUploadsResult");
+    }
+    for (std::string_view element : XmlElements(body, "Upload")) {
+      S3Upload upload;
+      upload.key = XmlText(XmlFirst(element, "Key").value_or(""));
+      upload.upload_id = XmlText(XmlFirst(element, "UploadId").value_or(""));
+      upload.initiated = XmlText(XmlFirst(element, "Initiated").value_or(""));
+      uploads.push_back(std::move(upload));
+    }
+    if (XmlText(XmlFirst(body, "IsTruncated").value_or("false")) != "true") return uploads;
+    key_marker = XmlText(XmlFirst(body, "NextKeyMarker").value_or(""));
+    upload_id_marker = XmlText(XmlFirst(body, "NextUploadIdMarker").value_or(""));
+    if (key_marker.empty() && upload_id_marker.empty()) return uploads;
+  }
 }
 
 std::string S3Client::UploadPart(const std::string& bucket, const std::string& key,
@@ -605,7 +750,7 @@ void S3Client::AbortMultipartUpload(const std::string& bucket, const std::string
   request.bucket = bucket;
   request.key = key;
   request.query = {{"uploadId", upload_id}};
-  request.accept = [](const HttpResponse& response) { return response.status == 404; };
+  request.accept = [](const HttpClientResponse& response) { return response.status == 404; };
   Send(request);
 }
 

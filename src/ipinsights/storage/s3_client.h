@@ -75,6 +75,7 @@ struct S3RequestCounts {
   uint64_t multipart = 0;  // Create, Complete, Abort
   uint64_t retries = 0;    // requests sent again after a failure (any kind)
   uint64_t region_redirects = 0;
+  uint64_t lost_uploads_aborted = 0;  // uploads a lost CreateMultipartUpload answer left
   uint64_t total() const { return list + get + head + put + multipart; }
 };
 
@@ -87,6 +88,13 @@ struct S3ListPage {
   std::vector<S3Object> objects;
   std::vector<std::string> common_prefixes;
   std::string next_continuation_token;  // empty on the last page
+};
+
+// A multipart upload in progress (ListMultipartUploads).
+struct S3Upload {
+  std::string key;
+  std::string upload_id;
+  std::string initiated;  // "2026-12-06T05:10:00.000Z"
 };
 
 struct S3ObjectHead {
@@ -120,6 +128,9 @@ class S3Client {
 
   void Put(const std::string& bucket, const std::string& key, std::string_view body);
 
+  // Starts a multipart upload. A POST is not idempotent: when it had to be sent again
+  // (a lost answer, a 5xx), the uploads an earlier send may have created for this key are
+  // aborted, so that none is left behind (see AbortLostUploads in s3_client.cc).
   std::string CreateMultipartUpload(const std::string& bucket, const std::string& key);
   // Returns the part's ETag.
   std::string UploadPart(const std::string& bucket, const std::string& key,
@@ -129,6 +140,8 @@ class S3Client {
                                const std::vector<std::string>& part_etags);
   void AbortMultipartUpload(const std::string& bucket, const std::string& key,
                             const std::string& upload_id);
+  // The multipart uploads in progress whose keys start with `prefix`, every page.
+  std::vector<S3Upload> ListMultipartUploads(const std::string& bucket, const std::string& prefix);
 
   // Creates a bucket in the client's region (tests, and setting up a store).
   void CreateBucket(const std::string& bucket);
@@ -143,13 +156,15 @@ class S3Client {
   Response Send(Request& request);
   std::string RegionOf(const std::string& bucket);
   void SetRegion(const std::string& bucket, const std::string& region);
+  void AbortLostUploads(const std::string& bucket, const std::string& key,
+                        const std::string& upload_id, double resend_window_s);
 
   S3Config config_;
   std::mutex regions_mutex_;
   std::map<std::string, std::string> bucket_regions_;
   struct Counters {
     std::atomic<uint64_t> list{0}, get{0}, head{0}, put{0}, multipart{0}, retries{0},
-        region_redirects{0};
+        region_redirects{0}, lost_uploads_aborted{0};
   } counters_;
 };
 
