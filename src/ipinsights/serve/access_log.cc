@@ -78,8 +78,8 @@ void AccessLog::Write(const AccessLogEntry& entry) {
   line += "}\n";
   std::lock_guard<std::mutex> lock(mutex_);
   // After a short write, end the cut line first so this one stays parsable on its own.
+  if (line_cut_) line.insert(0, 1, '\n');
   std::string_view text = line;
-  if (line_cut_) line.insert(0, 1, '\n'), text = line;
   ssize_t written;
   do {
     written = ::write(fd_, text.data(), text.size());
