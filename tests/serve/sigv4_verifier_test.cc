@@ -139,7 +139,8 @@ TEST_F(SigV4VerifierTest, SixtyFourSignedHeadersOverManyFieldsStayLinear) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(verifier_.Verify(request_, kNow), std::nullopt);
   double per_call_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / 10;
   std::printf("[ figure ] 64 signed names over 2,400 fields: %.4f ms per Verify\n", per_call_ms);
-  EXPECT_LT(per_call_ms, 20.0);
+  // A sanity bound only (about 1 ms in a release build, 11 ms under ASan).
+  EXPECT_LT(per_call_ms, 200.0);
 }
 
 TEST_F(SigV4VerifierTest, SignedHeadersMustBeLowerCaseSortedAndUnique) {
