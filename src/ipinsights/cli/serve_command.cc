@@ -7,6 +7,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -45,7 +47,82 @@ struct ServeFlags {
   std::string tls_cert;
   std::string tls_key;
   std::string access_log;
+  // Secrets and authentication scope (review M9, L1, L2): secrets come from files or the
+  // environment, never from the command line, which every local user can read in /proc.
+  std::string admin_token_file;
+  std::string auth_host;
+  std::string auth_region;
+  std::string metrics_token_file;
 };
+
+constexpr const char* kAdminTokenEnv = "IPINSIGHTS_ADMIN_TOKEN";
+
+// The secret in `path`: the file's text without trailing blanks and newlines. A file that
+// others may read is worth a warning; an empty one is a usage error.
+std::string ReadSecretFile(const std::string& path, const char* flag) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) throw Error(ErrnoMessage(fmt::format("serve: {} {}: cannot open", flag, path), errno));
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0 && text.size() < (1 << 16)) text.append(buffer, n);
+  bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) throw Error(fmt::format("serve: {} {}: cannot read", flag, path));
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  if (text.empty()) throw UsageError(fmt::format("serve: {} {}: the file is empty", flag, path));
+  if (text.find_first_of("\r\n") != std::string::npos)
+    throw UsageError(fmt::format("serve: {} {}: expected one line", flag, path));
+  std::error_code ec;
+  auto permissions = std::filesystem::status(path, ec).permissions();
+  using std::filesystem::perms;
+  if (!ec && (permissions & (perms::group_read | perms::others_read)) != perms::none)
+    std::fprintf(stderr, "serve: warning: %s %s can be read by other users (chmod 600 it)\n", flag, path.c_str());
+  return text;
+}
+
+// The admin token from exactly one of --admin-token-file, IPINSIGHTS_ADMIN_TOKEN or the
+// deprecated --admin-token; empty when none is given.
+std::string AdminToken(const ServeFlags& flags) {
+  const char* env = std::getenv(kAdminTokenEnv);
+  bool has_env = env != nullptr && *env != '\0';
+  if (!flags.admin_token.empty() && !flags.admin_token_file.empty())
+    throw UsageError("serve: give --admin-token-file or --admin-token, not both");
+  if (!flags.admin_token_file.empty()) return ReadSecretFile(flags.admin_token_file, "--admin-token-file");
+  if (!flags.admin_token.empty()) {
+    std::fprintf(stderr,
+                 "serve: warning: --admin-token is visible to every local user in /proc/PID/cmdline and ps; it "
+                 "is deprecated: use --admin-token-file FILE or %s\n", kAdminTokenEnv);
+    return flags.admin_token;
+  }
+  if (has_env) {
+    std::string token = env;
+    unsetenv(kAdminTokenEnv);  // before any thread starts; not passed on to children
+    return token;
+  }
+  return "";
+}
+
+// Every numeric flag within a sane range (review L11): 1e300 seconds overflowed the
+// millisecond count, a huge body size the size_t.
+void CheckServeFlagRanges(const ServeFlags& flags) {
+  constexpr double kDay = 86400;
+  auto seconds = [&](double value, const char* flag) {
+    if (!(value > 0 && value <= kDay))
+      throw UsageError(fmt::format("serve: {} must be more than 0 and at most {} seconds (a day), got {}", flag, kDay,
+                                   value));
+  };
+  seconds(flags.idle_timeout_s, "--idle-timeout");
+  seconds(flags.header_timeout_s, "--header-timeout");
+  seconds(flags.body_timeout_s, "--body-timeout");
+  if (!(flags.max_body_mb > 0 && flags.max_body_mb <= 1024))
+    throw UsageError(fmt::format("serve: --max-body-mb must be more than 0 and at most 1024 (1 GiB), got {}",
+                                 flags.max_body_mb));
+  if (flags.threads > 1024)
+    throw UsageError(fmt::format("serve: --threads must be at most 1024 (0: every core), got {}", flags.threads));
+  if (flags.max_connections < 1 || flags.max_connections > 1000000)
+    throw UsageError(fmt::format("serve: --max-connections must be from 1 to 1000000, got {}", flags.max_connections));
+}
 
 // SageMaker container mode: every *.ipinsights in $SM_ROOT/model (default /opt/ml/model).
 std::vector<std::string> ContainerModels() {
@@ -69,11 +146,22 @@ void LogReload(const ModelRegistry::ReloadResult& result) {
 }
 
 std::chrono::milliseconds Millis(double seconds, const char* flag) {
-  if (!(seconds > 0)) throw UsageError(fmt::format("serve: {} must be positive", flag));
+  if (!(seconds > 0 && seconds <= 86400)) throw UsageError(fmt::format("serve: {} must be positive, at most a day", flag));
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
 }
 
 void RunServe(const ServeFlags& flags) {
+  CheckServeFlagRanges(flags);
+  std::string admin_token = AdminToken(flags);
+  SigV4Verifier::Options auth_options;
+  auth_options.host = flags.auth_host;
+  auth_options.region = flags.auth_region;
+  if (!flags.metrics_token_file.empty())
+    auth_options.metrics_token = ReadSecretFile(flags.metrics_token_file, "--metrics-token-file");
+  if (flags.auth_keys.empty() && (!flags.auth_host.empty() || !flags.auth_region.empty() ||
+                                  !flags.metrics_token_file.empty()))
+    throw UsageError("serve: --auth-host, --auth-region and --metrics-token-file need --auth-keys");
+
   bool container_mode = flags.models.empty();
   std::vector<std::string> model_args = container_mode ? ContainerModels() : flags.models;
   std::vector<ModelSpec> specs;
@@ -99,13 +187,14 @@ void RunServe(const ServeFlags& flags) {
   registry.LoadAll();
 
   std::unique_ptr<SigV4Verifier> verifier;
-  if (!flags.auth_keys.empty()) verifier = std::make_unique<SigV4Verifier>(SigV4Verifier::FromKeysFile(flags.auth_keys));
+  if (!flags.auth_keys.empty())
+    verifier = std::make_unique<SigV4Verifier>(SigV4Verifier::FromKeysFile(flags.auth_keys, auth_options));
   std::unique_ptr<AccessLog> access_log;
-  if (!flags.access_log.empty()) access_log = std::make_unique<AccessLog>(flags.access_log);
+  if (!flags.access_log.empty()) access_log = std::make_unique<AccessLog>(flags.access_log, &metrics);
 
   RouterOptions router_options;
   router_options.max_body_bytes = max_body_bytes;
-  router_options.admin_token = flags.admin_token;
+  router_options.admin_token = admin_token;
   router_options.verifier = verifier.get();
   router_options.on_reload = LogReload;
   Router router(&registry, &metrics, router_options);
@@ -128,7 +217,7 @@ void RunServe(const ServeFlags& flags) {
   for (const ModelSpec& spec : specs) model_list += fmt::format("{}{}={}", model_list.empty() ? "" : ", ", spec.name, spec.location);
   std::fprintf(stderr, "serve: listening on %s://%s:%u (%zu threads%s%s), models: %s\n",
                options.tls_cert_file.empty() ? "http" : "https", options.host.c_str(), port, options.threads,
-               verifier ? ", SigV4 auth" : "", flags.admin_token.empty() ? "" : ", admin reload", model_list.c_str());
+               verifier ? ", SigV4 auth" : "", admin_token.empty() ? "" : ", admin reload", model_list.c_str());
   std::fflush(stderr);
 
   for (;;) {
@@ -137,6 +226,23 @@ void RunServe(const ServeFlags& flags) {
     if (signal_number == SIGHUP) {
       std::fprintf(stderr, "serve: SIGHUP: reloading models\n");
       LogReload(registry.Reload());
+      // Log rotation and key rotation ride on the same signal; a failure keeps the old one.
+      if (access_log) {
+        try {
+          access_log->Reopen();
+        } catch (const Error& e) {
+          std::fprintf(stderr, "serve: the access log stays on the old file: %s\n", e.what());
+        }
+      }
+      if (verifier) {
+        try {
+          verifier->ReloadKeysFile();
+          std::fprintf(stderr, "serve: reloaded the --auth-keys file\n");
+        } catch (const Error& e) {
+          std::fprintf(stderr, "serve: --auth-keys reload failed, the current keys kept: %s\n", e.what());
+        }
+      }
+      std::fflush(stderr);
       continue;
     }
     std::fprintf(stderr, "serve: %s: finishing in-flight requests\n", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -167,13 +273,25 @@ void AddServeCommand(CLI::App& app) {
   command->add_option("--header-timeout", flags->header_timeout_s, "seconds to receive a request header (default 10)");
   command->add_option("--body-timeout", flags->body_timeout_s, "seconds to receive a body / send a response (default 60)");
   command->add_option("--admin-token", flags->admin_token,
-                      "enables POST /admin/reload with 'Authorization: Bearer TOKEN' or 'X-Admin-Token: TOKEN'");
+                      "deprecated (visible in ps and /proc): use --admin-token-file or $IPINSIGHTS_ADMIN_TOKEN");
   command->add_option("--auth-keys", flags->auth_keys,
                       "file of 'ACCESS_KEY_ID SECRET' lines: every request but /ping needs an AWS SigV4 signature "
-                      "(service sagemaker) by one of them");
+                      "(service sagemaker) by one of them; re-read on SIGHUP");
   command->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain: serve HTTPS");
   command->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
-  command->add_option("--access-log", flags->access_log, "append one JSON line per request to FILE");
+  command->add_option("--access-log", flags->access_log,
+                      "append one JSON line per request to FILE (reopened on SIGHUP, for log rotation)");
+  // Secrets from files or the environment; authentication scope (review M9, L1, L2).
+  command->add_option("--admin-token-file", flags->admin_token_file,
+                      "enables POST /admin/reload with 'Authorization: Bearer TOKEN' or 'X-Admin-Token: TOKEN', "
+                      "TOKEN being the file's one line (or set $IPINSIGHTS_ADMIN_TOKEN)");
+  command->add_option("--auth-host", flags->auth_host,
+                      "with --auth-keys: the signed Host header must be this HOST[:PORT] (default: any)");
+  command->add_option("--auth-region", flags->auth_region,
+                      "with --auth-keys: the signature's region must be this (default: any)");
+  command->add_option("--metrics-token-file", flags->metrics_token_file,
+                      "with --auth-keys: GET /metrics also accepts 'Authorization: Bearer TOKEN', TOKEN being the "
+                      "file's one line (Prometheus: authorization: {credentials_file: FILE})");
   command->callback([flags] { RunServe(*flags); });
 }
 

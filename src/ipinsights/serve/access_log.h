@@ -4,14 +4,20 @@
 //    "path":"/invocations","status":200,"route":"/invocations","model":"ct","pairs":1,
 //    "bytes":27,"micros":41,"error":"..."}
 //
-// Thread-safety: Write may be called from any thread; lines never interleave.
+// Each line is one write(2) to a file opened with O_APPEND. A failed or short write (a full
+// disk, an I/O error) is counted in ServerMetrics::AccessLogError and warned about on stderr
+// once per run of failures (again after a write has succeeded); serving goes on. After a short
+// write the next line starts on a fresh line. Reopen() (on SIGHUP) opens the path again, so
+// log rotation works: move the file away, send SIGHUP, new lines go to a new file.
 //
-//   AccessLog log("access.jsonl");   // throws Error when the file cannot be opened
+// Thread-safety: Write and Reopen may be called from any thread; lines never interleave.
+//
+//   AccessLog log("access.jsonl", &metrics);   // throws Error when the file cannot be opened
 //   log.Write(entry);
+//   log.Reopen();                              // after logrotate moved the file
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -31,18 +37,31 @@ struct AccessLogEntry {
   std::string_view error;  // a JSON string literal (already quoted) or empty
 };
 
+class ServerMetrics;
+
 class AccessLog {
  public:
-  explicit AccessLog(const std::string& path);
+  // `metrics` (may be null) counts the lines that could not be written.
+  explicit AccessLog(const std::string& path, ServerMetrics* metrics = nullptr);
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
   void Write(const AccessLogEntry& entry);
 
+  // Opens the path again (creating it) and writes there from now on. Throws Error, and keeps
+  // writing to the current file, when it cannot be opened.
+  void Reopen();
+
  private:
-  std::FILE* file_;
+  void Failed(int error);
+
+  std::string path_;
+  ServerMetrics* metrics_;
   std::mutex mutex_;
+  int fd_;                     // guarded by mutex_
+  bool warned_ = false;        // guarded by mutex_: a warning for the current run of failures
+  bool line_cut_ = false;      // guarded by mutex_: the last line was written only in part
 };
 
 }  // namespace ipinsights

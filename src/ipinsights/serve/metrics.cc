@@ -18,6 +18,18 @@ const char* RouteName(Route route) {
   return "other";
 }
 
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
 ServerMetrics::ServerMetrics(const std::vector<std::string>& model_names) {
   for (const std::string& name : model_names) {
     auto model = std::make_unique<ModelMetrics>();
@@ -97,28 +109,28 @@ std::string ServerMetrics::Render() const {
   out += "# HELP ipinsights_model_requests_total Scoring requests answered 200, by model.\n";
   out += "# TYPE ipinsights_model_requests_total counter\n";
   for (const auto& model : models_)
-    out += fmt::format("ipinsights_model_requests_total{{model=\"{}\"}} {}\n", model->name, load(model->requests));
+    out += fmt::format("ipinsights_model_requests_total{{model=\"{}\"}} {}\n", EscapeLabelValue(model->name), load(model->requests));
   out += "# HELP ipinsights_pairs_scored_total (entity, ip) pairs scored, by model.\n";
   out += "# TYPE ipinsights_pairs_scored_total counter\n";
   for (const auto& model : models_)
-    out += fmt::format("ipinsights_pairs_scored_total{{model=\"{}\"}} {}\n", model->name, load(model->pairs_scored));
+    out += fmt::format("ipinsights_pairs_scored_total{{model=\"{}\"}} {}\n", EscapeLabelValue(model->name), load(model->pairs_scored));
   out += "# HELP ipinsights_model_loads_total Successful loads of the model file (start-up and reloads).\n";
   out += "# TYPE ipinsights_model_loads_total counter\n";
   for (const auto& model : models_)
-    out += fmt::format("ipinsights_model_loads_total{{model=\"{}\"}} {}\n", model->name, load(model->loads));
+    out += fmt::format("ipinsights_model_loads_total{{model=\"{}\"}} {}\n", EscapeLabelValue(model->name), load(model->loads));
   out += "# HELP ipinsights_model_load_failures_total Failed reloads (the previous model kept serving).\n";
   out += "# TYPE ipinsights_model_load_failures_total counter\n";
   for (const auto& model : models_)
-    out += fmt::format("ipinsights_model_load_failures_total{{model=\"{}\"}} {}\n", model->name, load(model->load_failures));
+    out += fmt::format("ipinsights_model_load_failures_total{{model=\"{}\"}} {}\n", EscapeLabelValue(model->name), load(model->load_failures));
   out += "# HELP ipinsights_model_last_load_failed 1 when the latest load attempt of the model failed.\n";
   out += "# TYPE ipinsights_model_last_load_failed gauge\n";
   for (const auto& model : models_)
-    out += fmt::format("ipinsights_model_last_load_failed{{model=\"{}\"}} {}\n", model->name,
+    out += fmt::format("ipinsights_model_last_load_failed{{model=\"{}\"}} {}\n", EscapeLabelValue(model->name),
                        load(model->last_load_failed) ? 1 : 0);
   out += "# HELP ipinsights_model_loaded_timestamp_seconds When the serving model was loaded (Unix time).\n";
   out += "# TYPE ipinsights_model_loaded_timestamp_seconds gauge\n";
   for (const auto& model : models_)
-    out += fmt::format("ipinsights_model_loaded_timestamp_seconds{{model=\"{}\"}} {}\n", model->name,
+    out += fmt::format("ipinsights_model_loaded_timestamp_seconds{{model=\"{}\"}} {}\n", EscapeLabelValue(model->name),
                        load(model->loaded_unix_seconds));
   out += "# HELP ipinsights_connections_open Open client connections.\n";
   out += "# TYPE ipinsights_connections_open gauge\n";
@@ -132,6 +144,9 @@ std::string ServerMetrics::Render() const {
   out += "# HELP ipinsights_protocol_errors_total Connections dropped for malformed HTTP or read timeouts.\n";
   out += "# TYPE ipinsights_protocol_errors_total counter\n";
   out += fmt::format("ipinsights_protocol_errors_total {}\n", load(protocol_errors_));
+  out += "# HELP ipinsights_access_log_errors_total Access-log lines that could not be written in full.\n";
+  out += "# TYPE ipinsights_access_log_errors_total counter\n";
+  out += fmt::format("ipinsights_access_log_errors_total {}\n", load(access_log_errors_));
   return out;
 }
 

@@ -1,7 +1,8 @@
 // ServerMetrics: the counters behind GET /metrics (Prometheus text exposition format 0.0.4).
 //
 // Requests by route and status, a latency histogram per route, pairs scored and requests per
-// model, model (re)load outcomes, open connections. Counters are relaxed atomics: a scrape
+// model, model (re)load outcomes, open connections, access-log write failures. Label values
+// are escaped as the text format requires. Counters are relaxed atomics: a scrape
 // sees each counter's value at some instant, which is all Prometheus needs.
 //
 // Thread-safety: every method may be called from any thread.
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ipinsights {
@@ -49,6 +51,8 @@ class ServerMetrics {
   void ConnectionRejected() { connections_rejected_.fetch_add(1, std::memory_order_relaxed); }
   // Protocol-level failures the router never sees (unparsable HTTP, timeouts).
   void ProtocolError() { protocol_errors_.fetch_add(1, std::memory_order_relaxed); }
+  // An access-log line that could not be written (or flushed) in full.
+  void AccessLogError() { access_log_errors_.fetch_add(1, std::memory_order_relaxed); }
 
   // nullptr for an unknown name.
   ModelMetrics* model(const std::string& name);
@@ -73,6 +77,10 @@ class ServerMetrics {
   std::atomic<uint64_t> connections_total_{0};
   std::atomic<uint64_t> connections_rejected_{0};
   std::atomic<uint64_t> protocol_errors_{0};
+  std::atomic<uint64_t> access_log_errors_{0};
 };
+
+// A Prometheus label value with backslash, double quote and newline escaped (text format 0.0.4).
+std::string EscapeLabelValue(std::string_view value);
 
 }  // namespace ipinsights
