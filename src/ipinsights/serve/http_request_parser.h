@@ -12,13 +12,19 @@
 // (the request line and the fields may come from different Put calls; body pieces that
 // arrive in several reads are always copied).
 //
-// Thread-safety: one request, one thread.
+// A body that is copied (it arrived in pieces) is charged to an optional server-wide
+// ByteBudget as it grows (in doubling steps, never all of Content-Length at once); over the
+// budget, Put fails with body_limit and over_budget() says why. The destructor gives the
+// charge back.
+//
+// Thread-safety: one request, one thread (the ByteBudget is shared and thread-safe).
 //
 //   HttpRequestParser parser(16 << 10, 6 << 20);
 //   size_t used = parser.Put(bytes, ec);   // ec: http::error::need_more = feed more bytes
 //   if (parser.is_done()) Handle(parser.view());
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <forward_list>
@@ -31,11 +37,42 @@
 
 namespace ipinsights {
 
+// Bytes held for clients by the whole server (request bodies being received, or answers
+// being sent), under a limit. Thread-safe (relaxed atomics: a count, not a synchronisation).
+class ByteBudget {
+ public:
+  explicit ByteBudget(size_t limit) : limit_(limit) {}
+  ByteBudget(const ByteBudget&) = delete;
+  ByteBudget& operator=(const ByteBudget&) = delete;
+
+  // Takes `n` bytes when they fit under the limit; false (nothing taken) when not.
+  bool TryTake(size_t n) {
+    size_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (used > limit_ || n > limit_ - used) return false;
+    } while (!used_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+    return true;
+  }
+  // Takes `n` bytes even over the limit (an allocator's rounding of what TryTake allowed).
+  void Take(size_t n) { used_.fetch_add(n, std::memory_order_relaxed); }
+  void Give(size_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
+  size_t used() const { return used_.load(std::memory_order_relaxed); }
+  size_t limit() const { return limit_; }
+
+ private:
+  std::atomic<size_t> used_{0};
+  const size_t limit_;
+};
+
 class HttpRequestParser : public boost::beast::http::basic_parser<true> {
  public:
   using error_code = boost::beast::error_code;
 
-  HttpRequestParser(size_t header_limit, size_t body_limit);
+  // `body_budget` may be null (no server-wide limit); it must outlive the parser.
+  HttpRequestParser(size_t header_limit, size_t body_limit, ByteBudget* body_budget = nullptr);
+  ~HttpRequestParser() override;
+  HttpRequestParser(const HttpRequestParser&) = delete;
+  HttpRequestParser& operator=(const HttpRequestParser&) = delete;
 
   // Parses what it can of `bytes`; returns how many it used. ec as basic_parser::put
   // (need_more: give the unused bytes again with more after them).
@@ -51,6 +88,8 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
   boost::beast::http::verb method() const { return method_; }
   int version() const { return version_; }  // 10 or 11
   bool expects_continue() const { return expects_continue_; }
+  // Put failed (with body_limit) because the server-wide body budget is spent.
+  bool over_budget() const { return over_budget_; }
 
  private:
   void on_request_impl(boost::beast::http::verb method, boost::beast::string_view method_str,
@@ -65,8 +104,8 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
   size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body, error_code& ec) override;
   void on_finish_impl(error_code& ec) override;
 
-  // Appends a piece of the body to the owned copy.
-  void AppendBody(std::string_view piece);
+  // Appends a piece of the body to the owned copy; false (ec set) over the body budget.
+  bool AppendBody(std::string_view piece, error_code& ec);
   // `text` when it lies in the bytes being parsed; else (a folded header value, which Beast
   // rebuilds in a buffer of its own) a copy that lives as long as the parser.
   std::string_view Keep(boost::beast::string_view text) {
@@ -90,6 +129,9 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
   std::forward_list<std::string> pinned_;
   std::string body_;                // the body, when it did not arrive in one piece
   uint64_t content_length_ = 0;     // 0 when unknown (chunked)
+  ByteBudget* body_budget_ = nullptr;
+  size_t charged_ = 0;              // taken from body_budget_ for body_'s capacity
+  bool over_budget_ = false;
 };
 
 }  // namespace ipinsights

@@ -18,7 +18,31 @@ namespace {
 constexpr std::string_view kEndpointsPrefix = "/endpoints/";
 constexpr std::string_view kInvocationsSuffix = "/invocations";
 
+// ASCII case-insensitive `text == lower` (`lower` in lower case).
+bool EqualsLowerCase(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+// The path of a request target: origin-form (/ping?x) or, as RFC 7230 section 5.3.2 asks
+// servers to accept, absolute-form (http://host/ping?x, whose authority is ignored).
 std::string_view PathOf(std::string_view target) {
+  if (!target.empty() && target.front() != '/') {
+    size_t scheme_end = target.find("://");
+    std::string_view scheme = target.substr(0, scheme_end);
+    if (scheme_end != std::string_view::npos &&
+        (EqualsLowerCase(scheme, "http") || EqualsLowerCase(scheme, "https"))) {
+      size_t slash = target.find_first_of("/?", scheme_end + 3);
+      if (slash == std::string_view::npos) return "/";
+      target = target.substr(slash);
+      if (target.front() == '?') return "/";
+    }
+  }
   size_t question = target.find('?');
   return question == std::string_view::npos ? target : target.substr(0, question);
 }
