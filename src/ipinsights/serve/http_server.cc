@@ -56,6 +56,8 @@ constexpr Clock::time_point kNever = Clock::time_point::max();
 constexpr size_t kChargedResponseBytes = 64 << 10;
 // How long accepting pauses when the process is out of file descriptors.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+// At most one line per this interval about failing accepts.
+constexpr auto kAcceptLogEvery = std::chrono::seconds(10);
 using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
 
 // One thread and its io_context; the sessions it owns are touched only on its thread.
@@ -104,7 +106,8 @@ struct HttpServer::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;  // runs on workers[0]
   std::optional<Timer> accept_timer;      // the pause after an accept error, on workers[0]
-  size_t accept_failures = 0;             // in the current episode (0: accepting works)
+  size_t accept_failures = 0;             // since the last line logged about them
+  Clock::time_point accept_logged_at;     // when that line was logged
   std::optional<asio::ssl::context> tls;
   std::optional<asio::thread_pool> batch_pool;
   std::atomic<size_t> open_connections{0};
@@ -627,10 +630,6 @@ void HttpServer::Impl::DoAccept() {
       return DoAccept();  // that one client is gone; the next may be there
     }
     if (ec) return OnAcceptError(ec);
-    if (accept_failures > 0) {
-      std::fprintf(stderr, "serve: accepting again (after %zu failed accepts)\n", accept_failures);
-      accept_failures = 0;
-    }
     asio::post(target.ioc, [this, &target, socket] { StartSession(target, std::move(*socket)); });
     DoAccept();
   });
@@ -638,23 +637,33 @@ void HttpServer::Impl::DoAccept() {
 
 void HttpServer::Impl::OnAcceptError(error_code ec) {
   // EMFILE and the like: the pending connection stays queued, so trying again at once would
-  // fail again at once (a busy loop). Pause, and meanwhile make room: each thread closes its
-  // oldest idle keep-alive connection. One line per episode, not one per failure.
-  if (accept_failures++ == 0) {
-    std::fprintf(stderr, "serve: accept: %s: pausing new connections for %lld ms at a time, closing idle ones\n",
-                 ec.message().c_str(), static_cast<long long>(kAcceptPause.count()));
+  // fail again at once (a busy loop). Pause; meanwhile each thread closes its oldest idle
+  // keep-alive connection, and a thread that did so ends the pause early (one retry per
+  // descriptor freed). One line per episode (failures less than kAcceptLogEvery apart).
+  Clock::time_point now = Clock::now();
+  ++accept_failures;
+  if (accept_logged_at == Clock::time_point() || now - accept_logged_at >= kAcceptLogEvery) {
+    std::fprintf(stderr,
+                 "serve: accept: %s: pausing new connections up to %lld ms at a time and closing idle ones "
+                 "(%zu failed accepts since the last such line)\n",
+                 ec.message().c_str(), static_cast<long long>(kAcceptPause.count()), accept_failures);
+    accept_failures = 0;
   }
+  if (now - accept_logged_at >= kAcceptLogEvery) accept_logged_at = now;
   metrics.ConnectionRejected();
   if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
       ec == asio::error::no_memory) {
     for (auto& worker : workers) {
       Worker* w = worker.get();
-      asio::post(w->ioc, [w] { w->CloseOldestIdle(); });
+      asio::post(w->ioc, [this, w] {
+        if (w->CloseOldestIdle()) asio::post(workers[0]->ioc, [this] { accept_timer->cancel(); });
+      });
     }
   }
   accept_timer->expires_after(kAcceptPause);
-  accept_timer->async_wait([this](error_code ec) {
-    if (ec || stopping.load()) return;
+  accept_timer->async_wait([this](error_code) {
+    // Expired, or cancelled because a descriptor was freed (or by Stop).
+    if (stopping.load()) return;
     DoAccept();
   });
 }
