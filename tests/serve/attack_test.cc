@@ -18,6 +18,9 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/beast/http/error.hpp>
+
+#include "ipinsights/serve/http_request_parser.h"
 #include "serve_test_util.h"
 #include "server_process.h"
 
@@ -465,6 +468,37 @@ TEST_F(AttackTest, PartialHeaderFloodDoesNotLockOutNewClients) {
   monitor.Check("partial_headers");
   for (int fd : flood) close(fd);
   EXPECT_EQ(server.Stop(), 0);
+}
+
+// M3, in process: a body announced as 6 MB of which little arrives holds little of the
+// budget (growth in steps, not Content-Length at the first piece); over the budget the parser
+// fails with over_budget(); a parser gives its charge back when it ends.
+TEST(BodyBudget, ChargesBodiesAsTheyGrowAndGivesBack) {
+  ByteBudget budget(1 << 20);
+  const std::string header = "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Length: 6000000\r\n\r\n";
+  {
+    HttpRequestParser parser(16 << 10, 8 << 20, &budget);
+    boost::beast::error_code ec;
+    size_t used = parser.Put(header, ec);
+    ASSERT_EQ(used, header.size()) << ec.message();
+    std::string piece(1000, 'a');
+    EXPECT_EQ(parser.Put(piece, ec), piece.size());
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(parser.Put(piece, ec), piece.size());
+    EXPECT_LE(budget.used(), size_t{128} << 10) << "charged more than the first step for 2 KB of body";
+    EXPECT_GT(budget.used(), 0u);
+    // Past the 1 MiB budget: refused as over budget (not as over the body limit).
+    std::string big(256 << 10, 'b');
+    bool refused = false;
+    for (int i = 0; i < 8 && !refused; ++i) {
+      parser.Put(big, ec);
+      refused = ec == boost::beast::http::error::body_limit;
+    }
+    EXPECT_TRUE(refused);
+    EXPECT_TRUE(parser.over_budget());
+    EXPECT_LE(budget.used(), budget.limit());
+  }
+  EXPECT_EQ(budget.used(), 0u);
 }
 
 }  // namespace

@@ -551,7 +551,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     // Large bodies: do not keep a 6 MB request buffer per idle connection.
     if (buffer_.capacity() > (64u << 10) && buffer_.size() == 0) buffer_ = beast::flat_buffer();
-    if (response_.body.capacity() > (1u << 20)) std::string().swap(response_.body);
+    // Nor an answer's memory beyond what goes uncharged (up to 64 KiB per connection).
+    if (response_.body.capacity() > kChargedResponseBytes) std::string().swap(response_.body);
     return true;
   }
 
