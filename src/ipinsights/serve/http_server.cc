@@ -106,8 +106,9 @@ struct HttpServer::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;  // runs on workers[0]
   std::optional<Timer> accept_timer;      // the pause after an accept error, on workers[0]
-  size_t accept_failures = 0;             // since the last line logged about them
-  Clock::time_point accept_logged_at;     // when that line was logged
+  size_t accept_failures = 0;             // since the last line logged about them (at most
+                                          // one per kAcceptLogEvery)
+  std::optional<Clock::time_point> accept_logged_at;  // when that line was logged
   std::optional<asio::ssl::context> tls;
   std::optional<asio::thread_pool> batch_pool;
   std::atomic<size_t> open_connections{0};
@@ -643,14 +644,14 @@ void HttpServer::Impl::OnAcceptError(error_code ec) {
   // descriptor freed). One line per episode (failures less than kAcceptLogEvery apart).
   Clock::time_point now = Clock::now();
   ++accept_failures;
-  if (accept_logged_at == Clock::time_point() || now - accept_logged_at >= kAcceptLogEvery) {
+  if (!accept_logged_at || now - *accept_logged_at >= kAcceptLogEvery) {
     std::fprintf(stderr,
                  "serve: accept: %s: pausing new connections up to %lld ms at a time and closing idle ones "
                  "(%zu failed accepts since the last such line)\n",
                  ec.message().c_str(), static_cast<long long>(kAcceptPause.count()), accept_failures);
     accept_failures = 0;
+    accept_logged_at = now;
   }
-  if (now - accept_logged_at >= kAcceptLogEvery) accept_logged_at = now;
   metrics.ConnectionRejected();
   if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
       ec == asio::error::no_memory) {
