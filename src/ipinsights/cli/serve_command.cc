@@ -111,8 +111,11 @@ void RunServe(const ServeFlags& flags) {
   std::unique_ptr<AccessLog> access_log;
   if (!flags.access_log.empty()) access_log = std::make_unique<AccessLog>(flags.access_log);
 
+  // Answers in flight: charged by the server, looked at by the router before a large answer.
+  ByteBudget answer_budget(BudgetBytes(flags.response_budget_mb, "--response-budget-mb"));
   RouterOptions router_options;
   router_options.max_body_bytes = max_body_bytes;
+  router_options.answer_budget = &answer_budget;
   router_options.admin_token = flags.admin_token;
   router_options.verifier = verifier.get();
   router_options.on_reload = LogReload;
@@ -125,7 +128,7 @@ void RunServe(const ServeFlags& flags) {
   options.max_body_bytes = max_body_bytes;
   options.max_connections = flags.max_connections;
   options.max_buffered_body_bytes = BudgetBytes(flags.body_budget_mb, "--body-budget-mb");
-  options.max_response_bytes = BudgetBytes(flags.response_budget_mb, "--response-budget-mb");
+  options.response_budget = &answer_budget;
   options.idle_timeout = Millis(flags.idle_timeout_s, "--idle-timeout");
   options.header_timeout = Millis(flags.header_timeout_s, "--header-timeout");
   options.body_timeout = Millis(flags.body_timeout_s, "--body-timeout");

@@ -24,7 +24,6 @@
 //   if (parser.is_done()) Handle(parser.view());
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <forward_list>
@@ -33,36 +32,10 @@
 
 #include <boost/beast/http/basic_parser.hpp>
 
+#include "ipinsights/serve/byte_budget.h"
 #include "ipinsights/serve/http_types.h"
 
 namespace ipinsights {
-
-// Bytes held for clients by the whole server (request bodies being received, or answers
-// being sent), under a limit. Thread-safe (relaxed atomics: a count, not a synchronisation).
-class ByteBudget {
- public:
-  explicit ByteBudget(size_t limit) : limit_(limit) {}
-  ByteBudget(const ByteBudget&) = delete;
-  ByteBudget& operator=(const ByteBudget&) = delete;
-
-  // Takes `n` bytes when they fit under the limit; false (nothing taken) when not.
-  bool TryTake(size_t n) {
-    size_t used = used_.load(std::memory_order_relaxed);
-    do {
-      if (used > limit_ || n > limit_ - used) return false;
-    } while (!used_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
-    return true;
-  }
-  // Takes `n` bytes even over the limit (an allocator's rounding of what TryTake allowed).
-  void Take(size_t n) { used_.fetch_add(n, std::memory_order_relaxed); }
-  void Give(size_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
-  size_t used() const { return used_.load(std::memory_order_relaxed); }
-  size_t limit() const { return limit_; }
-
- private:
-  std::atomic<size_t> used_{0};
-  const size_t limit_;
-};
 
 class HttpRequestParser : public boost::beast::http::basic_parser<true> {
  public:

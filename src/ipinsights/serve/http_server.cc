@@ -88,7 +88,9 @@ struct HttpServer::Impl {
         access_log(access_log),
         options(std::move(options)),
         body_budget(this->options.max_buffered_body_bytes),
-        response_budget(this->options.max_response_bytes) {}
+        own_response_budget(this->options.max_response_bytes),
+        response_budget(this->options.response_budget != nullptr ? this->options.response_budget
+                                                                  : &own_response_budget) {}
 
   void DoAccept();
   // accept failed with `ec` (other than a cancel): wait, and make room when out of descriptors.
@@ -102,7 +104,8 @@ struct HttpServer::Impl {
   AccessLog* access_log;
   HttpServerOptions options;
   ByteBudget body_budget;
-  ByteBudget response_budget;
+  ByteBudget own_response_budget;
+  ByteBudget* response_budget;  // options.response_budget, or own_response_budget
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;  // runs on workers[0]
   std::optional<Timer> accept_timer;      // the pause after an accept error, on workers[0]
@@ -403,7 +406,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool Process() {
     const HttpRequestView& view = parser_->view();
     // The answers in flight already fill their budget: do not build another (maybe large) one.
-    if (server_.response_budget.used() >= server_.response_budget.limit()) {
+    if (server_.response_budget->used() >= server_.response_budget->limit()) {
       ipinsights::Route route = Router::RouteOf(view.target);
       if (route == ipinsights::Route::kInvocations || route == ipinsights::Route::kEndpointInvocations) {
         outcome_ = RequestOutcome();
@@ -451,7 +454,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void ReleaseResponse() {
-    server_.response_budget.Give(response_charge_);
+    server_.response_budget->Give(response_charge_);
     response_charge_ = 0;
   }
 
@@ -461,7 +464,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // A large answer may wait on a slow reader: it counts against the response budget until
     // it is written.
     if (response_.body.size() >= kChargedResponseBytes && parser_->method() != http::verb::head) {
-      if (server_.response_budget.TryTake(response_.body.size())) {
+      if (server_.response_budget->TryTake(response_.body.size())) {
         response_charge_ = response_.body.size();
       } else {
         Busy();

@@ -39,6 +39,7 @@
 #include <string>
 
 #include "ipinsights/serve/access_log.h"
+#include "ipinsights/serve/byte_budget.h"
 #include "ipinsights/serve/metrics.h"
 #include "ipinsights/serve/router.h"
 
@@ -53,6 +54,9 @@ struct HttpServerOptions {
   size_t max_connections = 4096;                    // lowered to fit RLIMIT_NOFILE
   size_t max_buffered_body_bytes = size_t{1} << 30;   // request bodies, all connections
   size_t max_response_bytes = size_t{1} << 30;        // answers in flight, all connections
+  // When set (it must outlive the server), the budget for answers in flight, shared with the
+  // router (RouterOptions::answer_budget); max_response_bytes is then unused.
+  ByteBudget* response_budget = nullptr;
   std::chrono::milliseconds idle_timeout{60000};    // waiting for the next request
   std::chrono::milliseconds header_timeout{10000};  // from its first byte to the end of its header
   std::chrono::milliseconds body_timeout{60000};    // reading the body

@@ -16,6 +16,8 @@ namespace ipinsights {
 namespace {
 
 constexpr std::string_view kEndpointsPrefix = "/endpoints/";
+// Answers from this (estimated) size on are checked against RouterOptions::answer_budget.
+constexpr size_t kLargeAnswerBytes = 64 << 10;
 constexpr std::string_view kInvocationsSuffix = "/invocations";
 
 // ASCII case-insensitive `text == lower` (`lower` in lower case).
@@ -262,6 +264,18 @@ void Router::Score(const HttpRequestView& request, std::string_view model_name, 
                               kMaxVerboseFloats / (2 * static_cast<size_t>(scorer->vector_dim()))),
              response);
     return;
+  }
+  // A large answer that the server could not hold while it is sent is refused before it is
+  // built (the server charges the real size once built; this estimate is on the high side).
+  if (options_.answer_budget != nullptr) {
+    size_t dim = static_cast<size_t>(scorer->vector_dim());
+    size_t estimate = n * (format->verbose ? 2 * dim * 14 + 80 : 32);
+    if (estimate >= kLargeAnswerBytes && estimate > options_.answer_budget->left()) {
+      SetError(503, "server busy: answers in flight are over the server's memory budget; retry later", response);
+      response->headers.emplace_back("Retry-After", "1");
+      TrimScratch(scratch);
+      return;
+    }
   }
   try {
     scratch.scores.resize(n);
