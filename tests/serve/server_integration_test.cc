@@ -450,6 +450,47 @@ TEST(ServerTls, ServesHttpsWithCertAndKey) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+// Review L10: TLS 1.2 offers only forward-secret AEAD suites (static RSA and CBC-SHA1 refused).
+TEST(ServerTls, Tls12OffersOnlyForwardSecretAeadSuites) {
+  std::string dir = TempDir();
+  if (RunCommand("openssl version >/dev/null 2>&1").exit_code != 0) GTEST_SKIP() << "no openssl CLI: TLS test skipped";
+  ASSERT_EQ(RunCommand("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout " + dir +
+                       "/suites_key.pem -out " + dir + "/suites_cert.pem >/dev/null 2>&1").exit_code, 0);
+  std::string file = dir + "/suites.ipinsights";
+  SmallModel(62)->Save(file);
+  ServerProcess server;
+  ASSERT_TRUE(server.Start({"--model", file, "--threads", "1", "--tls-cert", dir + "/suites_cert.pem", "--tls-key",
+                            dir + "/suites_key.pem"},
+                           dir + "/suites.log"));
+  auto handshake = [&](const std::string& options) {
+    return RunCommand("echo | timeout 10 openssl s_client -connect 127.0.0.1:" + std::to_string(server.port()) + " " +
+                      options + " >/dev/null 2>&1").exit_code;
+  };
+  EXPECT_NE(handshake("-tls1_2 -cipher AES128-SHA"), 0);
+  EXPECT_NE(handshake("-tls1_2 -cipher AES256-GCM-SHA384"), 0);  // AEAD, but no forward secrecy
+  EXPECT_EQ(handshake("-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256"), 0);
+  EXPECT_EQ(handshake("-tls1_3"), 0);
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+// Review L13: an absolute-form target (RFC 7230 section 5.3.2) is routed by its path.
+TEST_F(ServerTest, AbsoluteFormTargetIsRoutedByItsPath) {
+  for (std::string target : {"http://evil/ping", "HTTP://evil:80/ping?x=1", "https://h/ping"}) {
+    int fd = Connect(server_->port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, "GET " + target + " HTTP/1.1\r\nHost: evil\r\n\r\n"));
+    std::string pending;
+    std::string response = ReadResponse(fd, &pending);
+    close(fd);
+    EXPECT_THAT(response, StartsWith("HTTP/1.1 200 ")) << target;
+    EXPECT_THAT(response, HasSubstr("{\"status\":\"healthy\"}")) << target;
+  }
+  EXPECT_THAT(Curl("-H 'Content-Type: text/csv' --data-binary 'u,1.2.3.4' --request-target "
+                   "'http://localhost/endpoints/waf/invocations' " + server_->url()),
+              StartsWith("200 {\"predictions\""));
+  EXPECT_THAT(Curl("--request-target 'http://localhost' " + server_->url()), StartsWith("404 "));
+}
+
 TEST(ServerContainerMode, ServesEveryModelInSmRoot) {
   std::string root = TempDir() + "/opt_ml";
   std::filesystem::create_directories(root + "/model");

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,12 +66,18 @@ class ServerProcess {
     }
   }
 
+  // Optional, set before Start: another `ipinsights` binary to run (an older build, say, to
+  // measure it), and an RLIMIT_NOFILE (soft and hard) for the server process.
+  std::string binary;
+  rlim_t nofile_limit = 0;
+
   // Starts `ipinsights serve ARGS --port 0` with stderr to `log_path`; returns false when it
   // does not print its "listening on" line within 10 s.
   bool Start(const std::vector<std::string>& args, const std::string& log_path,
              const std::vector<std::string>& env = {}) {
     log_path_ = log_path;
     std::vector<std::string> argv = {IPINSIGHTS_BINARY, "serve"};
+    if (!binary.empty()) argv[0] = binary;
     argv.insert(argv.end(), args.begin(), args.end());
     bool has_port = false;
     for (const std::string& arg : args) has_port |= arg == "--port";
@@ -87,6 +94,10 @@ class ServerProcess {
       int null = open("/dev/null", O_WRONLY);
       dup2(null, 1);
       for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
+      if (nofile_limit > 0) {
+        rlimit limit{nofile_limit, nofile_limit};
+        setrlimit(RLIMIT_NOFILE, &limit);
+      }
       std::vector<char*> c_argv;
       for (std::string& a : argv) c_argv.push_back(a.data());
       c_argv.push_back(nullptr);

@@ -38,7 +38,9 @@ struct ServeFlags {
   uint16_t port = 8080;
   size_t threads = 0;
   double max_body_mb = 6;
-  size_t max_connections = 10000;
+  size_t max_connections = 4096;
+  double body_budget_mb = 1024;
+  double response_budget_mb = 1024;
   double idle_timeout_s = 60;
   double header_timeout_s = 10;
   double body_timeout_s = 60;
@@ -150,6 +152,12 @@ std::chrono::milliseconds Millis(double seconds, const char* flag) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
 }
 
+// A server-wide memory budget in MB: at least 1, at most 1 TiB.
+size_t BudgetBytes(double mb, const char* flag) {
+  if (!(mb >= 1 && mb <= 1 << 20)) throw UsageError(fmt::format("serve: {} must be between 1 and 1048576", flag));
+  return static_cast<size_t>(mb * (1 << 20));
+}
+
 void RunServe(const ServeFlags& flags) {
   CheckServeFlagRanges(flags);
   std::string admin_token = AdminToken(flags);
@@ -192,8 +200,11 @@ void RunServe(const ServeFlags& flags) {
   std::unique_ptr<AccessLog> access_log;
   if (!flags.access_log.empty()) access_log = std::make_unique<AccessLog>(flags.access_log, &metrics);
 
+  // Answers in flight: charged by the server, looked at by the router before a large answer.
+  ByteBudget answer_budget(BudgetBytes(flags.response_budget_mb, "--response-budget-mb"));
   RouterOptions router_options;
   router_options.max_body_bytes = max_body_bytes;
+  router_options.answer_budget = &answer_budget;
   router_options.admin_token = admin_token;
   router_options.verifier = verifier.get();
   router_options.on_reload = LogReload;
@@ -205,6 +216,8 @@ void RunServe(const ServeFlags& flags) {
   options.threads = flags.threads == 0 ? HardwareThreads() : flags.threads;
   options.max_body_bytes = max_body_bytes;
   options.max_connections = flags.max_connections;
+  options.max_buffered_body_bytes = BudgetBytes(flags.body_budget_mb, "--body-budget-mb");
+  options.response_budget = &answer_budget;
   options.idle_timeout = Millis(flags.idle_timeout_s, "--idle-timeout");
   options.header_timeout = Millis(flags.header_timeout_s, "--header-timeout");
   options.body_timeout = Millis(flags.body_timeout_s, "--body-timeout");
@@ -268,7 +281,13 @@ void AddServeCommand(CLI::App& app) {
   command->add_option("--port", flags->port, "port (default 8080; 0 picks a free one)");
   command->add_option("--threads", flags->threads, "I/O threads (default: every core)");
   command->add_option("--max-body-mb", flags->max_body_mb, "largest request body in MB (default 6)");
-  command->add_option("--max-connections", flags->max_connections, "open connections cap (default 10000)");
+  command->add_option("--max-connections", flags->max_connections,
+                      "open connections cap (default 4096; lowered to fit the open-file limit)");
+  command->add_option("--body-budget-mb", flags->body_budget_mb,
+                      "MB of request bodies all connections together may have buffered; 503 beyond (default 1024)");
+  command->add_option("--response-budget-mb", flags->response_budget_mb,
+                      "MB of answers (of 64 KiB or more) all connections together may have unsent; 503 beyond "
+                      "(default 1024)");
   command->add_option("--idle-timeout", flags->idle_timeout_s, "seconds a keep-alive connection may idle (default 60)");
   command->add_option("--header-timeout", flags->header_timeout_s, "seconds to receive a request header (default 10)");
   command->add_option("--body-timeout", flags->body_timeout_s, "seconds to receive a body / send a response (default 60)");

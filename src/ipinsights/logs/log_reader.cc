@@ -263,7 +263,7 @@ class LogFileReader::Impl : public RecordVisitor {
     }
     json_.clear();
     json_.Reserve(bytes.size());
-    std::memcpy(json_.data(), bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(json_.data(), bytes.data(), bytes.size());  // memcpy(null, .., 0) is UB
     json_.set_size(bytes.size());
     ProcessWhole(json_.data(), json_.size(), json_.capacity() + kJsonPadding);
   }

@@ -1,5 +1,7 @@
 #include "ipinsights/serve/http_request_parser.h"
 
+#include <algorithm>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
@@ -15,9 +17,14 @@ std::string_view Sv(boost::beast::string_view s) { return {s.data(), s.size()}; 
 
 }  // namespace
 
-HttpRequestParser::HttpRequestParser(size_t header_limit, size_t body_limit) {
+HttpRequestParser::HttpRequestParser(size_t header_limit, size_t body_limit, ByteBudget* body_budget)
+    : body_budget_(body_budget) {
   this->header_limit(static_cast<uint32_t>(header_limit));
   this->body_limit(body_limit);
+}
+
+HttpRequestParser::~HttpRequestParser() {
+  if (body_budget_ != nullptr) body_budget_->Give(charged_);
 }
 
 size_t HttpRequestParser::Put(std::string_view bytes, error_code& ec) {
@@ -88,20 +95,19 @@ void HttpRequestParser::on_body_init_impl(boost::optional<std::uint64_t> const& 
   content_length_ = content_length ? *content_length : 0;
 }
 
-size_t HttpRequestParser::on_body_impl(boost::beast::string_view body, error_code&) {
+size_t HttpRequestParser::on_body_impl(boost::beast::string_view body, error_code& ec) {
   if (body_.empty() && view_.body.empty() && body.size() == content_length_) {
     view_.body = Sv(body);  // the whole body in one piece: no copy
-  } else {
-    AppendBody(Sv(body));
+  } else if (!AppendBody(Sv(body), ec)) {
+    return 0;
   }
   return body.size();
 }
 
 void HttpRequestParser::on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) {}
 
-size_t HttpRequestParser::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code&) {
-  AppendBody(Sv(body));
-  return body.size();
+size_t HttpRequestParser::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code& ec) {
+  return AppendBody(Sv(body), ec) ? body.size() : 0;
 }
 
 void HttpRequestParser::on_finish_impl(error_code&) {}
@@ -111,11 +117,32 @@ std::string_view HttpRequestParser::KeepCopy(std::string_view text) {
   return pinned_.emplace_front(text);
 }
 
-void HttpRequestParser::AppendBody(std::string_view piece) {
+bool HttpRequestParser::AppendBody(std::string_view piece, error_code& ec) {
   // (A body taken as a view was whole: no piece follows it.)
-  if (body_.empty() && content_length_ > 0) body_.reserve(content_length_);
+  size_t needed = body_.size() + piece.size();
+  if (needed > body_.capacity()) {
+    // Grow in doubling steps (from 64 KiB, at most to Content-Length): a client that
+    // announces 6 MB and sends 1 KB holds 64 KiB, not 6 MB, of the budget.
+    size_t target = std::max({needed, 2 * body_.capacity(), size_t{64} << 10});
+    if (content_length_ > 0) target = std::max<size_t>(needed, std::min<uint64_t>(target, content_length_));
+    if (body_budget_ != nullptr && target > charged_) {
+      if (!body_budget_->TryTake(target - charged_)) {
+        over_budget_ = true;
+        ec = http::error::body_limit;
+        return false;
+      }
+      charged_ = target;
+    }
+    body_.reserve(target);
+    // std::string may round the capacity up (to twice the old one).
+    if (body_budget_ != nullptr && body_.capacity() > charged_) {
+      body_budget_->Take(body_.capacity() - charged_);
+      charged_ = body_.capacity();
+    }
+  }
   body_.append(piece);
   view_.body = body_;
+  return true;
 }
 
 }  // namespace ipinsights

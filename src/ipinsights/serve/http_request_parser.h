@@ -12,7 +12,12 @@
 // (the request line and the fields may come from different Put calls; body pieces that
 // arrive in several reads are always copied).
 //
-// Thread-safety: one request, one thread.
+// A body that is copied (it arrived in pieces) is charged to an optional server-wide
+// ByteBudget as it grows (in doubling steps, never all of Content-Length at once); over the
+// budget, Put fails with body_limit and over_budget() says why. The destructor gives the
+// charge back.
+//
+// Thread-safety: one request, one thread (the ByteBudget is shared and thread-safe).
 //
 //   HttpRequestParser parser(16 << 10, 6 << 20);
 //   size_t used = parser.Put(bytes, ec);   // ec: http::error::need_more = feed more bytes
@@ -27,6 +32,7 @@
 
 #include <boost/beast/http/basic_parser.hpp>
 
+#include "ipinsights/serve/byte_budget.h"
 #include "ipinsights/serve/http_types.h"
 
 namespace ipinsights {
@@ -35,7 +41,11 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
  public:
   using error_code = boost::beast::error_code;
 
-  HttpRequestParser(size_t header_limit, size_t body_limit);
+  // `body_budget` may be null (no server-wide limit); it must outlive the parser.
+  HttpRequestParser(size_t header_limit, size_t body_limit, ByteBudget* body_budget = nullptr);
+  ~HttpRequestParser() override;
+  HttpRequestParser(const HttpRequestParser&) = delete;
+  HttpRequestParser& operator=(const HttpRequestParser&) = delete;
 
   // Parses what it can of `bytes`; returns how many it used. ec as basic_parser::put
   // (need_more: give the unused bytes again with more after them).
@@ -51,6 +61,8 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
   boost::beast::http::verb method() const { return method_; }
   int version() const { return version_; }  // 10 or 11
   bool expects_continue() const { return expects_continue_; }
+  // Put failed (with body_limit) because the server-wide body budget is spent.
+  bool over_budget() const { return over_budget_; }
 
  private:
   void on_request_impl(boost::beast::http::verb method, boost::beast::string_view method_str,
@@ -65,8 +77,8 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
   size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body, error_code& ec) override;
   void on_finish_impl(error_code& ec) override;
 
-  // Appends a piece of the body to the owned copy.
-  void AppendBody(std::string_view piece);
+  // Appends a piece of the body to the owned copy; false (ec set) over the body budget.
+  bool AppendBody(std::string_view piece, error_code& ec);
   // `text` when it lies in the bytes being parsed; else (a folded header value, which Beast
   // rebuilds in a buffer of its own) a copy that lives as long as the parser.
   std::string_view Keep(boost::beast::string_view text) {
@@ -90,6 +102,9 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
   std::forward_list<std::string> pinned_;
   std::string body_;                // the body, when it did not arrive in one piece
   uint64_t content_length_ = 0;     // 0 when unknown (chunked)
+  ByteBudget* body_budget_ = nullptr;
+  size_t charged_ = 0;              // taken from body_budget_ for body_'s capacity
+  bool over_budget_ = false;
 };
 
 }  // namespace ipinsights

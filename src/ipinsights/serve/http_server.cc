@@ -1,7 +1,10 @@
 #include "ipinsights/serve/http_server.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <list>
@@ -49,6 +52,13 @@ constexpr size_t kReadBytes = 64 << 10;
 // How long an answered error request may keep sending what we will not read.
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr Clock::time_point kNever = Clock::time_point::max();
+// Answers from this size on are charged to the response budget until fully written.
+constexpr size_t kChargedResponseBytes = 64 << 10;
+// How long accepting pauses when the process is out of file descriptors.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+// At most one line per this interval about failing accepts.
+constexpr auto kAcceptLogEvery = std::chrono::seconds(10);
+using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
 
 // One thread and its io_context; the sessions it owns are touched only on its thread.
 // Timeouts are deadlines on the sessions, checked by one periodic sweep per thread, rather
@@ -57,7 +67,7 @@ constexpr Clock::time_point kNever = Clock::time_point::max();
 struct Worker {
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{ioc.get_executor()};
-  asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor> sweep_timer{ioc.get_executor()};
+  Timer sweep_timer{ioc.get_executor()};
   Clock::duration sweep_interval{};
   std::list<SessionBase*> sessions;
   size_t active = 0;  // sessions not yet closing: what the connection cap counts
@@ -65,23 +75,43 @@ struct Worker {
   std::thread thread;
 
   void Sweep();
+  // Closes the oldest idle keep-alive connection, if any; true when one was closed.
+  bool CloseOldestIdle();
 };
 
 }  // namespace
 
 struct HttpServer::Impl {
   Impl(const Router& router, ServerMetrics& metrics, AccessLog* access_log, HttpServerOptions options)
-      : router(router), metrics(metrics), access_log(access_log), options(std::move(options)) {}
+      : router(router),
+        metrics(metrics),
+        access_log(access_log),
+        options(std::move(options)),
+        body_budget(this->options.max_buffered_body_bytes),
+        own_response_budget(this->options.max_response_bytes),
+        response_budget(this->options.response_budget != nullptr ? this->options.response_budget
+                                                                  : &own_response_budget) {}
 
   void DoAccept();
+  // accept failed with `ec` (other than a cancel): wait, and make room when out of descriptors.
+  void OnAcceptError(error_code ec);
   void StartSession(Worker& worker, Socket socket);
+  // Lowers options.max_connections to what RLIMIT_NOFILE allows (raising the soft limit first).
+  void FitConnectionsToFileLimit();
 
   const Router& router;
   ServerMetrics& metrics;
   AccessLog* access_log;
   HttpServerOptions options;
+  ByteBudget body_budget;
+  ByteBudget own_response_budget;
+  ByteBudget* response_budget;  // options.response_budget, or own_response_budget
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;  // runs on workers[0]
+  std::optional<Timer> accept_timer;      // the pause after an accept error, on workers[0]
+  size_t accept_failures = 0;             // since the last line logged about them (at most
+                                          // one per kAcceptLogEvery)
+  std::optional<Clock::time_point> accept_logged_at;  // when that line was logged
   std::optional<asio::ssl::context> tls;
   std::optional<asio::thread_pool> batch_pool;
   std::atomic<size_t> open_connections{0};
@@ -112,6 +142,9 @@ class SessionBase {
   }
   // Waiting for the first byte of a next request: safe to close without losing anything.
   bool idle() const { return idle_ && !closing_; }
+  // Since when the request header (or the TLS handshake) has been awaited; kNever when no
+  // header is pending.
+  Clock::time_point header_since() const { return closing_ ? kNever : header_since_; }
   Clock::time_point deadline() const { return deadline_; }
   // Cancels every pending operation; the session then ends (on its worker's thread).
   virtual void Close() = 0;
@@ -128,6 +161,7 @@ class SessionBase {
   Impl& server_;
   Worker& worker_;
   Clock::time_point deadline_ = kNever;
+  Clock::time_point header_since_ = kNever;
   bool idle_ = false;
   bool closing_ = false;
   bool timed_out_ = false;
@@ -147,6 +181,16 @@ void Worker::Sweep() {
     }
     if (!(draining && sessions.empty())) Sweep();
   });
+}
+
+bool Worker::CloseOldestIdle() {
+  for (SessionBase* session : sessions) {
+    if (session->idle()) {
+      session->Close();
+      return true;
+    }
+  }
+  return false;
 }
 
 constexpr bool kIsTls(const PlainStream*) { return false; }
@@ -172,7 +216,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (!ec) remote_ = fmt::format("{}:{}", remote.address().to_string(), remote.port());
     }
     if constexpr (kTls) {
-      deadline_ = Clock::now() + server_.options.header_timeout;
+      header_since_ = Clock::now();
+      deadline_ = header_since_ + server_.options.header_timeout;
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](error_code ec) {
                                 if (ec) return self->Shutdown();
@@ -191,6 +236,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     error_code ec;
     socket().close(ec);
   }
+
+  ~Session() override { ReleaseResponse(); }
 
   void Expire() override {
     timed_out_ = true;
@@ -218,7 +265,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Feeds the buffered bytes to the parser of the current request.
   Parsed ParseBuffered() {
     if (!parser_) {
-      parser_.emplace(server_.options.max_header_bytes, server_.options.max_body_bytes);
+      parser_.emplace(server_.options.max_header_bytes, server_.options.max_body_bytes, &server_.body_budget);
       if (buffer_.size() > 0) StartClock();  // a pipelined request: already begun
     }
     while (!parser_->is_done()) {
@@ -234,6 +281,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
       if (used == 0) return Parsed::kNeedMore;
       if (!had_header && parser_->is_header_done()) {
+        header_since_ = kNever;
         if (parser_->is_done()) break;
         deadline_ = Clock::now() + server_.options.body_timeout;
         if (parser_->expects_continue()) {
@@ -253,10 +301,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // A request's first bytes are here: its header timeout (and its latency) starts.
   void StartClock() {
     start_ = Clock::now();
+    header_since_ = start_;
     deadline_ = start_ + server_.options.header_timeout;
   }
 
   void Read() {
+    // Beast consumes body bytes as they come, so only a line it cannot end yet (the header,
+    // a chunk line with its extensions, a trailer) stays in the buffer. The header has its
+    // own limit; the other two would grow without one.
+    if (buffer_.size() >= server_.options.max_header_bytes + kReadBytes) {
+      return OnReadError(http::error::header_limit, /*request_started=*/true);
+    }
     // The parsed header's views point into the buffer, which the read may overwrite or move.
     parser_->PinHeader();
     bool started = buffer_.size() > 0 || parser_->got_some();
@@ -264,6 +319,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       // Keep-alive idle: wait for the first byte under the idle timeout; only then does the
       // (shorter) header timeout start.
       idle_ = true;
+      header_since_ = kNever;
       deadline_ = Clock::now() + server_.options.idle_timeout;
     }
     size_t room = std::max(kReadBytes, buffer_.capacity() - buffer_.size());
@@ -296,14 +352,22 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         (!request_started && ec == beast::error::timeout) || (ec == http::error::partial_message && buffer_.size() == 0)) {
       return Shutdown();
     }
+    header_since_ = kNever;
     int status = 400;
     std::string message;
-    if (ec == http::error::body_limit) {
+    bool busy = false;
+    if (ec == http::error::body_limit && parser_ && parser_->over_budget()) {
+      status = 503;
+      busy = true;
+      message = "server busy: request bodies being received are over the server's memory budget; retry later";
+    } else if (ec == http::error::body_limit) {
       status = 413;
       message = fmt::format("request body over the limit of {} bytes", server_.options.max_body_bytes);
     } else if (ec == http::error::header_limit) {
       status = 431;
-      message = "request header too large";
+      message = parser_ && parser_->is_header_done()
+                    ? fmt::format("chunk line or trailer over the limit of {} bytes", server_.options.max_header_bytes)
+                    : std::string("request header too large");
     } else if (ec == beast::error::timeout) {
       // The socket is already closed: nothing can be answered.
       server_.metrics.ProtocolError();
@@ -315,12 +379,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     std::string_view target;
     if (parser_ && parser_->is_header_done()) target = parser_->view().target;
-    if (status == 413) {
+    if (status == 413 || busy) {
       server_.metrics.RecordRequest(Router::RouteOf(target), status, 0.0);
     } else {
       server_.metrics.ProtocolError();
     }
     SetError(status, message, &response_);
+    response_.headers.clear();
+    if (busy) response_.headers.emplace_back("Retry-After", "1");
     keep_alive_ = false;
     linger_ = true;
     if (server_.access_log != nullptr) {
@@ -339,6 +405,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // and the next request may be read.
   bool Process() {
     const HttpRequestView& view = parser_->view();
+    // The answers in flight already fill their budget: do not build another (maybe large) one.
+    if (server_.response_budget->used() >= server_.response_budget->limit()) {
+      ipinsights::Route route = Router::RouteOf(view.target);
+      if (route == ipinsights::Route::kInvocations || route == ipinsights::Route::kEndpointInvocations) {
+        outcome_ = RequestOutcome();
+        outcome_.route = route;
+        Busy();
+        server_.metrics.RecordRequest(route, 503, 0.0);
+        return Respond();
+      }
+    }
     // Large batches (and model reloads) run on the batch pool, so that the other connections
     // of this I/O thread keep being served meanwhile. The work guard keeps this thread's
     // io_context running (even while draining) until the answer has been handed back.
@@ -366,9 +443,33 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
   }
 
+  // Answers 503 (retry later) in place of what response_ held.
+  void Busy() {
+    std::string().swap(response_.body);  // give back a large refused answer's memory now
+    response_.headers.clear();
+    SetError(503, "server busy: answers in flight are over the server's memory budget; retry later", &response_);
+    response_.headers.emplace_back("Retry-After", "1");
+    outcome_.error = std::string_view(response_.body).substr(9, response_.body.size() - 10);
+    outcome_.pairs = 0;
+  }
+
+  void ReleaseResponse() {
+    server_.response_budget->Give(response_charge_);
+    response_charge_ = 0;
+  }
+
   bool Respond() {
     const HttpRequestView& view = parser_->view();
     const RequestOutcome& outcome = outcome_;
+    // A large answer may wait on a slow reader: it counts against the response budget until
+    // it is written.
+    if (response_.body.size() >= kChargedResponseBytes && parser_->method() != http::verb::head) {
+      if (server_.response_budget->TryTake(response_.body.size())) {
+        response_charge_ = response_.body.size();
+      } else {
+        Busy();
+      }
+    }
     keep_alive_ = parser_->keep_alive() && !worker_.draining;
     bool head = parser_->method() == http::verb::head;
     if (server_.access_log != nullptr) {
@@ -442,6 +543,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // The response is out. Returns true when the session goes on to its next request.
   bool AfterWrite() {
+    ReleaseResponse();
     parser_.reset();
     if (linger_) {
       Linger();
@@ -453,7 +555,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     // Large bodies: do not keep a 6 MB request buffer per idle connection.
     if (buffer_.capacity() > (64u << 10) && buffer_.size() == 0) buffer_ = beast::flat_buffer();
-    if (response_.body.capacity() > (1u << 20)) std::string().swap(response_.body);
+    // Nor an answer's memory beyond what goes uncharged (up to 64 KiB per connection).
+    if (response_.body.capacity() > kChargedResponseBytes) std::string().swap(response_.body);
     return true;
   }
 
@@ -467,6 +570,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       // Still counts against the connection cap (and cannot be evicted) until it closes, so
       // a flood of bad requests cannot open more sockets than the cap.
       linger_ = false;
+      header_since_ = kNever;
       error_code ignored;
       socket().shutdown(Socket::shutdown_send, ignored);
       deadline_ = Clock::now() + kLingerTime;
@@ -511,6 +615,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<HttpRequestParser> parser_;
   HttpResponse response_;
   RequestOutcome outcome_;
+  size_t response_charge_ = 0;  // taken from the response budget for response_.body
   std::string header_;
   std::string remote_;
   Clock::time_point start_;
@@ -526,12 +631,44 @@ void HttpServer::Impl::DoAccept() {
   auto socket = std::make_shared<Socket>(target.ioc.get_executor());
   acceptor->async_accept(*socket, [this, &target, socket](error_code ec) {
     if (ec == asio::error::operation_aborted || stopping.load()) return;
-    if (!ec) {
-      asio::post(target.ioc, [this, &target, socket] { StartSession(target, std::move(*socket)); });
-    } else {
-      // EMFILE and the like: keep accepting (the next try may succeed once others close).
-      std::fprintf(stderr, "serve: accept: %s\n", ec.message().c_str());
+    if (ec == asio::error::connection_aborted || ec == asio::error::interrupted || ec == asio::error::try_again) {
+      return DoAccept();  // that one client is gone; the next may be there
     }
+    if (ec) return OnAcceptError(ec);
+    asio::post(target.ioc, [this, &target, socket] { StartSession(target, std::move(*socket)); });
+    DoAccept();
+  });
+}
+
+void HttpServer::Impl::OnAcceptError(error_code ec) {
+  // EMFILE and the like: the pending connection stays queued, so trying again at once would
+  // fail again at once (a busy loop). Pause; meanwhile each thread closes its oldest idle
+  // keep-alive connection, and a thread that did so ends the pause early (one retry per
+  // descriptor freed). One line per episode (failures less than kAcceptLogEvery apart).
+  Clock::time_point now = Clock::now();
+  ++accept_failures;
+  if (!accept_logged_at || now - *accept_logged_at >= kAcceptLogEvery) {
+    std::fprintf(stderr,
+                 "serve: accept: %s: pausing new connections up to %lld ms at a time and closing idle ones "
+                 "(%zu failed accepts since the last such line)\n",
+                 ec.message().c_str(), static_cast<long long>(kAcceptPause.count()), accept_failures);
+    accept_failures = 0;
+    accept_logged_at = now;
+  }
+  metrics.ConnectionRejected();
+  if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
+      ec == asio::error::no_memory) {
+    for (auto& worker : workers) {
+      Worker* w = worker.get();
+      asio::post(w->ioc, [this, w] {
+        if (w->CloseOldestIdle()) asio::post(workers[0]->ioc, [this] { accept_timer->cancel(); });
+      });
+    }
+  }
+  accept_timer->expires_after(kAcceptPause);
+  accept_timer->async_wait([this](error_code) {
+    // Expired, or cancelled because a descriptor was freed (or by Stop).
+    if (stopping.load()) return;
     DoAccept();
   });
 }
@@ -545,14 +682,22 @@ void HttpServer::Impl::StartSession(Worker& worker, Socket socket) {
   // The cap is split evenly across the threads, so that each thread decides alone.
   size_t cap = std::max<size_t>(1, (options.max_connections + workers.size() - 1) / workers.size());
   if (worker.active >= cap) {
-    // At the cap: the oldest idle keep-alive connection makes room; without one, refuse.
+    // At the cap: the oldest idle keep-alive connection makes room; without one, the
+    // connection whose request header has been pending longest (so that connections that
+    // trickle partial headers cannot lock new clients out); without one, refuse.
     SessionBase* victim = nullptr;
+    SessionBase* slowest_header = nullptr;
     for (SessionBase* session : worker.sessions) {
       if (session->idle()) {
         victim = session;
         break;
       }
+      if (session->header_since() != kNever &&
+          (slowest_header == nullptr || session->header_since() < slowest_header->header_since())) {
+        slowest_header = session;
+      }
     }
+    if (victim == nullptr) victim = slowest_header;
     if (victim == nullptr) {
       metrics.ConnectionRejected();
       socket.close(ec);
@@ -565,6 +710,29 @@ void HttpServer::Impl::StartSession(Worker& worker, Socket socket) {
     std::make_shared<Session<TlsStream>>(*this, worker, std::move(socket), *tls)->Run();
   } else {
     std::make_shared<Session<PlainStream>>(*this, worker, std::move(socket))->Run();
+  }
+}
+
+void HttpServer::Impl::FitConnectionsToFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    // The soft limit is often 1,024 while the hard one is much higher: take what is allowed.
+    // (An unlimited hard limit cannot be the soft one: the kernel caps it at nr_open.)
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(limit.rlim_cur, 1 << 20) : limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) return;
+  // Descriptors for everything but connections: models, logs, epoll and eventfds, TLS files.
+  size_t reserve = std::min<size_t>(64, limit.rlim_cur / 4);
+  size_t fits = limit.rlim_cur > reserve ? limit.rlim_cur - reserve : 1;
+  if (options.max_connections > fits) {
+    std::fprintf(stderr,
+                 "serve: warning: %zu connections do not fit the open-file limit of %llu (RLIMIT_NOFILE, less %zu "
+                 "for the server's own files): capping connections at %zu\n",
+                 options.max_connections, static_cast<unsigned long long>(limit.rlim_cur), reserve, fits);
+    options.max_connections = fits;
   }
 }
 
@@ -589,7 +757,11 @@ uint16_t HttpServer::Start() {
         throw UsageError("serve: --tls-cert and --tls-key go together");
       s.tls.emplace(asio::ssl::context::tls_server);
       s.tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                         asio::ssl::context::no_compression);
+      // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all AEAD and ECDHE).
+      if (SSL_CTX_set_cipher_list(s.tls->native_handle(), "ECDHE+AESGCM:ECDHE+CHACHA20") != 1)
+        throw Error("serve: this OpenSSL has no ECDHE AEAD cipher suite");
       try {
         s.tls->use_certificate_chain_file(s.options.tls_cert_file);
       } catch (const boost::system::system_error& e) {
@@ -614,6 +786,8 @@ uint16_t HttpServer::Start() {
     throw Error(fmt::format("serve: cannot listen on {}:{}: {}", s.options.host, s.options.port, e.code().message()));
   }
   uint16_t port = s.acceptor->local_endpoint().port();
+  s.FitConnectionsToFileLimit();
+  s.accept_timer.emplace(s.workers[0]->ioc.get_executor());
   s.DoAccept();
   s.started = true;
   // Deadlines are checked 8 times per shortest timeout, at most every 250 ms and at least
@@ -644,6 +818,7 @@ void HttpServer::Stop() {
   asio::post(s.workers[0]->ioc, [&s] {
     error_code ec;
     s.acceptor->close(ec);
+    s.accept_timer->cancel();
   });
   for (auto& worker : s.workers) {
     Worker* w = worker.get();

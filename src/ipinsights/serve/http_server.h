@@ -9,10 +9,18 @@
 //   100-continue, bodies up to max_body_bytes (413 beyond, without reading the body).
 // - Timeouts: idle keep-alive, header, body; a slow or silent client is dropped (the connection is
 //   closed), checked by one sweep per thread (up to an eighth of the shortest timeout late).
-//   Header size is capped (431). Malformed HTTP gets 400 and a close.
+//   Header size is capped (431), and so are a chunk line (extensions) and a trailer: a
+//   connection never buffers more than max_header_bytes + 64 KiB of unparsed input.
+//   Malformed HTTP gets 400 and a close.
+// - Server-wide memory budgets (503 with Retry-After beyond them): request bodies being
+//   received (charged as they grow), and answers of 64 KiB or more until fully written.
 // - A cap on open connections (split evenly over the threads, each thread enforcing its
 //   share alone): at the cap a new connection first evicts the oldest idle keep-alive
-//   connection of its thread, else it is closed at once.
+//   connection of its thread, else the one whose request header has been pending longest,
+//   else it is closed at once. Start() raises the soft RLIMIT_NOFILE to the hard limit and
+//   lowers the cap (with a warning on stderr) to what the descriptor limit allows. When
+//   accept still runs out of descriptors, accepting pauses for 100 ms and the oldest idle
+//   connection of each thread is closed (one line on stderr per episode).
 // - Optional TLS (PEM certificate chain and key).
 // - Stop(): stop accepting, close idle connections, let in-flight requests finish (their
 //   response says Connection: close), then the threads end and Wait() returns.
@@ -31,6 +39,7 @@
 #include <string>
 
 #include "ipinsights/serve/access_log.h"
+#include "ipinsights/serve/byte_budget.h"
 #include "ipinsights/serve/metrics.h"
 #include "ipinsights/serve/router.h"
 
@@ -42,7 +51,12 @@ struct HttpServerOptions {
   size_t threads = 0;    // 0: every hardware thread
   size_t max_body_bytes = 6u << 20;
   size_t max_header_bytes = 16u << 10;
-  size_t max_connections = 10000;
+  size_t max_connections = 4096;                    // lowered to fit RLIMIT_NOFILE
+  size_t max_buffered_body_bytes = size_t{1} << 30;   // request bodies, all connections
+  size_t max_response_bytes = size_t{1} << 30;        // answers in flight, all connections
+  // When set (it must outlive the server), the budget for answers in flight, shared with the
+  // router (RouterOptions::answer_budget); max_response_bytes is then unused.
+  ByteBudget* response_budget = nullptr;
   std::chrono::milliseconds idle_timeout{60000};    // waiting for the next request
   std::chrono::milliseconds header_timeout{10000};  // from its first byte to the end of its header
   std::chrono::milliseconds body_timeout{60000};    // reading the body

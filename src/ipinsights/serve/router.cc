@@ -16,9 +16,35 @@ namespace ipinsights {
 namespace {
 
 constexpr std::string_view kEndpointsPrefix = "/endpoints/";
+// Answers from this (estimated) size on are checked against RouterOptions::answer_budget.
+constexpr size_t kLargeAnswerBytes = 64 << 10;
 constexpr std::string_view kInvocationsSuffix = "/invocations";
 
+// ASCII case-insensitive `text == lower` (`lower` in lower case).
+bool EqualsLowerCase(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+// The path of a request target: origin-form (/ping?x) or, as RFC 7230 section 5.3.2 asks
+// servers to accept, absolute-form (http://host/ping?x, whose authority is ignored).
 std::string_view PathOf(std::string_view target) {
+  if (!target.empty() && target.front() != '/') {
+    size_t scheme_end = target.find("://");
+    std::string_view scheme = target.substr(0, scheme_end);
+    if (scheme_end != std::string_view::npos &&
+        (EqualsLowerCase(scheme, "http") || EqualsLowerCase(scheme, "https"))) {
+      size_t slash = target.find_first_of("/?", scheme_end + 3);
+      if (slash == std::string_view::npos) return "/";
+      target = target.substr(slash);
+      if (target.front() == '?') return "/";
+    }
+  }
   size_t question = target.find('?');
   return question == std::string_view::npos ? target : target.substr(0, question);
 }
@@ -238,6 +264,18 @@ void Router::Score(const HttpRequestView& request, std::string_view model_name, 
                               kMaxVerboseFloats / (2 * static_cast<size_t>(scorer->vector_dim()))),
              response);
     return;
+  }
+  // A large answer that the server could not hold while it is sent is refused before it is
+  // built (the server charges the real size once built; this estimate is on the high side).
+  if (options_.answer_budget != nullptr) {
+    size_t dim = static_cast<size_t>(scorer->vector_dim());
+    size_t estimate = n * (format->verbose ? 2 * dim * 14 + 80 : 32);
+    if (estimate >= kLargeAnswerBytes && estimate > options_.answer_budget->left()) {
+      SetError(503, "server busy: answers in flight are over the server's memory budget; retry later", response);
+      response->headers.emplace_back("Retry-After", "1");
+      TrimScratch(scratch);
+      return;
+    }
   }
   try {
     scratch.scores.resize(n);

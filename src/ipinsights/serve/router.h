@@ -8,7 +8,8 @@
 //   POST /admin/reload                   re-read every model (only with an admin token)
 // Errors: 400 malformed body (which line / instance), 403 authentication, 404 unknown route or
 // model, 405 wrong method (with Allow), 406 Accept, 413 body too large (or a verbose=True
-// answer over 2^24 embedding values), 415 Content-Type.
+// answer over 2^24 embedding values), 415 Content-Type, 503 a large answer while the server's
+// answer budget is spent (RouterOptions::answer_budget).
 // With a SigV4 verifier, every route but /ping needs a valid signature; /admin/reload is
 // authorised by its token (Authorization: Bearer TOKEN, or X-Admin-Token: TOKEN) instead.
 //
@@ -27,6 +28,7 @@
 #include <functional>
 #include <string>
 
+#include "ipinsights/serve/byte_budget.h"
 #include "ipinsights/serve/http_types.h"
 #include "ipinsights/serve/metrics.h"
 #include "ipinsights/serve/model_registry.h"
@@ -41,6 +43,10 @@ struct RouterOptions {
   std::function<std::time_t()> clock;        // for SigV4; null: time(nullptr)
   // Called after an admin reload (for the log); may be null.
   std::function<void(const ModelRegistry::ReloadResult&)> on_reload;
+  // The server's budget for answers in flight (HttpServerOptions::response_budget); may be
+  // null. An answer estimated at 64 KiB or more that would not fit in what is left of it gets
+  // 503 (with Retry-After) before it is built.
+  const ByteBudget* answer_budget = nullptr;
 };
 
 // What happened, for the access log.
