@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "../testing/sanitized.h"
 #include "ipinsights/eval/evaluation.h"
 #include "ipinsights/eval/pair_scoring.h"
 #include "ipinsights/storage/storage.h"
@@ -108,11 +109,12 @@ class TinyModel : public ::testing::Test {
     return path;
   }
 
-  CommandResult Ipinsights(const std::string& args) {
+  // `shell_prefix` runs first in the same shell (for example a ulimit).
+  CommandResult Ipinsights(const std::string& args, const std::string& shell_prefix = "") {
     const char* env = std::getenv("IPINSIGHTS_BINARY");
     std::string binary = env && *env ? env : IPINSIGHTS_BINARY;
     std::string out = (dir_ / "stdout.txt").string(), err = (dir_ / "stderr.txt").string();
-    std::string command = "cd '" + dir_.string() + "' && '" + binary + "' " + args + " >'" + out +
+    std::string command = "cd '" + dir_.string() + "' && " + shell_prefix + "'" + binary + "' " + args + " >'" + out +
                           "' 2>'" + err + "'";
     int status = std::system(command.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
@@ -215,6 +217,25 @@ TEST_F(TinyModel, ScoreRefusesAModelWithNanWeights) {
   EXPECT_NE(run.err.find("nan.ipinsights"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("non-finite weight"), std::string::npos) << run.err;
   EXPECT_EQ(run.out, "");
+}
+
+// Review L12: a thread that cannot start (here: 200 threads of 8 MB stacks in 400 MB of
+// address space) is a clear error with exit 1, not std::terminate and a core dump.
+TEST_F(TinyModel, ThreadsThatCannotStartAreAnErrorNotACrash) {
+  if (testing::kSanitized) GTEST_SKIP() << "sanitizer builds reserve more address space than the limit below";
+  std::string pairs;
+  for (int i = 0; i < 400; ++i) pairs += "user" + std::to_string(i % 20) + ",10.0." + std::to_string(i % 7) + ".1\n";
+  Write("pairs.csv", pairs);
+  const std::string limit = "ulimit -v 400000; ";
+  CommandResult score = Ipinsights("score --model model.ipinsights --pairs pairs.csv --threads 200", limit);
+  EXPECT_EQ(score.exit_code, 1) << score.err;
+  EXPECT_NE(score.err.find("cannot start"), std::string::npos) << score.err;
+  CommandResult train = Ipinsights(
+      "train --train pairs.csv --model-dir m --threads 200 --num-entity-vectors 40 --vector-dim 4 --epochs 1 --quiet",
+      limit + "timeout 120 ");
+  EXPECT_EQ(train.exit_code, 1) << train.err;
+  EXPECT_NE(train.err.find("cannot start"), std::string::npos) << train.err;
+  EXPECT_FALSE(fs::exists(dir_ / "m" / "model.ipinsights"));
 }
 
 TEST_F(TinyModel, ScoreRefusesToOverwriteItsInput) {

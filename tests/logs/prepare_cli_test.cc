@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../testing/sanitized.h"
 #include "log_test_util.h"
 
 namespace ipinsights {
@@ -174,9 +175,7 @@ TEST_F(PrepareCliTest, SigintLeavesNoTempFile) {
 
 // A thread that cannot start ends in std::terminate (abort): the temp file still goes.
 TEST_F(PrepareCliTest, AbortLeavesNoTempFile) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "sanitizer builds reserve more address space than the limit below";
-#endif
+  if (testing::kSanitized) GTEST_SKIP() << "sanitizer builds reserve more address space than the limit below";
   for (int i = 0; i < 200; ++i) Write("logs/f" + std::to_string(i) + ".json", "{\"Records\":[]}\n");
   // 200 threads of 8 MB stacks do not fit in 400 MB of address space.
   CommandResult run = Prepare("cloudtrail --input logs --output out.csv --threads 200 --quiet",

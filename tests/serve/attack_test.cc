@@ -21,6 +21,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include "ipinsights/serve/http_request_parser.h"
+#include "../testing/sanitized.h"
 #include "serve_test_util.h"
 #include "server_process.h"
 
@@ -32,17 +33,7 @@ using Clock = std::chrono::steady_clock;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+using ipinsights::testing::kSanitized;
 
 // How much the server's RSS may grow during an attack. Sanitizers count shadow memory in RSS
 // (TSan: several times the application's) and ASan keeps freed blocks in quarantine, hence

@@ -3,8 +3,13 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include "ipinsights/base/error.h"
 
 namespace ipinsights {
 
@@ -42,7 +47,14 @@ void ParallelFor(size_t n, size_t threads, const std::function<void(size_t, size
   };
   std::vector<std::thread> pool;
   pool.reserve(threads - 1);
-  for (size_t w = 1; w < threads; ++w) pool.emplace_back(worker, w);
+  try {
+    for (size_t w = 1; w < threads; ++w) pool.emplace_back(worker, w);
+  } catch (const std::system_error& e) {
+    // Destroying a joinable std::thread terminates the process: stop and join what started.
+    failed.store(true);
+    for (auto& t : pool) t.join();
+    throw Error(fmt::format("cannot start {} threads: {}", threads, e.what()));
+  }
   worker(0);
   for (auto& t : pool) t.join();
   if (first_error) std::rethrow_exception(first_error);

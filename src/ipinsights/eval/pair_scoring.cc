@@ -4,9 +4,13 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/eval/csv_chunk_reader.h"
 #include "ipinsights/base/json_text.h"
@@ -140,7 +144,15 @@ ScorePairsSummary ScorePairs(std::unique_ptr<SequentialReader> input, WritableFi
     }
   };
   std::vector<std::thread> workers;
-  for (size_t w = 0; w < threads; ++w) workers.emplace_back(worker);
+  try {
+    for (size_t w = 0; w < threads; ++w) workers.emplace_back(worker);
+  } catch (const std::system_error& e) {
+    // Destroying a joinable std::thread terminates the process: stop and join what started.
+    fail(std::current_exception());
+    for (auto& thread : workers) thread.join();
+    reader_thread.join();
+    throw Error(fmt::format("cannot start {} scoring threads: {}", threads, e.what()));
+  }
 
   // This thread writes chunks in order.
   ScorePairsSummary summary;

@@ -1,11 +1,28 @@
 #include "ipinsights/train/worker_pool.h"
 
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
 
 namespace ipinsights {
 
 WorkerPool::WorkerPool(size_t threads) : threads_(threads == 0 ? HardwareThreads() : threads) {
-  for (size_t w = 1; w < threads_; ++w) pool_.emplace_back([this, w] { WorkerLoop(w); });
+  try {
+    for (size_t w = 1; w < threads_; ++w) pool_.emplace_back([this, w] { WorkerLoop(w); });
+  } catch (const std::system_error& e) {
+    // The destructor does not run for a constructor that throws: stop and join here, since
+    // destroying a joinable std::thread terminates the process.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    start_.notify_all();
+    for (auto& thread : pool_) thread.join();
+    throw Error(fmt::format("cannot start {} training threads: {}", threads_, e.what()));
+  }
 }
 
 WorkerPool::~WorkerPool() {
