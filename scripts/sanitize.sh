@@ -4,9 +4,7 @@
 #         preset "asan" (RelWithDebInfo: -O2 keeps the training tests fast enough);
 #   tsan: the server and trainer tests (ctest labels serve, train) under TSan, preset "tsan".
 # The tests start the `ipinsights` binary of the same build, so servers and commands run
-# sanitized too. Any report fails the run: halt_on_error below. (UBSan stays recoverable in
-# the build so that the one test that runs a server out of file descriptors can tolerate
-# UBSan's own false "invalid vptr" report there, made when it cannot open a pipe.)
+# sanitized too. Any report fails the run (halt_on_error; UBSan is built non-recovering).
 #
 #   bash scripts/sanitize.sh          # both
 #   bash scripts/sanitize.sh asan     # one of them

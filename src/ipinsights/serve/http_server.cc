@@ -384,8 +384,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     } else {
       server_.metrics.ProtocolError();
     }
-    response_.headers.clear();  // none left over from the previous answer
     SetError(status, message, &response_);
+    response_.headers.clear();
     if (busy) response_.headers.emplace_back("Retry-After", "1");
     keep_alive_ = false;
     linger_ = true;
@@ -395,7 +395,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       entry.target = target;
       entry.status = status;
       entry.route = "other";
-      entry.error = response_.error;
+      entry.error = std::string_view(response_.body).substr(9, response_.body.size() - 10);
       server_.access_log->Write(entry);
     }
     WriteResponse(/*head=*/false, /*http10=*/false);
@@ -449,7 +449,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     response_.headers.clear();
     SetError(503, "server busy: answers in flight are over the server's memory budget; retry later", &response_);
     response_.headers.emplace_back("Retry-After", "1");
-    outcome_.error = response_.error;
+    outcome_.error = std::string_view(response_.body).substr(9, response_.body.size() - 10);
     outcome_.pairs = 0;
   }
 

@@ -35,22 +35,16 @@ struct HttpResponse {
   std::string body;
   // Extra headers (name, value); static strings.
   std::vector<std::pair<const char*, std::string>> headers;
-  // An error answer's message (what SetError put in the body), for the access log.
-  std::string error;
 
   void Reset() {
     status = 200;
     content_type = "application/json";
     body.clear();
     headers.clear();
-    error.clear();
   }
 };
 
-// Fills `response` with an error in the shape SageMaker Runtime's clients parse: the header
-// x-amzn-ErrorType (ValidationError, AccessDeniedException, ...) and the body
-// {"error": message, "message": message}: boto3 and the AWS CLI show "message", curl users
-// read "error".
+// Fills `response` with status and the body {"error": message}.
 void SetError(int status, std::string_view message, HttpResponse* response);
 
 // The reason phrase of a status code ("Not Found").

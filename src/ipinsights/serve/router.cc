@@ -210,7 +210,7 @@ RequestOutcome Router::Handle(const HttpRequestView& request, HttpResponse* resp
   }
   if (response->status >= 400 && response->body.size() > 10) {
     // {"error":"..."}: point at the message for the access log.
-    outcome.error = response->error;
+    outcome.error = std::string_view(response->body).substr(9, response->body.size() - 10);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->RecordRequest(outcome.route, response->status, seconds);

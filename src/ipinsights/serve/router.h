@@ -54,7 +54,7 @@ struct RequestOutcome {
   Route route = Route::kOther;
   std::string_view model;  // empty when no model was used
   size_t pairs = 0;
-  std::string_view error;  // the response's error message (HttpResponse::error), or empty
+  std::string_view error;  // points into the response body's message, or empty
 };
 
 class Router {
