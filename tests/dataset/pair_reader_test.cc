@@ -1,4 +1,5 @@
 #include "ipinsights/dataset/pair_reader.h"
+#include "../testing/large_file.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -61,15 +62,7 @@ class PairReaderTest : public ::testing::Test {
   std::string WriteLarge(const std::string& name, const std::string& head, char filler,
                          size_t filler_bytes, const std::string& tail) {
     const std::string path = (dir_ / name).string();
-    std::ofstream out(path, std::ios::binary);
-    out << head;
-    const std::string piece(1 << 20, filler);
-    for (size_t left = filler_bytes; left > 0;) {
-      const size_t n = std::min(left, piece.size());
-      out.write(piece.data(), n);
-      left -= n;
-    }
-    out << tail;
+    testing::WriteLargeFile(path, head, filler, filler_bytes, tail);
     return path;
   }
 

@@ -9,6 +9,7 @@
 #include "ipinsights/eval/csv_chunk_reader.h"
 #include "ipinsights/eval/csv_record_reader.h"
 #include "ipinsights/storage/storage.h"
+#include "../testing/large_file.h"
 
 namespace ipinsights {
 namespace {
@@ -122,15 +123,7 @@ class CsvChunkReaderTest : public ::testing::Test {
   std::string WriteLarge(const std::string& head, char filler, size_t filler_bytes,
                          const std::string& tail) {
     std::string path = (dir_ / "input.csv").string();
-    std::ofstream out(path, std::ios::binary);
-    out << head;
-    const std::string piece(1 << 20, filler);
-    for (size_t left = filler_bytes; left > 0;) {
-      const size_t n = std::min(left, piece.size());
-      out.write(piece.data(), n);
-      left -= n;
-    }
-    out << tail;
+    testing::WriteLargeFile(path, head, filler, filler_bytes, tail);
     return path;
   }
   // Every record of every chunk, lines counted across chunks; the largest chunk.

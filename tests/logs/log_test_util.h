@@ -12,10 +12,11 @@
 
 namespace ipinsights::testing {
 
-// One gzip member holding `text`.
-inline std::string Gzip(std::string_view text) {
+// One gzip member holding `text`. Level 0 makes stored blocks: the text appears as is, so a
+// test can change one byte of it and leave the deflate stream valid (only the CRC fails).
+inline std::string Gzip(std::string_view text, int level = 6) {
   z_stream zs{};
-  if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     throw Error("deflateInit2");
   }
   std::string out(deflateBound(&zs, text.size()) + 64, '\0');

@@ -90,25 +90,6 @@ class PrepareCliTest : public ::testing::Test {
   fs::path dir_;
 };
 
-// One gzip member of stored (uncompressed) deflate blocks: the text appears as is, so a
-// test can change one byte of it and leave the deflate stream valid (only the CRC fails).
-std::string GzipStored(std::string_view text) {
-  z_stream zs{};
-  if (deflateInit2(&zs, 0, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw Error("deflateInit2");
-  }
-  std::string out(deflateBound(&zs, text.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int ret = deflate(&zs, Z_FINISH);
-  deflateEnd(&zs);
-  if (ret != Z_STREAM_END) throw Error("deflate");
-  out.resize(zs.total_out);
-  return out;
-}
-
 std::vector<std::string> Entries(const fs::path& dir) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename());
@@ -217,8 +198,8 @@ TEST_F(PrepareCliTest, OutputThatIsAnInputFileIsRefused) {
 // member's CRC tells.
 TEST_F(PrepareCliTest, RowsOfAGzipMemberWithABadCrcAreDropped) {
   CloudTrailDay("2024-05-01", 2);
-  std::string bytes = GzipStored(testing::IamUserRecord("AIDAUSER1", "10.0.0.1") + "\n" +
-                                 testing::IamUserRecord("AIDAUSER2", "10.0.0.2") + "\n");
+  std::string bytes = testing::Gzip(testing::IamUserRecord("AIDAUSER1", "10.0.0.1") + "\n" +
+                                 testing::IamUserRecord("AIDAUSER2", "10.0.0.2") + "\n", /*level=*/0);
   size_t at = bytes.find("AIDAUSER1");
   ASSERT_NE(at, std::string::npos);
   bytes[at + 4] = 'X';
@@ -246,7 +227,7 @@ TEST_F(PrepareCliTest, ATruncatedGzipKeepsWhatDecoded) {
   for (int i = 0; i < 200; ++i) {
     text += testing::IamUserRecord("AIDA" + std::to_string(i), "10.0.0.1") + "\n";
   }
-  std::string bytes = GzipStored(text);
+  std::string bytes = testing::Gzip(text, /*level=*/0);
   Write("logs/cut.json.gz", bytes.substr(0, bytes.size() / 2));
   CommandResult run = Prepare("cloudtrail --input logs --output out.csv --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;

@@ -21,6 +21,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include "ipinsights/serve/http_request_parser.h"
+#include "../testing/temp_dir.h"
 #include "../testing/sanitized.h"
 #include "serve_test_util.h"
 #include "server_process.h"
@@ -42,27 +43,7 @@ constexpr long kRssGrowthCapKb = (kSanitized ? 600 : 200) * 1024;
 // The slowest answer to /ping allowed during an attack.
 constexpr double kPingCapMs = kSanitized ? 1500 : 500;
 
-std::string& TempDirPath() {
-  static std::string dir;
-  return dir;
-}
-
-std::string TempDir() {
-  std::string& dir = TempDirPath();
-  if (dir.empty()) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ipinsights_attack_XXXXXX").string();
-    dir = mkdtemp(pattern.data());
-  }
-  return dir;
-}
-
-class RemoveTempDir : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (!TempDirPath().empty()) std::filesystem::remove_all(TempDirPath());
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kRemoveTempDir = ::testing::AddGlobalTestEnvironment(new RemoveTempDir);
+using ipinsights::testing::TempDir;
 
 std::string OtherBinary() {
   const char* binary = std::getenv("IPINSIGHTS_ATTACK_BINARY");

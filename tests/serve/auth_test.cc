@@ -13,6 +13,7 @@
 
 #include "ipinsights/serve/sigv4_verifier.h"
 #include "ipinsights/storage/sigv4.h"
+#include "../testing/temp_dir.h"
 #include "serve_test_util.h"
 #include "server_process.h"
 
@@ -24,40 +25,19 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-std::string& AuthTempDirPath() {
-  static std::string dir;
-  return dir;
-}
-
-std::string AuthTempDir() {
-  std::string& dir = AuthTempDirPath();
-  if (dir.empty()) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ipinsights_auth_XXXXXX").string();
-    dir = mkdtemp(pattern.data());
-  }
-  return dir;
-}
-
-class RemoveAuthTempDir : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (!AuthTempDirPath().empty()) std::filesystem::remove_all(AuthTempDirPath());
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kRemoveAuthTempDir =
-    ::testing::AddGlobalTestEnvironment(new RemoveAuthTempDir);
+using ipinsights::testing::TempDir;
 
 std::string Model() {
   static std::string file;
   if (file.empty()) {
-    file = AuthTempDir() + "/ct.ipinsights";
+    file = TempDir() + "/ct.ipinsights";
     SmallModel(11)->Save(file);
   }
   return file;
 }
 
 std::string KeysFile(const std::string& name, const std::string& lines) {
-  std::string path = AuthTempDir() + "/" + name;
+  std::string path = TempDir() + "/" + name;
   WriteFile(path, lines);
   return path;
 }
@@ -153,7 +133,7 @@ std::string QuadraticSigV4Request() {
 TEST(AuthServer, QuadraticSignedHeadersDoNotStallPing) {
   std::string keys = KeysFile("m1_keys.txt", "AKIDAUTH secret-auth\n");
   ServerProcess server;
-  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "2", "--auth-keys", keys}, AuthTempDir() + "/m1.log"));
+  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "2", "--auth-keys", keys}, TempDir() + "/m1.log"));
   std::string attack = QuadraticSigV4Request();
   ASSERT_LT(attack.find("\r\n\r\n"), size_t{16} << 10);
   ASSERT_GT(attack.size(), size_t{15} << 10);
@@ -215,11 +195,11 @@ std::string AdminReload(int port, const std::string& token) {
 }
 
 TEST(AuthServer, AdminTokenFromFileIsNotOnTheCommandLine) {
-  std::string token_file = AuthTempDir() + "/admin_token";
+  std::string token_file = TempDir() + "/admin_token";
   WriteFile(token_file, "tok-from-file-7d1\n");
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--admin-token-file", token_file},
-                           AuthTempDir() + "/m9_file.log"));
+                           TempDir() + "/m9_file.log"));
   EXPECT_EQ(AdminReload(server.port(), "tok-from-file-7d1"), "200 {\"reloaded\":[\"ct\"],\"failed\":[]}");
   EXPECT_THAT(AdminReload(server.port(), "tok-from-file-7d"), StartsWith("403 "));
   EXPECT_THAT(Cmdline(server.pid()), Not(HasSubstr("tok-from-file-7d1")));
@@ -230,7 +210,7 @@ TEST(AuthServer, AdminTokenFromFileIsNotOnTheCommandLine) {
 
 TEST(AuthServer, AdminTokenFromEnvironmentIsNotOnTheCommandLine) {
   ServerProcess server;
-  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1"}, AuthTempDir() + "/m9_env.log",
+  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1"}, TempDir() + "/m9_env.log",
                            {"IPINSIGHTS_ADMIN_TOKEN=tok-from-env-93a"}));
   EXPECT_EQ(AdminReload(server.port(), "tok-from-env-93a"), "200 {\"reloaded\":[\"ct\"],\"failed\":[]}");
   EXPECT_THAT(AdminReload(server.port(), "wrong"), StartsWith("403 "));
@@ -241,14 +221,14 @@ TEST(AuthServer, AdminTokenFromEnvironmentIsNotOnTheCommandLine) {
 TEST(AuthServer, InlineAdminTokenStillWorksButWarns) {
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--admin-token", "inline-tok"},
-                           AuthTempDir() + "/m9_inline.log"));
+                           TempDir() + "/m9_inline.log"));
   EXPECT_EQ(AdminReload(server.port(), "inline-tok"), "200 {\"reloaded\":[\"ct\"],\"failed\":[]}");
   EXPECT_THAT(server.log(), HasSubstr("--admin-token is visible to every local user"));
   EXPECT_EQ(server.Stop(), 0);
 }
 
 TEST(AuthServer, TwoAdminTokenSourcesAreAUsageError) {
-  std::string token_file = AuthTempDir() + "/admin_token2";
+  std::string token_file = TempDir() + "/admin_token2";
   WriteFile(token_file, "a\n");
   CommandResult result = RunCommand(std::string(IPINSIGHTS_BINARY) + " serve --model " + Model() +
                                     " --admin-token x --admin-token-file " + token_file + " --port 0 2>&1");
@@ -268,7 +248,7 @@ TEST(AuthServer, PinnedHostRegionAndUnsignedAccept) {
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys, "--auth-host",
                             "ipinsights.internal:8443", "--auth-region", "eu-west-1"},
-                           AuthTempDir() + "/l1.log"));
+                           TempDir() + "/l1.log"));
   int port = server.port();
   SignedCall good;
   good.host = "ipinsights.internal:8443";
@@ -310,12 +290,12 @@ TEST(AuthServer, PinnedHostRegionAndUnsignedAccept) {
 
 TEST(AuthServer, MetricsBearerTokenForPrometheus) {
   std::string keys = KeysFile("l2_keys.txt", "AKIDAUTH secret-auth\n");
-  std::string token_file = AuthTempDir() + "/metrics_token";
+  std::string token_file = TempDir() + "/metrics_token";
   WriteFile(token_file, "prom-tok-51\n");
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys, "--metrics-token-file",
                             token_file},
-                           AuthTempDir() + "/l2.log"));
+                           TempDir() + "/l2.log"));
   std::string url = server.url();
   // What Prometheus sends with `authorization: {credentials_file: ...}`.
   EXPECT_THAT(Curl("-H 'Authorization: Bearer prom-tok-51' " + url + "/metrics"),
@@ -336,7 +316,7 @@ TEST(AuthServer, MetricsBearerTokenForPrometheus) {
 TEST(AuthServer, SighupReloadsAuthKeys) {
   std::string keys = KeysFile("l13_keys.txt", "AKIDAUTH secret-auth\n");
   ServerProcess server;
-  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys}, AuthTempDir() + "/l13.log"));
+  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys}, TempDir() + "/l13.log"));
   int port = server.port();
   SignedCall old_key, new_key;
   new_key.akid = "AKIDROTATED";
@@ -377,7 +357,7 @@ TEST(AccessLogServer, WriteErrorsAreCountedAndServingGoesOn) {
   if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no writable /dev/full: skipped";
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--access-log", "/dev/full"},
-                           AuthTempDir() + "/l9_full.log"));
+                           TempDir() + "/l9_full.log"));
   for (int i = 0; i < 5; ++i) EXPECT_THAT(Curl(server.url() + "/ping"), StartsWith("200 "));
   std::string errors = Metric(server.url(), "ipinsights_access_log_errors_total");
   EXPECT_NE(errors, "missing");
@@ -391,9 +371,9 @@ TEST(AccessLogServer, WriteErrorsAreCountedAndServingGoesOn) {
 }
 
 TEST(AccessLogServer, SighupReopensTheLogAfterRotation) {
-  std::string path = AuthTempDir() + "/rotate.jsonl";
+  std::string path = TempDir() + "/rotate.jsonl";
   ServerProcess server;
-  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--access-log", path}, AuthTempDir() + "/l9_rot.log"));
+  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--access-log", path}, TempDir() + "/l9_rot.log"));
   EXPECT_THAT(Curl(server.url() + "/ping?before"), StartsWith("200 "));
   std::filesystem::rename(path, path + ".1");
   kill(server.pid(), SIGHUP);

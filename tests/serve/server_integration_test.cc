@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ipinsights/serve/response_codec.h"
+#include "../testing/temp_dir.h"
 #include "serve_test_util.h"
 #include "server_process.h"
 
@@ -18,28 +19,7 @@ using namespace serve_test;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string& TempDirPath() {
-  static std::string dir;
-  return dir;
-}
-
-// One scratch folder per test process, removed when the process's tests end.
-std::string TempDir() {
-  std::string& dir = TempDirPath();
-  if (dir.empty()) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ipinsights_serve_XXXXXX").string();
-    dir = mkdtemp(pattern.data());
-  }
-  return dir;
-}
-
-class RemoveTempDir : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (!TempDirPath().empty()) std::filesystem::remove_all(TempDirPath());
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kRemoveTempDir = ::testing::AddGlobalTestEnvironment(new RemoveTempDir);
+using ipinsights::testing::TempDir;
 
 // The score the server must answer for (entity, ip) with the model in `file`.
 std::string ExpectedScore(const std::string& file, std::string_view entity, std::string_view ip) {
