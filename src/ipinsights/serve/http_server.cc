@@ -75,6 +75,10 @@ struct Worker {
   std::thread thread;
 
   void Sweep();
+  // The oldest idle keep-alive connection, or null.
+  SessionBase* OldestIdle() const;
+  // The connection whose request header (or TLS handshake) has waited longest, or null.
+  SessionBase* LongestHeaderPending() const;
   // Closes the oldest idle keep-alive connection, if any; true when one was closed.
   bool CloseOldestIdle();
 };
@@ -183,14 +187,28 @@ void Worker::Sweep() {
   });
 }
 
-bool Worker::CloseOldestIdle() {
+SessionBase* Worker::OldestIdle() const {
   for (SessionBase* session : sessions) {
-    if (session->idle()) {
-      session->Close();
-      return true;
+    if (session->idle()) return session;
+  }
+  return nullptr;
+}
+
+SessionBase* Worker::LongestHeaderPending() const {
+  SessionBase* longest = nullptr;
+  for (SessionBase* session : sessions) {
+    if (session->header_since() != kNever &&
+        (longest == nullptr || session->header_since() < longest->header_since())) {
+      longest = session;
     }
   }
-  return false;
+  return longest;
+}
+
+bool Worker::CloseOldestIdle() {
+  SessionBase* session = OldestIdle();
+  if (session != nullptr) session->Close();
+  return session != nullptr;
 }
 
 constexpr bool kIsTls(const PlainStream*) { return false; }
@@ -685,19 +703,8 @@ void HttpServer::Impl::StartSession(Worker& worker, Socket socket) {
     // At the cap: the oldest idle keep-alive connection makes room; without one, the
     // connection whose request header has been pending longest (so that connections that
     // trickle partial headers cannot lock new clients out); without one, refuse.
-    SessionBase* victim = nullptr;
-    SessionBase* slowest_header = nullptr;
-    for (SessionBase* session : worker.sessions) {
-      if (session->idle()) {
-        victim = session;
-        break;
-      }
-      if (session->header_since() != kNever &&
-          (slowest_header == nullptr || session->header_since() < slowest_header->header_since())) {
-        slowest_header = session;
-      }
-    }
-    if (victim == nullptr) victim = slowest_header;
+    SessionBase* victim = worker.OldestIdle();
+    if (victim == nullptr) victim = worker.LongestHeaderPending();
     if (victim == nullptr) {
       metrics.ConnectionRejected();
       socket.close(ec);
