@@ -21,7 +21,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
-#include "ipinsights/eval/labels_reader.h"
+#include "ipinsights/dataset/labels_reader.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/train/auc.h"
 #include "ipinsights/train/trainer.h"

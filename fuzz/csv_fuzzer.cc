@@ -12,10 +12,10 @@
 
 #include "fuzz/fuzz_util.h"
 #include "ipinsights/base/error.h"
-#include "ipinsights/eval/csv_chunk_reader.h"
-#include "ipinsights/eval/csv_record_reader.h"
-#include "ipinsights/eval/labels_reader.h"
-#include "ipinsights/eval/pair_csv.h"
+#include "ipinsights/dataset/csv_chunk_reader.h"
+#include "ipinsights/dataset/csv_record_reader.h"
+#include "ipinsights/dataset/labels_reader.h"
+#include "ipinsights/dataset/pair_csv.h"
 
 using namespace ipinsights;
 

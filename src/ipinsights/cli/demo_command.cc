@@ -25,7 +25,7 @@
 #include "ipinsights/base/error.h"
 #include "ipinsights/cli/commands.h"
 #include "ipinsights/eval/evaluation.h"
-#include "ipinsights/eval/labels_reader.h"
+#include "ipinsights/dataset/labels_reader.h"
 #include "ipinsights/model/model.h"
 
 extern char** environ;

@@ -7,12 +7,13 @@
 
 #include <fmt/format.h>
 
+#include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
 #include "ipinsights/dataset/pair_reader.h"
 #include "ipinsights/eval/evaluation.h"
-#include "ipinsights/eval/labels_reader.h"
+#include "ipinsights/dataset/labels_reader.h"
 #include "ipinsights/eval/random_attacks.h"
 #include "ipinsights/model/model.h"
 
@@ -31,6 +32,7 @@ struct EvaluateFlags {
   std::string report;
   bool json = false;
   bool quiet = false;
+  bool strict = false;
 };
 
 // The normal pairs of --test SRC, with their entity bytes kept in one arena.
@@ -41,10 +43,11 @@ struct NormalPairs {
   uint64_t bad_rows = 0;
 };
 
-NormalPairs ReadNormalPairs(const std::string& location, bool quiet) {
+NormalPairs ReadNormalPairs(const std::string& location, bool quiet, bool strict) {
   NormalPairs pairs;
   std::vector<std::pair<size_t, size_t>> spans;  // offset, length in the arena
-  PairReader reader(location);
+  BadRecordLog bad_rows(BadRecordLog::kDefaultCap, strict);
+  PairReader reader(location, &bad_rows);
   std::string_view entity;
   IpAddress ip;
   while (reader.Next(&entity, &ip)) {
@@ -56,10 +59,11 @@ NormalPairs ReadNormalPairs(const std::string& location, bool quiet) {
     pairs.entities.emplace_back(pairs.arena.data() + offset, length);
   }
   pairs.bad_rows = reader.stats().bad_rows;
-  for (const std::string& error : reader.stats().errors) {
-    std::fprintf(stderr, "ipinsights: warning: %s (row skipped)\n", error.c_str());
+  const std::vector<std::string> messages = bad_rows.messages();
+  for (const std::string& message : messages) {
+    std::fprintf(stderr, "ipinsights: warning: %s (row skipped)\n", message.c_str());
   }
-  if (reader.stats().bad_rows > reader.stats().errors.size() && !quiet) {
+  if (reader.stats().bad_rows > messages.size() && !quiet) {
     std::fprintf(stderr, "ipinsights: warning: %llu bad rows skipped in %s in all\n",
                  static_cast<unsigned long long>(reader.stats().bad_rows), location.c_str());
   }
@@ -94,7 +98,7 @@ void RunEvaluate(const EvaluateFlags& flags) {
     result = EvaluateLabels(*model, labels, options, flags.threads);
     result.source = flags.labels;
   } else {
-    NormalPairs normal = ReadNormalPairs(flags.test, flags.quiet);
+    NormalPairs normal = ReadNormalPairs(flags.test, flags.quiet, flags.strict);
     if (normal.entities.empty()) throw Error(flags.test + ": no valid entity,ip rows");
     RandomAttacks attacks = MakeRandomAttacks(normal.entities, flags.random_attacks, flags.seed);
     result = EvaluatePairs(*model, normal.entities, normal.ips, attacks.entities, attacks.ips,
@@ -133,6 +137,8 @@ void AddEvaluateCommand(CLI::App& app) {
   command->add_option("--report", flags->report, "HTML report (not available yet)");
   command->add_flag("--json", flags->json, "Print the figures as one JSON object on stdout");
   command->add_flag("--quiet", flags->quiet, "No warnings beyond bad rows");
+  command->add_flag("--strict", flags->strict,
+                    "Fail (exit 1) on the first malformed file or record");
   command->callback([flags] { RunEvaluate(*flags); });
 }
 

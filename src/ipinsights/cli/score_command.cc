@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
@@ -17,10 +18,6 @@
 namespace ipinsights {
 namespace {
 
-// Bad rows beyond this many are counted but not printed, so a wrong file does not flood
-// the terminal.
-constexpr uint64_t kMaxPrintedBadRows = 100;
-
 struct ScoreFlags {
   std::string model;
   std::string pairs;
@@ -30,6 +27,7 @@ struct ScoreFlags {
   size_t threads = 0;
   bool quiet = false;
   bool json = false;
+  bool strict = false;
 };
 
 void RunScore(const ScoreFlags& flags) {
@@ -69,19 +67,12 @@ void RunScore(const ScoreFlags& flags) {
   BatchScorer scorer = [&model](const std::string_view* entities, const IpAddress* ips, size_t n,
                                 float* scores) { model->ScoreBatch(entities, ips, n, scores); };
   ScorePairsSummary total;
-  uint64_t printed = 0;
+  // The first kDefaultCap bad rows are printed, the rest counted, so a wrong file does not
+  // flood the terminal; --strict stops at the first.
+  BadRecordLog bad_rows(BadRecordLog::kDefaultCap, flags.strict);
   for (const ObjectInfo& object : objects) {
-    auto on_bad_row = [&](const BadRow& bad) {
-      if (printed < kMaxPrintedBadRows) {
-        std::fprintf(stderr, "ipinsights: warning: %s (row skipped)\n",
-                     FormatBadRow(object.location, bad).c_str());
-      } else if (printed == kMaxPrintedBadRows) {
-        std::fprintf(stderr, "ipinsights: warning: more bad rows: not shown, counted below\n");
-      }
-      ++printed;
-    };
-    ScorePairsSummary s = ScorePairs(input_storage.OpenSequential(object.location), output.get(),
-                                     scorer, options, on_bad_row, &progress);
+    ScorePairsSummary s = ScorePairs(input_storage.OpenSequential(object.location), object.location,
+                                     output.get(), scorer, options, &bad_rows, &progress);
     total.bytes_read += s.bytes_read;
     total.lines += s.lines;
     total.scored += s.scored;
@@ -91,6 +82,12 @@ void RunScore(const ScoreFlags& flags) {
   }
   output->Close();
   progress.Done();
+  for (const std::string& message : bad_rows.messages()) {
+    std::fprintf(stderr, "ipinsights: warning: %s (row skipped)\n", message.c_str());
+  }
+  if (bad_rows.count() > bad_rows.messages().size()) {
+    std::fprintf(stderr, "ipinsights: warning: more bad rows: not shown, counted below\n");
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double rate = seconds > 0 ? static_cast<double>(total.scored) / seconds : 0;
@@ -134,6 +131,8 @@ void AddScoreCommand(CLI::App& app) {
   command->add_flag("--json", flags->json,
                     "Print the summary as one JSON object (on stdout, or on stderr when the "
                     "scores go to stdout)");
+  command->add_flag("--strict", flags->strict,
+                    "Fail (exit 1) on the first malformed file or record");
   command->callback([flags] { RunScore(*flags); });
 }
 

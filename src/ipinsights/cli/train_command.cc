@@ -32,6 +32,7 @@ struct TrainFlags {
   uint64_t seed = 1;
   bool quiet = false;
   bool json = false;
+  bool strict = false;
 };
 
 std::string Dashed(const char* name) {
@@ -96,6 +97,7 @@ void RunTrain(TrainFlags& flags) {
     options.threads = flags.threads;
     options.seed = flags.seed;
     options.quiet = flags.quiet;
+    options.strict = flags.strict;
     if (!flags.quiet) {
       options.log = [](const std::string& line) {
         std::fprintf(stderr, "%s\n", line.c_str());
@@ -173,6 +175,8 @@ void AddTrainCommand(CLI::App& app) {
                       "random seed (same seed, data and threads = same model)");
   command->add_flag("--quiet", flags->quiet, "no progress or log lines");
   command->add_flag("--json", flags->json, "print the summary as one JSON object on stdout");
+  command->add_flag("--strict", flags->strict,
+                    "Fail (exit 1) on the first malformed file or record");
   command->callback([flags] { RunTrain(*flags); });
 }
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "ipinsights/eval/labeled_scores.h"
-#include "ipinsights/eval/labels_reader.h"
+#include "ipinsights/dataset/labels_reader.h"
 #include "ipinsights/model/model.h"
 
 namespace ipinsights {

@@ -12,8 +12,9 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
-#include "ipinsights/eval/csv_chunk_reader.h"
 #include "ipinsights/base/json_text.h"
+#include "ipinsights/dataset/csv_chunk_reader.h"
+#include "ipinsights/dataset/pair_csv.h"
 
 namespace ipinsights {
 namespace {
@@ -65,9 +66,9 @@ void ProcessChunk(Slot* slot, const BatchScorer& scorer, const ScorePairsOptions
 
 }  // namespace
 
-ScorePairsSummary ScorePairs(std::unique_ptr<SequentialReader> input, WritableFile* output,
-                             const BatchScorer& scorer, const ScorePairsOptions& options,
-                             const std::function<void(const BadRow&)>& on_bad_row,
+ScorePairsSummary ScorePairs(std::unique_ptr<SequentialReader> input, const std::string& location,
+                             WritableFile* output, const BatchScorer& scorer,
+                             const ScorePairsOptions& options, BadRecordReporter* reporter,
                              Progress* progress) {
   const size_t threads = options.threads == 0 ? HardwareThreads() : options.threads;
   const size_t slot_count = 2 * threads + 2;
@@ -173,9 +174,12 @@ ScorePairsSummary ScorePairs(std::unique_ptr<SequentialReader> input, WritableFi
     }
     try {
       output->Append(slot->output);
-      for (BadRow bad : slot->parsed.bad_rows) {
-        bad.line += line_base;
-        on_bad_row(bad);
+      if (reporter != nullptr) {
+        for (BadRecord& bad : slot->parsed.bad_records) {
+          bad.location = location;
+          bad.value += line_base;
+          reporter->Report(bad);
+        }
       }
     } catch (...) {
       fail(std::current_exception());
@@ -184,7 +188,7 @@ ScorePairsSummary ScorePairs(std::unique_ptr<SequentialReader> input, WritableFi
     line_base += slot->parsed.lines;
     summary.lines += slot->parsed.lines;
     summary.scored += slot->parsed.entities.size();
-    summary.bad_rows += slot->parsed.bad_rows.size();
+    summary.bad_rows += slot->parsed.bad_records.size();
     summary.anomalous += slot->anomalous;
     summary.written += slot->written;
     if (progress != nullptr) progress->Add(slot->input_bytes);

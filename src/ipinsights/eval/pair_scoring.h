@@ -6,25 +6,29 @@
 //
 // One reader thread cuts the input into chunks of whole records; `threads` workers parse,
 // score and format chunks in parallel; the calling thread writes finished chunks in order
-// and reports bad rows (1-based line numbers) in order. Memory stays bounded: at most
-// 2 * threads + 2 chunks are in flight.
+// and reports bad rows in order to a BadRecordReporter, as BadRecord::AtLine(location,
+// 1-based line, reason). Memory stays bounded: at most 2 * threads + 2 chunks are in flight.
+// Rows are read by the training CSV's one reader (dataset/csv_chunk_reader.h,
+// dataset/pair_csv.h): `score` accepts exactly the rows `train` accepts.
 //
 // Thread-safety: `scorer` is called concurrently from the workers; ScorePairs itself may
 // run on any thread.
 //
-//   ScorePairsSummary s = ScorePairs(OpenStorage(src).OpenSequential(src), out.get(),
+//   BadRecordLog bad_rows;
+//   ScorePairsSummary s = ScorePairs(OpenStorage(src).OpenSequential(src), src, out.get(),
 //       [&](const std::string_view* e, const IpAddress* ip, size_t n, float* scores) {
 //         model.ScoreBatch(e, ip, n, scores);
-//       }, options, [&](const BadRow& b) { Report(FormatBadRow(src, b)); }, nullptr);
+//       }, options, &bad_rows, nullptr);
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
+#include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/progress.h"
-#include "ipinsights/eval/pair_csv.h"
 #include "ipinsights/pairs/ip_address.h"
 #include "ipinsights/storage/storage.h"
 
@@ -50,11 +54,13 @@ struct ScorePairsSummary {
   uint64_t bad_rows = 0;
 };
 
-// Throws Error when reading or writing fails (the output is then not closed). Bad rows
-// never throw. `progress` (may be null) receives input bytes as chunks are written.
-ScorePairsSummary ScorePairs(std::unique_ptr<SequentialReader> input, WritableFile* output,
-                             const BatchScorer& scorer, const ScorePairsOptions& options,
-                             const std::function<void(const BadRow&)>& on_bad_row,
+// `location` names the input in bad-row reports; `reporter` (may be null: bad rows are only
+// counted) is called on the calling thread, in input order. Throws Error when reading or
+// writing fails, or what the reporter throws (a strict BadRecordLog); the output is then
+// not closed. `progress` (may be null) receives input bytes as chunks are written.
+ScorePairsSummary ScorePairs(std::unique_ptr<SequentialReader> input, const std::string& location,
+                             WritableFile* output, const BatchScorer& scorer,
+                             const ScorePairsOptions& options, BadRecordReporter* reporter,
                              Progress* progress);
 
 }  // namespace ipinsights

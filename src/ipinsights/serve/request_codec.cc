@@ -2,87 +2,25 @@
 
 #include <simdjson.h>
 
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include "ipinsights/base/strings.h"
+#include "ipinsights/dataset/pair_csv.h"
 
 namespace ipinsights {
 namespace {
 
-// Quotes an offending value for an error message, cut short and with control bytes escaped
-// so that a hostile body cannot forge log lines.
-std::string Quote(std::string_view value) {
-  constexpr size_t kMax = 64;
-  std::string out = "\"";
-  for (size_t i = 0; i < value.size() && i < kMax; ++i) {
-    unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > kMax) out += "...";
-  out += '"';
-  return out;
-}
-
-// ---- CSV ---------------------------------------------------------------------------------
-
-// One field starting at body[*pos]. Quoted fields are RFC 4180 ("" is a quote, commas and
-// newlines allowed inside). On return *pos is at the ',' / '\n' / end after the field.
-// Returns false on a malformed quoted field (unterminated, or text after the closing quote).
-bool ReadCsvField(std::string_view body, size_t* pos, size_t* line, PairBatch* batch,
-                  std::string_view* field) {
-  size_t i = *pos;
-  if (i < body.size() && body[i] == '"') {
-    std::string* text = nullptr;
-    size_t start = i + 1;
-    size_t j = start;
-    for (;;) {
-      const void* quote = std::memchr(body.data() + j, '"', body.size() - j);
-      if (quote == nullptr) return false;
-      size_t q = static_cast<const char*>(quote) - body.data();
-      for (size_t k = j; k < q; ++k) *line += body[k] == '\n';
-      if (q + 1 < body.size() && body[q + 1] == '"') {
-        if (text == nullptr) text = &batch->unescaped.emplace_back();
-        text->append(body.data() + j, q + 1 - j);  // keeps one quote
-        j = q + 2;
-        continue;
-      }
-      if (text != nullptr) {
-        text->append(body.data() + j, q - j);
-        *field = *text;
-      } else {
-        *field = body.substr(start, q - start);
-      }
-      i = q + 1;
-      // Only spaces (and a CR) may follow the closing quote before the separator.
-      while (i < body.size() && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r')) ++i;
-      if (i < body.size() && body[i] != ',' && body[i] != '\n') return false;
-      *pos = i;
-      return true;
-    }
-  }
-  size_t end = i;
-  while (end < body.size() && body[end] != ',' && body[end] != '\n') ++end;
-  *field = body.substr(i, end - i);
-  *pos = end;
-  return true;
-}
-
-std::string_view TrimBlanks(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 // ---- JSON --------------------------------------------------------------------------------
 // The DOM parser validates the whole document (trailing text included), which is what a
 // 400 "invalid JSON" needs; its strings live in the parser until the next parse.
+
+// A JSON line without the blanks around it and the CR of a CRLF line end.
+std::string_view TrimJsonLine(std::string_view line) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.remove_suffix(1);
+  }
+  return TrimBlanks(line);
+}
 
 simdjson::dom::parser& ThreadParser() {
   thread_local simdjson::dom::parser parser;
@@ -105,7 +43,7 @@ std::optional<std::string> DecodeValues(simdjson::dom::array values, const std::
   if (!ip_element.is_string()) return where + ": the IP (second value) must be a string";
   std::string_view ip_text = ip_element.get_string().value_unsafe();
   std::optional<IpAddress> ip = IpAddress::Parse(ip_text);
-  if (!ip) return fmt::format("{}: bad IP {}", where, Quote(ip_text));
+  if (!ip) return fmt::format("{}: bad IP {}", where, QuoteForMessage(ip_text));
   batch->entities.push_back(entity);
   batch->ips.push_back(*ip);
   return std::nullopt;
@@ -145,50 +83,26 @@ std::string JsonErrorMessage(simdjson::error_code error) {
 
 }  // namespace
 
+// The training CSV's grammar and row rules (dataset/pair_csv.h), so a body is accepted
+// exactly when `train` and `score --pairs` would accept every row of it; the first bad row
+// answers the whole request (SageMaker's contract: one 400 naming the line and the reason).
 std::optional<std::string> DecodeCsv(std::string_view body, PairBatch* batch) {
-  size_t pos = 0;
-  size_t line = 1;
-  while (pos < body.size()) {
-    size_t line_of_record = line;
-    // Skip blank lines (a trailing newline makes one).
-    size_t blank_end = pos;
-    while (blank_end < body.size() && (body[blank_end] == ' ' || body[blank_end] == '\t' || body[blank_end] == '\r'))
-      ++blank_end;
-    if (blank_end == body.size()) break;
-    if (body[blank_end] == '\n') {
-      pos = blank_end + 1;
-      ++line;
-      continue;
+  CsvRecordReader reader(body, /*last=*/true);
+  std::string_view entity;
+  IpAddress ip;
+  std::string problem;
+  while (reader.Next() == CsvRecordReader::Result::kRecord) {
+    switch (ParsePairRecord(reader, /*first_chunk=*/true, &entity, &ip, &problem)) {
+      case PairRecord::kHeader:
+        break;
+      case PairRecord::kBad:
+        return fmt::format("line {}: {}", reader.line() + 1, problem);
+      case PairRecord::kPair:
+        if (!reader.InBuffer(entity)) entity = batch->unescaped.emplace_back(entity);
+        batch->entities.push_back(entity);
+        batch->ips.push_back(ip);
+        break;
     }
-    std::string_view fields[2];
-    size_t count = 0;
-    for (;;) {
-      std::string_view field;
-      if (!ReadCsvField(body, &pos, &line, batch, &field))
-        return fmt::format("line {}: malformed quoted field", line_of_record);
-      if (count < 2) fields[count] = field;
-      ++count;
-      // Allow the space after the comma: skip blanks before the next field's opening quote.
-      if (pos < body.size() && body[pos] == ',') {
-        ++pos;
-        while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t')) ++pos;
-        continue;
-      }
-      break;
-    }
-    if (pos < body.size()) {  // at '\n'
-      ++pos;
-      ++line;
-    }
-    if (count != 2)
-      return fmt::format("line {}: expected 2 columns (entity,ip), got {}", line_of_record, count);
-    std::string_view ip_text = TrimBlanks(fields[1]);
-    std::optional<IpAddress> ip = IpAddress::Parse(ip_text);
-    if (!ip) return fmt::format("line {}: bad IP {}", line_of_record, Quote(ip_text));
-    std::string_view entity = fields[0];
-    if (!entity.empty() && entity.back() == '\r') entity.remove_suffix(1);
-    batch->entities.push_back(entity);
-    batch->ips.push_back(*ip);
   }
   return std::nullopt;
 }
@@ -225,7 +139,7 @@ std::optional<std::string> DecodeJsonLines(std::string_view body, PairBatch* bat
     ++line;
     size_t end = body.find('\n', pos);
     if (end == std::string_view::npos) end = body.size();
-    std::string_view text = TrimBlanks(body.substr(pos, end - pos));
+    std::string_view text = TrimJsonLine(body.substr(pos, end - pos));
     pos = end + 1;
     if (text.empty()) continue;
     std::string where = fmt::format("line {}", line);

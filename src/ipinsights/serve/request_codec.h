@@ -1,8 +1,10 @@
 // Request codecs: an inference request body (text/csv, application/json,
 // application/jsonlines; ALGORITHM.md, Inference) → the (entity, ip) pairs to score.
 //
-//   text/csv               lines `entity,ip`; a space after the comma is allowed; RFC 4180
-//                          quotes ("a,b" and "" inside quotes); CRLF or LF; blank lines skipped.
+//   text/csv               the training CSV's `entity,ip` rows, parsed by the same splitter
+//                          and row rules as `train` and `score --pairs` (dataset/pair_csv.h,
+//                          docs/formats/training-csv.md): RFC 4180 quotes, a space after the
+//                          comma, CRLF or LF, blank lines and a first line `entity,ip` skipped.
 //   application/json       {"instances": [{"data": {"features": {"values": [E, IP]}}},
 //                          {"features": [E, IP]}, ...]} — both shapes, mixed.
 //   application/jsonlines  one such instance object per line.

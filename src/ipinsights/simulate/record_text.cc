@@ -79,18 +79,4 @@ void AppendIp(std::string& out, const IpAddress& ip) {
   out.append(text, ip.Format(text));
 }
 
-void AppendCsvField(std::string& out, std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos && !text.empty() &&
-      text.front() != ' ') {
-    out.append(text);
-    return;
-  }
-  out.push_back('"');
-  for (char c : text) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
 }  // namespace ipinsights::simulate

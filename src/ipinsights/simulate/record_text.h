@@ -30,8 +30,6 @@ void AppendPadded(std::string& out, uint64_t value, int width);
 void AppendIsoTime(std::string& out, int64_t unix_millis, bool with_millis);
 // Canonical address text (no quotes).
 void AppendIp(std::string& out, const IpAddress& ip);
-// The entity as a CSV field (RFC 4180 quoting where needed).
-void AppendCsvField(std::string& out, std::string_view text);
 
 inline constexpr std::string_view kUpperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 inline constexpr std::string_view kHexLower = "0123456789abcdef";

@@ -12,6 +12,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
+#include "ipinsights/dataset/pair_csv_writer.h"
 #include "ipinsights/simulate/cloudtrail_format.h"
 #include "ipinsights/simulate/network_table.h"
 #include "ipinsights/simulate/object_writer.h"
@@ -334,7 +335,7 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
         result.attacks += event.label;
         if (!last_day) continue;
         ++result.label_rows;
-        simulate::AppendCsvField(result.labels, format->EntityName(event.entity));
+        AppendCsvField(format->EntityName(event.entity), &result.labels);
         result.labels.push_back(',');
         simulate::AppendIp(result.labels, event.ip);
         result.labels += event.label ? ",1," : ",0,";

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
 #include "ipinsights/base/parallel.h"
@@ -80,31 +81,33 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   result.metrics_location = JoinPath(options.model_dir, "metrics.json");
 
   TrainingSet train;
+  BadRecordLog train_bad_rows(BadRecordLog::kDefaultCap, options.strict);
   {
     Progress progress("read " + options.train, 0, Progress::Unit::kBytes, options.quiet);
-    train = LoadTrainingSet(options.train, model->hash_seed, &progress);
+    train = LoadTrainingSet(options.train, model->hash_seed, &progress, &train_bad_rows);
     progress.Done();
   }
   result.training_rows = train.rows.size();
   result.bad_rows = train.stats.bad_rows;
-  result.row_errors = train.stats.errors;
+  result.row_errors = train_bad_rows.messages();
   if (train.rows.empty()) {
     throw Error(fmt::format("{}: no valid training rows ({} bad rows{}{})", options.train,
-                            train.stats.bad_rows, train.stats.errors.empty() ? "" : "; first: ",
-                            train.stats.errors.empty() ? "" : train.stats.errors[0]));
+                            train.stats.bad_rows, result.row_errors.empty() ? "" : "; first: ",
+                            result.row_errors.empty() ? "" : result.row_errors[0]));
   }
   log(fmt::format("read {} training rows from {} ({} bad rows skipped)", train.rows.size(),
                   options.train, train.stats.bad_rows));
-  for (const std::string& error : train.stats.errors) log("skipped: " + error);
+  for (const std::string& error : result.row_errors) log("skipped: " + error);
 
   TrainingSet validation;
   if (!options.validation.empty()) {
-    validation = LoadTrainingSet(options.validation, model->hash_seed, nullptr);
+    BadRecordLog validation_bad_rows(BadRecordLog::kDefaultCap, options.strict);
+    validation = LoadTrainingSet(options.validation, model->hash_seed, nullptr, &validation_bad_rows);
     result.validation_rows = validation.rows.size();
     result.validation_bad_rows = validation.stats.bad_rows;
     log(fmt::format("read {} validation rows from {} ({} bad rows skipped)",
                     validation.rows.size(), options.validation, validation.stats.bad_rows));
-    for (const std::string& error : validation.stats.errors) log("skipped: " + error);
+    for (const std::string& error : validation_bad_rows.messages()) log("skipped: " + error);
   }
 
   Trainer trainer(model.get(), TrainerOptions{options.threads, options.seed, static_cast<int>(hp.epochs)});

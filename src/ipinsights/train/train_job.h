@@ -36,6 +36,7 @@ struct TrainJobOptions {
   size_t threads = 0;
   uint64_t seed = 1;
   bool quiet = false;
+  bool strict = false;  // the first bad row of --train or --validation is an Error
   std::function<void(const std::string&)> log;  // one line, no newline; may be empty
 };
 
@@ -51,7 +52,7 @@ struct TrainJobResult {
   uint64_t bad_rows = 0;
   uint64_t validation_rows = 0;
   uint64_t validation_bad_rows = 0;
-  std::vector<std::string> row_errors;  // the first bad rows, described
+  std::vector<std::string> row_errors;  // the first bad rows of --train (BadRecordLog messages)
   std::vector<EpochRecord> epochs;
   double seconds = 0;
   size_t threads = 0;

@@ -5,9 +5,10 @@
 
 namespace ipinsights {
 
-TrainingSet LoadTrainingSet(const std::string& location, uint64_t hash_seed, Progress* progress) {
+TrainingSet LoadTrainingSet(const std::string& location, uint64_t hash_seed, Progress* progress,
+                            BadRecordReporter* bad_rows) {
   TrainingSet set;
-  PairReader reader(location);
+  PairReader reader(location, bad_rows);
   std::string_view entity;
   IpAddress ip;
   uint64_t reported_bytes = 0;

@@ -26,10 +26,12 @@ static_assert(sizeof(TrainingRow) == 24, "a training row must stay compact");
 
 struct TrainingSet {
   std::vector<TrainingRow> rows;
-  PairReadStats stats;  // rows read, bad rows skipped (with the first messages)
+  PairReadStats stats;  // rows read, bad rows skipped, bytes
 };
 
-// Reads every pair at `location` (see PairReader). `progress` (may be null) gets bytes.
-TrainingSet LoadTrainingSet(const std::string& location, uint64_t hash_seed, Progress* progress);
+// Reads every pair at `location` (see PairReader). `progress` (may be null) gets bytes;
+// `bad_rows` (may be null) gets every bad row, and may throw to stop the read (strict).
+TrainingSet LoadTrainingSet(const std::string& location, uint64_t hash_seed, Progress* progress,
+                            BadRecordReporter* bad_rows = nullptr);
 
 }  // namespace ipinsights

@@ -1,4 +1,4 @@
-#include "ipinsights/eval/labels_reader.h"
+#include "ipinsights/dataset/labels_reader.h"
 
 #include <gtest/gtest.h>
 

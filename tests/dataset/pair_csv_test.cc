@@ -1,4 +1,4 @@
-#include "ipinsights/eval/pair_csv.h"
+#include "ipinsights/dataset/pair_csv.h"
 
 #include <gtest/gtest.h>
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "ipinsights/eval/csv_chunk_reader.h"
-#include "ipinsights/eval/csv_record_reader.h"
+#include "ipinsights/dataset/csv_chunk_reader.h"
+#include "ipinsights/dataset/csv_record_reader.h"
 
 namespace ipinsights {
 namespace {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "ipinsights/eval/csv_chunk_reader.h"
-#include "ipinsights/eval/csv_record_reader.h"
+#include "ipinsights/dataset/csv_chunk_reader.h"
+#include "ipinsights/dataset/csv_record_reader.h"
 #include "ipinsights/storage/storage.h"
 #include "../testing/large_file.h"
 

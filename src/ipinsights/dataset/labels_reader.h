@@ -1,14 +1,16 @@
 // Reading a labels CSV: the ground truth `evaluate --labels` scores against, as `simulate`
-// writes it (DIR/labels.csv).
+// writes it (DIR/labels.csv; docs/formats/labels-csv.md).
 //
 // Format: a header row naming the columns, in any order: `entity`, `ip`, `label`
 // (required) and `oracle_score` (optional); other columns are ignored. Then one row per
 // pair: label 0 = normal, 1 = anomalous; oracle_score a number (inf and -inf allowed: an
-// oracle may be certain). CSV quoting as CsvRecordReader.
+// oracle may be certain). Records are split by CsvRecordReader (the training CSV's
+// grammar: docs/formats/training-csv.md).
 //
 // Unlike a training set, a labels file is the reference an evaluation is measured
-// against: a bad row would silently change the figures, so any bad row is an Error naming
-// the file and line ("labels.csv:12: bad label \"2\" (expected 0 or 1)").
+// against: a bad row would silently change the figures, so any bad row is an Error, with
+// the one bad-record message (FormatBadRecord): "labels.csv:12: bad label \"2\" (expected 0
+// or 1)". `--strict` or not, the same.
 //
 // Thread-safety: ReadLabels is reentrant; the result is plain data.
 //

@@ -1,0 +1,69 @@
+#include "ipinsights/dataset/pair_csv.h"
+
+#include <fmt/format.h>
+
+#include "ipinsights/base/strings.h"
+
+namespace ipinsights {
+
+PairRecord ParsePairRecord(const CsvRecordReader& record, bool first_chunk, std::string_view* entity,
+                           IpAddress* ip, std::string* problem) {
+  if (!record.error().empty()) {
+    *problem = record.error();
+    return PairRecord::kBad;
+  }
+  if (record.field_count() != 2) {
+    *problem = fmt::format("expected 2 fields (entity,ip), got {}", record.field_count());
+    return PairRecord::kBad;
+  }
+  const std::string_view first = record.field(0);
+  const std::string_view ip_text = TrimBlanks(record.field(1));
+  if (first_chunk && record.line() == 0 && first == "entity" && ip_text == "ip") {
+    return PairRecord::kHeader;
+  }
+  if (first.empty()) {
+    *problem = "empty entity";
+    return PairRecord::kBad;
+  }
+  std::optional<IpAddress> parsed = IpAddress::Parse(ip_text);
+  if (!parsed) {
+    *problem = "bad IP " + QuoteForMessage(ip_text);
+    return PairRecord::kBad;
+  }
+  *entity = first;
+  *ip = *parsed;
+  return PairRecord::kPair;
+}
+
+void ParsePairChunk(std::string text, bool first_chunk, ParsedPairs* out, size_t max_record_bytes) {
+  out->text = std::move(text);
+  out->unescaped.clear();
+  out->entities.clear();
+  out->ips.clear();
+  out->bad_records.clear();
+  out->entities.reserve(out->text.size() / 24);
+  out->ips.reserve(out->text.size() / 24);
+  CsvRecordReader reader(out->text, /*last=*/true, max_record_bytes);
+  std::string_view entity;
+  IpAddress ip;
+  std::string problem;
+  while (reader.Next() == CsvRecordReader::Result::kRecord) {
+    switch (ParsePairRecord(reader, first_chunk, &entity, &ip, &problem)) {
+      case PairRecord::kHeader:
+        break;
+      case PairRecord::kBad:
+        out->bad_records.push_back(BadRecord::AtLine("", reader.line(), std::move(problem)));
+        problem.clear();
+        break;
+      case PairRecord::kPair:
+        // Fields with "" escapes live in the reader; copy them where they stay put.
+        if (!reader.InBuffer(entity)) entity = out->unescaped.emplace_back(entity);
+        out->entities.push_back(entity);
+        out->ips.push_back(ip);
+        break;
+    }
+  }
+  out->lines = reader.lines_consumed();
+}
+
+}  // namespace ipinsights
