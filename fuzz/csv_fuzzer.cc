@@ -1,102 +1,98 @@
-// Fuzzes the CSV layer `score` and `evaluate` read pairs and labels with (eval/): the
-// record splitter CsvRecordReader, the chunker (EndOfLastCsvRecord, CsvChunkReader) that
-// lets chunks be parsed on several threads, ParsePairChunk and ParseLabels.
-// Invariants: the reader consumes every line break; chunks concatenate back to the input
-// and each ends where a record ends; parsing chunk by chunk finds the same good rows, bad
-// rows and lines as parsing the whole input in one piece (the parallel commands rely on it).
+// Fuzzes the CSV record splitter every `entity,ip` and labels reader uses (dataset/):
+// CsvRecordReader, and ParseLabels on top of it.
+// Invariants: records come in line order and consume every line break; a record's verdict
+// never depends on bytes past examined(); and a reader that sees the input grow a piece at
+// a time (last = false, restarted at record_start() on kNeedMore, as CsvChunkReader does)
+// finds the same records, fields and errors as one reader over the whole input.
+// (fuzz/pair_csv_differential_fuzzer compares the callers built on it.)
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
-#include <memory>
 #include <string>
+#include <vector>
 
 #include "fuzz/fuzz_util.h"
 #include "ipinsights/base/error.h"
-#include "ipinsights/dataset/csv_chunk_reader.h"
 #include "ipinsights/dataset/csv_record_reader.h"
 #include "ipinsights/dataset/labels_reader.h"
-#include "ipinsights/dataset/pair_csv.h"
 
 using namespace ipinsights;
 
 namespace {
 
-class MemoryReader : public SequentialReader {
- public:
-  explicit MemoryReader(std::string_view data) : data_(data) {}
-  // Hands out at most 13 bytes at a time, so the chunker's refills are exercised.
-  size_t Read(char* buffer, size_t n) override {
-    size_t take = std::min({n, data_.size(), size_t{13}});
-    if (take > 0) std::memcpy(buffer, data_.data(), take);
-    data_.remove_prefix(take);
-    return take;
-  }
-
- private:
-  std::string_view data_;
+struct Record {
+  uint64_t line;
+  std::string error;
+  std::vector<std::string> fields;
+  bool operator==(const Record&) const = default;
 };
 
-void CheckRecordReader(std::string_view text) {
-  CsvRecordReader reader(text);
+void Append(const CsvRecordReader& reader, uint64_t line_base, std::vector<Record>* out) {
+  Record r{line_base + reader.line(), reader.error(), {}};
+  for (size_t i = 0; i < reader.field_count(); ++i) r.fields.emplace_back(reader.field(i));
+  out->push_back(std::move(r));
+}
+
+std::vector<Record> Whole(std::string_view text, size_t max_record_bytes) {
+  std::vector<Record> records;
+  CsvRecordReader reader(text, /*last=*/true, max_record_bytes);
   uint64_t last_line = 0;
-  while (reader.Next()) {
+  while (reader.Next() == CsvRecordReader::Result::kRecord) {
     FUZZ_CHECK(reader.line() >= last_line, "records come in line order");
+    FUZZ_CHECK(reader.position() > reader.record_start(), "every record consumes bytes");
+    FUZZ_CHECK(reader.examined() <= text.size() + 1, "examined within the input (+1 at the cap)");
     last_line = reader.line();
-    for (size_t i = 0; i < reader.field_count(); ++i) {
-      std::string_view field = reader.field(i);
-      volatile char sink = 0;
-      for (char c : field) sink = sink + c;  // readable (ASan)
-    }
+    Append(reader, 0, &records);
   }
   FUZZ_CHECK(reader.lines_consumed() == static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')),
              "every line break is consumed");
+  return records;
+}
+
+// The input revealed `step` bytes at a time; each time a reader over what is known so far
+// (not last) is asked for records from the last settled record start.
+std::vector<Record> Growing(std::string_view text, size_t step, size_t max_record_bytes) {
+  std::vector<Record> records;
+  size_t start = 0;
+  uint64_t line_base = 0;
+  size_t known = 0;
+  for (;;) {
+    known = std::min(text.size(), known + step);
+    const bool last = known == text.size();
+    CsvRecordReader reader(text.substr(start, known - start), last, max_record_bytes);
+    CsvRecordReader::Result result;
+    while ((result = reader.Next()) == CsvRecordReader::Result::kRecord) {
+      if (reader.continues_past_buffer()) break;  // judged: the rest is skipped to a '\n'
+      Append(reader, line_base, &records);
+    }
+    if (result == CsvRecordReader::Result::kRecord) {
+      // A bad record going on past the known bytes: its verdict is final, and reading
+      // resumes after the first '\n' past them.
+      Append(reader, line_base, &records);
+      const size_t newline = text.find('\n', known);
+      line_base += reader.lines_consumed();
+      if (newline == std::string_view::npos) return records;
+      start = newline + 1;
+      ++line_base;
+      known = start;
+      continue;
+    }
+    if (last) return records;
+    line_base += std::count(text.begin() + start, text.begin() + start + reader.record_start(), '\n');
+    start += reader.record_start();
+  }
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text = fuzz::AsText(data, size);
-  try {
-    CheckRecordReader(text);
-
-    size_t end = EndOfLastCsvRecord(text);
-    FUZZ_CHECK(end <= text.size(), "EndOfLastCsvRecord within the text");
-    if (end > 0) FUZZ_CHECK(text[end - 1] == '\n', "a record ends with a line break");
-
-    ParsedPairs whole;
-    ParsePairChunk(std::string(text), /*first_chunk=*/true, &whole);
-    FUZZ_CHECK(whole.entities.size() == whole.ips.size(), "one entity per address");
-
-    CsvChunkReader chunker(std::make_unique<MemoryReader>(text), /*chunk_bytes=*/7);
-    std::string chunk, joined;
-    size_t good = 0, bad = 0;
-    uint64_t lines = 0;
-    bool first = true;
-    while (chunker.Next(&chunk)) {
-      FUZZ_CHECK(!chunk.empty(), "no empty chunk");
-      joined += chunk;
-      ParsedPairs part;
-      ParsePairChunk(chunk, first, &part);
-      for (size_t i = 0; i < part.ips.size(); ++i) {
-        FUZZ_CHECK(good + i < whole.ips.size(), "no more good rows in chunks than whole");
-        FUZZ_CHECK(part.ips[i] == whole.ips[good + i], "same addresses chunked and whole");
-        FUZZ_CHECK(part.entities[i] == whole.entities[good + i], "same entities chunked and whole");
-      }
-      for (const BadRow& row : part.bad_rows) {
-        FUZZ_CHECK(bad < whole.bad_rows.size(), "no more bad rows in chunks than whole");
-        FUZZ_CHECK(row.line + lines == whole.bad_rows[bad].line, "bad rows on the same lines");
-        ++bad;
-      }
-      good += part.ips.size();
-      lines += part.lines;
-      first = false;
-    }
-    FUZZ_CHECK(joined == text, "chunks concatenate back to the input");
-    FUZZ_CHECK(chunker.bytes_read() == text.size(), "every byte read");
-    FUZZ_CHECK(good == whole.ips.size() && bad == whole.bad_rows.size(), "same rows chunked and whole");
-    FUZZ_CHECK(lines == whole.lines, "same line count chunked and whole");
-  } catch (const Error&) {
+  const size_t max_record_bytes = size == 0 ? 16 : 4 + data[0] % 60;
+  const std::vector<Record> whole = Whole(text, max_record_bytes);
+  for (size_t step : {size_t{1}, size_t{5}, size_t{64}}) {
+    FUZZ_CHECK(Growing(text, step, max_record_bytes) == whole,
+               "a growing buffer gives the records of the whole input");
   }
+  (void)Whole(text, kMaxCsvRecordBytes);
   try {
     (void)ParseLabels(std::string(text), "fuzz-labels.csv");
   } catch (const Error&) {

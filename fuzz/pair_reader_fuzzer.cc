@@ -1,12 +1,14 @@
 // Fuzzes PairReader (dataset/pair_reader.h), the training CSV reader `train` uses. It reads
 // files only, so each input is written to a per-process temp file. Bad rows must be skipped
 // and counted, never thrown or crashed on. Invariants: stats().rows counts the pairs
-// returned; the kept messages are min(bad_rows, kMaxReportedErrors); every address returned
-// formats and re-parses to itself; bytes counts the whole file.
+// returned; every bad row reaches the reporter, which keeps min(bad_rows, cap) messages;
+// every address returned formats and re-parses to itself; bytes counts the whole file.
+// (fuzz/pair_csv_differential_fuzzer checks that its rows are those of every other caller.)
 #include <cstdint>
 #include <string>
 
 #include "fuzz/fuzz_util.h"
+#include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/dataset/pair_reader.h"
 
@@ -15,7 +17,8 @@ using namespace ipinsights;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& path = fuzz::WriteFuzzTempFile(data, size, ".csv");
   try {
-    PairReader reader(path);
+    BadRecordLog bad_rows;
+    PairReader reader(path, &bad_rows);
     std::string_view entity;
     IpAddress ip;
     uint64_t pairs = 0;
@@ -27,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const PairReadStats& stats = reader.stats();
     FUZZ_CHECK(stats.rows == pairs, "rows counts the pairs returned");
-    FUZZ_CHECK(stats.errors.size() == std::min<uint64_t>(stats.bad_rows, PairReader::kMaxReportedErrors),
+    FUZZ_CHECK(bad_rows.count() == stats.bad_rows, "every bad row is reported");
+    FUZZ_CHECK(bad_rows.messages().size() == std::min<uint64_t>(stats.bad_rows, BadRecordLog::kDefaultCap),
                "the first bad rows are described");
     FUZZ_CHECK(stats.bytes == size, "every byte read");
   } catch (const Error& e) {

@@ -21,10 +21,10 @@ struct Record {
   bool operator==(const Record&) const = default;
 };
 
-std::vector<Record> ReadAll(std::string_view text) {
+std::vector<Record> ReadAll(std::string_view text, size_t max_record_bytes = kMaxCsvRecordBytes) {
   std::vector<Record> records;
-  CsvRecordReader reader(text);
-  while (reader.Next()) {
+  CsvRecordReader reader(text, /*last=*/true, max_record_bytes);
+  while (reader.Next() == CsvRecordReader::Result::kRecord) {
     Record r{reader.line(), {}, reader.error()};
     for (size_t i = 0; i < reader.field_count(); ++i) r.fields.emplace_back(reader.field(i));
     records.push_back(r);
@@ -41,7 +41,7 @@ TEST(CsvRecordReader, SplitsPlainRecordsWithOptionalSpaceAfterComma) {
 }
 
 TEST(CsvRecordReader, SkipsBlankLinesButCountsThem) {
-  auto records = ReadAll("\n\r\na,b\n\n\nc,d\n");
+  auto records = ReadAll("\n\r\na,b\n \t\n\nc,d\n");
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].line, 2u);
   EXPECT_EQ(records[1].line, 5u);
@@ -65,7 +65,7 @@ TEST(CsvRecordReader, KeepsQuotesInsideUnquotedFields) {
 TEST(CsvRecordReader, ReportsTextAfterClosingQuoteAndGoesOn) {
   auto records = ReadAll("\"a\"x,1\nb,2\n");
   ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[0].error, "unexpected text after a closing quote");
+  EXPECT_EQ(records[0].error, "text after a closing quote");
   EXPECT_EQ(records[1], (Record{1, {"b", "2"}, ""}));
 }
 
@@ -82,11 +82,11 @@ TEST(CsvRecordReader, UnbalancedQuoteCostsOneLineNotEveryLineToTheNextQuote) {
   auto records = ReadAll("\"a,1\nb,2\nc,3\n\"d\"x,4\ne,5\n");
   ASSERT_EQ(records.size(), 5u);
   EXPECT_EQ(records[0].line, 0u);
-  EXPECT_EQ(records[0].error, "unexpected text after a closing quote");
+  EXPECT_EQ(records[0].error, "text after a closing quote");
   EXPECT_EQ(records[1], (Record{1, {"b", "2"}, ""}));
   EXPECT_EQ(records[2], (Record{2, {"c", "3"}, ""}));
   EXPECT_EQ(records[3].line, 3u);
-  EXPECT_EQ(records[3].error, "unexpected text after a closing quote");
+  EXPECT_EQ(records[3].error, "text after a closing quote");
   EXPECT_EQ(records[4], (Record{4, {"e", "5"}, ""}));
 }
 
@@ -97,13 +97,32 @@ TEST(CsvRecordReader, ManyEscapedFieldsInOneRecordStayValid) {
             (std::vector<std::string>{"a\"", "b\"", "c\"", "d\"", "e\""}));
 }
 
-TEST(EndOfLastCsvRecord, IgnoresLineBreaksInsideQuotes) {
-  EXPECT_EQ(EndOfLastCsvRecord("a,1\nb,2"), 4u);
-  EXPECT_EQ(EndOfLastCsvRecord("a,1\n\"b\nc"), 4u);
-  EXPECT_EQ(EndOfLastCsvRecord("a,1\n\"b\nc\",2\n"), 12u);
-  EXPECT_EQ(EndOfLastCsvRecord("no break"), 0u);
-  EXPECT_EQ(EndOfLastCsvRecord("x, \"q\nq\"\n"), 9u);
-  EXPECT_EQ(EndOfLastCsvRecord("ab\"c,1\nd,2\n"), 11u);  // a mid-field quote is literal
+TEST(CsvRecordReader, AsksForMoreInsteadOfGuessingAtTheEndOfAnOpenBuffer) {
+  for (std::string_view text : {"a,1\nb,2", "a,1\n\"b\nc", "a,1\n\"b\"", "a,1\nb,2\r", "a,1\n  "}) {
+    CsvRecordReader reader(text, /*last=*/false);
+    ASSERT_EQ(reader.Next(), CsvRecordReader::Result::kRecord) << text;
+    EXPECT_EQ(reader.position(), 4u);
+    EXPECT_EQ(reader.Next(), CsvRecordReader::Result::kNeedMore) << text;
+    EXPECT_EQ(reader.record_start(), 4u) << text;
+  }
+}
+
+TEST(CsvRecordReader, RecordLongerThanTheCapIsOneBadRecordJudgedOnItsFirstBytes) {
+  // Unquoted: skipped to its own line break.
+  auto records = ReadAll("a,1\n0123456789,1\nb,2\n", /*max_record_bytes=*/8);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[1], (Record{1, {}, "record longer than 8 bytes"}));
+  EXPECT_EQ(records[2], (Record{2, {"b", "2"}, ""}));
+  // A quoted field open at the cut: skipped to the first line break after its quote.
+  records = ReadAll("\"a\nb\nc\nd\ne\",1\nf,2\n", 8);
+  ASSERT_EQ(records.size(), 6u);
+  EXPECT_EQ(records[0], (Record{0, {}, "unterminated quoted field (record longer than 8 bytes)"}));
+  EXPECT_EQ(records[1], (Record{1, {"b"}, ""}));
+  EXPECT_EQ(records[4], (Record{4, {"e\"", "1"}, ""}));  // a mid-field quote is literal
+  // Exactly at the cap (line break included) is fine, also at the end of the input.
+  EXPECT_EQ(ReadAll("abc,1234\n", 9), (std::vector<Record>{{0, {"abc", "1234"}, ""}}));
+  EXPECT_EQ(ReadAll("abc,1234", 8), (std::vector<Record>{{0, {"abc", "1234"}, ""}}));
+  EXPECT_EQ(ReadAll("abc,1234\n", 8)[0].error, "record longer than 8 bytes");
 }
 
 class CsvChunkReaderTest : public ::testing::Test {
@@ -134,8 +153,8 @@ class CsvChunkReaderTest : public ::testing::Test {
     *largest = 0;
     while (reader->Next(&chunk)) {
       *largest = std::max(*largest, chunk.size());
-      CsvRecordReader records(chunk);
-      while (records.Next()) {
+      CsvRecordReader records(chunk, /*last=*/true, reader->max_record_bytes());
+      while (records.Next() == CsvRecordReader::Result::kRecord) {
         Record r{line_base + records.line(), {}, records.error()};
         for (size_t i = 0; i < records.field_count(); ++i) r.fields.emplace_back(records.field(i));
         got.push_back(r);
@@ -173,32 +192,24 @@ TEST_F(CsvChunkReaderTest, ChunksHoldWholeRecordsWhateverTheChunkSize) {
   std::string path = Write(text);
   for (size_t chunk_bytes : {64, 100, 1000, 1 << 20}) {
     CsvChunkReader reader(OpenStorage(path).OpenSequential(path), chunk_bytes);
-    std::vector<Record> got;
-    std::string chunk;
-    uint64_t line_base = 0;
-    while (reader.Next(&chunk)) {
-      CsvRecordReader records(chunk);
-      while (records.Next()) {
-        Record r{line_base + records.line(), {}, records.error()};
-        for (size_t i = 0; i < records.field_count(); ++i) r.fields.emplace_back(records.field(i));
-        got.push_back(r);
-      }
-      line_base += records.lines_consumed();
-    }
-    EXPECT_EQ(got, expected) << "chunk_bytes " << chunk_bytes;
+    size_t largest = 0;
+    EXPECT_EQ(ReadChunked(&reader, &largest), expected) << "chunk_bytes " << chunk_bytes;
     EXPECT_EQ(reader.bytes_read(), text.size());
   }
 }
 
-TEST_F(CsvChunkReaderTest, RunawayQuoteIsCutToBoundMemory) {
+TEST_F(CsvChunkReaderTest, RunawayQuoteIsCutToBoundMemoryWithTheWholeInputsVerdicts) {
   std::string text = "\"never closed\n";
   for (int i = 0; i < 1000; ++i) text += "row" + std::to_string(i) + ",1.2.3.4\n";
   std::string path = Write(text);
   CsvChunkReader reader(OpenStorage(path).OpenSequential(path), 64, /*max_record_bytes=*/1024);
-  std::string chunk;
   size_t largest = 0;
-  while (reader.Next(&chunk)) largest = std::max(largest, chunk.size());
-  EXPECT_LT(largest, 2048u);
+  const std::vector<Record> got = ReadChunked(&reader, &largest);
+  EXPECT_LE(largest, 2048u + 64u);
+  EXPECT_EQ(got, ReadAll(text, 1024));
+  ASSERT_EQ(got.size(), 1001u);
+  EXPECT_EQ(got[0].error, "unterminated quoted field (record longer than 1024 bytes)");
+  EXPECT_EQ(got[1], (Record{1, {"row0", "1.2.3.4"}, ""}));
 }
 
 // Review L7: a record with no line break was kept whole (a 128 MB line cost 293 MB).
@@ -214,7 +225,7 @@ TEST_F(CsvChunkReaderTest, OverlongLineIsDroppedAsOneBadRowInBoundedMemory) {
   EXPECT_LT(largest, max_record + (2 << 20));
   const std::vector<Record> expected = {
       {0, {"ok", "1.1.1.1"}, ""},
-      {1, {}, "record longer than 4194304 bytes (dropped up to the next line break)"},
+      {1, {}, "record longer than 4194304 bytes"},
       {2, {"good", "1.2.3.4"}, ""}};
   EXPECT_EQ(got, expected);
   EXPECT_EQ(reader.bytes_read(), 11 + (64u << 20) + 14);
@@ -230,18 +241,9 @@ TEST_F(CsvChunkReaderTest, UnterminatedQuoteWithoutLineBreakAtTheEndIsOneBadRow)
   EXPECT_LT(PeakRssBytes() - before, size_t{24} << 20);
   const std::vector<Record> expected = {
       {0, {"ok", "1.1.1.1"}, ""},
-      {1, {}, "record longer than 4194304 bytes (dropped up to the next line break)"}};
+      {1, {}, "unterminated quoted field (record longer than 4194304 bytes)"}};
   EXPECT_EQ(got, expected);
   EXPECT_EQ(reader.bytes_read(), 12 + (64u << 20));
-}
-
-TEST(CsvRecordReader, DroppedRecordMarkerIsReportedWithItsReason) {
-  std::string text = "a,1\n";
-  text += kDroppedRecordMarker;
-  text += "too long\nb,2";
-  const std::vector<Record> expected = {
-      {0, {"a", "1"}, ""}, {1, {}, "too long"}, {2, {"b", "2"}, ""}};
-  EXPECT_EQ(ReadAll(text), expected);
 }
 
 }  // namespace

@@ -2,9 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-
-#include "ipinsights/eval/random_attacks.h"
+#include "ipinsights/dataset/csv_record_reader.h"
 
 namespace ipinsights {
 namespace {
@@ -26,15 +24,15 @@ TEST(ParsePairChunk, KeepsGoodRowsAndReportsBadOnesWithLines) {
   EXPECT_EQ(pairs.entities[1], "bob");
   EXPECT_EQ(pairs.entities[2], "e,ve");
   EXPECT_EQ(pairs.ips[1], *IpAddress::Parse("2001:db8::7"));
-  ASSERT_EQ(pairs.bad_rows.size(), 4u);
-  EXPECT_EQ(pairs.bad_rows[0].line, 2u);
-  EXPECT_EQ(pairs.bad_rows[0].message, "bad IP \"10.0.0.256\"");
-  EXPECT_EQ(pairs.bad_rows[1].line, 3u);
-  EXPECT_EQ(pairs.bad_rows[1].message, "empty entity");
-  EXPECT_EQ(pairs.bad_rows[2].line, 4u);
-  EXPECT_EQ(pairs.bad_rows[2].message, "expected 2 fields (entity,ip), got 3");
-  EXPECT_EQ(pairs.bad_rows[3].line, 7u);
-  EXPECT_EQ(pairs.bad_rows[3].message, "unterminated quoted field");
+  ASSERT_EQ(pairs.bad_records.size(), 4u);
+  EXPECT_EQ(pairs.bad_records[0].value, 2u);
+  EXPECT_EQ(pairs.bad_records[0].reason, "bad IP \"10.0.0.256\"");
+  EXPECT_EQ(pairs.bad_records[1].value, 3u);
+  EXPECT_EQ(pairs.bad_records[1].reason, "empty entity");
+  EXPECT_EQ(pairs.bad_records[2].value, 4u);
+  EXPECT_EQ(pairs.bad_records[2].reason, "expected 2 fields (entity,ip), got 3");
+  EXPECT_EQ(pairs.bad_records[3].value, 7u);
+  EXPECT_EQ(pairs.bad_records[3].reason, "unterminated quoted field");
   EXPECT_EQ(pairs.lines, 8u);
 }
 
@@ -42,47 +40,32 @@ TEST(ParsePairChunk, SkipsAHeaderOnlyOnTheFirstLineOfTheInput) {
   ParsedPairs pairs;
   ParsePairChunk("entity,ip\na,10.0.0.1\n", true, &pairs);
   EXPECT_EQ(pairs.entities.size(), 1u);
-  EXPECT_TRUE(pairs.bad_rows.empty());
+  EXPECT_TRUE(pairs.bad_records.empty());
   ParsePairChunk("entity,ip\na,10.0.0.1\n", false, &pairs);
-  EXPECT_EQ(pairs.bad_rows.size(), 1u);
+  ASSERT_EQ(pairs.bad_records.size(), 1u);
+  EXPECT_EQ(pairs.bad_records[0].reason, "bad IP \"ip\"");
+  ParsePairChunk("a,10.0.0.1\nentity,ip\n", true, &pairs);  // not on the first line
+  EXPECT_EQ(pairs.bad_records.size(), 1u);
+  ParsePairChunk("entity, ip\r\na,10.0.0.1\n", true, &pairs);  // the usual leniencies apply
+  EXPECT_TRUE(pairs.bad_records.empty());
 }
 
-TEST(FormatBadRow, NamesLocationAndLine) {
-  EXPECT_EQ(FormatBadRow("pairs.csv", {88, "bad IP \"1.2.3\""}), "pairs.csv:88: bad IP \"1.2.3\"");
+TEST(ParsePairChunk, KeepsAQuoteInsideAnUnquotedEntityAndTrimsTheAddress) {
+  ParsedPairs pairs;
+  ParsePairChunk("a\"b,1.2.3.4\n c ,\t10.0.0.1 \n\"q\",\"10.0.0.2\"\n", true, &pairs);
+  ASSERT_EQ(pairs.entities.size(), 3u);
+  EXPECT_EQ(pairs.entities[0], "a\"b");
+  EXPECT_EQ(pairs.entities[1], " c ");  // the entity is kept byte for byte
+  EXPECT_EQ(pairs.ips[1], *IpAddress::Parse("10.0.0.1"));
+  EXPECT_EQ(pairs.entities[2], "q");
+  EXPECT_TRUE(pairs.bad_records.empty());
 }
 
-TEST(RandomAttacks, ArePublicAddressesOfKnownEntitiesAndDeterministic) {
-  std::vector<std::string_view> known = {"u1", "u2", "u1", "u3"};
-  RandomAttacks a = MakeRandomAttacks(known, 2000, 42);
-  RandomAttacks b = MakeRandomAttacks(known, 2000, 42);
-  RandomAttacks c = MakeRandomAttacks(known, 2000, 43);
-  ASSERT_EQ(a.ips.size(), 2000u);
-  EXPECT_EQ(a.ips, b.ips);
-  EXPECT_EQ(a.entities, b.entities);
-  EXPECT_NE(a.ips, c.ips);
-  std::map<std::string_view, int> per_entity;
-  for (size_t i = 0; i < a.ips.size(); ++i) {
-    ASSERT_TRUE(a.ips[i].is_v4());
-    EXPECT_TRUE(IsPublicIpv4(a.ips[i].v4())) << a.ips[i].ToString();
-    ++per_entity[a.entities[i]];
-  }
-  // Uniform over the three distinct entities, not over rows.
-  ASSERT_EQ(per_entity.size(), 3u);
-  for (auto& [entity, count] : per_entity) EXPECT_NEAR(count, 667, 100) << entity;
-}
-
-TEST(RandomAttacks, PublicMeansNotSpecialPurpose) {
-  EXPECT_FALSE(IsPublicIpv4(IpAddress::Parse("10.1.2.3")->v4()));
-  EXPECT_FALSE(IsPublicIpv4(IpAddress::Parse("172.31.255.255")->v4()));
-  EXPECT_FALSE(IsPublicIpv4(IpAddress::Parse("192.168.0.1")->v4()));
-  EXPECT_FALSE(IsPublicIpv4(IpAddress::Parse("127.0.0.1")->v4()));
-  EXPECT_FALSE(IsPublicIpv4(IpAddress::Parse("100.64.0.1")->v4()));
-  EXPECT_FALSE(IsPublicIpv4(IpAddress::Parse("224.0.0.1")->v4()));
-  EXPECT_FALSE(IsPublicIpv4(IpAddress::Parse("255.255.255.255")->v4()));
-  EXPECT_FALSE(IsPublicIpv4(IpAddress::Parse("203.0.113.9")->v4()));
-  EXPECT_TRUE(IsPublicIpv4(IpAddress::Parse("172.32.0.1")->v4()));
-  EXPECT_TRUE(IsPublicIpv4(IpAddress::Parse("8.8.8.8")->v4()));
-  EXPECT_TRUE(IsPublicIpv4(IpAddress::Parse("52.94.1.1")->v4()));
+TEST(ParsePairChunk, EscapesControlBytesOfABadAddressInItsMessage) {
+  ParsedPairs pairs;
+  ParsePairChunk("a,1.2.3.4\x01\n", true, &pairs);
+  ASSERT_EQ(pairs.bad_records.size(), 1u);
+  EXPECT_EQ(pairs.bad_records[0].reason, "bad IP \"1.2.3.4\\x01\"");
 }
 
 }  // namespace

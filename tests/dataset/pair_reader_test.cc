@@ -47,13 +47,18 @@ class PairReaderTest : public ::testing::Test {
   }
 
   // "entity|ip" per good row.
-  std::vector<std::string> ReadAll(const std::string& location, PairReadStats* stats = nullptr) {
-    PairReader reader(location);
+  // "entity|ip" per good row; the reader's counts and the bad-row messages (BadRecordLog).
+  std::vector<std::string> ReadAll(const std::string& location, PairReadStats* stats = nullptr,
+                                   std::vector<std::string>* errors = nullptr) {
+    BadRecordLog bad_rows;
+    PairReader reader(location, &bad_rows);
     std::vector<std::string> out;
     std::string_view entity;
     IpAddress ip;
     while (reader.Next(&entity, &ip)) out.push_back(std::string(entity) + "|" + ip.ToString());
     if (stats) *stats = reader.stats();
+    if (errors) *errors = bad_rows.messages();
+    EXPECT_EQ(bad_rows.count(), reader.stats().bad_rows);
     return out;
   }
 
@@ -82,7 +87,8 @@ TEST_F(PairReaderTest, ReadsQuotedEntitiesPerRfc4180) {
       "\"Mozilla/5.0 (X11, Linux)\",1.1.1.1\n\"say \"\"hi\"\"\",2.2.2.2\n\"two\nlines\",3.3.3.3\n"
       "after,\"4.4.4.4\"\n");
   PairReadStats stats;
-  EXPECT_THAT(ReadAll(path, &stats),
+  std::vector<std::string> errors;
+  EXPECT_THAT(ReadAll(path, &stats, &errors),
               ElementsAre("Mozilla/5.0 (X11, Linux)|1.1.1.1", "say \"hi\"|2.2.2.2",
                           "two\nlines|3.3.3.3", "after|4.4.4.4"));
   EXPECT_EQ(stats.bad_rows, 0u);
@@ -93,23 +99,25 @@ TEST_F(PairReaderTest, SkipsAndReportsBadRowsWithLineNumbers) {
       "bad.csv",
       "ok,1.2.3.4\nnoip\nx,10.0.0.256\n,5.5.5.5\na,1.2.3.4,extra\n\"open,6.6.6.6\n");
   PairReadStats stats;
-  EXPECT_THAT(ReadAll(path, &stats), ElementsAre("ok|1.2.3.4"));
+  std::vector<std::string> errors;
+  EXPECT_THAT(ReadAll(path, &stats, &errors), ElementsAre("ok|1.2.3.4"));
   EXPECT_EQ(stats.rows, 1u);
   EXPECT_EQ(stats.bad_rows, 5u);
-  ASSERT_EQ(stats.errors.size(), 5u);
-  EXPECT_EQ(stats.errors[0], path + ":2: expected 2 fields (entity,ip), found 1");
-  EXPECT_EQ(stats.errors[1], path + ":3: bad IP \"10.0.0.256\"");
-  EXPECT_EQ(stats.errors[2], path + ":4: empty entity");
-  EXPECT_EQ(stats.errors[3], path + ":5: expected 2 fields (entity,ip), found 3");
-  EXPECT_EQ(stats.errors[4], path + ":6: unterminated quoted field");
+  ASSERT_EQ(errors.size(), 5u);
+  EXPECT_EQ(errors[0], path + ":2: expected 2 fields (entity,ip), got 1");
+  EXPECT_EQ(errors[1], path + ":3: bad IP \"10.0.0.256\"");
+  EXPECT_EQ(errors[2], path + ":4: empty entity");
+  EXPECT_EQ(errors[3], path + ":5: expected 2 fields (entity,ip), got 3");
+  EXPECT_EQ(errors[4], path + ":6: unterminated quoted field");
 }
 
 TEST_F(PairReaderTest, LineNumbersCountLineBreaksInsideQuotes) {
   const std::string path = Write("n.csv", "\"a\nb\",1.1.1.1\nc,bad\n");
   PairReadStats stats;
-  ReadAll(path, &stats);
-  ASSERT_EQ(stats.errors.size(), 1u);
-  EXPECT_EQ(stats.errors[0], path + ":3: bad IP \"bad\"");
+  std::vector<std::string> errors;
+  ReadAll(path, &stats, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], path + ":3: bad IP \"bad\"");
 }
 
 TEST_F(PairReaderTest, ReadsEveryFileOfAFolderInOrder) {
@@ -129,6 +137,7 @@ TEST_F(PairReaderTest, ReadsRecordsAcrossChunkBoundaries) {
     expected.push_back((i % 7 == 0 ? "quoted, " + std::to_string(i) : "e" + std::to_string(i)) + "|" + ip);
   }
   PairReadStats stats;
+  std::vector<std::string> errors;
   EXPECT_EQ(ReadAll(Write("big.csv", text), &stats), expected);
   EXPECT_EQ(stats.bytes, text.size());
 }
@@ -142,11 +151,12 @@ TEST_F(PairReaderTest, UnterminatedQuoteIsCutAtTheRecordCapInBoundedMemory) {
   ResetPeakRss();
   const size_t before = PeakRssBytes();
   PairReadStats stats;
-  EXPECT_THAT(ReadAll(path, &stats), ElementsAre("good|1.2.3.4", "last|5.6.7.8"));
+  std::vector<std::string> errors;
+  EXPECT_THAT(ReadAll(path, &stats, &errors), ElementsAre("good|1.2.3.4", "last|5.6.7.8"));
   EXPECT_LT(PeakRssBytes() - before, size_t{16} << 20);
   EXPECT_EQ(stats.bad_rows, 1u);
-  ASSERT_EQ(stats.errors.size(), 1u);
-  EXPECT_EQ(stats.errors[0], path + ":1: unterminated quoted field (record longer than 1048576 bytes)");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], path + ":1: unterminated quoted field (record longer than 1048576 bytes)");
   EXPECT_EQ(stats.bytes, filler + 1 + 27);
 }
 
@@ -154,10 +164,11 @@ TEST_F(PairReaderTest, OverlongUnquotedLineIsSkippedToTheNextLineBreak) {
   const std::string path =
       WriteLarge("long.csv", "ok,1.1.1.1\n", 'a', 3 << 20, ",2.2.2.2\ngood,1.2.3.4\n");
   PairReadStats stats;
-  EXPECT_THAT(ReadAll(path, &stats), ElementsAre("ok|1.1.1.1", "good|1.2.3.4"));
+  std::vector<std::string> errors;
+  EXPECT_THAT(ReadAll(path, &stats, &errors), ElementsAre("ok|1.1.1.1", "good|1.2.3.4"));
   EXPECT_EQ(stats.bad_rows, 1u);
-  ASSERT_EQ(stats.errors.size(), 1u);
-  EXPECT_EQ(stats.errors[0], path + ":2: record longer than 1048576 bytes");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], path + ":2: record longer than 1048576 bytes");
 }
 
 TEST_F(PairReaderTest, LineWithoutNewlineIsOneBadRowInBoundedMemory) {
@@ -165,21 +176,53 @@ TEST_F(PairReaderTest, LineWithoutNewlineIsOneBadRowInBoundedMemory) {
   ResetPeakRss();
   const size_t before = PeakRssBytes();
   PairReadStats stats;
-  EXPECT_THAT(ReadAll(path, &stats), ElementsAre("ok|1.1.1.1"));
+  std::vector<std::string> errors;
+  EXPECT_THAT(ReadAll(path, &stats, &errors), ElementsAre("ok|1.1.1.1"));
   EXPECT_LT(PeakRssBytes() - before, size_t{16} << 20);
   EXPECT_EQ(stats.bad_rows, 1u);
-  ASSERT_EQ(stats.errors.size(), 1u);
-  EXPECT_EQ(stats.errors[0], path + ":2: record longer than 1048576 bytes");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], path + ":2: record longer than 1048576 bytes");
 }
 
 TEST_F(PairReaderTest, QuotedRecordJustUnderTheCapIsRead) {
   const std::string path = WriteLarge("under.csv", "\"", 'q', (1 << 20) - 100, "\",1.2.3.4\nb,5.6.7.8\n");
   PairReadStats stats;
-  const std::vector<std::string> rows = ReadAll(path, &stats);
+  std::vector<std::string> errors;
+  const std::vector<std::string> rows = ReadAll(path, &stats, &errors);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].size(), (1u << 20) - 100 + 8);
   EXPECT_EQ(rows[1], "b|5.6.7.8");
   EXPECT_EQ(stats.bad_rows, 0u);
+}
+
+TEST_F(PairReaderTest, SkipsAHeaderOnTheFirstLineOfEachObjectOnly) {
+  std::filesystem::create_directories(dir_ / "folder");
+  Write("folder/part-1.csv", "entity,ip\na,1.1.1.1\n");
+  Write("folder/part-2.csv", "entity, ip\r\nb,2.2.2.2\nentity,ip\n");
+  PairReadStats stats;
+  std::vector<std::string> errors;
+  EXPECT_THAT(ReadAll((dir_ / "folder").string(), &stats, &errors), ElementsAre("a|1.1.1.1", "b|2.2.2.2"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], (dir_ / "folder/part-2.csv").string() + ":3: bad IP \"ip\"");
+}
+
+TEST_F(PairReaderTest, KeepsAQuoteInsideAnUnquotedEntity) {
+  EXPECT_THAT(ReadAll(Write("q.csv", "a\"b,1.2.3.4\n")), ElementsAre("a\"b|1.2.3.4"));
+}
+
+TEST_F(PairReaderTest, StrictReporterStopsAtTheFirstBadRowNamingFileAndLine) {
+  const std::string path = Write("s.csv", "ok,1.2.3.4\nx,10.0.0.256\ny,300.0.0.1\n");
+  BadRecordLog strict(BadRecordLog::kDefaultCap, /*strict=*/true);
+  PairReader reader(path, &strict);
+  std::string_view entity;
+  IpAddress ip;
+  ASSERT_TRUE(reader.Next(&entity, &ip));
+  try {
+    reader.Next(&entity, &ip);
+    FAIL() << "no Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":2: bad IP \"10.0.0.256\"");
+  }
 }
 
 TEST_F(PairReaderTest, MissingLocationIsAnError) {

@@ -20,6 +20,9 @@
 #include "../testing/sanitized.h"
 #include "ipinsights/eval/evaluation.h"
 #include "ipinsights/eval/pair_scoring.h"
+#include "ipinsights/base/bad_record.h"
+#include "ipinsights/dataset/pair_reader.h"
+#include "ipinsights/serve/request_codec.h"
 #include "ipinsights/storage/storage.h"
 #include "ipinsights/model/ip_encoder.h"
 #include "ipinsights/model/model.h"
@@ -365,6 +368,94 @@ TEST_F(TinyModel, EvaluateErrors) {
   EXPECT_NE(one.err.find("needs both normal and anomalous pairs"), std::string::npos) << one.err;
 }
 
+// Issue 11's table: the same file gives the same rows and the same bad-row verdicts to
+// `train` / `evaluate --test` (PairReader), `score --pairs` (the binary) and serve's
+// text/csv decoder.
+struct CsvCase {
+  const char* text;
+  std::vector<std::string> rows;  // "entity|ip"
+  std::string first_bad;          // "LINE: reason", empty when every row is good
+};
+
+std::vector<CsvCase> IssueTable() {
+  return {
+      {"entity,ip\nalice,10.0.0.1\n", {"alice|10.0.0.1"}, ""},
+      {"alice,10.0.0.1\nentity,ip\n", {"alice|10.0.0.1"}, "2: bad IP \"ip\""},
+      {"a\"b,10.0.0.1\n", {"a\"b|10.0.0.1"}, ""},
+      {",10.0.0.1\nbob,20.0.0.1\n", {"bob|20.0.0.1"}, "1: empty entity"},
+      {"alice,10.0.0.1,x\n", {}, "1: expected 2 fields (entity,ip), got 3"},
+      {"alice\n", {}, "1: expected 2 fields (entity,ip), got 1"},
+      {"\"al\"x,10.0.0.1\nbob,20.0.0.1\n", {"bob|20.0.0.1"}, "1: text after a closing quote"},
+      {"\"open,10.0.0.1\nbob,20.0.0.1\n", {"bob|20.0.0.1"}, "1: unterminated quoted field"},
+      {" \t\n\"a,b\", 10.0.0.1 \r\n", {"a,b|10.0.0.1"}, ""},
+  };
+}
+
+TEST_F(TinyModel, CsvVerdictsAgreeAcrossTrainScoreAndServe) {
+  for (const CsvCase& c : IssueTable()) {
+    SCOPED_TRACE(c.text);
+    const std::string path = Write("case.csv", c.text);
+    // train, evaluate --test
+    BadRecordLog log;
+    PairReader reader(path, &log);
+    std::vector<std::string> rows;
+    std::string_view entity;
+    IpAddress ip;
+    while (reader.Next(&entity, &ip)) rows.push_back(std::string(entity) + "|" + ip.ToString());
+    EXPECT_EQ(rows, c.rows);
+    const std::vector<std::string> messages = log.messages();
+    EXPECT_EQ(messages.empty() ? "" : messages[0], c.first_bad.empty() ? "" : path + ":" + c.first_bad);
+    // score --pairs
+    CommandResult run = Ipinsights("score --model model.ipinsights --pairs case.csv --json --output out.ndjson");
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    std::vector<std::string> scored;
+    std::istringstream lines(Slurp(dir_ / "out.ndjson"));
+    simdjson::dom::parser parser;
+    for (std::string line; std::getline(lines, line);) {
+      simdjson::dom::element row = parser.parse(line);
+      scored.push_back(std::string(std::string_view(row["entity"])) + "|" +
+                       std::string(std::string_view(row["ip"])));
+    }
+    EXPECT_EQ(scored, c.rows);
+    if (c.first_bad.empty()) {
+      EXPECT_EQ(run.err.find("warning"), std::string::npos) << run.err;
+    } else {
+      EXPECT_NE(run.err.find("warning: case.csv:" + c.first_bad + " (row skipped)"), std::string::npos)
+          << run.err;
+    }
+    // serve: all good and the same rows, or a 400 naming the first bad row.
+    PairBatch batch;
+    std::optional<std::string> error = DecodeCsv(c.text, &batch);
+    if (c.first_bad.empty()) {
+      ASSERT_FALSE(error.has_value()) << *error;
+      std::vector<std::string> decoded;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        decoded.push_back(std::string(batch.entities[i]) + "|" + batch.ips[i].ToString());
+      }
+      EXPECT_EQ(decoded, c.rows);
+    } else {
+      EXPECT_EQ(error.value_or(""), "line " + c.first_bad);
+    }
+  }
+}
+
+TEST_F(TinyModel, StrictMakesTheFirstBadRowFatalInTrainEvaluateAndScore) {
+  Write("pairs.csv", "alice,10.0.0.1\nbob,20.0.0.1\nbob,1.2.3\nalice,20.0.0.1\n");
+  const std::string expected = "pairs.csv:3: bad IP \"1.2.3\"";
+  for (const std::string& command :
+       {std::string("score --model model.ipinsights --pairs pairs.csv --output out.ndjson"),
+        std::string("evaluate --model model.ipinsights --test pairs.csv --random-attacks 10"),
+        std::string("train --train pairs.csv --model-dir trained --epochs 1 --vector-dim 4 "
+                    "--num-entity-vectors 10 --quiet")}) {
+    SCOPED_TRACE(command);
+    CommandResult lenient = Ipinsights(command);
+    EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
+    CommandResult strict = Ipinsights(command + " --strict");
+    EXPECT_EQ(strict.exit_code, 1) << strict.err;
+    EXPECT_NE(strict.err.find(expected), std::string::npos) << strict.err;
+  }
+}
+
 }  // namespace
 }  // namespace ipinsights
 
@@ -394,12 +485,22 @@ TEST_F(TinyModel, ScorePairsPipelineKeepsOrderWithTinyChunks) {
   options.threads = 3;
   options.chunk_bytes = 100;
   std::vector<uint64_t> bad_lines;
+  struct LineReporter : BadRecordReporter {
+    std::vector<uint64_t>* lines;
+    std::string location;
+    void Report(const BadRecord& bad) override {
+      EXPECT_EQ(bad.location, location);
+      lines->push_back(bad.value);
+    }
+  } reporter;
+  reporter.lines = &bad_lines;
+  reporter.location = input;
   ScorePairsSummary summary = ScorePairs(
-      OpenStorage(input).OpenSequential(input), writer.get(),
+      OpenStorage(input).OpenSequential(input), input, writer.get(),
       [&](const std::string_view* e, const IpAddress* ip, size_t n, float* s) {
         model->ScoreBatch(e, ip, n, s);
       },
-      options, [&](const BadRow& bad) { bad_lines.push_back(bad.line); }, nullptr);
+      options, &reporter, nullptr);
   writer->Close();
   EXPECT_TRUE(Slurp(output) == expected) << "order or content differs";
   ASSERT_EQ(bad_lines.size(), 21u);

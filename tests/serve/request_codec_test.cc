@@ -1,4 +1,5 @@
 #include "ipinsights/serve/request_codec.h"
+#include "ipinsights/dataset/csv_record_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -47,12 +48,37 @@ TEST(RequestCodec, CsvBadIpNamesTheLine) {
 }
 
 TEST(RequestCodec, CsvWrongColumnCountNamesTheLine) {
-  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4\nb\n"), "line 2: expected 2 columns (entity,ip), got 1");
-  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4,x\n"), "line 1: expected 2 columns (entity,ip), got 3");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4\nb\n"), "line 2: expected 2 fields (entity,ip), got 1");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4,x\n"), "line 1: expected 2 fields (entity,ip), got 3");
 }
 
 TEST(RequestCodec, CsvUnterminatedQuoteIsAnError) {
-  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "\"abc,1.2.3.4\n"), "line 1: malformed quoted field");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "\"abc,1.2.3.4\n"), "line 1: unterminated quoted field");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "\"abc\"x,1.2.3.4\n"), "line 1: text after a closing quote");
+}
+
+// The rows of issue 11's table, decided once in dataset/pair_csv.h (the same verdicts as
+// `train` and `score --pairs`: tests/eval/score_evaluate_test.cc, CsvVerdictsAgree...).
+TEST(RequestCodec, CsvSkipsAHeaderOnTheFirstLineOnly) {
+  PairBatch batch = DecodeOk(RequestFormat::kCsv, "entity,ip\nu,1.2.3.4\n");
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch.entities[0], "u");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "u,1.2.3.4\nentity,ip\n"), "line 2: bad IP \"ip\"");
+}
+
+TEST(RequestCodec, CsvEmptyEntityIsABadRow) {
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "u,1.2.3.4\n,1.2.3.4\n"), "line 2: empty entity");
+}
+
+TEST(RequestCodec, CsvKeepsAQuoteInsideAnUnquotedEntity) {
+  PairBatch batch = DecodeOk(RequestFormat::kCsv, "a\"b,1.2.3.4");
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch.entities[0], "a\"b");
+}
+
+TEST(RequestCodec, CsvRecordLongerThanTheCapIsABadRow) {
+  const std::string body = "u,1.2.3.4\n" + std::string(kMaxCsvRecordBytes, 'x') + ",1.2.3.4\n";
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, body), "line 2: record longer than 1048576 bytes");
 }
 
 TEST(RequestCodec, CsvControlBytesInErrorsAreEscaped) {
