@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 namespace ipinsights {
@@ -11,6 +13,46 @@ namespace {
 constexpr size_t kNoQuote = static_cast<size_t>(-1);
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+// The bytes that end an unquoted field. One table load per byte instead of three compares:
+// this loop is most of the cost of a short record (serve's one-pair requests, score).
+struct StopTable {
+  bool stop[256] = {};
+  constexpr StopTable() {
+    stop[static_cast<unsigned char>(',')] = true;
+    stop[static_cast<unsigned char>('\n')] = true;
+    stop[static_cast<unsigned char>('\r')] = true;
+  }
+};
+constexpr StopTable kStops;
+
+// Offset of the first ',', '\n' or '\r' in [p, end), or `end`. Eight bytes at a time while
+// eight remain (SWAR): (v - 0x01..*n) & ~v & 0x80.. marks exactly the first byte of v below
+// n, so one test finds the first byte below 0x0e (a superset of '\n' and '\r', checked
+// afterwards) and one the first ',' (a zero byte of w ^ ',,,,'); on a little-endian machine
+// the lowest marked bit is the first byte. Fields are short: this is most of the cost of
+// splitting a typical record.
+size_t FindStop(const char* d, size_t p, size_t end) {
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHighs = 0x8080808080808080ULL;
+    while (p + 8 <= end) {
+      uint64_t w;
+      std::memcpy(&w, d + p, 8);
+      const uint64_t commas = w ^ (kOnes * ',');
+      const uint64_t found = (((w - kOnes * 0x0e) & ~w) | ((commas - kOnes) & ~commas)) & kHighs;
+      if (found == 0) {
+        p += 8;
+        continue;
+      }
+      const size_t at = p + (static_cast<size_t>(std::countr_zero(found)) >> 3);
+      if (kStops.stop[static_cast<unsigned char>(d[at])]) return at;
+      p = at + 1;  // a control byte that is no stop (a tab): look on from the next byte
+    }
+  }
+  while (p < end && !kStops.stop[static_cast<unsigned char>(d[p])]) ++p;
+  return p;
+}
 
 }  // namespace
 
@@ -32,7 +74,7 @@ CsvRecordReader::Result CsvRecordReader::Next() {
   }
 }
 
-void CsvRecordReader::AddField(size_t begin, size_t end, bool escaped) {
+void CsvRecordReader::AddFieldSlow(size_t begin, size_t end, bool escaped) {
   std::string_view field(data_.data() + begin, end - begin);
   if (escaped) {
     if (unescaped_used_ == unescaped_.size()) unescaped_.push_back(std::make_unique<std::string>());
@@ -162,6 +204,7 @@ CsvRecordReader::Parse CsvRecordReader::ParseRecord(size_t start) {
     }
     const size_t begin = p;
     for (;;) {
+      p = FindStop(d, p, view_end);
       if (p == view_end) {
         if (!view_last) return NeedMore(start, kNoQuote);
         AddField(begin, p, false);

@@ -100,7 +100,14 @@ class CsvRecordReader {
   Parse NeedMore(size_t start, size_t open_quote);
   Parse EndRecord(size_t end, uint64_t line_breaks);
   Parse Bad(size_t start, std::string error, size_t examined, size_t resync_from);
-  void AddField(size_t begin, size_t end, bool escaped);
+  void AddField(size_t begin, size_t end, bool escaped) {
+    if (!escaped && field_count_ < kInlineFields) {  // the usual case: kept inline
+      inline_fields_[field_count_++] = std::string_view(data_.data() + begin, end - begin);
+    } else {
+      AddFieldSlow(begin, end, escaped);
+    }
+  }
+  void AddFieldSlow(size_t begin, size_t end, bool escaped);
 
   std::string_view data_;
   bool last_;
