@@ -80,9 +80,15 @@ void CsvRecordReader::AddFieldSlow(size_t begin, size_t end, bool escaped) {
     if (unescaped_used_ == unescaped_.size()) unescaped_.push_back(std::make_unique<std::string>());
     std::string& out = *unescaped_[unescaped_used_++];
     out.clear();
-    for (size_t i = 0; i < field.size(); ++i) {
-      out.push_back(field[i]);
-      if (field[i] == '"') ++i;  // the second quote of a "" pair
+    // Copy up to and including each quote, then skip the second quote of its "" pair.
+    while (!field.empty()) {
+      const size_t quote = field.find('"');
+      if (quote == std::string_view::npos) {
+        out.append(field);
+        break;
+      }
+      out.append(field.data(), quote + 1);
+      field.remove_prefix(std::min(field.size(), quote + 2));
     }
     field = out;
   }

@@ -2,9 +2,11 @@
 // the other (`train`, `evaluate --test`).
 //
 // The format and every row rule are those of docs/formats/training-csv.md ("Grammar"):
-// records split by CsvRecordReader, judged by ParsePairRecord, read in bounded chunks by
-// CsvChunkReader (a record longer than kMaxRecordBytes is one bad row, skipped in linear
-// time and constant memory). A location may be a file, "-" (stdin), a folder or an s3://
+// records split by CsvRecordReader over a buffer that grows as the object is read (asked
+// for more input on kNeedMore, as CsvChunkReader does for `score`), judged by
+// ParsePairRecord. A record longer than kMaxRecordBytes is one bad row, skipped in linear
+// time and constant memory: the buffer never holds more than about one read plus one
+// record. A location may be a file, "-" (stdin), a folder or an s3://
 // prefix: every object under it is read in order, and `entity,ip` on the first line of each
 // object is a header.
 //
@@ -28,9 +30,9 @@
 #include <vector>
 
 #include "ipinsights/base/bad_record.h"
-#include "ipinsights/dataset/csv_chunk_reader.h"
 #include "ipinsights/dataset/csv_record_reader.h"
 #include "ipinsights/pairs/ip_address.h"
+#include "ipinsights/storage/storage.h"
 
 namespace ipinsights {
 
@@ -45,9 +47,10 @@ class PairReader {
   static constexpr size_t kMaxRecordBytes = kMaxCsvRecordBytes;
 
   // Lists the objects at `location` (throws Error when it does not exist). `reporter` (may
-  // be null: bad rows are then only counted) must outlive the reader.
+  // be null: bad rows are then only counted) must outlive the reader. `read_bytes`: the
+  // size of one read (tests and the fuzzer make it small).
   explicit PairReader(const std::string& location, BadRecordReporter* reporter = nullptr,
-                      size_t chunk_bytes = size_t{1} << 20, size_t max_record_bytes = kMaxRecordBytes);
+                      size_t read_bytes = size_t{1} << 20, size_t max_record_bytes = kMaxRecordBytes);
   ~PairReader();
 
   // The next good pair. `entity` stays valid until the next call. False at the end.
@@ -60,19 +63,25 @@ class PairReader {
 
  private:
   bool OpenNextObject();
+  // Keeps buffer_ from `keep_from` on, appends the next read (at least as much as is kept,
+  // so a long record is rescanned O(log) times) and starts records_ over it.
+  void Refill(size_t keep_from);
+  // Drops input up to and including the next '\n' (a bad record that goes on past the
+  // buffer), keeping nothing; then starts records_ over what follows.
+  void SkipPastLineBreak();
 
   std::vector<std::string> objects_;
   size_t next_object_ = 0;
   BadRecordReporter* reporter_;
-  const size_t chunk_bytes_;
+  const size_t read_bytes_;
   const size_t max_record_bytes_;
   std::string object_name_;
-  std::unique_ptr<CsvChunkReader> chunks_;
-  uint64_t bytes_of_done_objects_ = 0;
-  std::string chunk_;
-  std::optional<CsvRecordReader> records_;  // over chunk_
-  bool first_chunk_ = false;
-  uint64_t line_base_ = 0;     // lines of the object before chunk_
+  std::unique_ptr<SequentialReader> input_;
+  bool eof_ = true;
+  std::string buffer_;
+  std::optional<CsvRecordReader> records_;  // over buffer_
+  bool first_line_in_buffer_ = false;  // buffer_ starts at the object's first line
+  uint64_t line_base_ = 0;     // lines of the object before buffer_
   uint64_t current_line_ = 0;
   std::string problem_;
   PairReadStats stats_;
