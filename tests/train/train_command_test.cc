@@ -65,7 +65,7 @@ TEST_F(TrainCommandTest, TrainsAndWritesModelMetricsAndSageMakerLogLines) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Epoch[0] Train-binary_classification_accuracy="));
   EXPECT_THAT(r.output, HasSubstr("#quality_metric: host=algo-1, epoch=1, validation discriminator_auc <score>="));
-  EXPECT_THAT(r.output, HasSubstr(":3001: expected 2 fields (entity,ip), found 3"));
+  EXPECT_THAT(r.output, HasSubstr(":3001: expected 2 fields (entity,ip), got 3"));
   EXPECT_TRUE(std::filesystem::exists(Path("out/model.ipinsights")));
   EXPECT_THAT(ReadWholeObject(Path("out/metrics.json")), HasSubstr("\"epoch\": 2"));
 }
