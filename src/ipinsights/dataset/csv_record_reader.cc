@@ -67,7 +67,7 @@ CsvRecordReader::Result CsvRecordReader::Next() {
     const Parse parse = ParseRecord(pos_);
     if (parse == Parse::kNeedMore) return Result::kNeedMore;
     if (parse == Parse::kRecord && field_count_ == 1 && !first_field_quoted_) {
-      std::string_view only = inline_fields_[0];
+      std::string_view only = field(0);
       if (std::all_of(only.begin(), only.end(), IsBlank)) continue;  // a blank line
     }
     return Result::kRecord;
@@ -93,7 +93,7 @@ void CsvRecordReader::AddFieldSlow(size_t begin, size_t end, bool escaped) {
     field = out;
   }
   if (field_count_ < kInlineFields) {
-    inline_fields_[field_count_] = field;
+    inline_fields_[field_count_] = Span{field.data(), field.size()};
   } else {
     if (field_count_ == kInlineFields) more_fields_.clear();
     more_fields_.push_back(field);

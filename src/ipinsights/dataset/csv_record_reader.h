@@ -39,7 +39,6 @@
 //   }
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -85,7 +84,8 @@ class CsvRecordReader {
 
   size_t field_count() const { return field_count_; }
   std::string_view field(size_t i) const {
-    return i < kInlineFields ? inline_fields_[i] : more_fields_[i - kInlineFields];
+    return i < kInlineFields ? std::string_view(inline_fields_[i].data, inline_fields_[i].size)
+                             : more_fields_[i - kInlineFields];
   }
   // True when `field` points into the buffer (not into the reader's unescaped copies).
   bool InBuffer(std::string_view field) const {
@@ -102,7 +102,7 @@ class CsvRecordReader {
   Parse Bad(size_t start, std::string error, size_t examined, size_t resync_from);
   void AddField(size_t begin, size_t end, bool escaped) {
     if (!escaped && field_count_ < kInlineFields) {  // the usual case: kept inline
-      inline_fields_[field_count_++] = std::string_view(data_.data() + begin, end - begin);
+      inline_fields_[field_count_++] = Span{data_.data() + begin, end - begin};
     } else {
       AddFieldSlow(begin, end, escaped);
     }
@@ -120,7 +120,12 @@ class CsvRecordReader {
   bool continues_ = false;
   bool first_field_quoted_ = false;
   size_t field_count_ = 0;
-  std::array<std::string_view, kInlineFields> inline_fields_;
+  // Plain pointer and size, left uninitialised: only the first field_count_ are read.
+  struct Span {
+    const char* data;
+    size_t size;
+  };
+  Span inline_fields_[kInlineFields];
   std::vector<std::string_view> more_fields_;
   // Fields with "" escapes; unique_ptr keeps each string in place as the vector grows.
   std::vector<std::unique_ptr<std::string>> unescaped_;
