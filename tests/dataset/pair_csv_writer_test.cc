@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ipinsights/dataset/labels_reader.h"
+#include "ipinsights/dataset/pair_csv.h"
 #include "ipinsights/dataset/split.h"
 
 namespace ipinsights {
@@ -25,6 +27,59 @@ TEST(PairCsvWriter, QuotesEntitiesPerRfc4180) {
   EXPECT_EQ(out,
             "\"a,b\",192.0.2.1\n\"say \"\"hi\"\"\",192.0.2.1\n\"line\nbreak\",192.0.2.1\n"
             "\" padded\",192.0.2.1\n");
+}
+
+TEST(PairCsvWriter, QuotesEmptyFieldsAndBlanksAtEitherEnd) {
+  EXPECT_TRUE(CsvFieldNeedsQuoting(""));
+  EXPECT_TRUE(CsvFieldNeedsQuoting("trailing "));
+  EXPECT_TRUE(CsvFieldNeedsQuoting("\tleading tab"));
+  EXPECT_FALSE(CsvFieldNeedsQuoting("inner space"));
+  EXPECT_TRUE(CsvFieldNeedsQuoting("a\"b"));
+  std::string out;
+  AppendCsvField("", &out);
+  AppendCsvField("x ", &out);
+  EXPECT_EQ(out, "\"\"\"x \"");
+}
+
+// What prepare writes, train / score / serve read back byte for byte (the one grammar).
+TEST(PairCsvWriter, RowsReadBackIdentically) {
+  const std::vector<std::string> entities = {
+      "plain", "a,b", "say \"hi\"", "\"", "line\nbreak", "cr\rlf\r\n", " lead", "trail ", "\ttab\t",
+      " ", "entity", "Mozilla/50 (X11; Linux x86_64)", "a\"b", "\xc3\xa9t\xc3\xa9"};
+  std::string text;
+  for (const std::string& entity : entities) AppendPairCsvRow(entity, Ip("192.0.2.1"), &text);
+  ParsedPairs pairs;
+  ParsePairChunk(text, /*first_chunk=*/true, &pairs);
+  EXPECT_TRUE(pairs.bad_records.empty()) << pairs.bad_records[0].reason;
+  ASSERT_EQ(pairs.entities.size(), entities.size());
+  for (size_t i = 0; i < entities.size(); ++i) {
+    EXPECT_EQ(pairs.entities[i], entities[i]);
+    EXPECT_EQ(pairs.ips[i], Ip("192.0.2.1"));
+  }
+}
+
+// An empty entity is written (quoted, so it is no blank line) but is a bad row when read.
+TEST(PairCsvWriter, AnEmptyEntityReadsBackAsABadRow) {
+  std::string text;
+  AppendPairCsvRow("", Ip("192.0.2.1"), &text);
+  EXPECT_EQ(text, "\"\",192.0.2.1\n");
+  ParsedPairs pairs;
+  ParsePairChunk(text, true, &pairs);
+  ASSERT_EQ(pairs.bad_records.size(), 1u);
+  EXPECT_EQ(pairs.bad_records[0].reason, "empty entity");
+}
+
+// simulate writes labels.csv's entity column with AppendCsvField; evaluate reads it back.
+TEST(PairCsvWriter, LabelsEntitiesReadBackIdentically) {
+  const std::vector<std::string> entities = {"a,b", " lead", "trail ", "q\"q", "two\nlines"};
+  std::string text = "entity,ip,label,oracle_score\n";
+  for (const std::string& entity : entities) {
+    AppendCsvField(entity, &text);
+    text += ",192.0.2.1,0,1.5\n";
+  }
+  LabeledPairs labels = ParseLabels(text, "labels.csv");
+  ASSERT_EQ(labels.size(), entities.size());
+  for (size_t i = 0; i < entities.size(); ++i) EXPECT_EQ(labels.entities[i], entities[i]);
 }
 
 TEST(Split, FractionIsDeterministicAndNearTheTarget) {
