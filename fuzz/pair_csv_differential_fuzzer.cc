@@ -72,14 +72,17 @@ Verdicts Chunked(std::string_view text, size_t chunk_bytes, size_t piece, size_t
   Verdicts out;
   CsvChunkReader chunks(std::make_unique<TricklingReader>(text, piece), chunk_bytes, max_record_bytes);
   std::string chunk;
+  size_t records_end = 0;
   uint64_t line_base = 1;
   bool first = true;
-  while (chunks.Next(&chunk)) {
+  while (chunks.Next(&chunk, &records_end)) {
     FUZZ_CHECK(!chunk.empty(), "no empty chunk");
     FUZZ_CHECK(chunk.size() <= 2 * std::max<size_t>(chunk_bytes, 64) + 2 * max_record_bytes + 2,
                "chunks stay bounded");
+    FUZZ_CHECK(chunk.size() - records_end <= max_record_bytes + 1, "look-ahead within one record");
     ParsedPairs parsed;
-    ParsePairChunk(chunk, first, &parsed, max_record_bytes);
+    FUZZ_CHECK(records_end > 0 && records_end <= chunk.size(), "records end inside the chunk");
+    ParsePairChunk(chunk, records_end, first, &parsed, max_record_bytes);
     for (size_t i = 0; i < parsed.entities.size(); ++i) out.rows.push_back(Row(parsed.entities[i], parsed.ips[i]));
     for (const BadRecord& bad : parsed.bad_records) {
       out.bad.push_back(fmt::format("{}: {}", bad.value + line_base, bad.reason));

@@ -151,15 +151,24 @@ class CsvChunkReaderTest : public ::testing::Test {
     std::string chunk;
     uint64_t line_base = 0;
     *largest = 0;
-    while (reader->Next(&chunk)) {
+    size_t records_end = 0;
+    while (reader->Next(&chunk, &records_end)) {
       *largest = std::max(*largest, chunk.size());
+      EXPECT_LE(records_end, chunk.size());
       CsvRecordReader records(chunk, /*last=*/true, reader->max_record_bytes());
+      uint64_t lines = 0;
+      bool stopped = false;
       while (records.Next() == CsvRecordReader::Result::kRecord) {
+        if (records.record_start() >= records_end) {  // look-ahead: the next chunk's
+          lines = records.line();
+          stopped = true;
+          break;
+        }
         Record r{line_base + records.line(), {}, records.error()};
         for (size_t i = 0; i < records.field_count(); ++i) r.fields.emplace_back(records.field(i));
         got.push_back(r);
       }
-      line_base += records.lines_consumed();
+      line_base += stopped ? lines : records.lines_consumed();
     }
     return got;
   }
@@ -196,6 +205,22 @@ TEST_F(CsvChunkReaderTest, ChunksHoldWholeRecordsWhateverTheChunkSize) {
     EXPECT_EQ(ReadChunked(&reader, &largest), expected) << "chunk_bytes " << chunk_bytes;
     EXPECT_EQ(reader.bytes_read(), text.size());
   }
+}
+
+// fuzz/pair_csv_differential_fuzzer: lines that each open a quote the next line "closes"
+// are bad records judged past the next one's start, with no clean cut between them; the
+// chunker waited for one and read the whole input into one chunk.
+TEST_F(CsvChunkReaderTest, ChainedBadRecordsDoNotGrowTheChunk) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "\"x.4\n";
+  std::string path = Write(text);
+  CsvChunkReader reader(OpenStorage(path).OpenSequential(path), 64, /*max_record_bytes=*/64);
+  size_t largest = 0;
+  const std::vector<Record> got = ReadChunked(&reader, &largest);
+  EXPECT_LE(largest, 2u * 64 + 2 * 64 + 2);
+  EXPECT_EQ(got, ReadAll(text, 64));
+  ASSERT_EQ(got.size(), 5000u);
+  EXPECT_EQ(got[0].error, "text after a closing quote");
 }
 
 TEST_F(CsvChunkReaderTest, RunawayQuoteIsCutToBoundMemoryWithTheWholeInputsVerdicts) {

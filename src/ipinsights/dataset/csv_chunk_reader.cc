@@ -27,7 +27,9 @@ void CsvChunkReader::Read(std::string* buffer, size_t want) {
   bytes_read_ += got;
 }
 
-size_t CsvChunkReader::ChunkEnd(std::string_view buffer, size_t* dropped_record) const {
+size_t CsvChunkReader::ChunkEnd(std::string_view buffer, size_t* text_end,
+                                size_t* dropped_record) const {
+  *text_end = 0;
   if (buffer.empty()) return 0;
   // Fast path: before the first quote, every line break ends a record (an overlong line
   // included: CsvRecordReader resynchronises at its own line break), whatever its length.
@@ -38,19 +40,23 @@ size_t CsvChunkReader::ChunkEnd(std::string_view buffer, size_t* dropped_record)
     const void* newline = memrchr(buffer.data(), '\n', plain);
     if (newline != nullptr) end = static_cast<const char*>(newline) - buffer.data() + 1;
   }
+  *text_end = end;
   if (quote == nullptr && end > 0) return end;
   // Quotes (or no line break at all): split records from there with the one splitter, and
   // end the chunk after the last record whose verdict needs no byte past that end.
+  // A chain of bad records can each look past the next one's start, so the chunk keeps the
+  // bytes looked at as look-ahead instead of waiting for a clean cut (which may never come).
   CsvRecordReader reader(buffer.substr(end), /*last=*/false, max_record_bytes_);
   size_t examined = 0;
   size_t best = end;
   while (reader.Next() == CsvRecordReader::Result::kRecord) {
-    examined = std::max(examined, reader.examined());
     if (reader.continues_past_buffer()) {
       *dropped_record = end + reader.record_start();
       break;
     }
-    if (reader.position() >= examined) best = end + reader.position();
+    examined = std::max(examined, reader.examined());
+    best = end + reader.position();
+    *text_end = end + std::max(reader.position(), examined);
   }
   return best;
 }
@@ -78,23 +84,29 @@ void CsvChunkReader::DropRestOfRecord(std::string* buffer, size_t start) {
   }
 }
 
-bool CsvChunkReader::Next(std::string* chunk) {
+bool CsvChunkReader::Next(std::string* chunk, size_t* records_end) {
   std::string& buffer = *chunk;
   buffer.swap(carry_);
   carry_.clear();
   size_t want = chunk_bytes_;
   for (;;) {
     if (!at_end_ && buffer.size() < want) Read(&buffer, want - buffer.size());
-    if (at_end_) return !buffer.empty();  // the rest of the input: whole records
+    if (at_end_) {  // the rest of the input: whole records
+      *records_end = buffer.size();
+      return !buffer.empty();
+    }
     size_t dropped = std::string::npos;
-    const size_t end = ChunkEnd(buffer, &dropped);
+    size_t text_end = 0;
+    const size_t end = ChunkEnd(buffer, &text_end, &dropped);
     if (end > 0) {
       carry_.assign(buffer, end, std::string::npos);
-      buffer.resize(end);
+      buffer.resize(text_end);
+      *records_end = end;
       return true;
     }
     if (dropped != std::string::npos) {
       DropRestOfRecord(&buffer, dropped);
+      *records_end = buffer.size();
       return true;
     }
     // No record ends yet: read as much again, so a long record is rescanned O(log) times.

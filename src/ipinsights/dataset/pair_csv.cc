@@ -45,7 +45,8 @@ PairRecord ParsePairRecord(const CsvRecordReader& record, bool first_chunk, std:
   return PairRecord::kPair;
 }
 
-void ParsePairChunk(std::string text, bool first_chunk, ParsedPairs* out, size_t max_record_bytes) {
+void ParsePairChunk(std::string text, size_t records_end, bool first_chunk, ParsedPairs* out,
+                    size_t max_record_bytes) {
   out->text = std::move(text);
   out->unescaped.clear();
   out->entities.clear();
@@ -57,7 +58,14 @@ void ParsePairChunk(std::string text, bool first_chunk, ParsedPairs* out, size_t
   std::string_view entity;
   IpAddress ip;
   std::string problem;
+  out->lines = 0;
+  bool stopped = false;
   while (reader.Next() == CsvRecordReader::Result::kRecord) {
+    if (reader.record_start() >= records_end) {  // look-ahead: the next chunk's records
+      out->lines = reader.line();
+      stopped = true;
+      break;
+    }
     switch (ParsePairRecord(reader, first_chunk, &entity, &ip, &problem)) {
       case PairRecord::kHeader:
         break;
@@ -73,7 +81,7 @@ void ParsePairChunk(std::string text, bool first_chunk, ParsedPairs* out, size_t
         break;
     }
   }
-  out->lines = reader.lines_consumed();
+  if (!stopped) out->lines = reader.lines_consumed();
 }
 
 }  // namespace ipinsights

@@ -17,7 +17,7 @@
 // several threads at once.
 //
 //   ParsedPairs pairs;
-//   ParsePairChunk(std::move(chunk), /*first_chunk=*/true, &pairs);
+//   ParsePairChunk(std::move(chunk), records_end, /*first_chunk=*/true, &pairs);
 //   for (const BadRecord& bad : pairs.bad_records) Report(bad.value + line_base, bad.reason);
 #pragma once
 
@@ -51,12 +51,18 @@ struct ParsedPairs {
   // The bad rows, in order. Their location is left empty and their line is 0-based within
   // the chunk: only the caller knows where the chunk lies in its input.
   std::vector<BadRecord> bad_records;
-  uint64_t lines = 0;  // line breaks in `text`
+  uint64_t lines = 0;  // line breaks before records_end
 };
 
-// Parses `text` (a chunk from CsvChunkReader with the same max_record_bytes, or a whole
-// input) into *out, replacing its contents.
-void ParsePairChunk(std::string text, bool first_chunk, ParsedPairs* out,
+// Parses the records of `text` that start before `records_end` (a chunk and its records_end
+// from CsvChunkReader with the same max_record_bytes, or a whole input and its size) into
+// *out, replacing its contents.
+void ParsePairChunk(std::string text, size_t records_end, bool first_chunk, ParsedPairs* out,
                     size_t max_record_bytes = kMaxCsvRecordBytes);
+inline void ParsePairChunk(std::string text, bool first_chunk, ParsedPairs* out,
+                           size_t max_record_bytes = kMaxCsvRecordBytes) {
+  const size_t size = text.size();
+  ParsePairChunk(std::move(text), size, first_chunk, out, max_record_bytes);
+}
 
 }  // namespace ipinsights

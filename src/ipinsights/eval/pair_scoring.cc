@@ -26,6 +26,7 @@ struct Slot {
   State state = State::kFree;
   uint64_t sequence = 0;
   std::string input;
+  size_t records_end = 0;
   ParsedPairs parsed;
   std::vector<float> scores;
   std::string output;
@@ -35,8 +36,8 @@ struct Slot {
 };
 
 void ProcessChunk(Slot* slot, const BatchScorer& scorer, const ScorePairsOptions& options) {
-  slot->input_bytes = slot->input.size();
-  ParsePairChunk(std::move(slot->input), slot->sequence == 0, &slot->parsed);
+  slot->input_bytes = slot->records_end;
+  ParsePairChunk(std::move(slot->input), slot->records_end, slot->sequence == 0, &slot->parsed);
   slot->input = std::string();
   const ParsedPairs& parsed = slot->parsed;
   const size_t n = parsed.entities.size();
@@ -92,8 +93,9 @@ ScorePairsSummary ScorePairs(std::unique_ptr<SequentialReader> input, const std:
   std::thread reader_thread([&] {
     try {
       std::string chunk;
+      size_t records_end = 0;
       uint64_t sequence = 0;
-      while (reader.Next(&chunk)) {
+      while (reader.Next(&chunk, &records_end)) {
         Slot* slot;
         {
           std::unique_lock<std::mutex> lock(mutex);
@@ -104,6 +106,7 @@ ScorePairsSummary ScorePairs(std::unique_ptr<SequentialReader> input, const std:
           slot = &slots[sequence % slot_count];
         }
         slot->input.swap(chunk);
+        slot->records_end = records_end;
         slot->sequence = sequence;
         {
           std::lock_guard<std::mutex> lock(mutex);
