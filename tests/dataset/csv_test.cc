@@ -156,19 +156,18 @@ class CsvChunkReaderTest : public ::testing::Test {
       *largest = std::max(*largest, chunk.size());
       EXPECT_LE(records_end, chunk.size());
       CsvRecordReader records(chunk, /*last=*/true, reader->max_record_bytes());
+      size_t counted_to = 0;
       uint64_t lines = 0;
-      bool stopped = false;
       while (records.Next() == CsvRecordReader::Result::kRecord) {
-        if (records.record_start() >= records_end) {  // look-ahead: the next chunk's
-          lines = records.line();
-          stopped = true;
-          break;
-        }
+        if (records.record_start() >= records_end) break;  // look-ahead: the next chunk's
         Record r{line_base + records.line(), {}, records.error()};
         for (size_t i = 0; i < records.field_count(); ++i) r.fields.emplace_back(records.field(i));
         got.push_back(r);
+        counted_to = records.position();
+        lines = records.lines_consumed();
       }
-      line_base += stopped ? lines : records.lines_consumed();
+      lines += std::count(chunk.begin() + counted_to, chunk.begin() + records_end, '\n');
+      line_base += lines;
     }
     return got;
   }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "ipinsights/base/strings.h"
 
 namespace ipinsights {
@@ -58,14 +60,10 @@ void ParsePairChunk(std::string text, size_t records_end, bool first_chunk, Pars
   std::string_view entity;
   IpAddress ip;
   std::string problem;
-  out->lines = 0;
-  bool stopped = false;
+  size_t counted_to = 0;  // lines are counted up to here
+  uint64_t lines = 0;
   while (reader.Next() == CsvRecordReader::Result::kRecord) {
-    if (reader.record_start() >= records_end) {  // look-ahead: the next chunk's records
-      out->lines = reader.line();
-      stopped = true;
-      break;
-    }
+    if (reader.record_start() >= records_end) break;  // look-ahead: the next chunk's records
     switch (ParsePairRecord(reader, first_chunk, &entity, &ip, &problem)) {
       case PairRecord::kHeader:
         break;
@@ -80,8 +78,16 @@ void ParsePairChunk(std::string text, size_t records_end, bool first_chunk, Pars
         out->ips.push_back(ip);
         break;
     }
+    counted_to = reader.position();
+    lines = reader.lines_consumed();
   }
-  if (!stopped) out->lines = reader.lines_consumed();
+  // Only blank lines lie between the last record and records_end; the reader may have
+  // skipped on into the look-ahead, whose lines belong to the next chunk.
+  const size_t end = std::min(records_end, out->text.size());
+  if (counted_to < end) {
+    lines += static_cast<uint64_t>(std::count(out->text.begin() + counted_to, out->text.begin() + end, '\n'));
+  }
+  out->lines = lines;
 }
 
 }  // namespace ipinsights
