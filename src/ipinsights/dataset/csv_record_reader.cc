@@ -206,7 +206,8 @@ CsvRecordReader::Parse CsvRecordReader::ParseRecord(size_t start) {
       // `"abc"x`: the quote that "closed" the field may well have been the opening quote of
       // a later line (an unbalanced quote swallows everything up to the next one), so
       // resynchronise at the first line break after the opening quote.
-      return Bad(start, "text after a closing quote", p + 1, open + 1);
+      // (After a '\r' the verdict also looked at the byte after it.)
+      return Bad(start, "text after a closing quote", c == '\r' ? p + 2 : p + 1, open + 1);
     }
     const size_t begin = p;
     for (;;) {
