@@ -9,29 +9,14 @@
 #include <sys/stat.h>
 
 #include "ipinsights/base/error.h"
+#include "../testing/scratch_test.h"
 
 namespace ipinsights {
 namespace {
 
 namespace fs = std::filesystem;
 
-class LocalStorageTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ipi_storage_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  void Write(const std::string& relative, const std::string& data) {
-    fs::path p = dir_ / relative;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << data;
-  }
-  fs::path dir_;
-};
+using LocalStorageTest = testing::ScratchTest;
 
 TEST_F(LocalStorageTest, ListsFolderRecursivelyInOrder) {
   Write("b/2.json", "bb");
