@@ -48,5 +48,15 @@ TEST(CliMessages, SimulateRefusesZeroUsersInsteadOfSimulatingAThousand) {
   EXPECT_THAT(zero.out, HasSubstr("--users: Value 0 not in range 1 to 50000000"));
 }
 
+TEST(CliMessages, TrainHelpShowsEveryHyperparameterDefaultAndRange) {
+  CommandResult help = Ipinsights("train --help");
+  ASSERT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--num-entity-vectors INT"));
+  EXPECT_THAT(help.out, HasSubstr("(default 100000, range 1..250000000)"));
+  EXPECT_THAT(help.out, HasSubstr("--learning-rate FLOAT"));
+  EXPECT_THAT(help.out, HasSubstr("(default 0.001, range 1e-06..10)"));
+  EXPECT_THAT(help.out, HasSubstr("(default 10, at least 1)"));
+}
+
 }  // namespace
 }  // namespace ipinsights
