@@ -14,6 +14,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/json_text.h"
+#include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
 #include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/storage/storage.h"
@@ -98,10 +99,7 @@ void RunTrain(TrainFlags& flags) {
     options.seed = flags.seed;
     options.quiet = flags.quiet;
     if (!flags.quiet) {
-      options.log = [](const std::string& line) {
-        std::fprintf(stderr, "%s\n", line.c_str());
-        std::fflush(stderr);
-      };
+      options.log = [](const std::string& line) { Progress::PrintLine(line); };
     }
     const TrainJobResult result = RunTrainJob(options);
     const EpochRecord& last = result.epochs.back();
