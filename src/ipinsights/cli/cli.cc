@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cstdio>
 
 #include "ipinsights/base/error.h"
@@ -8,22 +7,6 @@
 #include "ipinsights/storage/temp_files.h"
 
 namespace ipinsights {
-
-void ExcludeOutputs(const std::string& input_flag, const std::string& input,
-                    const std::vector<std::string>& outputs, std::vector<ObjectInfo>* objects) {
-  auto is_output = [&](const ObjectInfo& object) {
-    for (const std::string& output : outputs) {
-      if (output.empty() || !SameObject(object.location, output)) continue;
-      if (object.location == input) {
-        throw UsageError(output + ": is both an input and an output (" + input_flag + " " +
-                         input + ")");
-      }
-      return true;
-    }
-    return false;
-  };
-  objects->erase(std::remove_if(objects->begin(), objects->end(), is_output), objects->end());
-}
 
 int RunCli(int argc, char** argv) {
   // Ctrl-C or a kill removes the temp files of unfinished outputs before the process ends.
