@@ -30,8 +30,8 @@ class Demo : public ::testing::Test {
   int Ipinsights(const std::string& args, std::string* out, std::string* err) {
     const char* env = std::getenv("IPINSIGHTS_BINARY");
     std::string binary = env && *env ? env : IPINSIGHTS_BINARY;
-    std::string command = "cd '" + dir_.string() + "' && '" + binary + "' " + args +
-                          " >stdout.txt 2>stderr.txt";
+    std::string command =
+        "cd '" + dir_.string() + "' && '" + binary + "' " + args + " >stdout.txt 2>stderr.txt";
     int status = std::system(command.c_str());
     *out = Slurp(dir_ / "stdout.txt");
     *err = Slurp(dir_ / "stderr.txt");
@@ -67,8 +67,7 @@ TEST_F(Demo, RunsEveryStepAndPrintsFiguresAndNextCommands) {
   EXPECT_NE(out.find("auc"), std::string::npos) << out;
   EXPECT_NE(out.find("recall at 3% FPR"), std::string::npos) << out;
   const std::string ct_model = (dir_ / "work/cloudtrail/model/model.ipinsights").string();
-  EXPECT_NE(out.find("ipinsights serve --model cloudtrail=" + ct_model), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("ipinsights serve --model cloudtrail=" + ct_model), std::string::npos) << out;
   EXPECT_NE(out.find("ipinsights score --model " + ct_model), std::string::npos) << out;
 }
 
@@ -85,10 +84,9 @@ TEST_F(Demo, RefusesAFolderItDidNotMake) {
 // not `ipinsights` (a demo that spawned /proc/self/exe with "simulate ..." would fail here).
 TEST_F(Demo, RunsInThisProcessThroughTheLibraryJobs) {
   const std::string work = (dir_ / "inproc").string();
-  std::vector<std::string> args = {"ipinsights", "demo",  "--dir",        work,  "--users",
-                                   "50",         "--days", "2",           "--attacks", "50",
-                                   "--vector-dim", "8",    "--epochs",    "1",   "--threads",
-                                   "2"};
+  std::vector<std::string> args = {"ipinsights", "demo", "--dir",     work, "--users",      "50",
+                                   "--days",     "2",    "--attacks", "50", "--vector-dim", "8",
+                                   "--epochs",   "1",    "--threads", "2"};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   ::testing::internal::CaptureStdout();

@@ -65,11 +65,11 @@ class PrepareS3Test : public ::testing::Test {
 
   // Runs `ipinsights ARGS` in dir_ against moto; returns stdout, *err stderr.
   int Run(const std::string& args, std::string* out, std::string* err) {
-    std::string command = "cd '" + dir_.string() +
-                          "' && AWS_ACCESS_KEY_ID=AKIAIPINSIGHTSTEST01 AWS_SECRET_ACCESS_KEY=secret "
-                          "AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true '" +
-                          Binary() + "' " + args + " --endpoint-url " + moto_.url() +
-                          " >stdout.txt 2>stderr.txt";
+    std::string command =
+        "cd '" + dir_.string() +
+        "' && AWS_ACCESS_KEY_ID=AKIAIPINSIGHTSTEST01 AWS_SECRET_ACCESS_KEY=secret "
+        "AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true '" +
+        Binary() + "' " + args + " --endpoint-url " + moto_.url() + " >stdout.txt 2>stderr.txt";
     int status = std::system(command.c_str());
     *out = Slurp(dir_ / "stdout.txt");
     *err = Slurp(dir_ / "stderr.txt");
@@ -82,9 +82,9 @@ class PrepareS3Test : public ::testing::Test {
 
 TEST_F(PrepareS3Test, ABucketAndItsLocalCopyGiveTheSameSummary) {
   std::string out, err;
-  ASSERT_EQ(Run("simulate cloudtrail --out local --users 40 --days 3 --attacks 20 --quiet", &out,
-                &err),
-            0)
+  ASSERT_EQ(
+      Run("simulate cloudtrail --out local --users 40 --days 3 --attacks 20 --quiet", &out, &err),
+      0)
       << err;
   // The local copy's objects, uploaded under the same keys.
   std::unique_ptr<S3Storage> s3 = Storage();

@@ -80,8 +80,9 @@ TEST_F(PrepareJobTest, WritesTheRowsAndSumsUpWhatItRead) {
     ++calls;
   };
   PrepareSummary summary = RunPrepareJob(options);
-  EXPECT_EQ(Read("train.csv"),
-            "A1,198.51.100.1\nA2,198.51.100.2\nA3,198.51.100.3\nB1,198.51.100.1\nB2,198.51.100.2\n");
+  EXPECT_EQ(
+      Read("train.csv"),
+      "A1,198.51.100.1\nA2,198.51.100.2\nA3,198.51.100.3\nB1,198.51.100.1\nB2,198.51.100.2\n");
   EXPECT_EQ(summary.files, 4u);
   EXPECT_EQ(summary.digest_files, 1u);
   // 5 pairs, the broken file's one record (no identity: skipped) and its malformed rest.
@@ -95,12 +96,17 @@ TEST_F(PrepareJobTest, WritesTheRowsAndSumsUpWhatItRead) {
   EXPECT_GT(summary.json_bytes, summary.stored_bytes);  // one file is gzip'd
   ASSERT_EQ(bad_records.count(), 1u);
   EXPECT_EQ(bad_records.messages()[0],
-            (dir_ / "logs/broken.json").string() + ": byte 19: malformed JSON (unexpected end of input inside an object or array)");
+            (dir_ / "logs/broken.json").string() +
+                ": byte 19: malformed JSON (unexpected end of input inside an object or array)");
   // Every listed byte is counted once against the listing's total (the digest's too,
   // though it is not read: stored_bytes leaves it out).
   EXPECT_GE(calls.load(), 2);
   EXPECT_EQ(read.load(), total.load());
-  EXPECT_EQ(read.load(), summary.stored_bytes + fs::file_size(dir_ / "logs/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz"));
+  EXPECT_EQ(
+      read.load(),
+      summary.stored_bytes +
+          fs::file_size(
+              dir_ / "logs/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz"));
 }
 
 TEST_F(PrepareJobTest, SplitsAtADateAndPrunesByDays) {

@@ -29,7 +29,8 @@ class FakeBucket {
     }
     Listing page;
     std::set<std::string> commons;
-    for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->rfind(prefix, 0) == 0; ++it) {
+    for (auto it = keys_.lower_bound(prefix); it != keys_.end() && it->rfind(prefix, 0) == 0;
+         ++it) {
       size_t slash = delimited ? it->find('/', prefix.size()) : std::string::npos;
       if (slash != std::string::npos) {
         commons.insert(it->substr(0, slash + 1));
@@ -68,7 +69,8 @@ void AddCloudTrail(FakeBucket* bucket, const std::string& root) {
         std::string base = root + account + "/CloudTrail/" + region + "/2024/05/" + dd + "/";
         bucket->Add(base + account + "_CloudTrail_" + region + "_202405" + dd + "T0000Z_a.json.gz");
         bucket->Add(base + account + "_CloudTrail_" + region + "_202405" + dd + "T0005Z_b.json.gz");
-        bucket->Add(root + account + "/CloudTrail-Digest/" + region + "/2024/05/" + dd + "/digest.json.gz");
+        bucket->Add(root + account + "/CloudTrail-Digest/" + region + "/2024/05/" + dd +
+                    "/digest.json.gz");
       }
     }
   }
@@ -84,7 +86,8 @@ TEST(LogListing, CloudTrailListsOnlyTheDaysAskedFor) {
   const std::vector<std::string> keys = Keys(listing);
   for (const auto& key : keys) {
     EXPECT_TRUE(key.find("/2024/05/03/") != std::string::npos ||
-                key.find("/2024/05/04/") != std::string::npos) << key;
+                key.find("/2024/05/04/") != std::string::npos)
+        << key;
     EXPECT_EQ(key.find("Digest"), std::string::npos) << key;
   }
   EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
@@ -108,7 +111,8 @@ TEST(LogListing, FirehoseHoursUnderTheDayAreIncluded) {
   for (int day = 1; day <= 3; ++day) {
     for (int hour = 0; hour < 24; hour += 6) {
       bucket.Add("waf/2024/06/0" + std::to_string(day) + "/" + (hour < 10 ? "0" : "") +
-                 std::to_string(hour) + "/aws-waf-logs-x-1-2024-06-0" + std::to_string(day) + ".gz");
+                 std::to_string(hour) + "/aws-waf-logs-x-1-2024-06-0" + std::to_string(day) +
+                 ".gz");
     }
   }
   bucket.Add("waf/README.txt");  // no date: kept
@@ -130,7 +134,8 @@ TEST(LogListing, EmptyPrefixIsReported) {
 
 TEST(LogListing, DatePrefixesForShortRangesAreDays) {
   auto prefixes = DatePrefixes("r/", {2023, 2024}, {D("2023-12-31"), D("2024-01-02")});
-  EXPECT_EQ(prefixes, (std::vector<std::string>{"r/2023/12/31/", "r/2024/01/01/", "r/2024/01/02/"}));
+  EXPECT_EQ(prefixes,
+            (std::vector<std::string>{"r/2023/12/31/", "r/2024/01/01/", "r/2024/01/02/"}));
 }
 
 TEST(LogListing, DatePrefixesSkipYearsThatAreAbsent) {
@@ -140,8 +145,8 @@ TEST(LogListing, DatePrefixesSkipYearsThatAreAbsent) {
 
 TEST(LogListing, DatePrefixesForLongRangesAreMonthsAndYears) {
   auto prefixes = DatePrefixes("r/", {2022, 2023, 2024}, {D("2022-11-15"), D("2024-02-01")});
-  EXPECT_EQ(prefixes, (std::vector<std::string>{"r/2022/11/", "r/2022/12/", "r/2023/",
-                                                "r/2024/01/", "r/2024/02/"}));
+  EXPECT_EQ(prefixes, (std::vector<std::string>{"r/2022/11/", "r/2022/12/", "r/2023/", "r/2024/01/",
+                                                "r/2024/02/"}));
 }
 
 TEST(LogListing, OpenEndedRangeStopsAtTheYearsPresent) {
@@ -151,12 +156,14 @@ TEST(LogListing, OpenEndedRangeStopsAtTheYearsPresent) {
 
 TEST(LogListing, DigestKeysAreRecognised) {
   EXPECT_TRUE(IsDigestKey("AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/01/x"));
-  EXPECT_TRUE(IsDigestKey("s3://b/x/111_CloudTrail-Digest_us-east-1_t_us-east-1_20240101T000000Z.json.gz"));
+  EXPECT_TRUE(
+      IsDigestKey("s3://b/x/111_CloudTrail-Digest_us-east-1_t_us-east-1_20240101T000000Z.json.gz"));
   EXPECT_FALSE(IsDigestKey("AWSLogs/1/CloudTrail/us-east-1/2024/01/01/x"));
 }
 
 TEST(LogListing, DateInKeyFindsAwsLayoutDates) {
-  EXPECT_EQ(DateInKey("AWSLogs/123/CloudTrail/eu-west-1/2024/05/01/a.json.gz"), ParseDate("2024-05-01"));
+  EXPECT_EQ(DateInKey("AWSLogs/123/CloudTrail/eu-west-1/2024/05/01/a.json.gz"),
+            ParseDate("2024-05-01"));
   EXPECT_EQ(DateInKey("s3://b/waf/2024/12/31/23/stream-1"), ParseDate("2024-12-31"));
   EXPECT_FALSE(DateInKey("logs/2024/13/01/x"));
   EXPECT_FALSE(DateInKey("file.json"));
@@ -166,7 +173,8 @@ TEST(LogListing, ALocationNamingOneObjectIsThatObjectWhateverItsDate) {
   FakeBucket bucket;
   AddCloudTrail(&bucket, "AWSLogs/");
   const std::string key =
-      "AWSLogs/111111111111/CloudTrail/us-east-1/2024/05/01/111111111111_CloudTrail_us-east-1_20240501T0000Z_a.json.gz";
+      "AWSLogs/111111111111/CloudTrail/us-east-1/2024/05/01/"
+      "111111111111_CloudTrail_us-east-1_20240501T0000Z_a.json.gz";
   FolderLister lister = [&](const std::string& location, ListDepth depth) {
     if (location == key) return Listing{{ObjectInfo{key, 1}}, {}};
     return bucket.List(location, depth);

@@ -8,14 +8,14 @@
 // (simulate/simulator.h Simulate, dataset/prepare_job.h RunPrepareJob, train/train_job.h
 // RunTrainJob, eval/evaluation.h EvaluateLabels), so the demo exercises the real jobs and
 // never duplicates their logic.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/civil_time.h"

@@ -1,12 +1,12 @@
 // `ipinsights prepare cloudtrail|waf --input SRC... --output DEST`: logs to training pairs.
 // See docs/formats/training-csv.md for the output and PRODUCT.md for the contract.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/civil_time.h"
@@ -104,18 +104,20 @@ std::string SummaryJson(const PrepareSummary& summary, bool split,
       "\"records\": {}, \"pairs_written\": {}",
       summary.files, summary.digest_files, summary.json_bytes, summary.stored_bytes,
       summary.records, summary.pairs_written);
-  if (split) out += fmt::format(", \"validation_pairs_written\": {}", summary.validation_pairs_written);
+  if (split)
+    out += fmt::format(", \"validation_pairs_written\": {}", summary.validation_pairs_written);
   out += ", \"skipped\": {";
   for (size_t i = 0; i < kNumSkipReasons; ++i) {
     const SkipReason reason = static_cast<SkipReason>(i);
-    out += fmt::format("{}\"{}\": {}", i ? ", " : "", SkipReasonName(reason), summary.skipped[reason]);
+    out +=
+        fmt::format("{}\"{}\": {}", i ? ", " : "", SkipReasonName(reason), summary.skipped[reason]);
   }
   out += "}, \"problems\": " + JsonStrings(problems);
   out += ", \"warnings\": " + JsonStrings(summary.warnings);
-  out += fmt::format(", \"seconds\": {:.3f}, \"json_mb_per_second\": {:.1f}, \"threads\": {}, "
-                     "\"json_kernel\": \"{}\"}}\n",
-                     summary.seconds, MegabytesPerSecond(summary), summary.threads,
-                     summary.json_kernel);
+  out += fmt::format(
+      ", \"seconds\": {:.3f}, \"json_mb_per_second\": {:.1f}, \"threads\": {}, "
+      "\"json_kernel\": \"{}\"}}\n",
+      summary.seconds, MegabytesPerSecond(summary), summary.threads, summary.json_kernel);
   return out;
 }
 
@@ -123,8 +125,7 @@ std::string SummaryJson(const PrepareSummary& summary, bool split,
 std::string SummaryText(const PrepareFlags& flags, const PrepareSummary& summary, bool split) {
   std::string text = fmt::format(
       "prepare {}: {} files{}, {} of JSON ({} stored), {} records -> {} pairs to {}", flags.kind,
-      summary.files,
-      summary.digest_files ? fmt::format(" ({} digest)", summary.digest_files) : "",
+      summary.files, summary.digest_files ? fmt::format(" ({} digest)", summary.digest_files) : "",
       FormatBytes(summary.json_bytes), FormatBytes(summary.stored_bytes),
       FormatCount(summary.records), FormatCount(summary.pairs_written), flags.output);
   if (split) {
@@ -151,7 +152,8 @@ void RunPrepare(const PrepareFlags& flags) {
   // The bar starts once the inputs are listed (the first call, before any worker runs).
   std::optional<Progress> progress;
   options.progress = [&](uint64_t newly_read, uint64_t total) {
-    if (!progress) progress.emplace("prepare " + flags.kind, total, Progress::Unit::kBytes, flags.quiet);
+    if (!progress)
+      progress.emplace("prepare " + flags.kind, total, Progress::Unit::kBytes, flags.quiet);
     progress->Add(newly_read);
   };
   PrepareSummary summary;
@@ -186,11 +188,14 @@ void AddPrepareCommand(CLI::App& app) {
   command->add_option("kind", flags->kind, "cloudtrail or waf")
       ->required()
       ->check(CLI::IsMember({"cloudtrail", "waf"}));
-  command->add_option("--input", flags->inputs,
-                      "Log files, folders (walked recursively) or - for stdin; gzip detected by content")
+  command
+      ->add_option(
+          "--input", flags->inputs,
+          "Log files, folders (walked recursively) or - for stdin; gzip detected by content")
       ->required()
       ->expected(1, -1);
-  command->add_option("--output", flags->output, "Training CSV: a file or - for stdout")->required();
+  command->add_option("--output", flags->output, "Training CSV: a file or - for stdout")
+      ->required();
   command->add_option("--from", flags->from, "First day to read, YYYY-MM-DD (inclusive)");
   command->add_option("--to", flags->to, "Last day to read, YYYY-MM-DD (inclusive)");
   command->add_option("--entity", flags->entity,
@@ -202,7 +207,8 @@ void AddPrepareCommand(CLI::App& app) {
                       "Validation CSV: a file or -");
   command->add_option("--split-at", flags->split_at,
                       "Events on or after this day (YYYY-MM-DD) go to --validation-output");
-  command->add_flag("--strict", flags->strict, "Fail (exit 1) on the first malformed file or record");
+  command->add_flag("--strict", flags->strict,
+                    "Fail (exit 1) on the first malformed file or record");
   command->add_flag("--keep-corrupt", flags->keep_corrupt,
                     "Keep the pairs of a gzip file whose CRC32/length check fails (by default "
                     "they are dropped and reported; a truncated file keeps what decoded)");

@@ -1,12 +1,9 @@
 #include "ipinsights/dataset/prepare_job.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
@@ -133,11 +130,11 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
     }
   }
 
-  std::unique_ptr<WritableFile> train_out = OpenStorage(options.output).OpenWritable(options.output);
+  std::unique_ptr<WritableFile> train_out =
+      OpenStorage(options.output).OpenWritable(options.output);
   std::unique_ptr<WritableFile> validation_out;
   if (!options.validation_output.empty()) {
-    validation_out =
-        OpenStorage(options.validation_output).OpenWritable(options.validation_output);
+    validation_out = OpenStorage(options.validation_output).OpenWritable(options.validation_output);
   }
 
   const auto start = std::chrono::steady_clock::now();
@@ -175,8 +172,7 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   summary.validation_pairs_written = totals.validation_rows;
   summary.skipped = scan.skipped;
   summary.warnings = std::move(scan.warnings);
-  summary.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   summary.threads = threads;
   summary.json_kernel = std::move(scan.json_kernel);
   return summary;

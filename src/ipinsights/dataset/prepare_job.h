@@ -39,9 +39,9 @@ namespace ipinsights {
 
 struct PrepareOptions {
   LogKind kind = LogKind::kCloudTrail;
-  std::vector<std::string> inputs;  // files, folders (walked recursively), s3:// or "-"
-  std::string output;               // training CSV: a file, s3://bucket/key or "-"
-  std::string validation_output;    // with a split, and only then
+  std::vector<std::string> inputs;   // files, folders (walked recursively), s3:// or "-"
+  std::string output;                // training CSV: a file, s3://bucket/key or "-"
+  std::string validation_output;     // with a split, and only then
   std::optional<EntitySpec> entity;  // default: DefaultEntitySpec(kind)
   // Only logs of these days: prunes what is listed (logs/log_listing.h) and filters records
   // by their own event time.
@@ -62,11 +62,11 @@ struct PrepareOptions {
 };
 
 struct PrepareSummary {
-  uint64_t files = 0;         // objects listed, digest objects included
-  uint64_t digest_files = 0;  // CloudTrail digest objects skipped
-  uint64_t stored_bytes = 0;  // bytes read from storage, as stored (compressed)
-  uint64_t json_bytes = 0;    // decompressed JSON parsed
-  uint64_t records = 0;       // = pairs + validation pairs + skipped - skipped.digest
+  uint64_t files = 0;                     // objects listed, digest objects included
+  uint64_t digest_files = 0;              // CloudTrail digest objects skipped
+  uint64_t stored_bytes = 0;              // bytes read from storage, as stored (compressed)
+  uint64_t json_bytes = 0;                // decompressed JSON parsed
+  uint64_t records = 0;                   // = pairs + validation pairs + skipped - skipped.digest
   uint64_t pairs_written = 0;             // rows in the training output
   uint64_t validation_pairs_written = 0;  // rows in the validation output
   SkipCounts skipped;

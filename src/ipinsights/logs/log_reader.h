@@ -20,9 +20,9 @@
 // skip reason `malformed` and reported once to the caller's BadRecordReporter
 // (base/bad_record.h) as BadRecord::AtByte(location, offset, "malformed JSON (<what>)"),
 // formatted "<location>: byte <offset>: malformed JSON (<what>)" with the offset in the
-// decompressed JSON, or BadRecord::Whole(location, <gzip error or cap>). Newline-delimited files lose only the bad
-// line; in a single document (a Records file, an array) the records before the error are
-// kept and the rest of the object is skipped. Only I/O failures (cannot open/read) throw.
+// decompressed JSON, or BadRecord::Whole(location, <gzip error or cap>). Newline-delimited files
+// lose only the bad line; in a single document (a Records file, an array) the records before the
+// error are kept and the rest of the object is skipped. Only I/O failures (cannot open/read) throw.
 //
 // Classification of a record, in this order: aws_service (CloudTrail
 // userIdentity.type == "AWSService"), out_of_range (its own event time outside the window;

@@ -39,7 +39,11 @@ class OrderedWriter {
   OrderedWriter(size_t n, size_t window, const ScanOptions& options,
                 const std::function<std::unique_ptr<FileOutput>()>& new_output,
                 ScanSummary* summary)
-      : n_(n), window_(window), options_(options), new_output_(new_output), summary_(summary),
+      : n_(n),
+        window_(window),
+        options_(options),
+        new_output_(new_output),
+        summary_(summary),
         ring_(window) {}
 
   // Blocks until object `index` may start (it is inside the window); returns its output.
@@ -162,16 +166,18 @@ void DropCorruptPairs(const std::string& location, bool wrote_early, FileOutput&
   auto it = std::find_if(bad_records->rbegin(), bad_records->rend(), [&](const BadRecord& r) {
     return r.position == BadRecord::Position::kNone && r.reason.rfind("corrupt gzip", 0) == 0;
   });
-  const std::string problem = it != bad_records->rend() ? FormatBadRecord(*it)
-                                                        : location + ": corrupt gzip data";
+  const std::string problem =
+      it != bad_records->rend() ? FormatBadRecord(*it) : location + ": corrupt gzip data";
   if (wrote_early) {
-    throw Error(problem + "; pairs decoded from it were already written out, so nothing is "
+    throw Error(problem +
+                "; pairs decoded from it were already written out, so nothing is "
                 "written (remove the file, or pass --keep-corrupt to keep its pairs)");
   }
   output.Discard();
   report->skipped.Add(SkipReason::kMalformed, report->pairs);
   if (it != bad_records->rend()) {
-    it->reason += "; its " + std::to_string(report->pairs) + " rows dropped (--keep-corrupt keeps them)";
+    it->reason +=
+        "; its " + std::to_string(report->pairs) + " rows dropped (--keep-corrupt keeps them)";
   }
   report->pairs = 0;
 }

@@ -64,7 +64,7 @@ struct ScanOptions {
 };
 
 struct ScanSummary {
-  uint64_t files = 0;         // objects listed (digest objects included)
+  uint64_t files = 0;  // objects listed (digest objects included)
   uint64_t digest_files = 0;
   uint64_t stored_bytes = 0;  // as read from storage (compressed)
   uint64_t json_bytes = 0;    // decompressed JSON

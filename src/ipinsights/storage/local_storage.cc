@@ -58,7 +58,8 @@ class StdoutWriter : public WritableFile {
 // Writes to a hidden temp file beside the destination and renames it into place.
 class AtomicFileWriter : public WritableFile {
  public:
-  explicit AtomicFileWriter(std::string path) : path_(std::move(path)), temp_(CreateTempFile(path_)) {}
+  explicit AtomicFileWriter(std::string path)
+      : path_(std::move(path)), temp_(CreateTempFile(path_)) {}
   ~AtomicFileWriter() override {
     if (temp_.fd >= 0) ::close(temp_.fd);
     if (!published_) ::unlink(temp_.path.c_str());

@@ -59,9 +59,9 @@ class S3SequentialReader : public SequentialReader {
     next_ = std::async(std::launch::async, [this, offset] {
       std::string chunk;
       chunk.reserve(S3Storage::kReadChunk);
-      S3ObjectHead head = client_->Get(location_.bucket, location_.key, offset,
-                                       S3Storage::kReadChunk, etag_,
-                                       [&](std::string_view data) { chunk.append(data); });
+      S3ObjectHead head =
+          client_->Get(location_.bucket, location_.key, offset, S3Storage::kReadChunk, etag_,
+                       [&](std::string_view data) { chunk.append(data); });
       // Set before the future is ready; read only after get(), so no race.
       etag_ = head.etag;
       size_ = head.size;
