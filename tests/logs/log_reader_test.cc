@@ -392,5 +392,26 @@ TEST(LogFileReader, OutputsCanonicalIpText) {
   EXPECT_EQ(result.rows, (std::vector<std::string>{"A1,2001:db8::1", "A2,192.0.2.1"}));
 }
 
+// A strict reporter stops the read at the first bad record, with that record's message;
+// the same reader then reads the next object normally.
+TEST(LogFileReader, AStrictReporterStopsTheReadAndTheReaderGoesOn) {
+  LogFileReader reader(CloudTrail());
+  CollectingSink sink;
+  BadRecordLog strict(BadRecordLog::kDefaultCap, /*strict=*/true);
+  const std::string bad = IamUserRecord("A1", "192.0.2.1") + "\n{\"broken\": }\n" +
+                          IamUserRecord("A2", "192.0.2.2") + "\n";
+  try {
+    reader.ReadBytes("logs/bad.json", bad, sink, &strict);
+    FAIL() << "no Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("logs/bad.json: byte ", 0), 0u) << e.what();
+    EXPECT_NE(std::string(e.what()).find(": malformed JSON ("), std::string::npos) << e.what();
+  }
+  CollectingSink next;
+  FileReport report = reader.ReadBytes("logs/good.json", ThreeRecords("\n"), next, &strict);
+  EXPECT_EQ(next.Rows(), kThreeRows);
+  EXPECT_EQ(report.records, 3u);
+}
+
 }  // namespace
 }  // namespace ipinsights
