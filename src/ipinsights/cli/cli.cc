@@ -11,22 +11,6 @@
 
 namespace ipinsights {
 
-void ExcludeOutputs(const std::string& input_flag, const std::string& input,
-                    const std::vector<std::string>& outputs, std::vector<ObjectInfo>* objects) {
-  auto is_output = [&](const ObjectInfo& object) {
-    for (const std::string& output : outputs) {
-      if (output.empty() || !SameObject(object.location, output)) continue;
-      if (object.location == input) {
-        throw UsageError(output + ": is both an input and an output (" + input_flag + " " +
-                         input + ")");
-      }
-      return true;
-    }
-    return false;
-  };
-  objects->erase(std::remove_if(objects->begin(), objects->end(), is_output), objects->end());
-}
-
 namespace {
 
 // Edit distance between two short words (a typed subcommand and a real one).
