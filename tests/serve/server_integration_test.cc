@@ -226,6 +226,22 @@ TEST_F(ServerTest, AccessLogHasOneJsonLinePerRequest) {
                              "\"route\":\"/endpoints/{name}/invocations\",\"model\":\"waf\",\"pairs\":1"));
 }
 
+// The error of a routed request and of one whose read failed (413 from the Content-Length,
+// refused inside the header: no method or path yet): the answer's message, escaped once.
+TEST_F(ServerTest, AccessLogCarriesTheErrorMessage) {
+  Curl("-H 'Content-Type: text/csv' --data-binary 'a,1.2.3.4' " + Url("/endpoints/no%22pe/invocations"));
+  std::string big = TempDir() + "/big_logged.csv";
+  WriteFile(big, std::string(9 << 20, 'x'));
+  Curl("-H 'Content-Type: text/csv' --data-binary @" + big + " " + Url("/invocations"));
+  std::string log = ReadFile(TempDir() + "/access.jsonl");
+  EXPECT_THAT(log, HasSubstr("\"path\":\"/endpoints/no%22pe/invocations\",\"status\":404,"
+                             "\"route\":\"/endpoints/{name}/invocations\",\"pairs\":0,"));
+  EXPECT_THAT(log, HasSubstr(",\"error\":\"no model named \\\"no%22pe\\\"\"}\n"));
+  EXPECT_THAT(log, HasSubstr("\"method\":\"\",\"path\":\"\",\"status\":413,\"route\":\"other\","
+                             "\"pairs\":0,\"bytes\":0,\"micros\":0,"
+                             "\"error\":\"request body over the limit of 8388608 bytes\"}\n"));
+}
+
 // boto3's sagemaker-runtime client, unchanged, through --endpoint-url; with and without
 // --auth-keys.
 class AwsClientTest : public ServerTest {

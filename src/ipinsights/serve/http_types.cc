@@ -8,6 +8,7 @@ namespace ipinsights {
 void SetError(int status, std::string_view message, HttpResponse* response) {
   response->status = status;
   response->content_type = "application/json";
+  response->error.assign(message);
   response->body.clear();
   response->body += "{\"error\":";
   AppendJsonString(&response->body, message);

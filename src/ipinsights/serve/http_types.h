@@ -33,18 +33,23 @@ struct HttpResponse {
   int status = 200;
   const char* content_type = "application/json";
   std::string body;
-  // Extra headers (name, value); static strings.
+  // Extra headers (name: a static string, value).
   std::vector<std::pair<const char*, std::string>> headers;
+  // An error answer's message, as SetError put it in the body (unescaped); empty otherwise.
+  // The access log takes it from here.
+  std::string error;
 
   void Reset() {
     status = 200;
     content_type = "application/json";
     body.clear();
     headers.clear();
+    error.clear();
   }
 };
 
-// Fills `response` with status and the body {"error": message}.
+// Fills `response` with status and the body {"error": message}; sets response->error to
+// `message`.
 void SetError(int status, std::string_view message, HttpResponse* response);
 
 // The reason phrase of a status code ("Not Found").

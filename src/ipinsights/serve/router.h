@@ -54,7 +54,9 @@ struct RequestOutcome {
   Route route = Route::kOther;
   std::string_view model;  // empty when no model was used
   size_t pairs = 0;
-  std::string_view error;  // points into the response body's message, or empty
+  // The answer's error message (a view of HttpResponse::error, valid while the response
+  // is unchanged), or empty.
+  std::string_view error;
 };
 
 class Router {
