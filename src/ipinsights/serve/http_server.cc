@@ -364,11 +364,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // A read failed: the client went away, timed out, or sent something that is not HTTP.
   void OnReadError(error_code ec, bool request_started) {
-    const bool header_done = parser_ && parser_->is_header_done();
-    ReadErrorAnswer answer = ClassifyReadError(
-        ec, {closing_, timed_out_, request_started, buffer_.size() == 0, header_done,
-             parser_ && parser_->over_budget(), server_.options.max_body_bytes, server_.options.max_header_bytes});
-    std::string_view target = header_done ? parser_->view().target : std::string_view();
+    const ReadErrorState state = ReadState(request_started);
+    ReadErrorAnswer answer = ClassifyReadError(ec, state);
+    std::string_view target = state.header_done ? parser_->view().target : std::string_view();
     if (answer.count == ReadErrorAnswer::kProtocolError) server_.metrics.ProtocolError();
     if (answer.count == ReadErrorAnswer::kRequest)
       server_.metrics.RecordRequest(Router::RouteOf(target), answer.status, 0.0);
@@ -384,6 +382,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     outcome_.error = response_.error;
     LogAccess(target, /*routed=*/false);
     WriteResponse(/*head=*/false, /*http10=*/false);
+  }
+
+  // What ClassifyReadError needs to know of this connection.
+  ReadErrorState ReadState(bool request_started) const {
+    return {.closing = closing_,
+            .timed_out = timed_out_,
+            .request_started = request_started,
+            .buffer_empty = buffer_.size() == 0,
+            .header_done = parser_ && parser_->is_header_done(),
+            .over_budget = parser_ && parser_->over_budget(),
+            .max_body_bytes = server_.options.max_body_bytes,
+            .max_header_bytes = server_.options.max_header_bytes};
   }
 
   // A whole request is parsed: route it and answer. Returns true when the answer is written
