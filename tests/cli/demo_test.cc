@@ -47,7 +47,7 @@ class Demo : public ::testing::Test {
 };
 
 constexpr const char* kTiny =
-    "demo --dir work --users 50 --days 2 --attacks 50 --vector-dim 8 --epochs 1 --threads 2";
+    "demo --dir work --users 50 --days 3 --attacks 50 --vector-dim 8 --epochs 1 --threads 2";
 
 TEST_F(Demo, RunsEveryStepAndPrintsFiguresAndNextCommands) {
   // An earlier demo's folder (it has the marker) is replaced.
@@ -75,7 +75,7 @@ TEST_F(Demo, RefusesAFolderItDidNotMake) {
   std::string out, err;
   fs::create_directories(dir_ / "precious");
   std::ofstream(dir_ / "precious/notes.txt") << "keep me";
-  EXPECT_EQ(Ipinsights("demo --dir precious --users 50 --days 2", &out, &err), 2);
+  EXPECT_EQ(Ipinsights("demo --dir precious --users 50 --days 3", &out, &err), 2);
   EXPECT_NE(err.find("was not made by `ipinsights demo`"), std::string::npos) << err;
   EXPECT_TRUE(fs::exists(dir_ / "precious/notes.txt"));
 }
@@ -85,7 +85,7 @@ TEST_F(Demo, RefusesAFolderItDidNotMake) {
 TEST_F(Demo, RunsInThisProcessThroughTheLibraryJobs) {
   const std::string work = (dir_ / "inproc").string();
   std::vector<std::string> args = {"ipinsights", "demo", "--dir",     work, "--users",      "50",
-                                   "--days",     "2",    "--attacks", "50", "--vector-dim", "8",
+                                   "--days",     "3",    "--attacks", "50", "--vector-dim", "8",
                                    "--epochs",   "1",    "--threads", "2"};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

@@ -1,8 +1,8 @@
 // `ipinsights demo`: the whole loop on a fresh machine with nothing to configure
 // (PRODUCT.md). For CloudTrail and for WAF it simulates a few days of logs with injected
-// anomalies, prepares the training set (all days but the last, with a validation split),
-// trains, and evaluates on the last day's labels, then prints the figures and the next
-// commands.
+// anomalies, prepares the training set (all days but the last two) and an out-of-time
+// validation set (the day before the last), trains, and evaluates on the last day's labels,
+// then prints the figures and the next commands. This is the recipe the README documents.
 //
 // Every step runs in this process through the same library entry points the commands call
 // (simulate/simulator.h Simulate, dataset/prepare_job.h RunPrepareJob, train/train_job.h
@@ -125,13 +125,16 @@ KindResult RunKind(const std::string& kind, const DemoFlags& flags) {
   prepare.kind = log_kind;
   prepare.inputs = {logs + "/AWSLogs"};
   prepare.output = base + "/train.csv";
+  // Days 1..N-1; with a validation output and no split asked for, the job sends day N-1 to
+  // validation (out-of-time), so every relation the model must know stays in training.
   prepare.days.to = CivilFromDays(DaysFromCivil(start) + flags.days - 2);
-  prepare.split = Split::ByFraction(0.1);
   prepare.validation_output = result.validation;
   prepare.threads = flags.threads;
   BadRecordLog bad_records;
   prepare.bad_records = &bad_records;
-  RunStep(kind, "preparing the training set (days before the last; 10% for validation)",
+  RunStep(kind,
+          fmt::format("preparing the training set (days 1-{}) and validation (day {})",
+                      flags.days - 2, flags.days - 1),
           [&] { RunPrepareJob(prepare); });
   for (const std::string& message : bad_records.messages()) {
     std::fprintf(stderr, "ipinsights: warning: %s\n", message.c_str());
@@ -168,7 +171,9 @@ KindResult RunKind(const std::string& kind, const DemoFlags& flags) {
 }
 
 void RunDemo(const DemoFlags& flags) {
-  if (flags.days < 2) throw UsageError("demo: --days must be at least 2 (train, then test)");
+  if (flags.days < 3) {
+    throw UsageError("demo: --days must be at least 3 (train, validate, then test)");
+  }
   if (flags.users < 10) throw UsageError("demo: --users must be at least 10");
   auto start = std::chrono::steady_clock::now();
   const std::string self = SelfPath();

@@ -30,6 +30,7 @@ struct PrepareFlags {
   std::string validation_output;
   std::string split_at;
   bool strict = false;
+  bool allow_empty = false;
   bool keep_corrupt = false;
   std::optional<double> max_decompressed_gb;
   bool ipv4_only = false;
@@ -78,6 +79,7 @@ PrepareOptions ToOptions(const PrepareFlags& flags) {
   }
   options.ipv4_only = flags.ipv4_only;
   options.keep_corrupt = flags.keep_corrupt;
+  options.allow_empty = flags.allow_empty;
   options.threads = flags.threads;
   return options;
 }
@@ -171,11 +173,11 @@ void RunPrepare(const PrepareFlags& flags) {
     Warn(fmt::format("... and {} more problems", bad_records.count() - problems.size()));
   }
   if (flags.json) {
-    const std::string json = SummaryJson(summary, options.split.enabled(), problems);
+    const std::string json = SummaryJson(summary, !options.validation_output.empty(), problems);
     std::fwrite(json.data(), 1, json.size(), stdout);
     std::fflush(stdout);
   } else if (!flags.quiet) {
-    std::fputs(SummaryText(flags, summary, options.split.enabled()).c_str(), stderr);
+    std::fputs(SummaryText(flags, summary, !options.validation_output.empty()).c_str(), stderr);
   }
 }
 
@@ -201,14 +203,20 @@ void AddPrepareCommand(CLI::App& app) {
   command->add_option("--entity", flags->entity,
                       "CloudTrail: principalId (default), arn, accessKeyId, userName, session; "
                       "WAF: user-agent (default) or header:NAME");
-  command->add_option("--validation-fraction", flags->validation_fraction,
-                      "Fraction of rows (by hash of the row) written to --validation-output");
   command->add_option("--validation-output", flags->validation_output,
-                      "Validation CSV: a file or -");
+                      "Validation CSV: a file or -. By default the events of the last day "
+                      "(--to) go there: an out-of-time split");
   command->add_option("--split-at", flags->split_at,
                       "Events on or after this day (YYYY-MM-DD) go to --validation-output");
+  command->add_option("--validation-fraction", flags->validation_fraction,
+                      "Instead of a date, this fraction of events (each drawn on its own, so "
+                      "an entity's usual addresses stay in training) goes to --validation-output")
+      ->check(CLI::Range(0.0, 1.0));
   command->add_flag("--strict", flags->strict,
                     "Fail (exit 1) on the first malformed file or record");
+  command->add_flag("--allow-empty", flags->allow_empty,
+                    "Succeed even when no pair is written (by default that is an error saying "
+                    "what was read and skipped)");
   command->add_flag("--keep-corrupt", flags->keep_corrupt,
                     "Keep the pairs of a gzip file whose CRC32/length check fails (by default "
                     "they are dropped and reported; a truncated file keeps what decoded)");

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <string_view>
+
+#include <fmt/format.h>
 
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
@@ -85,14 +88,67 @@ void CheckOptions(const PrepareOptions& options) {
   if (options.split.enabled() && options.validation_output.empty()) {
     throw UsageError("--validation-fraction / --split-at need --validation-output DEST");
   }
-  if (!options.split.enabled() && !options.validation_output.empty()) {
-    throw UsageError("--validation-output needs --validation-fraction F or --split-at DATE");
+  if (!options.split.enabled() && !options.validation_output.empty() && !options.days.to) {
+    throw UsageError(
+        "--validation-output needs --split-at DATE, or --to DATE (its events become the "
+        "validation set), or --validation-fraction F");
   }
   if (!options.validation_output.empty() &&
       (options.validation_output == options.output ||
        SameObject(options.validation_output, options.output))) {
     throw UsageError("--validation-output must differ from --output");
   }
+}
+
+// The split asked for; with only a validation output, out-of-time at the window's last day.
+Split EffectiveSplit(const PrepareOptions& options) {
+  if (options.split.enabled() || options.validation_output.empty()) return options.split;
+  return Split::AtDate(*options.days.to);
+}
+
+// Why a run that read something wrote nothing, and what to do (an empty training set is
+// never a success unless asked for: a script cannot tell it from one).
+std::string NothingWrittenMessage(const PrepareOptions& options, const ScanSummary& scan) {
+  const char* kind = options.kind == LogKind::kWaf ? "waf" : "cloudtrail";
+  std::string inputs;
+  for (const std::string& input : options.inputs) inputs += (inputs.empty() ? "" : " ") + input;
+  std::string days;
+  if (options.days.from || options.days.to) {
+    days = fmt::format(" for {}..{}", options.days.from ? FormatDate(*options.days.from) : "",
+                       options.days.to ? FormatDate(*options.days.to) : "");
+  }
+  if (scan.files == scan.digest_files) {
+    return fmt::format(
+        "prepare {}: no log files under {}{} ({} digest files): check --input and --from/--to "
+        "(dates are read from the AWS key layout); --allow-empty accepts an empty result",
+        kind, inputs, days, scan.digest_files);
+  }
+  std::string reasons;
+  SkipReason most = SkipReason::kMalformed;
+  for (size_t i = 0; i < kNumSkipReasons; ++i) {
+    const SkipReason reason = static_cast<SkipReason>(i);
+    if (scan.skipped[reason] == 0 || reason == SkipReason::kDigest) continue;
+    reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", SkipReasonName(reason),
+                           scan.skipped[reason]);
+    if (scan.skipped[reason] > scan.skipped[most]) most = reason;
+  }
+  std::string hint;
+  if (most == SkipReason::kOutOfRange) {
+    hint = "their event times are outside --from/--to";
+  } else if (most == SkipReason::kMalformed) {
+    hint = "the files are not CloudTrail or WAF JSON";
+  } else if (most == SkipReason::kIpv6) {
+    hint = "every address is IPv6 and --ipv4-only is given";
+  } else {
+    hint = fmt::format("if these are {} logs, run `ipinsights prepare {}`; else check --entity",
+                       options.kind == LogKind::kWaf ? "CloudTrail" : "WAF",
+                       options.kind == LogKind::kWaf ? "cloudtrail" : "waf");
+  }
+  return fmt::format(
+      "prepare {}: {} records in {} files gave no pairs (skipped: {}): {}. --allow-empty "
+      "accepts an empty result",
+      kind, scan.records, scan.files - scan.digest_files, reasons.empty() ? "none" : reasons,
+      hint);
 }
 
 LogReaderOptions ReaderOptions(const PrepareOptions& options, size_t threads) {
@@ -102,7 +158,7 @@ LogReaderOptions ReaderOptions(const PrepareOptions& options, size_t threads) {
   reader.ipv4_only = options.ipv4_only;
   if (options.days.from) reader.from_seconds = DaysFromCivil(*options.days.from) * 86400;
   if (options.days.to) reader.to_seconds = (DaysFromCivil(*options.days.to) + 1) * 86400;
-  reader.want_event_time = options.split.needs_event_time();
+  reader.want_event_time = EffectiveSplit(options).needs_event_time();
   reader.max_decompressed_bytes = options.max_decompressed_bytes;
   // Whole objects up to this size (decompressed) are held in memory, per worker; bigger
   // ones are streamed. With the parser's index (up to about the same again) and the output
@@ -116,6 +172,7 @@ LogReaderOptions ReaderOptions(const PrepareOptions& options, size_t threads) {
 
 PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   CheckOptions(options);
+  const Split split = EffectiveSplit(options);
   const size_t threads = options.threads ? options.threads : HardwareThreads();
   const LogReaderOptions reader_options = ReaderOptions(options, threads);
 
@@ -151,8 +208,12 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   ScanSummary scan = ScanLogs(objects, nullptr, reader_options, scan_options,
                               [&]() -> std::unique_ptr<FileOutput> {
                                 return std::make_unique<PairRowsOutput>(
-                                    options.split, train_out.get(), validation_out.get(), &totals);
+                                    split, train_out.get(), validation_out.get(), &totals);
                               });
+  // Before anything is renamed into place: a refused run leaves earlier outputs untouched.
+  if (totals.train_rows + totals.validation_rows == 0 && !options.allow_empty) {
+    throw Error(NothingWrittenMessage(options, scan));
+  }
   // Both outputs are flushed and synced before either is renamed, and the training file
   // goes last: a failure leaves the earlier training file in place.
   train_out->Sync();

@@ -46,6 +46,8 @@ struct PrepareOptions {
   // Only logs of these days: prunes what is listed (logs/log_listing.h) and filters records
   // by their own event time.
   DayRange days;
+  // Split::None() with a validation output: out-of-time at the last day of `days` (its
+  // events go to validation), which needs days.to.
   Split split = Split::None();
   bool ipv4_only = false;
   // Keep the pairs of a gzip object whose CRC32 / length check fails (else dropped).
@@ -53,6 +55,10 @@ struct PrepareOptions {
   // Decompressed bytes one gzip object may yield (0: no cap); the rest is malformed.
   uint64_t max_decompressed_bytes = 0;
   size_t threads = 0;  // 0: all cores
+  // Whether a run that writes no pair succeeds. By default it throws Error saying what was
+  // read and skipped (no log files for the dates; records of the other kind), before any
+  // output is renamed into place.
+  bool allow_empty = false;
   // Where malformed files and records go, in listing order; nullptr: counted only.
   BadRecordReporter* bad_records = nullptr;
   // Called once the inputs are listed (newly_read 0, total = their stored bytes), then as
