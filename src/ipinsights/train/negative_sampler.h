@@ -18,22 +18,39 @@
 // else in the trainer 0.99362 with uniform hosts only, 0.99374 with half in seen subnets,
 // 0.99373 with all in seen subnets.
 //
-// Thread-safety: Draw is const and safe from any number of threads.
+// The shuffled negatives (SageMaker's): DrawShuffle re-pairs each pair of a mini-batch with
+// another pair's address.
+//
+// Thread-safety: Draw is const and safe from any number of threads; the free functions are
+// pure.
 //
 //   NegativeSampler sampler(rows);
 //   IpAddress negative = sampler.Draw(pair_ip, k, random_bits);
+//   DrawShuffle(batch, n, RandomAt(seed, s), shuffle, valid);
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "ipinsights/base/hash.h"
 #include "ipinsights/pairs/ip_address.h"
 #include "ipinsights/train/training_set.h"
 
 namespace ipinsights {
 
+// Counter-based random stream (training's random numbers): the k-th value of stream `seed`.
+inline uint64_t RandomAt(uint64_t seed, uint64_t k) { return Mix64(seed ^ Mix64(k)); }
+
 // A uniform address of the family (IPv4: any; IPv6: global unicast 2000::/3).
 IpAddress UniformRandomIp(bool v6, uint64_t random_bits);
+
+// Shuffled negatives for rows[0..n): pair j is to meet address rows[shuffle[j]].ip. The
+// shuffle is a random derangement drawn from `stream` (Sattolo's algorithm gives a single
+// cycle, so no pair meets its own address); where an entity would meet the very address it
+// was observed with (duplicate rows), targets are swapped with a random other pair until
+// neither does. valid[j] = 0 when no such pair was found: leave that sample out.
+void DrawShuffle(const TrainingRow* rows, size_t n, uint64_t stream, uint32_t* shuffle,
+                 uint8_t* valid);
 
 class NegativeSampler {
  public:

@@ -94,10 +94,4 @@ class Trainer {
   std::unique_ptr<State> state_;
 };
 
-// Validation discriminator AUC: each pair against its entity with one random address
-// (IPv4 for IPv4 pairs, global-unicast IPv6 for IPv6 ones), deterministic in `seed`.
-double DiscriminatorAuc(const Model::Impl& model, const std::vector<TrainingRow>& rows,
-                        uint64_t seed, size_t threads);
-
-
 }  // namespace ipinsights
