@@ -38,6 +38,16 @@ void Model::Impl::ApplyLayer(size_t layer_index, const float* x, float* y) const
   }
 }
 
+void Model::Impl::HiddenLayerBackward(size_t layer_index, const float* y, const float* grad_y,
+                                      float* delta, float* grad_x) const {
+  const DenseLayer& layer = layers[layer_index];
+  for (int64_t o = 0; o < layer.outputs; ++o) delta[o] = y[o] > 0.0f ? grad_y[o] : 0.0f;
+  std::memset(grad_x, 0, layer.inputs * sizeof(float));
+  for (int64_t o = 0; o < layer.outputs; ++o) {
+    if (delta[o] != 0.0f) kernels::Axpy(delta[o], &layer.weight[o * layer.inputs], grad_x, layer.inputs);
+  }
+}
+
 void Model::Impl::EncodeIp(const IpAddress& ip, float* out, float* scratch) const {
   if (layers.empty()) {
     PrefixSum(ip, out);

@@ -101,9 +101,9 @@ size_t SparseAdam::BeginStep(const ModelGradient& gradient, double learning_rate
   gradient_ = &gradient;
   ++step_;
   const double lr = model_->hyperparameters.learning_rate;
-  dense_step_.learning_rate =
-      static_cast<float>(lr * learning_rate_scale * std::sqrt(1.0 - std::pow(0.999, double(step_))) /
-                         (1.0 - std::pow(0.9, double(step_))));
+  dense_step_.learning_rate = static_cast<float>(lr * learning_rate_scale *
+                                                 std::sqrt(1.0 - std::pow(0.999, double(step_))) /
+                                                 (1.0 - std::pow(0.9, double(step_))));
   dense_step_.weight_decay = static_cast<float>(model_->hyperparameters.weight_decay);
   scaled_learning_rate_ = lr * learning_rate_scale;
   dense_tasks_ = static_cast<size_t>(layers_ * (dim_ + 1));

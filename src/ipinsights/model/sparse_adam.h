@@ -97,7 +97,7 @@ class SparseAdam {
   int64_t layers_;
   const ModelGradient* gradient_ = nullptr;
   uint64_t step_ = 0;
-  kernels::AdamStep dense_step_{};  // this step's, for the dense layers
+  kernels::AdamStep dense_step_{};   // this step's, for the dense layers
   double scaled_learning_rate_ = 0;  // learning_rate * learning_rate_scale of this step
   size_t dense_tasks_ = 0, entity_tasks_ = 0, prefix_tasks_ = 0;
 

@@ -4,6 +4,16 @@
 
 namespace ipinsights {
 
+BatchShape BatchShape::Of(const Model::Impl& model) {
+  BatchShape shape;
+  shape.dim = model.dim;
+  shape.random_negatives = model.hyperparameters.random_negative_sampling_rate;
+  shape.shuffled_negatives = model.hyperparameters.shuffled_negative_sampling_rate;
+  shape.samples_per_pair = 1 + shape.random_negatives + shape.shuffled_negatives;
+  shape.layers = static_cast<int64_t>(model.layers.size());
+  return shape;
+}
+
 BatchBuffers::BatchBuffers(const BatchShape& batch_shape)
     : shape(batch_shape),
       activations(std::max<int64_t>(1, shape.layers)),
@@ -12,8 +22,10 @@ BatchBuffers::BatchBuffers(const BatchShape& batch_shape)
       shuffle_inverse(shape.shuffled_negatives),
       shuffle_valid(shape.shuffled_negatives) {}
 
-void BatchBuffers::Reserve(size_t batch) {
+void BatchBuffers::Resize(size_t batch) {
   const size_t dim = static_cast<size_t>(shape.dim);
+  pairs = batch;
+  addresses = batch * (1 + shape.random_negatives);
   const size_t most_addresses = batch * (1 + shape.random_negatives);
   if (ips.size() >= most_addresses) return;
   ips.resize(most_addresses);

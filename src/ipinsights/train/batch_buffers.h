@@ -21,12 +21,15 @@
 #include <vector>
 
 #include "ipinsights/model/ip_encoder.h"
+#include "ipinsights/model/model_impl.h"
 #include "ipinsights/pairs/ip_address.h"
 
 namespace ipinsights {
 
 // The sizes fixed by the model's hyperparameters.
 struct BatchShape {
+  static BatchShape Of(const Model::Impl& model);
+
   int64_t dim = 0;                 // D
   int64_t random_negatives = 0;    // R
   int64_t shuffled_negatives = 0;  // S
@@ -37,8 +40,9 @@ struct BatchShape {
 struct BatchBuffers {
   explicit BatchBuffers(const BatchShape& shape);
 
-  // Grows every buffer to hold a batch of `pairs` pairs (never shrinks).
-  void Reserve(size_t pairs);
+  // Sets `pairs` and `addresses` for a batch of `batch_pairs` pairs, growing every buffer
+  // to fit (never shrinking).
+  void Resize(size_t batch_pairs);
 
   // The address of pair j's sample k.
   size_t AddressOfSample(size_t j, int64_t k) const {
@@ -61,9 +65,9 @@ struct BatchBuffers {
 
   // Per address.
   std::vector<IpAddress> ips;
-  std::vector<uint32_t> prefix_rows;   // kMaxIpPrefixes prefix_table rows per address
-  std::vector<uint8_t> prefix_count;   // how many of them are used
-  std::vector<uint8_t> prefix_kept;    // bit k: prefix k is in this sample's sum (dropout)
+  std::vector<uint32_t> prefix_rows;  // kMaxIpPrefixes prefix_table rows per address
+  std::vector<uint8_t> prefix_count;  // how many of them are used
+  std::vector<uint8_t> prefix_kept;   // bit k: prefix k is in this sample's sum (dropout)
   // activations[0]: z; activations[l + 1]: hidden layer l's output (D floats per address).
   std::vector<std::vector<float>> activations;
   std::vector<float> address_gradient;     // d loss / d a (D per address)
@@ -72,16 +76,16 @@ struct BatchBuffers {
   std::vector<std::vector<float>> hidden_deltas;
 
   // Per pair.
-  std::vector<uint64_t> entity_rows;            // u's row of entity_table
-  std::vector<float> entity;                    // u (a copy, D floats: the last layer's dW reads it)
-  std::vector<float> folded_entity;             // v (D floats)
-  std::vector<float> folded_offset;             // c
-  std::vector<float> score_gradient;            // g_k (K floats)
-  std::vector<float> folded_entity_gradient;    // dv (D floats)
-  std::vector<float> folded_offset_gradient;    // dc
-  std::vector<float> entity_gradient;           // du (D floats)
-  std::vector<double> pair_loss;                // sum_k w_k loss_k
-  std::vector<uint32_t> pair_correct;           // samples with (score > 0) == label
+  std::vector<uint64_t> entity_rows;          // u's row of entity_table
+  std::vector<float> entity;                  // u (a copy, D floats: the last layer's dW reads it)
+  std::vector<float> folded_entity;           // v (D floats)
+  std::vector<float> folded_offset;           // c
+  std::vector<float> score_gradient;          // g_k (K floats)
+  std::vector<float> folded_entity_gradient;  // dv (D floats)
+  std::vector<float> folded_offset_gradient;  // dc
+  std::vector<float> entity_gradient;         // du (D floats)
+  std::vector<double> pair_loss;              // sum_k w_k loss_k
+  std::vector<uint32_t> pair_correct;         // samples with (score > 0) == label
 
   // Per shuffle s < S, per pair j: pair j's sample R+1+s uses address shuffle[s][j] (a
   // derangement); shuffle_inverse[s][shuffle[s][j]] = j; shuffle_valid[s][j] = 0 when no

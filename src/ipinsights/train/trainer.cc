@@ -2,76 +2,24 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstring>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
 #include "ipinsights/model/ip_encoder.h"
 #include "ipinsights/model/kernels.h"
+#include "ipinsights/model/logistic_loss.h"
 #include "ipinsights/model/sparse_adam.h"
 #include "ipinsights/train/batch_buffers.h"
 #include "ipinsights/train/negative_sampler.h"
+#include "ipinsights/train/prefix_dropout.h"
 #include "ipinsights/train/worker_pool.h"
 
 namespace ipinsights {
 namespace {
 
 constexpr size_t kChunk = 32;  // items per parallel task
-// Prefix dropout (see EncodeAddresses): a prefix finer than the network (IPv4 /24, IPv6
-// /48 and /64) is kept in a training sample's sum with probability kFinePrefixKeepEighths/8.
-// Those rows are trained by few samples each, and a visitor's or attacker's address in a
-// network usually lands on a row that someone else's home trained: noise, where the score
-// should rest on the network. Measured (bench/train_bench.sh data, test AUC / recall at 3%
-// FPR, oracle 0.9969 / 0.9998), before NegativeSampler drew negatives inside seen subnets:
-// keep all 0.9908 / 0.989 (an earlier model), 4/8 0.9931 / 0.9985, 2/8 0.9935 / 0.9991,
-// 1/8 0.9936 / 0.9992, never 0.9937 / 0.9993; with them: 4/8 0.99366, 2/8 0.99373, 1/8
-// 0.99374. Never would throw away what a real /24 says (a corporate /24 inside a
-// provider's /16; the simulator's networks each own their /16, so it cannot show that),
-// hence 2/8, the most kept at the best figure.
-constexpr bool kPrefixDropout = true;
-constexpr uint64_t kFinePrefixKeepEighths = 2;
-
-// Loss weight of the shuffled negatives (ours; SageMaker weighs every sample alike). They
-// are drawn from the traffic's own addresses, so at full weight they teach the model that
-// a popular network is suspect for everyone who is not a member of it, which is backwards
-// for an attacker who may come from any network. They still teach one thing nothing else
-// does: that another known entity's network is not this entity's (a colleague's key used
-// from the wrong home), which the benchmark below does not test, so they keep a weight.
-// Measured on bench/train_bench.sh's data (test AUC, oracle 0.9969), with the other
-// choices of this file: weight 0.25 0.99374, 0.1 0.99394, 0 0.99426; on a second population
-// (simulate --seed 2; oracle 0.9972) 0.25 0.99387, 0.1 0.99412. Recall at 3% FPR 0.9994
-// in each. Before the network negatives: weight 1 0.9923, 0.25 0.9929.
-constexpr float kShuffledNegativeWeight = 0.1f;
-
-
 inline size_t Chunks(size_t n) { return (n + kChunk - 1) / kChunk; }
-
-// log(1 + exp(x)) without overflow.
-inline double Softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
-
-inline float Sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
-// One sample's term of the batch loss and its derivative by the score (see ScorePairs):
-//   loss = w (softplus(score) - y score)     d loss / d score = w (sigmoid(score) - y)
-// The derivative comes scaled by `scale` = 1 / sum w, the batch loss being the weighted mean.
-struct SampleLoss {
-  double loss;
-  float gradient;
-};
-inline SampleLoss LogisticLoss(float score, float label, float weight, float scale) {
-  return {weight * (Softplus(score) - label * score), (Sigmoid(score) - label) * scale * weight};
-}
-
-BatchShape ShapeOf(const Model::Impl& model) {
-  BatchShape shape;
-  shape.dim = model.dim;
-  shape.random_negatives = model.hyperparameters.random_negative_sampling_rate;
-  shape.shuffled_negatives = model.hyperparameters.shuffled_negative_sampling_rate;
-  shape.samples_per_pair = 1 + shape.random_negatives + shape.shuffled_negatives;
-  shape.layers = static_cast<int64_t>(model.layers.size());
-  return shape;
-}
 
 }  // namespace
 
@@ -81,19 +29,21 @@ struct Trainer::State {
   WorkerPool pool;
   NegativeSampler sampler;
   bool sampler_ready = false;
-  BatchBuffers batch;
-  ModelGradient gradient;
-  SparseAdam adam;
-  double lr_scale = 1.0;  // the schedule's factor for the next step
-  std::vector<std::vector<float>> scratch;  // per worker: 2 * D floats
+  BatchBuffers batch{BatchShape::Of(*model)};
+  ModelGradient gradient{*model};
+  SparseAdam adam{model};
+  double lr_scale = 1.0;                     // the schedule's factor for the next step
+  std::vector<std::vector<float>> scratch =  // per worker: 2 * D floats
+      std::vector<std::vector<float>>(pool.threads(), std::vector<float>(2 * model->dim));
 
-  State(Model::Impl* m, const TrainerOptions& o)
-      : model(m), options(o), pool(o.threads), batch(ShapeOf(*m)), gradient(*m), adam(m),
-        scratch(pool.threads(), std::vector<float>(2 * m->dim)) {}
+  State(Model::Impl* m, const TrainerOptions& o) : model(m), options(o), pool(o.threads) {}
 
   void EncodeAddresses(const TrainingRow* rows, uint64_t batch_seed);
   void BuildShuffles(const TrainingRow* rows, uint64_t batch_seed);
   void ScorePairs();
+  void FoldEntity(size_t j);
+  void SampleLosses(size_t j, float scale);
+  void UnfoldEntityGradient(size_t j);
   void BackpropAddresses();
   void DenseGradients();
   void CollectTouchedRows();
@@ -118,18 +68,10 @@ void Trainer::State::EncodeAddresses(const TrainingRow* rows, uint64_t batch_see
         b.ips[i] = sampler.Draw(rows[j].ip, static_cast<int64_t>((i - b.pairs) % random_negatives),
                                 RandomAt(batch_seed, i));
       }
-      const int count =
-          IpPrefixRows(b.ips[i], m.hash_seed, prefix_table_rows, &b.prefix_rows[i * kMaxIpPrefixes]);
+      const int count = IpPrefixRows(b.ips[i], m.hash_seed, prefix_table_rows,
+                                     &b.prefix_rows[i * kMaxIpPrefixes]);
       b.prefix_count[i] = static_cast<uint8_t>(count);
-      // Prefix dropout: each prefix finer than the second is mostly left out of this
-      // sample's sum, so the coarser network rows must carry the score on their own and a
-      // new subnet of a known network is not mistaken for a random address.
-      uint8_t kept = 0b11;
-      const uint64_t coin = RandomAt(batch_seed ^ 0x44524f50ULL, i);
-      for (int k = 2; k < count; ++k) {
-        if (!kPrefixDropout || ((coin >> (8 * k)) & 7) < kFinePrefixKeepEighths) kept |= uint8_t(1u << k);
-      }
-      b.prefix_kept[i] = kept;
+      b.prefix_kept[i] = KeptPrefixes(count, RandomAt(batch_seed ^ 0x44524f50ULL, i));
     }
     constexpr size_t kAhead = 2;
     auto prefetch = [&](size_t i) {
@@ -157,88 +99,34 @@ void Trainer::State::EncodeAddresses(const TrainingRow* rows, uint64_t batch_see
 // The S shuffled negatives of each pair (see DrawShuffle).
 void Trainer::State::BuildShuffles(const TrainingRow* rows, uint64_t batch_seed) {
   for (int64_t s = 0; s < batch.shape.shuffled_negatives; ++s) {
-    std::vector<uint32_t>& shuffle = batch.shuffle[s];
-    DrawShuffle(rows, batch.pairs, Mix64(batch_seed ^ (0x5348554646ULL + s)), shuffle.data(),
+    DrawShuffle(rows, batch.pairs, Mix64(batch_seed ^ (0x5348554646ULL + s)),
+                batch.shuffle[s].data(), batch.shuffle_inverse[s].data(),
                 batch.shuffle_valid[s].data());
-    for (size_t j = 0; j < batch.pairs; ++j) batch.shuffle_inverse[s][shuffle[j]] = static_cast<uint32_t>(j);
   }
 }
 
-// Phase 2, per observed pair: the loss phase. The last layer (W, b) is folded into the
-// entity, so every sample k of pair j costs one dot product:
+// Phase 2, per observed pair: the entity's side of every sample of the pair. The last layer
+// (W, b) is folded into the entity, so that each sample costs one dot product:
 //   score_k = v . a_k + c,   v = W^T u,   c = u . b
-// With label y_k (1 for k = 0, else 0) and weight w_k (kShuffledNegativeWeight for the
-// shuffled negatives, else 1), the batch loss is the weighted mean of the logistic loss:
-//   loss = (1 / sum w) sum_j sum_k w_k (softplus(score_k) - y_k score_k)
-//   g_k = d loss / d score_k = w_k (sigmoid(score_k) - y_k) / sum w
-// and back through the fold to the entity:
-//   dv = sum_k g_k a_k,   dc = sum_k g_k,   du = W dv + b dc
+// then the loss phase (SampleLosses) gives g_k = d loss / d score_k, and back through the
+// fold to the entity:   dv = sum_k g_k a_k,   dc = sum_k g_k,   du = W dv + b dc
 void Trainer::State::ScorePairs() {
-  const Model::Impl& m = *model;
   BatchBuffers& b = batch;
-  const int64_t dim = b.shape.dim;
-  const int64_t random_negatives = b.shape.random_negatives;
-  const int64_t samples_per_pair = b.shape.samples_per_pair;
-  const int64_t layers = b.shape.layers;
   const size_t n = b.pairs;
-  uint64_t counted = n * (1 + random_negatives);
+  const uint64_t unshuffled = n * (1 + b.shape.random_negatives);
+  b.samples = unshuffled;
   for (const std::vector<uint8_t>& valid : b.shuffle_valid) {
-    for (size_t j = 0; j < n; ++j) counted += valid[j];
+    for (size_t j = 0; j < n; ++j) b.samples += valid[j];
   }
-  b.samples = counted;
-  const uint64_t shuffled = counted - n * (1 + random_negatives);
-  b.weight_sum = static_cast<double>(n * (1 + random_negatives)) +
-                 kShuffledNegativeWeight * static_cast<double>(shuffled);
+  b.weight_sum = static_cast<double>(unshuffled) +
+                 kShuffledNegativeWeight * static_cast<double>(b.samples - unshuffled);
   const float scale = static_cast<float>(1.0 / b.weight_sum);
   pool.Run(Chunks(n), [&](size_t chunk, size_t worker) {
     const size_t end = std::min(n, (chunk + 1) * kChunk);
     for (size_t j = chunk * kChunk; j < end; ++j) {
-      float* u = b.entity.data() + j * dim;
-      std::memcpy(u, m.EntityVector(b.entity_rows[j]), dim * sizeof(float));
-      float* v = b.folded_entity.data() + j * dim;
-      float& c = b.folded_offset[j];
-      if (layers >= 1) {
-        const DenseLayer& last = m.layers[layers - 1];
-        kernels::VecMat(u, last.weight.data(), dim, dim, v);
-        c = kernels::Dot(u, last.bias.data(), dim);
-      } else {
-        std::memcpy(v, u, dim * sizeof(float));
-        c = 0.0f;
-      }
-      float* g = b.score_gradient.data() + j * samples_per_pair;
-      float* dv = b.folded_entity_gradient.data() + j * dim;
-      std::memset(dv, 0, dim * sizeof(float));
-      float dc = 0.0f;
-      double loss = 0;
-      uint32_t right = 0;
-      for (int64_t k = 0; k < samples_per_pair; ++k) {
-        const bool shuffled_sample = k > random_negatives;
-        if (shuffled_sample && !b.shuffle_valid[k - 1 - random_negatives][j]) {
-          g[k] = 0.0f;
-          continue;
-        }
-        const float* a = b.LastLayerInput(b.AddressOfSample(j, k));
-        const float score = kernels::Dot(v, a, dim) + c;
-        const SampleLoss sample = LogisticLoss(score, k == 0 ? 1.0f : 0.0f,
-                                               shuffled_sample ? kShuffledNegativeWeight : 1.0f, scale);
-        loss += sample.loss;
-        right += ((score > 0.0f) == (k == 0)) ? 1 : 0;
-        g[k] = sample.gradient;
-        kernels::Axpy(sample.gradient, a, dv, dim);
-        dc += sample.gradient;
-      }
-      b.folded_offset_gradient[j] = dc;
-      b.pair_loss[j] = loss;
-      b.pair_correct[j] = right;
-      float* du = b.entity_gradient.data() + j * dim;
-      if (layers >= 1) {
-        const DenseLayer& last = m.layers[layers - 1];
-        for (int64_t o = 0; o < dim; ++o) {
-          du[o] = kernels::Dot(&last.weight[o * dim], dv, dim) + last.bias[o] * dc;
-        }
-      } else {
-        std::memcpy(du, dv, dim * sizeof(float));
-      }
+      FoldEntity(j);
+      SampleLosses(j, scale);
+      UnfoldEntityGradient(j);
     }
   });
   b.loss_sum = 0;
@@ -246,6 +134,77 @@ void Trainer::State::ScorePairs() {
   for (size_t j = 0; j < n; ++j) {
     b.loss_sum += b.pair_loss[j];
     b.correct += b.pair_correct[j];
+  }
+}
+
+// u, v = W^T u and c = u . b of pair j (v = u, c = 0 without layers).
+void Trainer::State::FoldEntity(size_t j) {
+  const int64_t dim = batch.shape.dim;
+  float* u = batch.entity.data() + j * dim;
+  float* v = batch.folded_entity.data() + j * dim;
+  std::memcpy(u, model->EntityVector(batch.entity_rows[j]), dim * sizeof(float));
+  if (batch.shape.layers >= 1) {
+    const DenseLayer& last = model->layers[batch.shape.layers - 1];
+    kernels::VecMat(u, last.weight.data(), dim, dim, v);
+    batch.folded_offset[j] = kernels::Dot(u, last.bias.data(), dim);
+  } else {
+    std::memcpy(v, u, dim * sizeof(float));
+    batch.folded_offset[j] = 0.0f;
+  }
+}
+
+// The loss phase, pair j's samples. Sample k has label y_k (1 for k = 0, else 0) and weight
+// w_k (kShuffledNegativeWeight for the shuffled negatives, else 1); the batch loss is the
+// weighted mean of the logistic loss (model/logistic_loss.h), scale = 1 / sum w:
+//   loss = (1 / sum w) sum_j sum_k w_k (softplus(score_k) - y_k score_k)
+//   g_k = d loss / d score_k = w_k (sigmoid(score_k) - y_k) / sum w
+// A shuffled sample without a valid partner is left out (g_k = 0). Also dv and dc.
+void Trainer::State::SampleLosses(size_t j, float scale) {
+  BatchBuffers& b = batch;
+  const int64_t dim = b.shape.dim;
+  const int64_t random_negatives = b.shape.random_negatives;
+  const float* v = b.folded_entity.data() + j * dim;
+  const float c = b.folded_offset[j];
+  float* g = b.score_gradient.data() + j * b.shape.samples_per_pair;
+  float* dv = b.folded_entity_gradient.data() + j * dim;
+  std::memset(dv, 0, dim * sizeof(float));
+  float dc = 0.0f;
+  double loss = 0;
+  uint32_t right = 0;
+  for (int64_t k = 0; k < b.shape.samples_per_pair; ++k) {
+    const bool shuffled = k > random_negatives;
+    if (shuffled && !b.shuffle_valid[k - 1 - random_negatives][j]) {
+      g[k] = 0.0f;
+      continue;
+    }
+    const float* a = b.LastLayerInput(b.AddressOfSample(j, k));
+    const float score = kernels::Dot(v, a, dim) + c;
+    const SampleLoss sample =
+        LogisticLoss(score, k == 0 ? 1.0f : 0.0f, shuffled ? kShuffledNegativeWeight : 1.0f, scale);
+    loss += sample.loss;
+    right += ((score > 0.0f) == (k == 0)) ? 1 : 0;
+    g[k] = sample.gradient;
+    kernels::Axpy(sample.gradient, a, dv, dim);
+    dc += sample.gradient;
+  }
+  b.folded_offset_gradient[j] = dc;
+  b.pair_loss[j] = loss;
+  b.pair_correct[j] = right;
+}
+
+// du = W dv + b dc for pair j (du = dv without layers).
+void Trainer::State::UnfoldEntityGradient(size_t j) {
+  const int64_t dim = batch.shape.dim;
+  const float* dv = batch.folded_entity_gradient.data() + j * dim;
+  float* du = batch.entity_gradient.data() + j * dim;
+  if (batch.shape.layers >= 1) {
+    const DenseLayer& last = model->layers[batch.shape.layers - 1];
+    const float dc = batch.folded_offset_gradient[j];
+    for (int64_t o = 0; o < dim; ++o) {
+      du[o] = kernels::Dot(&last.weight[o * dim], dv, dim) + last.bias[o] * dc;
+    }
+  } else {
+    std::memcpy(du, dv, dim * sizeof(float));
   }
 }
 
@@ -267,7 +226,8 @@ void Trainer::State::BackpropAddresses() {
       float* da = b.address_gradient.data() + i * dim;
       std::memset(da, 0, dim * sizeof(float));
       if (i < n) {
-        kernels::Axpy(b.score_gradient[i * samples_per_pair], b.folded_entity.data() + i * dim, da, dim);
+        kernels::Axpy(b.score_gradient[i * samples_per_pair], b.folded_entity.data() + i * dim, da,
+                      dim);
         for (int64_t s = 0; s < b.shape.shuffled_negatives; ++s) {
           const size_t j = b.shuffle_inverse[s][i];
           if (b.shuffle_valid[s][j]) {
@@ -278,22 +238,16 @@ void Trainer::State::BackpropAddresses() {
       } else {
         const size_t j = (i - n) / random_negatives;
         const size_t r = (i - n) % random_negatives;
-        kernels::Axpy(b.score_gradient[j * samples_per_pair + 1 + r], b.folded_entity.data() + j * dim,
-                      da, dim);
+        kernels::Axpy(b.score_gradient[j * samples_per_pair + 1 + r],
+                      b.folded_entity.data() + j * dim, da, dim);
       }
-      // Hidden layer l maps activations[l] to activations[l + 1] = relu(W_l activations[l] + b_l):
-      //   delta = grad_out * [activations[l + 1] > 0],  grad_in = W_l^T delta
+      // Hidden layer l maps activations[l] to activations[l + 1] (ReLU); the last layer's
+      // backward step is the fold's (phase 2).
       const float* grad_out = da;
       for (int64_t l = b.shape.layers - 2; l >= 0; --l) {
-        const DenseLayer& layer = m.layers[l];
-        float* delta = b.hidden_deltas[l].data() + i * dim;
-        const float* out = b.activations[l + 1].data() + i * dim;
-        for (int64_t o = 0; o < dim; ++o) delta[o] = out[o] > 0.0f ? grad_out[o] : 0.0f;
         float* grad_in = l == 0 ? b.prefix_sum_gradient.data() + i * dim : buffer + (l % 2) * dim;
-        std::memset(grad_in, 0, dim * sizeof(float));
-        for (int64_t o = 0; o < dim; ++o) {
-          if (delta[o] != 0.0f) kernels::Axpy(delta[o], &layer.weight[o * dim], grad_in, dim);
-        }
+        m.HiddenLayerBackward(l, b.activations[l + 1].data() + i * dim, grad_out,
+                              b.hidden_deltas[l].data() + i * dim, grad_in);
         grad_out = grad_in;
       }
     }
@@ -321,7 +275,8 @@ void Trainer::State::DenseGradients() {
     for (int64_t o = begin; o < end; ++o) {
       float bias = 0.0f;
       if (last) {
-        for (size_t j = 0; j < b.pairs; ++j) bias += b.entity[j * dim + o] * b.folded_offset_gradient[j];
+        for (size_t j = 0; j < b.pairs; ++j)
+          bias += b.entity[j * dim + o] * b.folded_offset_gradient[j];
       } else {
         for (size_t i = 0; i < b.addresses; ++i) bias += x[i * dim + o];
       }
@@ -335,8 +290,10 @@ void Trainer::State::DenseGradients() {
 void Trainer::State::CollectTouchedRows() {
   const BatchBuffers& b = batch;
   gradient.entities.Reset(b.entity_gradient.data(), 1, b.pairs);
-  for (size_t j = 0; j < b.pairs; ++j) gradient.entities.Add(b.entity_rows[j], static_cast<uint32_t>(j));
-  gradient.prefixes.Reset(batch.prefix_sum_gradients(), kMaxIpPrefixes, b.addresses * kMaxIpPrefixes);
+  for (size_t j = 0; j < b.pairs; ++j)
+    gradient.entities.Add(b.entity_rows[j], static_cast<uint32_t>(j));
+  gradient.prefixes.Reset(batch.prefix_sum_gradients(), kMaxIpPrefixes,
+                          b.addresses * kMaxIpPrefixes);
   for (size_t i = 0; i < b.addresses; ++i) {
     for (int k = 0; k < b.prefix_count[i]; ++k) {
       if (((b.prefix_kept[i] >> k) & 1) == 0) continue;
@@ -356,10 +313,9 @@ size_t Trainer::threads() const { return state_->pool.threads(); }
 double Trainer::ComputeGradients(const TrainingRow* rows, size_t n, uint64_t batch_seed) {
   State& s = *state_;
   IPI_CHECK(n > 0);
-  s.batch.Reserve(n);
-  s.batch.pairs = n;
-  s.batch.addresses = n * (1 + s.batch.shape.random_negatives);
-  for (size_t j = 0; j < n; ++j) s.batch.entity_rows[j] = s.model->EntityRowOfHash(rows[j].entity_hash);
+  s.batch.Resize(n);
+  for (size_t j = 0; j < n; ++j)
+    s.batch.entity_rows[j] = s.model->EntityRowOfHash(rows[j].entity_hash);
   s.EncodeAddresses(rows, batch_seed);
   s.BuildShuffles(rows, batch_seed);
   s.ScorePairs();
@@ -372,8 +328,9 @@ double Trainer::ComputeGradients(const TrainingRow* rows, size_t n, uint64_t bat
 // Adam on the dense layers and on every touched embedding row (see model/sparse_adam.h).
 void Trainer::ApplyGradients() {
   State& s = *state_;
-  s.pool.Run(s.adam.BeginStep(s.gradient, s.lr_scale),
-             [&](size_t task, size_t worker) { s.adam.RunStepTask(task, s.scratch[worker].data()); });
+  s.pool.Run(s.adam.BeginStep(s.gradient, s.lr_scale), [&](size_t task, size_t worker) {
+    s.adam.RunStepTask(task, s.scratch[worker].data());
+  });
 }
 
 void Trainer::SetNegativeNetworks(const std::vector<TrainingRow>& rows) {
@@ -384,7 +341,6 @@ void Trainer::SetNegativeNetworks(const std::vector<TrainingRow>& rows) {
 std::vector<float> Trainer::EntityRowGradient(uint64_t row) const {
   return state_->gradient.entities.RowGradient(row);
 }
-
 std::vector<float> Trainer::PrefixRowGradient(uint64_t row) const {
   return state_->gradient.prefixes.RowGradient(row);
 }
@@ -418,8 +374,8 @@ EpochMetrics Trainer::TrainEpoch(std::vector<TrainingRow>* rows, int epoch,
     if (s.options.total_epochs > 0) {
       // Linear decay to zero over the run (as fastText does): the last steps are small, so
       // the final weights are an average of sorts rather than one noisy Adam step.
-      const double progress = (double(epoch) * batches + batch_index) /
-                              (double(s.options.total_epochs) * batches);
+      const double progress =
+          (double(epoch) * batches + batch_index) / (double(s.options.total_epochs) * batches);
       s.lr_scale = std::max(0.0, 1.0 - progress);
     }
     const uint64_t batch_seed =
@@ -430,10 +386,11 @@ EpochMetrics Trainer::TrainEpoch(std::vector<TrainingRow>* rows, int epoch,
     correct += s.batch.correct;
     samples += s.batch.samples;
     weight_sum += s.batch.weight_sum;
-    if (on_batch) on_batch(n * s.batch.shape.samples_per_pair, loss_sum / weight_sum, double(correct) / samples);
+    if (on_batch)
+      on_batch(n * s.batch.shape.samples_per_pair, loss_sum / weight_sum,
+               double(correct) / samples);
   }
-  metrics.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics.records = samples;
   metrics.loss = weight_sum > 0 ? loss_sum / weight_sum : 0;
   metrics.accuracy = samples ? double(correct) / samples : 0;
