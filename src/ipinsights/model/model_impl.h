@@ -94,9 +94,6 @@ struct Model::Impl {
   // Weights drawn so that first scores are near 0 (first loss about ln 2); deterministic
   // in `seed`. The hash seed is derived from `seed`.
   static std::unique_ptr<Impl> CreateRandom(const Hyperparameters& hyperparameters, uint64_t seed);
-
-  // Throws Error (naming `what`) unless `other` has the same shapes and hash seed.
-  void CheckSameShape(const Impl& other, const std::string& what) const;
 };
 
 }  // namespace ipinsights
