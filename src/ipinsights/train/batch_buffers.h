@@ -54,8 +54,9 @@ struct BatchBuffers {
   const float* LastLayerInput(size_t i) const {
     return activations[shape.layers >= 2 ? shape.layers - 1 : 0].data() + i * shape.dim;
   }
-  // d loss / d z_i (D floats): where the backward pass leaves the prefix sum's gradient.
-  float* prefix_sum_gradients() {
+  // d loss / d z of every address (D floats each): prefix_sum_gradient, or address_gradient
+  // when L <= 1 (there z is a).
+  float* PrefixSumGradients() {
     return shape.layers >= 2 ? prefix_sum_gradient.data() : address_gradient.data();
   }
 
