@@ -49,7 +49,7 @@ IpAddress UniformRandomIp(bool v6, uint64_t random_bits);
 // a popular network is suspect for everyone who is not a member of it, which is backwards
 // for an attacker who may come from any network. They still teach one thing nothing else
 // does: that another known entity's network is not this entity's (a colleague's key used
-// from the wrong home), which the benchmark below does not test, so they keep a weight.
+// from the wrong home), which the benchmark does not test, so they keep a weight.
 // Measured on bench/train_bench.sh's data (test AUC, oracle 0.9969), with the other
 // choices of trainer.cc: weight 0.25 0.99374, 0.1 0.99394, 0 0.99426; on a second population
 // (simulate --seed 2; oracle 0.9972) 0.25 0.99387, 0.1 0.99412. Recall at 3% FPR 0.9994
