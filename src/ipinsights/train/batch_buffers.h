@@ -14,6 +14,10 @@
 // B + j R + r is pair j's random negative r. Shuffled samples reuse observed addresses.
 //
 // Thread-safety: none; the trainer's phases write disjoint parts from their tasks.
+//
+//   BatchBuffers batch(BatchShape::Of(model));
+//   batch.Resize(rows_in_batch);  // then the trainer's phases fill it, in order
+//   const float* a = batch.LastLayerInput(batch.AddressOfSample(j, k));
 #pragma once
 
 #include <cstddef>
