@@ -48,6 +48,19 @@ TEST(CliMessages, SimulateRefusesZeroUsersInsteadOfSimulatingAThousand) {
   EXPECT_THAT(zero.out, HasSubstr("--users: Value 0 not in range 1 to 50000000"));
 }
 
+TEST(CliMessages, HelpListsOnlyWhatIsAvailable) {
+  CommandResult top = Ipinsights("--help");
+  EXPECT_THAT(top.out, HasSubstr("prepare"));
+  EXPECT_THAT(top.out, ::testing::Not(HasSubstr("not available")));
+  EXPECT_THAT(Ipinsights("evaluate --help").out, ::testing::Not(HasSubstr("not available")));
+}
+
+TEST(CliMessages, ServeWithoutModelOutsideAContainerSaysToGiveOne) {
+  CommandResult serve = Ipinsights("serve --port 0");
+  EXPECT_EQ(serve.exit_code, 2);
+  EXPECT_THAT(serve.out, HasSubstr("serve: give the model to serve: --model"));
+}
+
 TEST(CliMessages, TrainHelpShowsEveryHyperparameterDefaultAndRange) {
   CommandResult help = Ipinsights("train --help");
   ASSERT_EQ(help.exit_code, 0);

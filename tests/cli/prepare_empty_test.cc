@@ -65,5 +65,23 @@ TEST_F(PrepareEmpty, ValidationOutputAloneSplitsAtTheLastDay) {
   EXPECT_THAT(no_day.err, HasSubstr("--validation-output needs --split-at DATE, or --to DATE"));
 }
 
+TEST_F(PrepareEmpty, JsonWithRowsOnStdoutGoesToStderrLikeScore) {
+  CommandResult run = RunIpinsights(dir_, "prepare cloudtrail --input sim/AWSLogs --output - --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out.find("{"), std::string::npos) << "rows only on stdout";
+  EXPECT_THAT(run.out, HasSubstr(","));
+  EXPECT_THAT(run.err, HasSubstr("\"pairs_written\": "));
+}
+
+TEST_F(PrepareEmpty, QuietIsQuietEvenWithBadInput) {
+  Write("sim/AWSLogs/notes.txt", "not a log\n");
+  CommandResult quiet =
+      RunIpinsights(dir_, "prepare cloudtrail --input sim/AWSLogs --output t.csv --quiet");
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+  CommandResult loud = RunIpinsights(dir_, "prepare cloudtrail --input sim/AWSLogs --output t.csv");
+  EXPECT_THAT(loud.err, HasSubstr("notes.txt: byte 0: malformed JSON"));
+}
+
 }  // namespace
 }  // namespace ipinsights

@@ -67,9 +67,6 @@ PrepareOptions ToOptions(const PrepareFlags& flags) {
   } else if (!flags.split_at.empty()) {
     options.split = Split::AtDate(*DateFlag("--split-at", flags.split_at));
   }
-  if (flags.json && (flags.output == "-" || flags.validation_output == "-")) {
-    throw UsageError("--json prints the summary on stdout, so --output cannot be - with it");
-  }
   if (flags.max_decompressed_gb) {
     const double gb = *flags.max_decompressed_gb;
     if (!(gb > 0 && gb <= 1e9)) {
@@ -167,15 +164,21 @@ void RunPrepare(const PrepareFlags& flags) {
   }
   if (progress) progress->Done();
   const std::vector<std::string> problems = bad_records.messages();
-  for (const std::string& problem : problems) Warn(problem);
-  for (const std::string& warning : summary.warnings) Warn(warning);
-  if (bad_records.count() > problems.size()) {
-    Warn(fmt::format("... and {} more problems", bad_records.count() - problems.size()));
+  // --quiet means nothing on stderr but errors: the counts are in --json and the summary.
+  if (!flags.quiet) {
+    for (const std::string& problem : problems) Warn(problem);
+    for (const std::string& warning : summary.warnings) Warn(warning);
+    if (bad_records.count() > problems.size()) {
+      Warn(fmt::format("... and {} more problems", bad_records.count() - problems.size()));
+    }
   }
   if (flags.json) {
     const std::string json = SummaryJson(summary, !options.validation_output.empty(), problems);
-    std::fwrite(json.data(), 1, json.size(), stdout);
-    std::fflush(stdout);
+    // Like `score`: when the rows go to stdout, the summary goes to stderr.
+    const bool rows_on_stdout = flags.output == "-" || flags.validation_output == "-";
+    std::FILE* out = rows_on_stdout ? stderr : stdout;
+    std::fwrite(json.data(), 1, json.size(), out);
+    std::fflush(out);
   } else if (!flags.quiet) {
     std::fputs(SummaryText(flags, summary, !options.validation_output.empty()).c_str(), stderr);
   }
@@ -226,8 +229,10 @@ void AddPrepareCommand(CLI::App& app) {
   command->add_flag("--ipv4-only", flags->ipv4_only,
                     "Skip IPv6 addresses (reason ipv6), as SageMaker's built-in algorithm needs");
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");
-  command->add_flag("--quiet", flags->quiet, "No progress or summary on stderr");
-  command->add_flag("--json", flags->json, "Print the summary as one JSON object on stdout");
+  command->add_flag("--quiet", flags->quiet, "No progress, warnings or summary on stderr");
+  command->add_flag("--json", flags->json,
+                    "Print the summary as one JSON object (on stdout, or on stderr when the "
+                    "rows go to stdout)");
   command->callback([flags] { RunPrepare(*flags); });
 }
 
