@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
+#include <sstream>
+#include <string>
 
 #include "../testing/command.h"
 
@@ -58,6 +61,13 @@ TEST_F(PrepareEmpty, ValidationOutputAloneSplitsAtTheLastDay) {
   ASSERT_EQ(day2.exit_code, 0) << day2.err;
   EXPECT_EQ(Read("v.csv"), Read("day2.csv"));
   EXPECT_THAT(run.out, HasSubstr("\"validation_pairs_written\": "));
+  // Distinct entities over both outputs (simulated entities need no CSV quoting).
+  std::set<std::string> entities;
+  for (const std::string& file : {"t.csv", "v.csv"}) {
+    std::istringstream rows(Read(file));
+    for (std::string row; std::getline(rows, row);) entities.insert(row.substr(0, row.find(',')));
+  }
+  EXPECT_THAT(run.out, HasSubstr("\"entities\": " + std::to_string(entities.size()) + ","));
 
   CommandResult no_day = RunIpinsights(
       dir_, "prepare cloudtrail --input sim/AWSLogs --output t.csv --validation-output v.csv");

@@ -105,6 +105,7 @@ std::string SummaryJson(const PrepareSummary& summary, bool split,
       summary.records, summary.pairs_written);
   if (split)
     out += fmt::format(", \"validation_pairs_written\": {}", summary.validation_pairs_written);
+  out += fmt::format(", \"entities\": {}", summary.entities);
   out += ", \"skipped\": {";
   for (size_t i = 0; i < kNumSkipReasons; ++i) {
     const SkipReason reason = static_cast<SkipReason>(i);
@@ -131,8 +132,11 @@ std::string SummaryText(const PrepareFlags& flags, const PrepareSummary& summary
     text += fmt::format(" + {} to {}", FormatCount(summary.validation_pairs_written),
                         flags.validation_output);
   }
-  text += fmt::format(" in {:.2f} s ({:.0f} MB/s)\nskipped:", summary.seconds,
-                      MegabytesPerSecond(summary));
+  text += fmt::format(
+      " in {:.2f} s ({:.0f} MB/s)\n{} distinct entities (train with --num-entity-vectors about "
+      "twice that: {})\nskipped:",
+      summary.seconds, MegabytesPerSecond(summary), FormatCount(summary.entities),
+      2 * summary.entities);
   for (size_t i = 0; i < kNumSkipReasons; ++i) {
     const SkipReason reason = static_cast<SkipReason>(i);
     text += fmt::format(" {} {}", SkipReasonName(reason), summary.skipped[reason]);

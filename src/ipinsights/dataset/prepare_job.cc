@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include "ipinsights/base/civil_time.h"
+#include "ipinsights/base/distinct_hashes.h"
+#include "ipinsights/base/hash.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/dataset/pair_csv_writer.h"
@@ -21,6 +23,7 @@ namespace {
 struct OutputTotals {
   uint64_t train_rows = 0;
   uint64_t validation_rows = 0;
+  DistinctHashes entities;  // of every row written, training and validation
 };
 
 // One object's rows, buffered until its turn to be written.
@@ -31,6 +34,7 @@ class PairRowsOutput : public FileOutput {
       : split_(split), train_(train), validation_(validation), totals_(totals) {}
 
   void Add(const LogEvent& event) override {
+    entities_.Add(Hash64(event.entity, 0));
     size_t start = train_rows_.size();
     AppendPairCsvRow(event.entity, event.ip, &train_rows_);
     if (split_.enabled()) {
@@ -56,11 +60,14 @@ class PairRowsOutput : public FileOutput {
     validation_rows_.clear();
     totals_->train_rows += train_count_;
     totals_->validation_rows += validation_count_;
+    totals_->entities.Merge(entities_);
+    entities_.Clear();
     train_count_ = 0;
     validation_count_ = 0;
   }
 
   void Discard() override {
+    entities_.Clear();
     train_rows_.clear();
     validation_rows_.clear();
     train_count_ = 0;
@@ -76,6 +83,7 @@ class PairRowsOutput : public FileOutput {
   std::string validation_rows_;
   uint64_t train_count_ = 0;
   uint64_t validation_count_ = 0;
+  DistinctHashes entities_;
 };
 
 void CheckOptions(const PrepareOptions& options) {
@@ -231,6 +239,7 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   summary.records = scan.records;
   summary.pairs_written = totals.train_rows;
   summary.validation_pairs_written = totals.validation_rows;
+  summary.entities = totals.entities.size();
   summary.skipped = scan.skipped;
   summary.warnings = std::move(scan.warnings);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

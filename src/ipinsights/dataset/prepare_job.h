@@ -75,6 +75,7 @@ struct PrepareSummary {
   uint64_t records = 0;                   // = pairs + validation pairs + skipped - skipped.digest
   uint64_t pairs_written = 0;             // rows in the training output
   uint64_t validation_pairs_written = 0;  // rows in the validation output
+  uint64_t entities = 0;                  // distinct entities in both outputs
   SkipCounts skipped;
   std::vector<std::string> warnings;  // not errors: an implausible compression ratio
   double seconds = 0;                 // reading and writing (after the listing)
