@@ -17,13 +17,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
 #include "ipinsights/dataset/labels_reader.h"
+#include "ipinsights/eval/labeled_scores.h"
 #include "ipinsights/model/model.h"
-#include "ipinsights/train/auc.h"
 #include "ipinsights/train/trainer.h"
 #include "ipinsights/train/training_set.h"
 
@@ -47,7 +48,7 @@ double TestAuc(const Model& model, const LabeledPairs& labels) {
   model.ScoreBatch(labels.entities.data(), labels.ips.data(), labels.size(), scores.data());
   std::vector<float> normal, attack;
   for (size_t i = 0; i < labels.size(); ++i) (labels.labels[i] ? attack : normal).push_back(scores[i]);
-  return AreaUnderRoc(normal, attack);
+  return LabeledScores(std::move(normal), std::move(attack)).Auc();
 }
 
 struct RunResult {

@@ -44,7 +44,7 @@ int Main(int argc, char** argv) {
   const LogKind kind = std::strcmp(argv[1], "waf") == 0 ? LogKind::kWaf : LogKind::kCloudTrail;
   const std::string dir = argv[2];
   Storage& storage = OpenStorage(dir);
-  std::vector<ObjectInfo> objects = storage.List(dir, {});
+  std::vector<ObjectInfo> objects = storage.List(dir);
   auto parser = NewJsonDocumentParser(kind, DefaultEntitySpec(kind));
   ChecksumVisitor visitor;
   std::string stored;

@@ -18,6 +18,7 @@
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
 #include "ipinsights/base/parallel.h"
+#include "ipinsights/logs/log_listing.h"
 #include "ipinsights/storage/local_storage.h"
 #include "ipinsights/storage/s3_storage.h"
 
@@ -80,12 +81,12 @@ void BM_S3Sequential(benchmark::State& state) {
 
 // One day out of the corpus: the walk discovers accounts and regions, then lists that day.
 void BM_S3PrunedListing(benchmark::State& state) {
-  ListOptions options{ParseDate("2024-05-02"), ParseDate("2024-05-02")};
+  DayRange days{ParseDate("2024-05-02"), ParseDate("2024-05-02")};
   uint64_t requests = 0;
   size_t objects = 0;
   for (auto _ : state) {
     S3RequestCounts before = corpus->s3->client().counts();
-    objects = corpus->s3->List(corpus->s3_root + "AWSLogs/", options).size();
+    objects = ListLogObjects(*corpus->s3, corpus->s3_root + "AWSLogs/", days).size();
     requests = corpus->s3->client().counts().list - before.list;
   }
   size_t expected = 0;
@@ -102,7 +103,7 @@ void BM_S3FullListing(benchmark::State& state) {
   uint64_t requests = 0;
   for (auto _ : state) {
     S3RequestCounts before = corpus->s3->client().counts();
-    Check(corpus->s3->List(corpus->s3_root + "AWSLogs/", {}).size() == corpus->s3_locations.size(),
+    Check(corpus->s3->List(corpus->s3_root + "AWSLogs/").size() == corpus->s3_locations.size(),
           "full listing");
     requests = corpus->s3->client().counts().list - before.list;
   }
@@ -141,7 +142,7 @@ int main(int argc, char** argv) {
   } catch (const Error&) {
     // Already there from an earlier run.
   }
-  for (const ObjectInfo& file : local.List(root, {})) {
+  for (const ObjectInfo& file : local.List(root)) {
     std::string data;
     local.ReadAll(file.location, &data);
     std::string relative = file.location.substr(root.size() + (root.back() == '/' ? 0 : 1));

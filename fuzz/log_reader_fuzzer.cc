@@ -5,12 +5,14 @@
 // objects over the memory budget, with records crossing chunk boundaries).
 // Invariants: no throw (bad input is reported, never thrown: ReadBytes does no I/O);
 // records == pairs + skipped (every reason but digest), as the header promises; every
-// event's address formats and re-parses to itself.
+// malformed record is reported to the BadRecordReporter exactly once, as a message that
+// starts with the object's name; every event's address formats and re-parses to itself.
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "fuzz/fuzz_util.h"
+#include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/logs/log_reader.h"
 
@@ -30,6 +32,16 @@ class CheckingSink : public EventSink {
   uint64_t bytes = 0;
 };
 
+class CheckingReporter : public BadRecordReporter {
+ public:
+  void Report(const BadRecord& record) override {
+    ++reports;
+    FUZZ_CHECK(FormatBadRecord(record).rfind("fuzz/input.json: ", 0) == 0,
+               "a bad record names the object");
+  }
+  uint64_t reports = 0;
+};
+
 void ReadAs(LogKind kind, bool streamed, std::string_view bytes) {
   LogReaderOptions options;
   options.kind = kind;
@@ -46,9 +58,10 @@ void ReadAs(LogKind kind, bool streamed, std::string_view bytes) {
   }
   LogFileReader reader(options);
   CheckingSink sink;
+  CheckingReporter bad_records;
   FileReport report;
   try {
-    report = reader.ReadBytes("fuzz/input.json", bytes, sink);
+    report = reader.ReadBytes("fuzz/input.json", bytes, sink, &bad_records);
   } catch (const Error& e) {
     std::fprintf(stderr, "ReadBytes threw: %s\n", e.what());
     FUZZ_CHECK(false, "ReadBytes reports bad input instead of throwing");
@@ -61,6 +74,8 @@ void ReadAs(LogKind kind, bool streamed, std::string_view bytes) {
   }
   FUZZ_CHECK(report.records == report.pairs + skipped, "records == pairs + skipped");
   FUZZ_CHECK(report.stored_bytes == bytes.size(), "stored_bytes is the input size");
+  FUZZ_CHECK(bad_records.reports == report.skipped[SkipReason::kMalformed],
+             "each malformed record is reported once");
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ class RowSink : public EventSink {
 struct Read {
   FileReport report;
   std::vector<std::string> rows;
+  std::vector<std::string> problems;  // reported bad records, formatted
 };
 
 Read ReadFile(LogKind kind, const fs::path& path) {
@@ -46,11 +47,13 @@ Read ReadFile(LogKind kind, const fs::path& path) {
   LogFileReader reader(options);
   RowSink sink;
   Storage& storage = OpenStorage(path.string());
-  std::vector<ObjectInfo> objects = storage.List(path.string(), {});
+  std::vector<ObjectInfo> objects = storage.List(path.string());
   EXPECT_EQ(objects.size(), 1u);
   Read read;
-  read.report = reader.Read(storage, objects.at(0), sink);
+  BadRecordLog bad_records;
+  read.report = reader.Read(storage, objects.at(0), sink, &bad_records);
   read.rows = sink.rows;
+  read.problems = bad_records.messages();
   return read;
 }
 
@@ -70,11 +73,11 @@ TEST(SharedData, OpenSearchSamplesLargeIsMalformedWithItsOffset) {
   REQUIRE_SHARED_DATA();
   Read read = ReadFile(LogKind::kCloudTrail,
                        DataDir() / "opensearch-catalog-aws/aws_cloudtrail/samples-large.json");
-  ASSERT_EQ(read.report.problems.size(), 1u);
+  ASSERT_EQ(read.problems.size(), 1u);
   // Python's json module agrees: "Expecting ',' delimiter: line 85 column 6 (char 3053)".
-  EXPECT_NE(read.report.problems[0].find("samples-large.json: byte 3053: malformed JSON"),
+  EXPECT_NE(read.problems[0].find("samples-large.json: byte 3053: malformed JSON"),
             std::string::npos)
-      << read.report.problems[0];
+      << read.problems[0];
   EXPECT_EQ(read.report.skipped[SkipReason::kMalformed], 1u);
 }
 
@@ -102,11 +105,11 @@ TEST(SharedData, SchemaSamplesAreNotCloudTrailRecords) {
   Read elb = ReadFile(LogKind::kCloudTrail,
                       DataDir() / "opensearch-catalog-aws/schema-samples/aws_elb-log.json");
   EXPECT_EQ(elb.report.pairs, 0u);
-  EXPECT_TRUE(elb.report.problems.empty());
+  EXPECT_TRUE(elb.problems.empty());
   Read vpc = ReadFile(LogKind::kCloudTrail,
                       DataDir() / "opensearch-catalog-aws/schema-samples/aws_vpc-logs.json");
   EXPECT_EQ(vpc.report.pairs, 0u);
-  EXPECT_TRUE(vpc.report.problems.empty());
+  EXPECT_TRUE(vpc.problems.empty());
 }
 
 TEST(SharedData, WazuhConcatenatedWafObjects) {
@@ -165,7 +168,7 @@ TEST(SharedData, PantherCloudTrailTestEvents) {
   Read read = ReadFile(LogKind::kCloudTrail,
                        DataDir() / "panther-analysis-test-events/cloudtrail_test_events.ndjson");
   EXPECT_EQ(read.report.records, 460u);
-  EXPECT_TRUE(read.report.problems.empty());
+  EXPECT_TRUE(read.problems.empty());
   EXPECT_EQ(read.report.skipped[SkipReason::kAwsService], 2u);
   EXPECT_EQ(read.report.records, read.report.pairs + read.report.skipped.Total());
   EXPECT_GT(read.report.pairs, 300u);
@@ -198,23 +201,25 @@ TEST(SharedData, CloudTrailZipHoldsFourExportsOneMalformed) {
     fs::remove_all(dir);
     GTEST_SKIP() << "neither unzip nor python3 can extract " << zip;
   }
-  std::vector<ObjectInfo> objects = OpenStorage(dir.string()).List(dir.string(), {});
+  std::vector<ObjectInfo> objects = OpenStorage(dir.string()).List(dir.string());
   ASSERT_EQ(objects.size(), 4u);
   LogFileReader reader(LogReaderOptions{});
   int malformed_files = 0;
   for (const ObjectInfo& object : objects) {
     RowSink sink;
-    FileReport report = reader.Read(OpenStorage(object.location), object, sink);
+    BadRecordLog bad_records;
+    FileReport report = reader.Read(OpenStorage(object.location), object, sink, &bad_records);
+    const std::vector<std::string> problems = bad_records.messages();
     bool is_bad = object.location.find("aws.execution.ec2-user-data.json") != std::string::npos;
     if (is_bad) {
-      ASSERT_EQ(report.problems.size(), 1u);
+      ASSERT_EQ(problems.size(), 1u);
       // Python: "Expecting ',' delimiter: line 112 column 1 (char 3327)".
-      EXPECT_NE(report.problems[0].find("aws.execution.ec2-user-data.json: byte 3327: malformed JSON"),
+      EXPECT_NE(problems[0].find("aws.execution.ec2-user-data.json: byte 3327: malformed JSON"),
                 std::string::npos)
-          << report.problems[0];
+          << problems[0];
       ++malformed_files;
     } else {
-      EXPECT_TRUE(report.problems.empty()) << report.problems.front();
+      EXPECT_TRUE(problems.empty()) << problems.front();
       EXPECT_GT(report.records, 0u);
       EXPECT_EQ(report.records, report.pairs + report.skipped.Total());
     }

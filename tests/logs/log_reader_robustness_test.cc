@@ -31,11 +31,13 @@ std::vector<std::string> Corpus() {
 void CheckInvariant(const LogReaderOptions& options, const std::string& bytes) {
   LogFileReader reader(options);
   CollectingSink sink;
-  FileReport report = reader.ReadBytes("fuzz.json", bytes, sink);
+  BadRecordLog bad_records(1000);
+  FileReport report = reader.ReadBytes("fuzz.json", bytes, sink, &bad_records);
   ASSERT_EQ(report.records, report.pairs + report.skipped.Total() -
                                 report.skipped[SkipReason::kDigest]);
   ASSERT_EQ(report.pairs, sink.pairs.size());
-  for (const std::string& problem : report.problems) {
+  ASSERT_EQ(bad_records.count(), report.skipped[SkipReason::kMalformed]);
+  for (const std::string& problem : bad_records.messages()) {
     ASSERT_EQ(problem.rfind("fuzz.json: ", 0), 0u) << problem;
   }
 }
@@ -94,7 +96,7 @@ TEST(LogFileReaderRobustness, ObjectsOverTheMemoryBudgetAreStreamedFromStorage) 
   text += "]}";
   std::ofstream(path, std::ios::binary) << Gzip(text);
   Storage& storage = OpenStorage(path.string());
-  ObjectInfo object = storage.List(path.string(), {}).at(0);
+  ObjectInfo object = storage.List(path.string()).at(0);
 
   LogReaderOptions whole;
   LogReaderOptions bounded;
@@ -102,14 +104,15 @@ TEST(LogFileReaderRobustness, ObjectsOverTheMemoryBudgetAreStreamedFromStorage) 
   CollectingSink a;
   CollectingSink b;
   FileReport ra = LogFileReader(whole).Read(storage, object, a);
-  FileReport rb = LogFileReader(bounded).Read(storage, object, b);
+  BadRecordLog bounded_problems;
+  FileReport rb = LogFileReader(bounded).Read(storage, object, b, &bounded_problems);
   fs::remove(path);
   EXPECT_EQ(ra.pairs, 3000u);
   EXPECT_EQ(a.Rows(), b.Rows());
   EXPECT_EQ(ra.json_bytes, text.size());
   EXPECT_EQ(rb.json_bytes, text.size());
   EXPECT_EQ(rb.stored_bytes, object.size);
-  EXPECT_TRUE(rb.problems.empty());
+  EXPECT_EQ(bounded_problems.count(), 0u);
 }
 
 }  // namespace

@@ -33,15 +33,19 @@ LogReaderOptions Streaming(LogReaderOptions options) {
 struct Result {
   FileReport report;
   std::vector<std::string> rows;
+  std::vector<std::string> problems;  // what the reader reported, formatted
 };
 
 Result ReadText(const LogReaderOptions& options, std::string_view bytes,
                 std::string_view name = "logs/test.json") {
   LogFileReader reader(options);
   CollectingSink sink;
+  BadRecordLog bad_records(1000);
   Result result;
-  result.report = reader.ReadBytes(name, bytes, sink);
+  result.report = reader.ReadBytes(name, bytes, sink, &bad_records);
   result.rows = sink.Rows();
+  result.problems = bad_records.messages();
+  EXPECT_EQ(bad_records.count(), result.report.skipped[SkipReason::kMalformed]);
   return result;
 }
 
@@ -57,7 +61,7 @@ void ExpectThreeRows(const Result& result) {
   EXPECT_EQ(result.rows, kThreeRows);
   EXPECT_EQ(result.report.records, 3u);
   EXPECT_EQ(result.report.pairs, 3u);
-  EXPECT_TRUE(result.report.problems.empty()) << result.report.problems.front();
+  EXPECT_TRUE(result.problems.empty()) << result.problems.front();
 }
 
 TEST(LogFileReader, ReadsRecordsContainer) {
@@ -114,10 +118,10 @@ TEST(LogFileReader, TruncatedGzipIsAnErrorNamingTheFile) {
   std::string gz = Gzip(text);
   gz.resize(gz.size() / 2);
   Result result = ReadText(CloudTrail(), gz, "logs/cut.json.gz");
-  ASSERT_EQ(result.report.problems.size(), 1u);
-  EXPECT_NE(result.report.problems[0].find("logs/cut.json.gz: truncated gzip data"),
+  ASSERT_EQ(result.problems.size(), 1u);
+  EXPECT_NE(result.problems[0].find("logs/cut.json.gz: truncated gzip data"),
             std::string::npos)
-      << result.report.problems[0];
+      << result.problems[0];
   EXPECT_EQ(result.report.skipped[SkipReason::kMalformed], 1u);
   // What decoded before the cut is kept.
   EXPECT_GT(result.rows.size(), 20u);
@@ -131,9 +135,9 @@ TEST(LogFileReader, BadLineInNewlineDelimitedFileSkipsOnlyThatLine) {
   for (const LogReaderOptions& options : {CloudTrail(), Streaming(CloudTrail())}) {
     Result result = ReadText(options, text, "logs/mixed.json");
     EXPECT_EQ(result.rows, (std::vector<std::string>{"A1,192.0.2.1", "A3,192.0.2.3"}));
-    ASSERT_EQ(result.report.problems.size(), 1u);
+    ASSERT_EQ(result.problems.size(), 1u);
     size_t offset = first.size() + bad.find("oops");
-    EXPECT_EQ(result.report.problems[0],
+    EXPECT_EQ(result.problems[0],
               "logs/mixed.json: byte " + std::to_string(offset) +
                   ": malformed JSON (expected a quoted object key, found unexpected 'o')");
     EXPECT_EQ(result.report.records, 3u);
@@ -149,9 +153,9 @@ TEST(LogFileReader, ErrorInRecordsFileKeepsRecordsBeforeIt) {
   for (const LogReaderOptions& options : {CloudTrail(), Streaming(CloudTrail())}) {
     Result result = ReadText(options, text, "logs/broken.json");
     EXPECT_EQ(result.rows, (std::vector<std::string>{"A1,192.0.2.1", "A2,192.0.2.2"}));
-    ASSERT_EQ(result.report.problems.size(), 1u);
+    ASSERT_EQ(result.problems.size(), 1u);
     size_t offset = head.size() + std::string("{\"userIdentity\":{\"type\":\"IAMUser\" ").size();
-    EXPECT_EQ(result.report.problems[0],
+    EXPECT_EQ(result.problems[0],
               "logs/broken.json: byte " + std::to_string(offset) +
                   ": malformed JSON (expected ',' or '}' after an object member, found "
                   "unexpected '\"')");
@@ -163,10 +167,10 @@ TEST(LogFileReader, EmptyInputHasNoRecordsAndNoProblems) {
     for (const LogReaderOptions& options : {CloudTrail(), Streaming(CloudTrail())}) {
       Result result = ReadText(options, text);
       EXPECT_EQ(result.report.records, 0u);
-      EXPECT_TRUE(result.report.problems.empty()) << result.report.problems.front();
+      EXPECT_TRUE(result.problems.empty()) << result.problems.front();
       Result gz = ReadText(options, Gzip(text));
       EXPECT_EQ(gz.report.records, 0u);
-      EXPECT_TRUE(gz.report.problems.empty()) << gz.report.problems.front();
+      EXPECT_TRUE(gz.problems.empty()) << gz.problems.front();
     }
   }
 }
@@ -376,8 +380,8 @@ TEST(LogFileReader, NonObjectRecordIsMalformedWithItsOffset) {
   std::string text = "{\"Records\":[" + IamUserRecord("A1", "192.0.2.1") + ",42]}";
   Result result = ReadText(CloudTrail(), text, "n.json");
   EXPECT_EQ(result.rows, (std::vector<std::string>{"A1,192.0.2.1"}));
-  ASSERT_EQ(result.report.problems.size(), 1u);
-  EXPECT_EQ(result.report.problems[0],
+  ASSERT_EQ(result.problems.size(), 1u);
+  EXPECT_EQ(result.problems[0],
             "n.json: byte " + std::to_string(text.find(",42") + 1) +
                 ": malformed JSON (a record that is not a JSON object)");
 }
@@ -386,6 +390,27 @@ TEST(LogFileReader, OutputsCanonicalIpText) {
   Result result = ReadText(CloudTrail(), IamUserRecord("A1", "2001:DB8:0:0:0:0:0:1") + "\n" +
                                              IamUserRecord("A2", "::ffff:192.0.2.1"));
   EXPECT_EQ(result.rows, (std::vector<std::string>{"A1,2001:db8::1", "A2,192.0.2.1"}));
+}
+
+// A strict reporter stops the read at the first bad record, with that record's message;
+// the same reader then reads the next object normally.
+TEST(LogFileReader, AStrictReporterStopsTheReadAndTheReaderGoesOn) {
+  LogFileReader reader(CloudTrail());
+  CollectingSink sink;
+  BadRecordLog strict(BadRecordLog::kDefaultCap, /*strict=*/true);
+  const std::string bad = IamUserRecord("A1", "192.0.2.1") + "\n{\"broken\": }\n" +
+                          IamUserRecord("A2", "192.0.2.2") + "\n";
+  try {
+    reader.ReadBytes("logs/bad.json", bad, sink, &strict);
+    FAIL() << "no Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("logs/bad.json: byte ", 0), 0u) << e.what();
+    EXPECT_NE(std::string(e.what()).find(": malformed JSON ("), std::string::npos) << e.what();
+  }
+  CollectingSink next;
+  FileReport report = reader.ReadBytes("logs/good.json", ThreeRecords("\n"), next, &strict);
+  EXPECT_EQ(next.Rows(), kThreeRows);
+  EXPECT_EQ(report.records, 3u);
 }
 
 }  // namespace

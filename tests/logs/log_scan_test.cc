@@ -57,14 +57,16 @@ class LogScanTest : public ::testing::Test {
     }
     fs::create_directories(dir_ / "CloudTrail-Digest");
     std::ofstream(dir_ / "CloudTrail-Digest" / "d.json") << "{}";
-    objects_ = OpenStorage(dir_.string()).List(dir_.string(), {});
+    objects_ = OpenStorage(dir_.string()).List(dir_.string());
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  ScanSummary Scan(size_t threads, size_t flush_bytes, std::string* out) {
+  ScanSummary Scan(size_t threads, size_t flush_bytes, std::string* out,
+                   BadRecordReporter* bad_records = nullptr) {
     ScanOptions options;
     options.threads = threads;
     options.flush_bytes = flush_bytes;
+    options.bad_records = bad_records;
     return ScanLogs(objects_, nullptr, LogReaderOptions(), options,
                     [&] { return std::make_unique<StringOutput>(out); });
   }
@@ -75,13 +77,14 @@ class LogScanTest : public ::testing::Test {
 
 TEST_F(LogScanTest, OutputIsIdenticalForAnyThreadCount) {
   std::string one, two, four;
-  ScanSummary s1 = Scan(1, 16 << 20, &one);
+  BadRecordLog p1, p4;
+  ScanSummary s1 = Scan(1, 16 << 20, &one, &p1);
   ScanSummary s2 = Scan(2, 16 << 20, &two);
-  ScanSummary s4 = Scan(4, 1024, &four);  // tiny flush threshold: early writes interleave
+  ScanSummary s4 = Scan(4, 1024, &four, &p4);  // tiny flush threshold: early writes interleave
   EXPECT_EQ(one, two);
   EXPECT_EQ(one, four);
   EXPECT_EQ(s1.pairs, s2.pairs);
-  EXPECT_EQ(s1.problems, s4.problems);
+  EXPECT_EQ(p1.messages(), p4.messages());
   EXPECT_EQ(s1.files, 41u);
   EXPECT_EQ(s1.digest_files, 1u);
   // Listing order: f00 rows first, in record order.
@@ -90,24 +93,48 @@ TEST_F(LogScanTest, OutputIsIdenticalForAnyThreadCount) {
 
 TEST_F(LogScanTest, ABrokenObjectIsReportedAndTheOthersAreRead) {
   std::string out;
-  ScanSummary summary = Scan(2, 16 << 20, &out);
-  ASSERT_EQ(summary.problem_count, 1u);
-  EXPECT_NE(summary.problems[0].find("f17.json: byte "), std::string::npos) << summary.problems[0];
+  BadRecordLog bad_records;
+  ScanSummary summary = Scan(2, 16 << 20, &out, &bad_records);
+  ASSERT_EQ(bad_records.count(), 1u);
+  EXPECT_NE(bad_records.messages()[0].find("f17.json: byte "), std::string::npos)
+      << bad_records.messages()[0];
   EXPECT_NE(out.find("F39R0,10.0.39.0\n"), std::string::npos);
   EXPECT_EQ(summary.records, summary.pairs + summary.skipped.Total() - summary.digest_files);
 }
 
 TEST_F(LogScanTest, StrictStopsAtTheFirstProblem) {
   std::string out;
+  BadRecordLog strict(BadRecordLog::kDefaultCap, /*strict=*/true);
   ScanOptions options;
   options.threads = 2;
-  options.strict = true;
+  options.bad_records = &strict;
   try {
     ScanLogs(objects_, nullptr, LogReaderOptions(), options,
              [&] { return std::make_unique<StringOutput>(&out); });
     FAIL() << "no Error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("f17.json: byte "), std::string::npos) << e.what();
+  }
+}
+
+// Strict reporting is in listing order: with many broken objects the error names the first
+// one listed, whatever the thread count, and nothing after it is written.
+TEST_F(LogScanTest, StrictNamesTheFirstBrokenObjectInListingOrder) {
+  std::ofstream(dir_ / "f05.json", std::ios::binary) << "{\"Records\":[{\"a\":1}";
+  std::ofstream(dir_ / "f30.json", std::ios::binary) << "{\"Records\":[{\"a\":1}";
+  objects_ = OpenStorage(dir_.string()).List(dir_.string());
+  for (size_t threads : {1, 4}) {
+    std::string out;
+    BadRecordLog strict(BadRecordLog::kDefaultCap, /*strict=*/true);
+    try {
+      Scan(threads, 16 << 20, &out, &strict);
+      FAIL() << "no Error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("f05.json: byte 19: malformed JSON"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(out.find("F5R"), std::string::npos);
+    EXPECT_EQ(out.find("F6R"), std::string::npos);
   }
 }
 

@@ -391,7 +391,11 @@ TEST_F(PrepareCliTest, WafEntitiesAndIpv4Only) {
 
 TEST_F(PrepareCliTest, AnEmptyFolderGivesAnEmptyTrainingSet) {
   fs::create_directories(dir_ / "empty");
-  CommandResult run = Prepare("waf --input empty --output out.csv --json");
+  CommandResult refused = Prepare("waf --input empty --output out.csv --json");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("no log files under empty"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out.csv"));
+  CommandResult run = Prepare("waf --input empty --output out.csv --json --allow-empty");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(JsonInt(run.out, "files"), 0);
   EXPECT_EQ(JsonInt(run.out, "pairs_written"), 0);

@@ -12,19 +12,17 @@
 #include "ipinsights/model/model.h"
 #include "ipinsights/model/model_impl.h"
 #include "ipinsights/storage/storage.h"
+#include "../testing/scratch_test.h"
 
 namespace ipinsights {
 namespace {
 
 using ::testing::HasSubstr;
 
-class ModelFileTest : public ::testing::Test {
+class ModelFileTest : public testing::ScratchTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ipinsights_model_file_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
+    ScratchTest::SetUp();
     hp_.num_entity_vectors = 50;
     hp_.vector_dim = 8;
     hp_.num_ip_encoder_layers = 2;
@@ -32,7 +30,6 @@ class ModelFileTest : public ::testing::Test {
     path_ = (dir_ / "model.ipinsights").string();
     Model::Create(hp_, 11)->Save(path_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string Bytes() { return ReadWholeObject(path_); }
   void Write(const std::string& bytes) { WriteWholeObject(path_, bytes); }
@@ -45,7 +42,6 @@ class ModelFileTest : public ::testing::Test {
     return "";
   }
 
-  std::filesystem::path dir_;
   std::string path_;
   Hyperparameters hp_;
 };

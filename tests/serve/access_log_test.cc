@@ -69,5 +69,28 @@ TEST(AccessLog, ShortAndFailedWritesAreCountedAndTheNextLineStartsFresh) {
   EXPECT_THAT(lines[2], ::testing::EndsWith("}"));
 }
 
+// The error is the answer's message as it is (HttpResponse::error): the log escapes it.
+TEST(AccessLog, ErrorMessageIsWrittenAsAJsonString) {
+  std::string path = (std::filesystem::temp_directory_path() / ("ipinsights_access_log_error_" + std::to_string(getpid()))).string();
+  std::filesystem::remove(path);
+  {
+    AccessLog log(path);
+    AccessLogEntry entry = Entry("/endpoints/nope/invocations");
+    entry.status = 404;
+    entry.error = "no model named \"nope\"\n";
+    log.Write(entry);
+    log.Write(Entry("/ping"));
+  }
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::filesystem::remove(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(text, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2u) << text.str();
+  EXPECT_THAT(lines[0], ::testing::EndsWith(",\"error\":\"no model named \\\"nope\\\"\\n\"}"));
+  EXPECT_THAT(lines[1], ::testing::Not(::testing::HasSubstr("\"error\"")));
+}
+
 }  // namespace
 }  // namespace ipinsights

@@ -108,6 +108,12 @@ std::string Exchange(int port, const std::string& http) {
   return response.substr(9, 3) + " " + (body == std::string::npos ? "" : response.substr(body + 4));
 }
 
+// A 403 as Exchange shows it: SageMaker Runtime's error shape, "error" kept for curl users.
+std::string Forbidden(std::string_view reason) {
+  std::string message = "forbidden: " + std::string(reason);
+  return "403 {\"error\":\"" + message + "\",\"message\":\"" + message + "\"}";
+}
+
 std::string Curl(const std::string& args) {
   CommandResult result = RunCommand("curl -s -w ' %{http_code}' " + args);
   size_t space = result.output.rfind(' ');
@@ -257,17 +263,17 @@ TEST(AuthServer, PinnedHostRegionAndUnsignedAccept) {
   SignedCall other_host = good;
   other_host.host = "runtime.sagemaker.us-east-1.amazonaws.com";
   EXPECT_EQ(Exchange(port, SignedHttp(other_host, port)),
-            "403 {\"error\":\"forbidden: the request was signed for another host\"}");
+            Forbidden("the request was signed for another host"));
   SignedCall other_region = good;
   other_region.region = "us-east-1";
   EXPECT_EQ(Exchange(port, SignedHttp(other_region, port)),
-            "403 {\"error\":\"forbidden: the request was signed for another region\"}");
+            Forbidden("the request was signed for another region"));
 
   // A captured request with an added, unsigned Accept cannot switch on verbose=True.
   SignedCall verbose = good;
   verbose.unsigned_headers = {{"Accept", "application/json; verbose=True"}};
   EXPECT_EQ(Exchange(port, SignedHttp(verbose, port)),
-            "403 {\"error\":\"forbidden: the Accept header must be signed\"}");
+            Forbidden("the Accept header must be signed"));
   // Signed, it works; curl's default "Accept: */*" unsigned means the same as none.
   SignedCall signed_verbose = good;
   signed_verbose.signed_headers.emplace_back("Accept", "application/json; verbose=True");
@@ -281,8 +287,8 @@ TEST(AuthServer, PinnedHostRegionAndUnsignedAccept) {
   unknown.akid = "AKIDNOBODY";
   SignedCall wrong = good;
   wrong.secret = "not-the-secret";
-  EXPECT_EQ(Exchange(port, SignedHttp(unknown, port)), "403 {\"error\":\"forbidden: signature does not match\"}");
-  EXPECT_EQ(Exchange(port, SignedHttp(wrong, port)), "403 {\"error\":\"forbidden: signature does not match\"}");
+  EXPECT_EQ(Exchange(port, SignedHttp(unknown, port)), Forbidden("signature does not match"));
+  EXPECT_EQ(Exchange(port, SignedHttp(wrong, port)), Forbidden("signature does not match"));
   EXPECT_EQ(server.Stop(), 0);
 }
 

@@ -50,6 +50,14 @@ class RouterTest : public ::testing::Test {
     return text;
   }
 
+  // The value of the response header `name`, or "(absent)".
+  static std::string Header(const HttpResponse& response, std::string_view name) {
+    for (const auto& [key, value] : response.headers) {
+      if (key == name) return value;
+    }
+    return "(absent)";
+  }
+
   ServerMetrics metrics_;
   std::atomic<int> generation_{0};
   std::atomic<bool> fail_loads_{false};
@@ -77,7 +85,12 @@ TEST_F(RouterTest, EndpointPathPicksModelByName) {
 TEST_F(RouterTest, UnknownModelIs404) {
   HttpResponse response = Handle(Post("/endpoints/nope/invocations", "text/csv", "a,1.2.3.4"));
   EXPECT_EQ(response.status, 404);
-  EXPECT_EQ(response.body, "{\"error\":\"no model named \\\"nope\\\"\"}");
+  // SageMaker Runtime's error shape ("message" and x-amzn-ErrorType, which boto3 reads),
+  // with "error" kept for curl users.
+  EXPECT_EQ(response.body,
+            "{\"error\":\"no model named \\\"nope\\\"\",\"message\":\"no model named \\\"nope\\\"\"}");
+  EXPECT_EQ(Header(response, "x-amzn-ErrorType"), "ValidationError");
+  EXPECT_EQ(response.error, "no model named \"nope\"");
 }
 
 TEST_F(RouterTest, UnknownRouteIs404) { EXPECT_EQ(Handle(Get("/nothing")).status, 404); }
@@ -85,9 +98,9 @@ TEST_F(RouterTest, UnknownRouteIs404) { EXPECT_EQ(Handle(Get("/nothing")).status
 TEST_F(RouterTest, WrongMethodIs405WithAllow) {
   HttpResponse response = Handle(Get("/invocations"));
   EXPECT_EQ(response.status, 405);
-  ASSERT_EQ(response.headers.size(), 1u);
-  EXPECT_STREQ(response.headers[0].first, "Allow");
-  EXPECT_EQ(response.headers[0].second, "POST");
+  EXPECT_EQ(response.headers.size(), 2u);
+  EXPECT_EQ(Header(response, "Allow"), "POST");
+  EXPECT_EQ(Header(response, "x-amzn-ErrorType"), "ValidationError");
   EXPECT_EQ(Handle(Post("/ping", "text/csv", "")).status, 405);
 }
 
@@ -112,7 +125,7 @@ TEST_F(RouterTest, BodyOverLimitIs413) {
 TEST_F(RouterTest, BadLineIs400NamingIt) {
   HttpResponse response = Handle(Post("/invocations", "text/csv", "a,1.2.3.4\nb,300.1.1.1\n"));
   EXPECT_EQ(response.status, 400);
-  EXPECT_EQ(response.body, "{\"error\":\"line 2: bad IP \\\"300.1.1.1\\\"\"}");
+  EXPECT_EQ(response.body, "{\"error\":\"line 2: bad IP \\\"300.1.1.1\\\"\",\"message\":\"line 2: bad IP \\\"300.1.1.1\\\"\"}");
 }
 
 TEST_F(RouterTest, InvalidJsonIs400) {

@@ -5,7 +5,10 @@
 #include <atomic>
 #include <mutex>
 #include <random>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "ipinsights/serve/response_codec.h"
 #include "../testing/temp_dir.h"
@@ -17,6 +20,7 @@ namespace {
 
 using namespace serve_test;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 using ipinsights::testing::TempDir;
@@ -124,9 +128,31 @@ TEST_F(ServerTest, CurlErrorStatuses) {
   WriteFile(big, std::string(9 << 20, 'x'));
   EXPECT_THAT(Curl("-H 'Content-Type: text/csv' --data-binary @" + big + " " + Url("/invocations")), StartsWith("413 "));
   // Without Expect: 100-continue the client sends it all anyway; the 413 still arrives.
-  EXPECT_THAT(Curl("-H 'Expect:' -H 'Content-Type: text/csv' --data-binary @" + big + " " + Url("/invocations")),
-              StartsWith("413 {\"error\":\"request body over the limit of 8388608 bytes\"}"));
+  EXPECT_EQ(Curl("-H 'Expect:' -H 'Content-Type: text/csv' --data-binary @" + big + " " + Url("/invocations")),
+            "413 {\"error\":\"request body over the limit of 8388608 bytes\","
+            "\"message\":\"request body over the limit of 8388608 bytes\"}");
   EXPECT_THAT(Curl(Url("/ping")), StartsWith("200 "));
+}
+
+// Error answers, routed or refused while reading, carry SageMaker Runtime's x-amzn-ErrorType.
+TEST_F(ServerTest, ErrorAnswersHaveTheAwsErrorTypeHeader) {
+  auto head = [](const std::string& args) { return RunCommand("curl -s -o /dev/null -D - " + args).output; };
+  EXPECT_THAT(head("-H 'Content-Type: text/csv' --data-binary 'a,1.2.3.4' " + Url("/endpoints/nope/invocations")),
+              HasSubstr("\r\nx-amzn-ErrorType: ValidationError\r\n"));
+  std::string big = TempDir() + "/big_typed.csv";
+  WriteFile(big, std::string(9 << 20, 'x'));
+  std::string too_large = head("-H 'Content-Type: text/csv' --data-binary @" + big + " " + Url("/invocations"));
+  EXPECT_THAT(too_large, StartsWith("HTTP/1.1 413 "));
+  EXPECT_THAT(too_large, HasSubstr("\r\nx-amzn-ErrorType: ValidationError\r\n"));
+  int garbage = Connect(server_->port());
+  SendAll(garbage, "BAD\x01 / HTTP/1.1\r\n\r\n");
+  std::string malformed = ReadUntilClose(garbage, 3000);
+  close(garbage);
+  EXPECT_THAT(malformed, StartsWith("HTTP/1.1 400 "));
+  EXPECT_THAT(malformed, HasSubstr("\r\nx-amzn-ErrorType: ValidationError\r\n"));
+  EXPECT_THAT(malformed, HasSubstr("\"message\":\"malformed HTTP request: bad method\"}"));
+  // Answers that are not errors have none.
+  EXPECT_THAT(head(Url("/ping")), Not(HasSubstr("x-amzn-ErrorType")));
 }
 
 TEST_F(ServerTest, Csv200000RowsInOneRequest) {
@@ -226,6 +252,22 @@ TEST_F(ServerTest, AccessLogHasOneJsonLinePerRequest) {
                              "\"route\":\"/endpoints/{name}/invocations\",\"model\":\"waf\",\"pairs\":1"));
 }
 
+// The error of a routed request and of one whose read failed (413 from the Content-Length,
+// refused inside the header: no method or path yet): the answer's message, escaped once.
+TEST_F(ServerTest, AccessLogCarriesTheErrorMessage) {
+  Curl("-H 'Content-Type: text/csv' --data-binary 'a,1.2.3.4' " + Url("/endpoints/no%22pe/invocations"));
+  std::string big = TempDir() + "/big_logged.csv";
+  WriteFile(big, std::string(9 << 20, 'x'));
+  Curl("-H 'Content-Type: text/csv' --data-binary @" + big + " " + Url("/invocations"));
+  std::string log = ReadFile(TempDir() + "/access.jsonl");
+  EXPECT_THAT(log, HasSubstr("\"path\":\"/endpoints/no%22pe/invocations\",\"status\":404,"
+                             "\"route\":\"/endpoints/{name}/invocations\",\"pairs\":0,"));
+  EXPECT_THAT(log, HasSubstr(",\"error\":\"no model named \\\"no%22pe\\\"\"}\n"));
+  EXPECT_THAT(log, HasSubstr("\"method\":\"\",\"path\":\"\",\"status\":413,\"route\":\"other\","
+                             "\"pairs\":0,\"bytes\":0,\"micros\":0,"
+                             "\"error\":\"request body over the limit of 8388608 bytes\"}\n"));
+}
+
 // boto3's sagemaker-runtime client, unchanged, through --endpoint-url; with and without
 // --auth-keys.
 class AwsClientTest : public ServerTest {
@@ -244,6 +286,21 @@ class AwsClientTest : public ServerTest {
               "except botocore.exceptions.ClientError as e:\n"
               "    print('ERROR', e.response['ResponseMetadata']['HTTPStatusCode'])\n");
     return RunCommand(python + " " + script + " " + url + " " + key + " " + secret + " 2>&1").output;
+  }
+
+  static bool HaveAwsCli() { return RunCommand("aws --version >/dev/null 2>&1").exit_code == 0; }
+
+  // The shell command `aws sagemaker-runtime invoke-endpoint --endpoint-url URL ARGS` with key
+  // AKIDSERVE and `secret`, no retry, and no configuration from this machine's files.
+  static std::string AwsCliCommand(const std::string& url, const std::string& secret, const std::string& args) {
+    return "AWS_ACCESS_KEY_ID=AKIDSERVE AWS_SECRET_ACCESS_KEY=" + secret +
+           " AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1"
+           " AWS_CONFIG_FILE=" + TempDir() + "/no_aws_config AWS_SHARED_CREDENTIALS_FILE=" + TempDir() +
+           "/no_aws_credentials aws sagemaker-runtime invoke-endpoint --endpoint-url " + url + " " + args;
+  }
+  // Runs it; stdout and stderr.
+  static CommandResult InvokeWithAwsCli(const std::string& url, const std::string& secret, const std::string& args) {
+    return RunCommand(AwsCliCommand(url, secret, args) + " 2>&1");
   }
 };
 
@@ -279,19 +336,169 @@ TEST_F(AwsClientTest, Boto3AndAwsCliWithAuthKeys) {
   WriteFile(body, "AIDAEXAMPLE,203.0.113.7");
   // fileb:// sends the bytes as they are with both CLI v1 and v2.
   auto aws = [&](const std::string& secret) {
-    return RunCommand("AWS_ACCESS_KEY_ID=AKIDSERVE AWS_SECRET_ACCESS_KEY=" + secret +
-                      " AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1"
-                      " AWS_CONFIG_FILE=" + TempDir() + "/no_aws_config AWS_SHARED_CREDENTIALS_FILE=" + TempDir() +
-                      "/no_aws_credentials aws sagemaker-runtime invoke-endpoint --endpoint-url " + server.url() +
-                      " --endpoint-name ct --content-type text/csv --body fileb://" + body + " " + out + " 2>&1");
+    return InvokeWithAwsCli(server.url(), secret,
+                            "--endpoint-name ct --content-type text/csv --body fileb://" + body + " " + out);
   };
   CommandResult result = aws("secret-serve");
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_EQ(ReadFile(out), expected);
   CommandResult wrong = aws("nope");
   EXPECT_NE(wrong.exit_code, 0);
-  EXPECT_THAT(wrong.output, HasSubstr("403"));
+  EXPECT_THAT(wrong.output, HasSubstr("An error occurred (AccessDeniedException) when calling the InvokeEndpoint "
+                                      "operation: forbidden: signature does not match"));
   EXPECT_EQ(server.Stop(), 0);
+}
+
+// Every error status an InvokeEndpoint call can meet reaches boto3 and the AWS CLI with its
+// code and the server's own reason. (With the body {"error": ...} alone, botocore found no
+// "message" and no x-amzn-ErrorType: "An error occurred (404) ...: " and nothing more.)
+// 413 and 431 are answered while the request is read, the others by the router.
+class AwsErrorTest : public AwsClientTest {
+ protected:
+  struct Case {
+    const char* name = "";
+    int status = 0;
+    const char* code = "";       // e.response['Error']['Code']; the CLI prints it in parentheses
+    const char* exception = "";  // the class boto3 raises: the service model's, else ClientError
+    std::string message;         // the server's reason; for 400 a part of it (the CSV reader's)
+    std::string secret = "secret-serve";
+    std::string endpoint = "ct";
+    std::string content_type = "text/csv";
+    std::string accept = "application/json";
+    std::string custom_attributes;
+    std::string body = "AIDAEXAMPLE,203.0.113.7";
+  };
+
+  static Case Make(const char* name, int status, const char* code, const char* exception, std::string message) {
+    Case c;
+    c.name = name;
+    c.status = status;
+    c.code = code;
+    c.exception = exception;
+    c.message = std::move(message);
+    return c;
+  }
+
+  static std::vector<Case> Cases() {
+    std::string rows;
+    for (int i = 0; i < 120000; ++i) rows += "a,1.2.3.4\n";  // 1.2 MB: over --max-body-mb 1
+    std::string verbose_rows;
+    for (int i = 0; i < 5000; ++i) verbose_rows += "a,1.2.3.4\n";  // about 1.5 MB of verbose answer
+    std::vector<Case> cases;
+    cases.push_back(Make("bad_ip", 400, "ValidationError", "ValidationError", "300.1.2.3"));
+    cases.back().body = "AIDAEXAMPLE,300.1.2.3";
+    cases.push_back(
+        Make("wrong_secret", 403, "AccessDeniedException", "ClientError", "forbidden: signature does not match"));
+    cases.back().secret = "wrong-secret";
+    cases.push_back(Make("no_model", 404, "ValidationError", "ValidationError", "no model named \"nosuch\""));
+    cases.back().endpoint = "nosuch";
+    cases.push_back(Make("accept", 406, "ValidationError", "ValidationError",
+                         "unsupported Accept \"text/html\"; use application/json or application/jsonlines"));
+    cases.back().accept = "text/html";
+    cases.push_back(Make("too_large", 413, "ValidationError", "ValidationError",
+                         "request body over the limit of 1048576 bytes"));
+    cases.back().body = rows;
+    cases.push_back(Make("content_type", 415, "ValidationError", "ValidationError",
+                         "unsupported Content-Type \"image/png\"; use text/csv, application/json or application/jsonlines"));
+    cases.back().content_type = "image/png";
+    cases.push_back(Make("header_too_large", 431, "ValidationError", "ValidationError", "request header too large"));
+    cases.back().custom_attributes = std::string(20000, 'x');
+    cases.push_back(Make("busy", 503, "ServiceUnavailable", "ServiceUnavailable",
+                         "server busy: answers in flight are over the server's memory budget; retry later"));
+    cases.back().accept = "application/json; verbose=True";
+    cases.back().body = verbose_rows;
+    return cases;
+  }
+
+  void SetUp() override {
+    python_ = PythonWithBoto3();
+    if (python_.empty()) GTEST_SKIP() << "no python with boto3 on this machine: boto3 and AWS CLI error test skipped";
+    std::string keys = TempDir() + "/error_keys.txt";
+    WriteFile(keys, "AKIDSERVE secret-serve\n");
+    ASSERT_TRUE(error_server_.Start({"--model", ct_, "--threads", "1", "--auth-keys", keys, "--max-body-mb", "1",
+                                     "--response-budget-mb", "1"},
+                                    TempDir() + "/errors.log"));
+    for (const Case& c : Cases()) WriteFile(TempDir() + "/error_" + c.name + ".body", c.body);
+  }
+  void TearDown() override {
+    if (error_server_.pid() > 0) {
+      EXPECT_EQ(error_server_.Stop(), 0);
+    }
+  }
+
+  std::string python_;
+  ServerProcess error_server_;
+};
+
+TEST_F(AwsErrorTest, Boto3ClientErrorHasTheCodeAndTheServersReason) {
+  // One python for every case (a tab-separated line each), three lines printed per case.
+  std::string script = TempDir() + "/errors.py";
+  WriteFile(script,
+            "import sys, boto3, botocore\n"
+            "for line in open(sys.argv[2]):\n"
+            "    secret, endpoint, ctype, accept, attributes, body = line.rstrip('\\n').split('\\t')\n"
+            "    c = boto3.client('sagemaker-runtime', endpoint_url=sys.argv[1], region_name='eu-west-1',\n"
+            "        aws_access_key_id='AKIDSERVE', aws_secret_access_key=secret,\n"
+            "        config=botocore.config.Config(retries={'total_max_attempts': 1}))\n"
+            "    args = dict(EndpointName=endpoint, ContentType=ctype, Accept=accept, Body=open(body, 'rb').read())\n"
+            "    if attributes: args['CustomAttributes'] = attributes\n"
+            "    try:\n"
+            "        c.invoke_endpoint(**args)\n"
+            "        print('OK\\n\\n')\n"
+            "    except botocore.exceptions.ClientError as e:\n"
+            "        print(e.response['ResponseMetadata']['HTTPStatusCode'], type(e).__name__)\n"
+            "        print(e.response['Error']['Code'])\n"
+            "        print(e.response['Error']['Message'])\n");
+  std::vector<Case> cases = Cases();
+  std::string table;
+  for (const Case& c : cases) {
+    table += c.secret + "\t" + c.endpoint + "\t" + c.content_type + "\t" + c.accept + "\t" + c.custom_attributes +
+             "\t" + TempDir() + "/error_" + c.name + ".body\n";
+  }
+  WriteFile(TempDir() + "/errors.tsv", table);
+  CommandResult result =
+      RunCommand(python_ + " " + script + " " + error_server_.url() + " " + TempDir() + "/errors.tsv 2>&1");
+  std::istringstream lines(result.output);
+  for (const Case& c : cases) {
+    std::string status, code, message;
+    std::getline(lines, status);
+    std::getline(lines, code);
+    std::getline(lines, message);
+    EXPECT_EQ(status, std::to_string(c.status) + " " + c.exception) << c.name << ": " << result.output;
+    EXPECT_EQ(code, c.code) << c.name;
+    if (c.status == 400) {
+      EXPECT_THAT(message, HasSubstr(c.message)) << c.name;
+    } else {
+      EXPECT_EQ(message, c.message) << c.name;
+    }
+  }
+}
+
+TEST_F(AwsErrorTest, AwsCliPrintsTheCodeAndTheServersReason) {
+  if (!HaveAwsCli()) GTEST_SKIP() << "no aws CLI on this machine: aws sagemaker-runtime error test skipped";
+  // Every case at once (each CLI start is about a second of CPU); each prints to its own file,
+  // then its exit code.
+  std::vector<Case> cases = Cases();
+  std::string script;
+  for (const Case& c : cases) {
+    std::string args = "--endpoint-name " + c.endpoint + " --content-type '" + c.content_type + "' --accept '" +
+                       c.accept + "' --body fileb://" + TempDir() + "/error_" + c.name + ".body " + TempDir() +
+                       "/cli_" + c.name + ".out";
+    if (!c.custom_attributes.empty()) args += " --custom-attributes " + c.custom_attributes;
+    std::string printed = TempDir() + "/cli_" + c.name + ".printed";
+    script += "(" + AwsCliCommand(error_server_.url(), c.secret, args) + " >" + printed + " 2>&1; echo \"exit $?\" >>" +
+              printed + ") &\n";
+  }
+  RunCommand(script + "wait");
+  for (const Case& c : cases) {
+    std::string printed = ReadFile(TempDir() + "/cli_" + c.name + ".printed");
+    EXPECT_THAT(printed, Not(HasSubstr("exit 0\n"))) << c.name;
+    // A retryable code (503) adds " (reached max retries: 0)" before the colon.
+    EXPECT_THAT(printed,
+                HasSubstr(std::string("An error occurred (") + c.code + ") when calling the InvokeEndpoint operation"))
+        << c.name;
+    EXPECT_THAT(printed, HasSubstr(c.status == 400 ? c.message : ": " + c.message + "\n")) << c.name;
+  }
 }
 
 // Continuous keep-alive load on `threads` connections; counts answers by status.

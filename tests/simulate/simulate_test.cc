@@ -25,7 +25,7 @@ using testing::Gunzip;
 using testing::IsGzip;
 using testing::ListFiles;
 using testing::ReadFile;
-using testing::RunCommand;
+using testing::RunShell;
 using testing::TempFolder;
 
 SimulateOptions SmallOptions(LogKind kind, const std::string& out) {
@@ -362,29 +362,29 @@ uint64_t JsonNumber(const std::string& json, const std::string& path_a, const st
 
 TEST(SimulateCli, JsonSummaryAndUsageErrors) {
   TempFolder folder;
-  CommandResult result = RunCommand(Binary() + " simulate waf --out " + folder.path() +
+  CommandResult result = RunShell(Binary() + " simulate waf --out " + folder.path() +
                                     " --users 30 --days 1 --attacks 5 --seed 3 --json");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_EQ(JsonNumber(result.output, "attacks"), 5u);
-  EXPECT_GT(JsonNumber(result.output, "files"), 0u);
-  EXPECT_THAT(result.output, ::testing::HasSubstr("\"labels\":\"" + folder.Sub("labels.csv") + "\""));
-  EXPECT_EQ(RunCommand(Binary() + " simulate waf --out " + folder.path() + " --quiet 2>/dev/null").exit_code, 2);
-  EXPECT_EQ(RunCommand(Binary() + " simulate cloudtrail --out " + folder.Sub("x") +
+  ASSERT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_EQ(JsonNumber(result.out, "attacks"), 5u);
+  EXPECT_GT(JsonNumber(result.out, "files"), 0u);
+  EXPECT_THAT(result.out, ::testing::HasSubstr("\"labels\":\"" + folder.Sub("labels.csv") + "\""));
+  EXPECT_EQ(RunShell(Binary() + " simulate waf --out " + folder.path() + " --quiet 2>/dev/null").exit_code, 2);
+  EXPECT_EQ(RunShell(Binary() + " simulate cloudtrail --out " + folder.Sub("x") +
                        " --start 2024-02-30 2>/dev/null").exit_code, 2);
-  EXPECT_EQ(RunCommand(Binary() + " simulate cloudtrail --out " + folder.Sub("y") +
+  EXPECT_EQ(RunShell(Binary() + " simulate cloudtrail --out " + folder.Sub("y") +
                        " --ipv6-fraction 2 2>/dev/null").exit_code, 2);
 }
 
 // Runs `prepare` on the simulated logs; returns its stdout (JSON summary).
 CommandResult Prepare(const std::string& kind, const std::string& input, const std::string& output,
                       const std::string& extra = "") {
-  return RunCommand(Binary() + " prepare " + kind + " --input " + input + " --output " + output + " --json " +
+  return RunShell(Binary() + " prepare " + kind + " --input " + input + " --output " + output + " --json " +
                     extra + " 2>/dev/null");
 }
 
 bool PrepareAvailable() {
-  return RunCommand(Binary() + " prepare --help >/dev/null 2>&1").exit_code == 0 &&
-         RunCommand(Binary() + " prepare --help 2>&1").output.find("not available") == std::string::npos;
+  return RunShell(Binary() + " prepare --help >/dev/null 2>&1").exit_code == 0 &&
+         RunShell(Binary() + " prepare --help 2>&1").out.find("not available") == std::string::npos;
 }
 
 TEST(SimulateEndToEnd, PrepareReadsBackTheGroundTruth) {
@@ -393,26 +393,26 @@ TEST(SimulateEndToEnd, PrepareReadsBackTheGroundTruth) {
     TempFolder folder;
     const std::string name = kind == LogKind::kCloudTrail ? "cloudtrail" : "waf";
     const std::string sim = folder.Sub("sim");
-    CommandResult simulated = RunCommand(Binary() + " simulate " + name + " --out " + sim +
+    CommandResult simulated = RunShell(Binary() + " simulate " + name + " --out " + sim +
                                          " --users 120 --days 3 --attacks 60 --seed 5 --ipv6-fraction 0.3" +
                                          (kind == LogKind::kWaf ? " --gzip" : "") + " --json");
-    ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
+    ASSERT_EQ(simulated.exit_code, 0) << simulated.out;
     const std::string logs = sim + "/AWSLogs";  // beside labels.csv, which is not a log
 
     // All days: pair count and skip reasons equal the generator's own counts.
     CommandResult all = Prepare(name, logs, folder.Sub("all.csv"));
-    ASSERT_EQ(all.exit_code, 0) << all.output;
-    EXPECT_EQ(JsonNumber(all.output, "pairs_written"), JsonNumber(simulated.output, "pairs")) << name;
-    EXPECT_EQ(JsonNumber(all.output, "records"), JsonNumber(simulated.output, "records")) << name;
+    ASSERT_EQ(all.exit_code, 0) << all.out;
+    EXPECT_EQ(JsonNumber(all.out, "pairs_written"), JsonNumber(simulated.out, "pairs")) << name;
+    EXPECT_EQ(JsonNumber(all.out, "records"), JsonNumber(simulated.out, "records")) << name;
     for (const char* reason : {"aws_service", "not_an_ip", "no_entity"}) {
-      EXPECT_EQ(JsonNumber(all.output, "skipped", reason), JsonNumber(simulated.output, "skipped", reason))
+      EXPECT_EQ(JsonNumber(all.out, "skipped", reason), JsonNumber(simulated.out, "skipped", reason))
           << name << " " << reason;
     }
-    EXPECT_EQ(JsonNumber(all.output, "skipped", "malformed"), 0u);
+    EXPECT_EQ(JsonNumber(all.out, "skipped", "malformed"), 0u);
 
     // The last day: exactly the (entity, ip) rows of labels.csv, with multiplicity.
     CommandResult last = Prepare(name, logs, folder.Sub("last.csv"), "--from 2024-03-03 --to 2024-03-03");
-    ASSERT_EQ(last.exit_code, 0) << last.output;
+    ASSERT_EQ(last.exit_code, 0) << last.out;
     std::string header;
     std::map<std::string, int> expected;
     for (const LabelRow& row : ReadLabels(sim + "/labels.csv", &header)) ++expected[row.entity + "," + row.ip];

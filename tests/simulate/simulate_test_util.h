@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../testing/command.h"
+
 namespace ipinsights::testing {
 
 namespace fs = std::filesystem;
@@ -47,12 +49,7 @@ class TempFolder {
   fs::path path_;
 };
 
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+inline std::string ReadFile(const std::string& path) { return ReadFileBytes(path); }
 
 inline bool IsGzip(const std::string& bytes) {
   return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
@@ -88,26 +85,7 @@ inline std::vector<std::string> ListFiles(const std::string& root) {
   return files;
 }
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout
-};
-
-inline CommandResult RunCommand(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return result;
-  char buffer[4096];
-  size_t got;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, got);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-inline std::string Binary() {
-  const char* env = std::getenv("IPINSIGHTS_BINARY");
-  return env && *env ? env : IPINSIGHTS_BINARY;
-}
+// The binary under test (tests/testing/command.h).
+inline std::string Binary() { return IpinsightsBinary(); }
 
 }  // namespace ipinsights::testing

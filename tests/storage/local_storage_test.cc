@@ -9,36 +9,21 @@
 #include <sys/stat.h>
 
 #include "ipinsights/base/error.h"
+#include "../testing/scratch_test.h"
 
 namespace ipinsights {
 namespace {
 
 namespace fs = std::filesystem;
 
-class LocalStorageTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ipi_storage_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  void Write(const std::string& relative, const std::string& data) {
-    fs::path p = dir_ / relative;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << data;
-  }
-  fs::path dir_;
-};
+using LocalStorageTest = testing::ScratchTest;
 
 TEST_F(LocalStorageTest, ListsFolderRecursivelyInOrder) {
   Write("b/2.json", "bb");
   Write("a/1.json", "a");
   Write("c.json", "ccc");
   LocalStorage storage;
-  auto objects = storage.List(dir_.string(), {});
+  auto objects = storage.List(dir_.string());
   ASSERT_EQ(objects.size(), 3u);
   EXPECT_EQ(objects[0].location, (dir_ / "a/1.json").string());
   EXPECT_EQ(objects[1].location, (dir_ / "b/2.json").string());
@@ -46,25 +31,35 @@ TEST_F(LocalStorageTest, ListsFolderRecursivelyInOrder) {
   EXPECT_EQ(objects[2].size, 3u);
 }
 
-TEST_F(LocalStorageTest, ListPrunesByKeyDate) {
+TEST_F(LocalStorageTest, ListUnderOneLevelGivesObjectsAndFolders) {
   Write("AWSLogs/1/CloudTrail/us-east-1/2024/05/01/x.json.gz", "1");
-  Write("AWSLogs/1/CloudTrail/us-east-1/2024/05/02/x.json.gz", "2");
-  Write("AWSLogs/1/CloudTrail/us-east-1/2024/05/03/x.json.gz", "3");
+  Write("AWSLogs/1/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz", "2");
   Write("undated.json", "u");
+  Write(".hidden/x.json", "h");
   LocalStorage storage;
-  ListOptions options;
-  options.from = ParseDate("2024-05-02");
-  options.to = ParseDate("2024-05-02");
-  auto objects = storage.List(dir_.string(), options);
-  ASSERT_EQ(objects.size(), 2u);
-  EXPECT_NE(objects[0].location.find("2024/05/02"), std::string::npos);
-  EXPECT_NE(objects[1].location.find("undated"), std::string::npos);
+  Listing level = storage.ListUnder(dir_.string(), ListDepth::kOneLevel);
+  ASSERT_EQ(level.objects.size(), 1u);
+  EXPECT_EQ(level.objects[0].location, (dir_ / "undated.json").string());
+  EXPECT_EQ(level.folders, std::vector<std::string>{(dir_ / "AWSLogs").string() + "/"});
+  // Keys mean nothing to storage: the digest folder is a folder like the others.
+  level = storage.ListUnder(level.folders[0] + "1/", ListDepth::kOneLevel);
+  EXPECT_EQ(level.folders.size(), 2u);
+  Listing all = storage.ListUnder(dir_.string(), ListDepth::kRecursive);
+  EXPECT_EQ(all.objects.size(), 3u);
+  EXPECT_TRUE(all.folders.empty());
+}
+
+TEST_F(LocalStorageTest, ListUnderAMissingFolderIsEmpty) {
+  LocalStorage storage;
+  Listing listing = storage.ListUnder((dir_ / "2024/05/01/").string(), ListDepth::kRecursive);
+  EXPECT_TRUE(listing.objects.empty());
+  EXPECT_TRUE(listing.folders.empty());
 }
 
 TEST_F(LocalStorageTest, MissingLocationNamesIt) {
   LocalStorage storage;
   try {
-    storage.List((dir_ / "nope").string(), {});
+    storage.List((dir_ / "nope").string());
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("nope: no such file or folder"), std::string::npos);
@@ -97,7 +92,7 @@ TEST_F(LocalStorageTest, ListSkipsTempFilesAndDotFiles) {
   Write(".hidden", "x");
   Write(".git/objects/x", "x");
   LocalStorage storage;
-  auto objects = storage.List(dir_.string(), {});
+  auto objects = storage.List(dir_.string());
   ASSERT_EQ(objects.size(), 1u);
   EXPECT_EQ(objects[0].location, (dir_ / "train.csv").string());
 }
@@ -111,7 +106,7 @@ TEST_F(LocalStorageTest, TempFileIsHiddenBesideTheDestination) {
   ASSERT_EQ(names.size(), 1u);
   EXPECT_EQ(names[0].rfind(".model.bin.ipinsights-tmp-", 0), 0u) << names[0];
   EXPECT_EQ(names[0].size(), std::string(".model.bin.ipinsights-tmp-").size() + 6) << names[0];
-  EXPECT_TRUE(storage.List(dir_.string(), {}).empty());
+  EXPECT_TRUE(storage.List(dir_.string()).empty());
 }
 
 TEST_F(LocalStorageTest, ReplacingKeepsTheDestinationMode) {
@@ -138,13 +133,6 @@ TEST_F(LocalStorageTest, ReadAllKeepsReservedCapacity) {
   storage.ReadAll((dir_ / "f").string(), &data);
   EXPECT_EQ(data.size(), 100000u);
   EXPECT_GE(data.capacity(), 100064u);
-}
-
-TEST(DateInKey, FindsAwsLayoutDates) {
-  EXPECT_EQ(DateInKey("AWSLogs/123/CloudTrail/eu-west-1/2024/05/01/a.json.gz"), ParseDate("2024-05-01"));
-  EXPECT_EQ(DateInKey("s3://b/waf/2024/12/31/23/stream-1"), ParseDate("2024-12-31"));
-  EXPECT_FALSE(DateInKey("logs/2024/13/01/x"));
-  EXPECT_FALSE(DateInKey("file.json"));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
+#include "ipinsights/logs/log_listing.h"
 #include "ipinsights/storage/http_client.h"
 #include "ipinsights/storage/local_storage.h"
 #include "s3_test_support.h"
@@ -153,6 +154,8 @@ class S3StorageTest : public ::testing::Test {
   std::unique_ptr<S3Storage> storage_;
 };
 
+// The day-pruned walk of logs/log_listing.h over S3Storage::ListUnder: the request count
+// S3 bills, against a real server.
 TEST_F(S3StorageTest, CloudTrailLayoutListsOnlyTheDaysAskedFor) {
   std::vector<std::string> keys;
   for (std::string account : {"111111111111", "222222222222"}) {
@@ -168,9 +171,9 @@ TEST_F(S3StorageTest, CloudTrailLayoutListsOnlyTheDaysAskedFor) {
   keys.push_back("AWSLogs/o-org1234567/333333333333/CloudTrail/us-east-1/2024/05/03/org.json.gz");
   ParallelFor(keys.size(), 8, [&](size_t i, size_t) { PutDirect(keys[i], "{\"Records\":[]}"); });
 
-  ListOptions options{ParseDate("2024-05-02"), ParseDate("2024-05-03")};
+  DayRange days{ParseDate("2024-05-02"), ParseDate("2024-05-03")};
   S3RequestCounts before = storage_->client().counts();
-  std::vector<ObjectInfo> objects = storage_->List(At("AWSLogs/"), options);
+  std::vector<ObjectInfo> objects = ListLogObjects(*storage_, At("AWSLogs/"), days);
   S3RequestCounts after = storage_->client().counts();
 
   std::vector<std::string> expected;
@@ -192,18 +195,27 @@ TEST_F(S3StorageTest, CloudTrailLayoutListsOnlyTheDaysAskedFor) {
             << objects.size() << " objects\n";
 }
 
-TEST_F(S3StorageTest, ListingWithoutDatesReturnsEverythingButDigests) {
+TEST_F(S3StorageTest, ListingReturnsEveryObjectDigestsIncluded) {
   Put("logs/a.json", "1");
   Put("logs/sub/b.json", "22");
   Put("logs/AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/01/d.json.gz", "3");
   Put("logsX/c.json", "4");  // shares the text prefix, not the folder
-  auto objects = storage_->List(At("logs"), {});
-  ASSERT_EQ(objects.size(), 2u);
-  EXPECT_EQ(objects[0].location, At("logs/a.json"));
-  EXPECT_EQ(objects[1].location, At("logs/sub/b.json"));
-  EXPECT_EQ(objects[1].size, 2u);
+  auto objects = storage_->List(At("logs"));
+  // Storage never decides what a key means: the digest is listed as LocalStorage lists it
+  // (logs/ counts it as a digest).
+  ASSERT_EQ(objects.size(), 3u);
+  EXPECT_EQ(objects[0].location, At("logs/AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/01/d.json.gz"));
+  EXPECT_EQ(objects[1].location, At("logs/a.json"));
+  EXPECT_EQ(objects[2].location, At("logs/sub/b.json"));
+  EXPECT_EQ(objects[2].size, 2u);
+  // One level: the objects in the folder and its sub-folders.
+  Listing level = storage_->ListUnder(At("logs"), ListDepth::kOneLevel);
+  ASSERT_EQ(level.objects.size(), 1u);
+  EXPECT_EQ(level.objects[0].location, At("logs/a.json"));
+  EXPECT_EQ(level.folders, (std::vector<std::string>{At("logs/AWSLogs/"), At("logs/sub/")}));
+  EXPECT_TRUE(storage_->ListUnder(At("nothing/here/"), ListDepth::kRecursive).objects.empty());
   // A key names that one object.
-  objects = storage_->List(At("logs/sub/b.json"), {});
+  objects = storage_->List(At("logs/sub/b.json"));
   ASSERT_EQ(objects.size(), 1u);
   EXPECT_EQ(objects[0].location, At("logs/sub/b.json"));
 }
@@ -216,7 +228,7 @@ TEST_F(S3StorageTest, PaginationPastOneThousandKeys) {
     PutDirect(key, std::to_string(i));
   });
   S3RequestCounts before = storage_->client().counts();
-  auto objects = storage_->List(At("many/"), {});
+  auto objects = storage_->List(At("many/"));
   S3RequestCounts after = storage_->client().counts();
   ASSERT_EQ(objects.size(), static_cast<size_t>(n));
   EXPECT_EQ(objects.front().location, At("many/00000.json"));
@@ -228,7 +240,7 @@ TEST_F(S3StorageTest, ReadsTheSameBytesAsTheLocalFiles) {
   const std::string data_dir = s3test::SourceDir() + "/../shared/data";
   if (!fs::exists(data_dir)) GTEST_SKIP() << "shared sample data not found at " << data_dir;
   LocalStorage local;
-  auto files = local.List(data_dir, {});
+  auto files = local.List(data_dir);
   ASSERT_FALSE(files.empty());
   std::map<std::string, std::string> local_bytes;
   for (const auto& file : files) {
@@ -236,7 +248,7 @@ TEST_F(S3StorageTest, ReadsTheSameBytesAsTheLocalFiles) {
     local.ReadAll(file.location, &local_bytes["data/" + relative]);
     Put("data/" + relative, local_bytes["data/" + relative]);
   }
-  auto objects = storage_->List(At("data/"), {});
+  auto objects = storage_->List(At("data/"));
   ASSERT_EQ(objects.size(), files.size());
   for (const auto& object : objects) {
     const std::string& expected = local_bytes.at(object.location.substr(At("").size()));
@@ -251,7 +263,7 @@ TEST_F(S3StorageTest, ReadsTheSameBytesAsTheLocalFiles) {
 TEST_F(S3StorageTest, KeysWithSpecialCharactersRoundTrip) {
   const std::string key = "odd keys/a b+c=d&e%f~g'h(i)é日本.json";
   Put(key, "special");
-  auto objects = storage_->List(At("odd keys/"), {});
+  auto objects = storage_->List(At("odd keys/"));
   ASSERT_EQ(objects.size(), 1u);
   EXPECT_EQ(objects[0].location, At(key));
   std::string bytes;
@@ -274,7 +286,7 @@ TEST_F(S3StorageTest, KeysWithDotSegmentsReachS3AsWritten) {
   storage_->ReadAll(At("weird/./c.csv"), &bytes);
   EXPECT_EQ(bytes, "dot segment");
   std::vector<std::string> keys;
-  for (const ObjectInfo& object : storage_->List(At("weird/"), {})) keys.push_back(object.location);
+  for (const ObjectInfo& object : storage_->List(At("weird/"))) keys.push_back(object.location);
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(keys, (std::vector<std::string>{At("weird/./c.csv"), At("weird/a/../b.csv"),
                                             At("weird/b.csv")}));
@@ -409,10 +421,10 @@ TEST_F(S3StorageTest, NoSuchKeyAndNoSuchBucketAreNamed) {
               storage_->ReadAll(At("missing.json"), &bytes);
             }),
             At("missing.json") + ": no such object");
-  EXPECT_EQ(ErrorOf([&] { storage_->List("s3://ipi-no-such-bucket-here/x/", {}); }),
+  EXPECT_EQ(ErrorOf([&] { storage_->List("s3://ipi-no-such-bucket-here/x/"); }),
             "s3://ipi-no-such-bucket-here: no such bucket (region us-east-1, endpoint " +
                 moto_->checker.url() + ")");
-  EXPECT_EQ(ErrorOf([&] { storage_->List(At("nothing/here/"), {}); }),
+  EXPECT_EQ(ErrorOf([&] { storage_->List(At("nothing/here/")); }),
             At("nothing/here/") + ": no such object or prefix");
 }
 
@@ -421,7 +433,7 @@ TEST_F(S3StorageTest, WrongSecretIsRefusedWithoutShowingIt) {
   config.credentials = std::make_shared<StaticCredentialsProvider>(
       AwsCredentials{moto_->access_key_id, "not-the-right-secret", "", std::nullopt, "test keys"});
   S3Storage wrong(config);
-  std::string message = ErrorOf([&] { wrong.List(At(""), {}); });
+  std::string message = ErrorOf([&] { wrong.List(At("")); });
   EXPECT_NE(message.find("S3 refused the request signature"), std::string::npos) << message;
   EXPECT_NE(message.find(moto_->access_key_id), std::string::npos) << message;
   EXPECT_EQ(message.find("not-the-right-secret"), std::string::npos) << message;
@@ -438,7 +450,7 @@ TEST_F(S3StorageTest, ThrottlingAndCutDownloadsLoseAndDuplicateNothing) {
     writer->Append(contents.back());
     writer->Close();  // PUTs hit 503s too
   }
-  auto objects = faulty->List(At("faults/"), {});
+  auto objects = faulty->List(At("faults/"));
   ASSERT_EQ(objects.size(), contents.size());
   for (size_t i = 0; i < contents.size(); ++i) {
     std::string bytes;

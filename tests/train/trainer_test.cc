@@ -5,14 +5,15 @@
 
 #include <cmath>
 #include <filesystem>
+#include <utility>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
+#include "ipinsights/eval/labeled_scores.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/model/ip_encoder.h"
 #include "ipinsights/model/model_file.h"
 #include "ipinsights/storage/storage.h"
-#include "ipinsights/train/auc.h"
 #include "ipinsights/train/train_job.h"
 #include "synthetic_pairs.h"
 
@@ -44,7 +45,7 @@ double TestAuc(const Model& model, const testing::SyntheticPopulation& populatio
   std::vector<float> normal, attack;
   for (const auto& p : population.test_normal) normal.push_back(model.Score(p.entity, p.ip));
   for (const auto& p : population.test_attack) attack.push_back(model.Score(p.entity, p.ip));
-  return AreaUnderRoc(normal, attack);
+  return LabeledScores(std::move(normal), std::move(attack)).Auc();
 }
 
 std::shared_ptr<Model> Train(const Hyperparameters& hp, const testing::SyntheticPopulation& population,
@@ -258,14 +259,6 @@ TEST_F(TrainJobTest, NoGoodRowsIsAnError) {
     EXPECT_THAT(e.what(), HasSubstr("no valid training rows (2 bad rows"));
     EXPECT_THAT(e.what(), HasSubstr("bad.csv:1: bad IP \"not-an-ip\""));
   }
-}
-
-TEST(Auc, HandComputedValues) {
-  EXPECT_DOUBLE_EQ(AreaUnderRoc({3, 4}, {1, 2}), 1.0);
-  EXPECT_DOUBLE_EQ(AreaUnderRoc({1, 2}, {3, 4}), 0.0);
-  EXPECT_DOUBLE_EQ(AreaUnderRoc({1, 3}, {2, 2}), 0.5);
-  EXPECT_DOUBLE_EQ(AreaUnderRoc({2}, {2}), 0.5);
-  EXPECT_DOUBLE_EQ(AreaUnderRoc({2, 3, 5}, {1, 4}), 4.0 / 6.0);
 }
 
 }  // namespace

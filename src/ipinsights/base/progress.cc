@@ -26,7 +26,34 @@ std::string FormatCount(uint64_t count) {
   return fmt::format("{:.2f}G", count / 1e9);
 }
 
+namespace {
+
+// One lock for everything written to stderr by bars and log lines, and whether the cursor
+// stands at the end of a drawn bar (so a log line must clear it first).
+std::mutex& StderrMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+bool bar_on_screen = false;  // guarded by StderrMutex()
+
+// "1m05s", "42s": the time left, rounded to what a person plans with.
+std::string FormatDuration(double seconds) {
+  const int64_t whole = static_cast<int64_t>(seconds + 0.5);
+  if (whole >= 3600) return fmt::format("{}h{:02d}m", whole / 3600, (whole % 3600) / 60);
+  if (whole >= 60) return fmt::format("{}m{:02d}s", whole / 60, whole % 60);
+  return fmt::format("{}s", whole);
+}
+
+}  // namespace
+
 bool Progress::StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
+
+void Progress::PrintLine(const std::string& line) {
+  std::lock_guard<std::mutex> lock(StderrMutex());
+  std::fprintf(stderr, "%s%s\n", bar_on_screen ? "\r\033[K" : "", line.c_str());
+  bar_on_screen = false;
+  std::fflush(stderr);
+}
 
 Progress::Progress(std::string label, uint64_t total, Unit unit, bool quiet)
     : label_(std::move(label)),
@@ -90,13 +117,19 @@ void Progress::Draw(bool final_line) {
     bar.append(width - filled, '.');
     line = fmt::format("{} [{}] {:5.1f}% {}/{} {}/s {:.0f}s", label_, bar, fraction * 100,
                        amount(done), amount(total), amount(static_cast<uint64_t>(rate)), seconds);
+    // The time left, once a second of work gives a rate worth extrapolating.
+    if (!final_line && seconds >= 1 && done > 0 && done < total) {
+      line += ", " + FormatDuration((total - done) / rate) + " left";
+    }
   } else {
     line = fmt::format("{} {} {}/s {:.0f}s", label_, amount(done),
                        amount(static_cast<uint64_t>(rate)), seconds);
   }
   if (!status.empty()) line += " " + status;
+  std::lock_guard<std::mutex> lock(StderrMutex());
   if (terminal_) {
     std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final_line ? "\n" : "");
+    bar_on_screen = !final_line;
   } else {
     std::fprintf(stderr, "%s\n", line.c_str());
   }

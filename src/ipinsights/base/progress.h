@@ -1,7 +1,9 @@
 // Human progress on long work, on stderr.
 //
-// On a terminal it redraws one bar line at most 10 times a second; otherwise it prints a
-// plain line every 10 seconds; with quiet it prints nothing. Done() prints the last state
+// On a terminal it redraws one bar line at most 10 times a second, with the time left once
+// it can be estimated; otherwise it prints a plain line every 10 seconds; with quiet it
+// prints nothing. Log lines printed meanwhile go through PrintLine, which keeps them apart
+// from the bar. Done() prints the last state
 // and ends the line. Add() is cheap (one relaxed atomic add) and may be called from any
 // thread; drawing happens on a background thread.
 //
@@ -39,6 +41,11 @@ class Progress {
 
   // True when stderr is a terminal.
   static bool StderrIsTerminal();
+
+  // Prints `line` and a newline on stderr without mixing it into a live bar: on a terminal
+  // the bar's line is cleared first and redrawn under the text at its next tick. Every log
+  // line printed while a Progress may be drawing goes through here. Thread-safe.
+  static void PrintLine(const std::string& line);
 
  private:
   void Run();

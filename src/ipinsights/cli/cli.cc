@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
+#include <vector>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/cli/commands.h"
@@ -9,21 +11,64 @@
 
 namespace ipinsights {
 
-void ExcludeOutputs(const std::string& input_flag, const std::string& input,
-                    const std::vector<std::string>& outputs, std::vector<ObjectInfo>* objects) {
-  auto is_output = [&](const ObjectInfo& object) {
-    for (const std::string& output : outputs) {
-      if (output.empty() || !SameObject(object.location, output)) continue;
-      if (object.location == input) {
-        throw UsageError(output + ": is both an input and an output (" + input_flag + " " +
-                         input + ")");
-      }
-      return true;
+namespace {
+
+// Edit distance between two short words (a typed subcommand and a real one).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
     }
-    return false;
-  };
-  objects->erase(std::remove_if(objects->begin(), objects->end(), is_output), objects->end());
+  }
+  return row[b.size()];
 }
+
+// CLI11 answers a mistyped subcommand ("ipinsights trian", "simulate kubernetes") with "A
+// subcommand is required". Before parsing, walk the words that must name subcommands and
+// refuse an unknown one by name, with the nearest real one.
+void CheckSubcommandWords(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word == "--") return;
+    if (word.starts_with("-")) {
+      if (word == "--endpoint-url") ++i;  // the one top-level option with a separate value
+      if (level != &app) return;          // a subcommand's own options: CLI11 checks those
+      continue;
+    }
+    const std::vector<CLI::App*> subcommands = level->get_subcommands({});
+    if (subcommands.empty()) return;
+    CLI::App* match = nullptr;
+    std::string names, nearest;
+    size_t nearest_distance = std::string::npos;
+    for (CLI::App* subcommand : subcommands) {
+      const std::string& name = subcommand->get_name();
+      if (name == word) match = subcommand;
+      names += (names.empty() ? "" : ", ") + name;
+      const size_t distance = EditDistance(word, name);
+      if (distance < nearest_distance) nearest_distance = distance, nearest = name;
+    }
+    if (match == nullptr) {
+      const std::string where = level == &app ? "" : level->get_name() + ": ";
+      std::string message = where + "unknown command \"" + std::string(word) + "\"";
+      if (nearest_distance <= std::max<size_t>(2, word.size() / 3)) {
+        message += "; did you mean \"" + nearest + "\"?";
+      } else {
+        message += " (commands: " + names + ")";
+      }
+      throw UsageError(message);
+    }
+    level = match;
+  }
+}
+
+}  // namespace
 
 int RunCli(int argc, char** argv) {
   // Ctrl-C or a kill removes the temp files of unfinished outputs before the process ends.
@@ -51,6 +96,7 @@ int RunCli(int argc, char** argv) {
   AddPipelineCommand(app);
   AddDemoCommand(app);
   try {
+    CheckSubcommandWords(app, argc, argv);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -21,15 +21,6 @@ void AddServeCommand(CLI::App& app);
 void AddPipelineCommand(CLI::App& app);
 void AddDemoCommand(CLI::App& app);
 
-struct ObjectInfo;
-
-// Checks an input listing against the outputs: an input object that is one of `outputs`
-// (SameObject: same file however spelled, or same S3 bucket and key) is a UsageError when
-// the input location named it directly, and is dropped from `objects` when a folder
-// listing found it (a command's own earlier output beside its inputs).
-void ExcludeOutputs(const std::string& input_flag, const std::string& input,
-                    const std::vector<std::string>& outputs, std::vector<ObjectInfo>* objects);
-
 // Parses argv, runs the chosen subcommand, returns the process exit code
 // (0 success, 1 runtime failure, 2 usage error).
 int RunCli(int argc, char** argv);

@@ -1,16 +1,14 @@
 // `ipinsights demo`: the whole loop on a fresh machine with nothing to configure
 // (PRODUCT.md). For CloudTrail and for WAF it simulates a few days of logs with injected
-// anomalies, prepares the training set (all days but the last, with a validation split),
-// trains, and evaluates on the last day's labels, then prints the figures and the next
-// commands.
+// anomalies, prepares the training set (all days but the last two) and an out-of-time
+// validation set (the day before the last), trains, and evaluates on the last day's labels,
+// then prints the figures and the next commands. This is the recipe the README documents.
 //
-// simulate, prepare and train run as child processes of this same binary
-// (/proc/self/exe), exactly as a user would type them, so the demo exercises the real
-// commands and never duplicates their logic; evaluation runs in-process through the same
-// library call `evaluate` uses.
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
+// Every step runs in this process through the same library entry points the commands call
+// (simulate/simulator.h Simulate, dataset/prepare_job.h RunPrepareJob, train/train_job.h
+// RunTrainJob, eval/evaluation.h EvaluateLabels), so the demo exercises the real jobs and
+// never duplicates their logic.
+#include <fmt/format.h>
 
 #include <chrono>
 #include <cstdio>
@@ -19,16 +17,16 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
+#include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/cli/commands.h"
+#include "ipinsights/dataset/prepare_job.h"
 #include "ipinsights/eval/evaluation.h"
 #include "ipinsights/dataset/labels_reader.h"
 #include "ipinsights/model/model.h"
-
-extern char** environ;
+#include "ipinsights/simulate/simulator.h"
+#include "ipinsights/train/train_job.h"
 
 namespace ipinsights {
 namespace {
@@ -47,34 +45,11 @@ struct DemoFlags {
   int epochs = 5;
 };
 
+// This binary's path, for the commands printed at the end ("ipinsights" when unknown).
 std::string SelfPath() {
   std::error_code ec;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("demo: cannot find this program's path (/proc/self/exe): " + ec.message());
-  return self.string();
-}
-
-// Runs `ipinsights ARGS...`; throws Error naming the command when it fails.
-void RunStep(const std::string& self, const std::vector<std::string>& args) {
-  std::vector<std::string> argv_storage;
-  argv_storage.push_back(self);
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::string command_line = "ipinsights";
-  for (const std::string& a : args) command_line += " " + a;
-  pid_t pid;
-  int rc = posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(), environ);
-  if (rc != 0) throw Error(ErrnoMessage("demo: cannot start `" + command_line + "`", rc));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw Error(ErrnoMessage("demo: waiting for `" + command_line + "`", errno));
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  throw Error(fmt::format("demo: step `{}` failed ({})", command_line,
-                          WIFEXITED(status) ? fmt::format("exit code {}", WEXITSTATUS(status))
-                                            : fmt::format("signal {}", WTERMSIG(status))));
+  return ec ? "ipinsights" : self.string();
 }
 
 // Creates the work folder, replacing an earlier demo's (never any other folder).
@@ -109,54 +84,82 @@ struct KindResult {
   EvaluationResult evaluation;
 };
 
-KindResult RunKind(const std::string& self, const std::string& kind, const DemoFlags& flags) {
+// Runs `what` as one step of the demo, timing it on stderr.
+template <typename Step>
+void RunStep(const std::string& kind, const std::string& what, const Step& step) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::fprintf(stderr, "demo %s: %s...\n", kind.c_str(), what.c_str());
+  step();
+  std::fprintf(stderr, "demo %s: %s done in %.1f s\n", kind.c_str(), what.c_str(),
+               SecondsSince(t0));
+}
+
+KindResult RunKind(const std::string& kind, const DemoFlags& flags) {
   namespace fs = std::filesystem;
   // Absolute, so the commands printed at the end work from any folder.
   const std::string base = (fs::absolute(flags.dir) / kind).lexically_normal().string();
   const std::string logs = base + "/logs";
+  const LogKind log_kind = kind == "waf" ? LogKind::kWaf : LogKind::kCloudTrail;
   const Date start{2024, 3, 1};
-  const std::string last_training_day =
-      FormatDate(CivilFromDays(DaysFromCivil(start) + flags.days - 2));
-  const std::string threads = std::to_string(flags.threads);
   KindResult result;
   result.kind = kind;
   result.model = base + "/model/model.ipinsights";
   result.validation = base + "/validation.csv";
 
-  auto step = [&](const std::string& what, const std::vector<std::string>& args) {
-    auto t0 = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "demo %s: %s...\n", kind.c_str(), what.c_str());
-    RunStep(self, args);
-    std::fprintf(stderr, "demo %s: %s done in %.1f s\n", kind.c_str(), what.c_str(),
-                 SecondsSince(t0));
-  };
+  SimulateOptions simulate;
+  simulate.kind = log_kind;
+  simulate.out = logs;
+  simulate.users = flags.users;
+  simulate.days = flags.days;
+  simulate.start = start;
+  simulate.attacks = flags.attacks;
+  simulate.seed = flags.seed;
+  simulate.gzip = log_kind == LogKind::kWaf;
+  simulate.threads = flags.threads;
+  RunStep(kind,
+          fmt::format("simulating {} days of logs for {} entities, {} attacks on the last day",
+                      flags.days, flags.users, flags.attacks),
+          [&] { Simulate(simulate, nullptr); });
 
-  std::vector<std::string> simulate = {
-      "simulate", kind, "--out", logs, "--users", std::to_string(flags.users), "--days",
-      std::to_string(flags.days), "--start", FormatDate(start), "--attacks",
-      std::to_string(flags.attacks), "--seed", std::to_string(flags.seed), "--quiet"};
-  if (kind == "waf") simulate.push_back("--gzip");
-  if (flags.threads > 0) simulate.insert(simulate.end(), {"--threads", threads});
-  step(fmt::format("simulating {} days of logs for {} entities, {} attacks on the last day",
-                   flags.days, flags.users, flags.attacks),
-       simulate);
+  PrepareOptions prepare;
+  prepare.kind = log_kind;
+  prepare.inputs = {logs + "/AWSLogs"};
+  prepare.output = base + "/train.csv";
+  // Days 1..N-1; with a validation output and no split asked for, the job sends day N-1 to
+  // validation (out-of-time), so every relation the model must know stays in training.
+  prepare.days.to = CivilFromDays(DaysFromCivil(start) + flags.days - 2);
+  prepare.validation_output = result.validation;
+  prepare.threads = flags.threads;
+  BadRecordLog bad_records;
+  prepare.bad_records = &bad_records;
+  RunStep(kind,
+          fmt::format("preparing the training set (days 1-{}) and validation (day {})",
+                      flags.days - 2, flags.days - 1),
+          [&] { RunPrepareJob(prepare); });
+  for (const std::string& message : bad_records.messages()) {
+    std::fprintf(stderr, "ipinsights: warning: %s\n", message.c_str());
+  }
 
-  std::vector<std::string> prepare = {
-      "prepare", kind, "--input", logs + "/AWSLogs", "--output", base + "/train.csv", "--to",
-      last_training_day, "--validation-fraction", "0.1", "--validation-output", result.validation,
-      "--quiet"};
-  if (flags.threads > 0) prepare.insert(prepare.end(), {"--threads", threads});
-  step("preparing the training set (days before the last; 10% for validation)", prepare);
-
-  std::vector<std::string> train = {
-      "train", "--train", base + "/train.csv", "--validation", result.validation, "--model-dir",
-      base + "/model", "--num-entity-vectors", std::to_string(std::max<uint64_t>(2 * flags.users, 1000)),
-      "--vector-dim", std::to_string(flags.vector_dim), "--epochs", std::to_string(flags.epochs),
-      "--learning-rate", "0.01", "--mini-batch-size", "1000",
-      "--random-negative-sampling-rate", "5", "--shuffled-negative-sampling-rate", "1",
-      "--seed", std::to_string(flags.seed), "--quiet"};
-  if (flags.threads > 0) train.insert(train.end(), {"--threads", threads});
-  step("training", train);
+  TrainJobOptions train;
+  train.train = prepare.output;
+  train.validation = result.validation;
+  train.model_dir = base + "/model";
+  const std::pair<const char*, std::string> hyperparameters[] = {
+      {"num_entity_vectors", std::to_string(std::max<uint64_t>(2 * flags.users, 1000))},
+      {"vector_dim", std::to_string(flags.vector_dim)},
+      {"epochs", std::to_string(flags.epochs)},
+      {"learning_rate", "0.01"},
+      {"mini_batch_size", "1000"},
+      {"random_negative_sampling_rate", "5"},
+      {"shuffled_negative_sampling_rate", "1"}};
+  for (const auto& [name, value] : hyperparameters) {
+    train.hyperparameters.Set(name, value);
+    train.explicit_hyperparameters.insert(name);
+  }
+  train.threads = flags.threads;
+  train.seed = flags.seed;
+  train.quiet = true;
+  RunStep(kind, "training", [&] { RunTrainJob(train); });
 
   auto t0 = std::chrono::steady_clock::now();
   std::shared_ptr<const Model> model = Model::Load(result.model);
@@ -168,13 +171,15 @@ KindResult RunKind(const std::string& self, const std::string& kind, const DemoF
 }
 
 void RunDemo(const DemoFlags& flags) {
-  if (flags.days < 2) throw UsageError("demo: --days must be at least 2 (train, then test)");
+  if (flags.days < 3) {
+    throw UsageError("demo: --days must be at least 3 (train, validate, then test)");
+  }
   if (flags.users < 10) throw UsageError("demo: --users must be at least 10");
   auto start = std::chrono::steady_clock::now();
   const std::string self = SelfPath();
   PrepareFolder(flags.dir);
   std::vector<KindResult> results;
-  for (const char* kind : {"cloudtrail", "waf"}) results.push_back(RunKind(self, kind, flags));
+  for (const char* kind : {"cloudtrail", "waf"}) results.push_back(RunKind(kind, flags));
 
   std::string out;
   for (const KindResult& r : results) {

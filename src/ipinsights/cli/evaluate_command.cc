@@ -134,7 +134,8 @@ void AddEvaluateCommand(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--seed", flags->seed, "Seed of the random attacks")->capture_default_str();
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");
-  command->add_option("--report", flags->report, "HTML report (not available yet)");
+  // Hidden from --help until it exists.
+  command->add_option("--report", flags->report, "HTML report (not available yet)")->group("");
   command->add_flag("--json", flags->json, "Print the figures as one JSON object on stdout");
   command->add_flag("--quiet", flags->quiet, "No warnings beyond bad rows");
   command->add_flag("--strict", flags->strict,

@@ -1,24 +1,20 @@
 // `ipinsights prepare cloudtrail|waf --input SRC... --output DEST`: logs to training pairs.
 // See docs/formats/training-csv.md for the output and PRODUCT.md for the contract.
-#include <algorithm>
-#include <chrono>
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
+#include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
-#include "ipinsights/base/parallel.h"
+#include "ipinsights/base/json_text.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
-#include "ipinsights/dataset/pair_csv_writer.h"
-#include "ipinsights/dataset/split.h"
-#include "ipinsights/logs/log_scan.h"
-#include "ipinsights/storage/storage.h"
+#include "ipinsights/dataset/prepare_job.h"
 
 namespace ipinsights {
 namespace {
@@ -34,6 +30,7 @@ struct PrepareFlags {
   std::string validation_output;
   std::string split_at;
   bool strict = false;
+  bool allow_empty = false;
   bool keep_corrupt = false;
   std::optional<double> max_decompressed_gb;
   bool ipv4_only = false;
@@ -42,263 +39,153 @@ struct PrepareFlags {
   bool json = false;
 };
 
-struct OutputTotals {
-  uint64_t train_rows = 0;
-  uint64_t validation_rows = 0;
-};
-
-// One object's rows, buffered until its turn to be written.
-class PairRowsOutput : public FileOutput {
- public:
-  PairRowsOutput(const Split& split, WritableFile* train, WritableFile* validation,
-                 OutputTotals* totals)
-      : split_(split), train_(train), validation_(validation), totals_(totals) {}
-
-  void Add(const LogEvent& event) override {
-    size_t start = train_rows_.size();
-    AppendPairCsvRow(event.entity, event.ip, &train_rows_);
-    if (split_.enabled()) {
-      std::string_view row(train_rows_.data() + start, train_rows_.size() - start - 1);
-      std::optional<int64_t> time;
-      if (event.has_time) time = event.time;
-      if (split_.ToValidation(row, time)) {
-        validation_rows_.append(train_rows_, start, std::string::npos);
-        train_rows_.resize(start);
-        ++validation_count_;
-        return;
-      }
-    }
-    ++train_count_;
-  }
-
-  size_t BufferedBytes() const override { return train_rows_.size() + validation_rows_.size(); }
-
-  void WriteOut() override {
-    if (!train_rows_.empty()) train_->Append(train_rows_);
-    if (!validation_rows_.empty()) validation_->Append(validation_rows_);
-    train_rows_.clear();
-    validation_rows_.clear();
-    totals_->train_rows += train_count_;
-    totals_->validation_rows += validation_count_;
-    train_count_ = 0;
-    validation_count_ = 0;
-  }
-
-  void Discard() override {
-    train_rows_.clear();
-    validation_rows_.clear();
-    train_count_ = 0;
-    validation_count_ = 0;
-  }
-
- private:
-  const Split& split_;
-  WritableFile* train_;
-  WritableFile* validation_;
-  OutputTotals* totals_;
-  std::string train_rows_;
-  std::string validation_rows_;
-  uint64_t train_count_ = 0;
-  uint64_t validation_count_ = 0;
-};
-
-Date ParseDateFlag(const std::string& flag, const std::string& text) {
+std::optional<Date> DateFlag(const std::string& flag, const std::string& text) {
+  if (text.empty()) return std::nullopt;
   std::optional<Date> date = ParseDate(text);
   if (!date) throw UsageError(flag + " \"" + text + "\": expected a date YYYY-MM-DD");
-  return *date;
+  return date;
 }
 
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
-void RunPrepare(const PrepareFlags& flags) {
-  const LogKind kind = flags.kind == "waf" ? LogKind::kWaf : LogKind::kCloudTrail;
-  LogReaderOptions reader_options;
-  reader_options.kind = kind;
-  reader_options.entity =
-      flags.entity.empty() ? DefaultEntitySpec(kind) : ParseEntitySpec(kind, flags.entity);
-  reader_options.ipv4_only = flags.ipv4_only;
-
-  ListOptions list_options;
-  if (!flags.from.empty()) {
-    list_options.from = ParseDateFlag("--from", flags.from);
-    reader_options.from_seconds = DaysFromCivil(*list_options.from) * 86400;
-  }
-  if (!flags.to.empty()) {
-    list_options.to = ParseDateFlag("--to", flags.to);
-    reader_options.to_seconds = (DaysFromCivil(*list_options.to) + 1) * 86400;
-  }
-  if (list_options.from && list_options.to && *list_options.from > *list_options.to) {
-    throw UsageError("--from " + flags.from + " is after --to " + flags.to);
-  }
-
-  Split split = Split::None();
+// The job's options from the flags; the job checks how they fit together.
+PrepareOptions ToOptions(const PrepareFlags& flags) {
+  PrepareOptions options;
+  options.kind = flags.kind == "waf" ? LogKind::kWaf : LogKind::kCloudTrail;
+  options.inputs = flags.inputs;
+  options.output = flags.output;
+  options.validation_output = flags.validation_output;
+  if (!flags.entity.empty()) options.entity = ParseEntitySpec(options.kind, flags.entity);
+  options.days = {DateFlag("--from", flags.from), DateFlag("--to", flags.to)};
   if (flags.validation_fraction && !flags.split_at.empty()) {
     throw UsageError("--validation-fraction and --split-at are alternatives: give one");
   }
   if (flags.validation_fraction) {
-    double f = *flags.validation_fraction;
+    const double f = *flags.validation_fraction;
     if (!(f >= 0.0 && f <= 1.0)) {
       throw UsageError(fmt::format("--validation-fraction {}: must be between 0 and 1", f));
     }
-    split = Split::ByFraction(f);
+    options.split = Split::ByFraction(f);
   } else if (!flags.split_at.empty()) {
-    split = Split::AtDate(ParseDateFlag("--split-at", flags.split_at));
+    options.split = Split::AtDate(*DateFlag("--split-at", flags.split_at));
   }
-  if (split.enabled() && flags.validation_output.empty()) {
-    throw UsageError("--validation-fraction / --split-at need --validation-output DEST");
-  }
-  if (!split.enabled() && !flags.validation_output.empty()) {
-    throw UsageError("--validation-output needs --validation-fraction F or --split-at DATE");
-  }
-  if (!flags.validation_output.empty() &&
-      (flags.validation_output == flags.output || SameObject(flags.validation_output, flags.output))) {
-    throw UsageError("--validation-output must differ from --output");
-  }
-  if (flags.json && (flags.output == "-" || flags.validation_output == "-")) {
-    throw UsageError("--json prints the summary on stdout, so --output cannot be - with it");
-  }
-  reader_options.want_event_time = split.needs_event_time();
   if (flags.max_decompressed_gb) {
     const double gb = *flags.max_decompressed_gb;
     if (!(gb > 0 && gb <= 1e9)) {
       throw UsageError(fmt::format("--max-decompressed-gb {}: must be a positive number", gb));
     }
-    reader_options.max_decompressed_bytes = static_cast<uint64_t>(gb * 1e9);
+    options.max_decompressed_bytes = static_cast<uint64_t>(gb * 1e9);
   }
+  options.ipv4_only = flags.ipv4_only;
+  options.keep_corrupt = flags.keep_corrupt;
+  options.allow_empty = flags.allow_empty;
+  options.threads = flags.threads;
+  return options;
+}
 
-  const size_t threads = flags.threads ? flags.threads : HardwareThreads();
-  // Whole objects up to this size (decompressed) are held in memory, per worker; bigger
-  // ones are streamed. With the parser's index (up to about the same again) and the output
-  // window this keeps peak memory under 512 MB at any thread count and corpus size.
-  reader_options.memory_budget =
-      std::clamp<size_t>((size_t{128} << 20) / threads, size_t{16} << 20, size_t{64} << 20);
-
-  std::vector<ObjectInfo> objects;
-  uint64_t total_stored = 0;
-  for (const std::string& input : flags.inputs) {
-    std::vector<ObjectInfo> listed = OpenStorage(input).List(input, list_options);
-    ExcludeOutputs("--input", input, {flags.output, flags.validation_output}, &listed);
-    for (ObjectInfo& object : listed) {
-      total_stored += object.size;
-      objects.push_back(std::move(object));
-    }
+// `["a", "b"]`, at most 100 of them.
+std::string JsonStrings(const std::vector<std::string>& texts) {
+  std::string out = "[";
+  for (size_t i = 0; i < texts.size() && i < 100; ++i) {
+    if (i) out += ", ";
+    AppendJsonString(&out, texts[i]);
   }
+  return out + "]";
+}
 
-  std::unique_ptr<WritableFile> train_out = OpenStorage(flags.output).OpenWritable(flags.output);
-  std::unique_ptr<WritableFile> validation_out;
-  if (!flags.validation_output.empty()) {
-    validation_out = OpenStorage(flags.validation_output).OpenWritable(flags.validation_output);
+double MegabytesPerSecond(const PrepareSummary& summary) {
+  return summary.seconds > 0 ? summary.json_bytes / 1e6 / summary.seconds : 0.0;
+}
+
+// The --json summary (docs/formats/training-csv.md), one line.
+std::string SummaryJson(const PrepareSummary& summary, bool split,
+                        const std::vector<std::string>& problems) {
+  std::string out = fmt::format(
+      "{{\"files\": {}, \"digest_files\": {}, \"bytes_read\": {}, \"compressed_bytes\": {}, "
+      "\"records\": {}, \"pairs_written\": {}",
+      summary.files, summary.digest_files, summary.json_bytes, summary.stored_bytes,
+      summary.records, summary.pairs_written);
+  if (split)
+    out += fmt::format(", \"validation_pairs_written\": {}", summary.validation_pairs_written);
+  out += fmt::format(", \"entities\": {}", summary.entities);
+  out += ", \"skipped\": {";
+  for (size_t i = 0; i < kNumSkipReasons; ++i) {
+    const SkipReason reason = static_cast<SkipReason>(i);
+    out +=
+        fmt::format("{}\"{}\": {}", i ? ", " : "", SkipReasonName(reason), summary.skipped[reason]);
   }
+  out += "}, \"problems\": " + JsonStrings(problems);
+  out += ", \"warnings\": " + JsonStrings(summary.warnings);
+  out += fmt::format(
+      ", \"seconds\": {:.3f}, \"json_mb_per_second\": {:.1f}, \"threads\": {}, "
+      "\"json_kernel\": \"{}\"}}\n",
+      summary.seconds, MegabytesPerSecond(summary), summary.threads, summary.json_kernel);
+  return out;
+}
 
-  const auto start = std::chrono::steady_clock::now();
-  Progress progress("prepare " + flags.kind, total_stored, Progress::Unit::kBytes,
-                    flags.quiet);
-  ScanOptions scan_options;
-  scan_options.threads = threads;
-  scan_options.strict = flags.strict;
-  scan_options.keep_corrupt = flags.keep_corrupt;
-  scan_options.progress = &progress;
-  scan_options.flush_bytes = size_t{8} << 20;
-  OutputTotals totals;
-  ScanSummary summary;
+// The two stderr lines without --json.
+std::string SummaryText(const PrepareFlags& flags, const PrepareSummary& summary, bool split) {
+  std::string text = fmt::format(
+      "prepare {}: {} files{}, {} of JSON ({} stored), {} records -> {} pairs to {}", flags.kind,
+      summary.files, summary.digest_files ? fmt::format(" ({} digest)", summary.digest_files) : "",
+      FormatBytes(summary.json_bytes), FormatBytes(summary.stored_bytes),
+      FormatCount(summary.records), FormatCount(summary.pairs_written), flags.output);
+  if (split) {
+    text += fmt::format(" + {} to {}", FormatCount(summary.validation_pairs_written),
+                        flags.validation_output);
+  }
+  text += fmt::format(
+      " in {:.2f} s ({:.0f} MB/s)\n{} distinct entities (train with --num-entity-vectors about "
+      "twice that: {})\nskipped:",
+      summary.seconds, MegabytesPerSecond(summary), FormatCount(summary.entities),
+      2 * summary.entities);
+  for (size_t i = 0; i < kNumSkipReasons; ++i) {
+    const SkipReason reason = static_cast<SkipReason>(i);
+    text += fmt::format(" {} {}", SkipReasonName(reason), summary.skipped[reason]);
+  }
+  return text + "\n";
+}
+
+void Warn(const std::string& message) {
+  std::fprintf(stderr, "ipinsights: warning: %s\n", message.c_str());
+}
+
+void RunPrepare(const PrepareFlags& flags) {
+  PrepareOptions options = ToOptions(flags);
+  BadRecordLog bad_records(BadRecordLog::kDefaultCap, flags.strict);
+  options.bad_records = &bad_records;
+  // The bar starts once the inputs are listed (the first call, before any worker runs).
+  std::optional<Progress> progress;
+  options.progress = [&](uint64_t newly_read, uint64_t total) {
+    if (!progress)
+      progress.emplace("prepare " + flags.kind, total, Progress::Unit::kBytes, flags.quiet);
+    progress->Add(newly_read);
+  };
+  PrepareSummary summary;
   try {
-    summary = ScanLogs(objects, nullptr, reader_options, scan_options,
-                       [&]() -> std::unique_ptr<FileOutput> {
-                         return std::make_unique<PairRowsOutput>(
-                             split, train_out.get(), validation_out.get(), &totals);
-                       });
+    summary = RunPrepareJob(options);
   } catch (...) {
-    progress.Done();
+    if (progress) progress->Done();
     throw;
   }
-  progress.Done();
-  // Both outputs are flushed and synced before either is renamed, and the training file
-  // goes last: a failure leaves the earlier training file in place.
-  train_out->Sync();
-  if (validation_out) {
-    validation_out->Sync();
-    validation_out->Close();
+  if (progress) progress->Done();
+  const std::vector<std::string> problems = bad_records.messages();
+  // --quiet means nothing on stderr but errors: the counts are in --json and the summary.
+  if (!flags.quiet) {
+    for (const std::string& problem : problems) Warn(problem);
+    for (const std::string& warning : summary.warnings) Warn(warning);
+    if (bad_records.count() > problems.size()) {
+      Warn(fmt::format("... and {} more problems", bad_records.count() - problems.size()));
+    }
   }
-  train_out->Close();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-  for (const std::string& problem : summary.problems) {
-    std::fprintf(stderr, "ipinsights: warning: %s\n", problem.c_str());
-  }
-  for (const std::string& warning : summary.warnings) {
-    std::fprintf(stderr, "ipinsights: warning: %s\n", warning.c_str());
-  }
-  if (summary.problem_count > summary.problems.size()) {
-    std::fprintf(stderr, "ipinsights: warning: ... and %llu more problems\n",
-                 static_cast<unsigned long long>(summary.problem_count - summary.problems.size()));
-  }
-
   if (flags.json) {
-    std::string out = "{";
-    out += fmt::format("\"files\": {}, \"digest_files\": {}, \"bytes_read\": {}, "
-                       "\"compressed_bytes\": {}, \"records\": {}, \"pairs_written\": {}",
-                       summary.files, summary.digest_files, summary.json_bytes,
-                       summary.stored_bytes, summary.records, totals.train_rows);
-    if (split.enabled()) out += fmt::format(", \"validation_pairs_written\": {}", totals.validation_rows);
-    out += ", \"skipped\": {";
-    for (size_t i = 0; i < kNumSkipReasons; ++i) {
-      SkipReason reason = static_cast<SkipReason>(i);
-      out += fmt::format("{}\"{}\": {}", i ? ", " : "", SkipReasonName(reason), summary.skipped[reason]);
-    }
-    out += "}, \"problems\": [";
-    for (size_t i = 0; i < summary.problems.size() && i < 100; ++i) {
-      out += (i ? ", " : "") + JsonString(summary.problems[i]);
-    }
-    out += "], \"warnings\": [";
-    for (size_t i = 0; i < summary.warnings.size() && i < 100; ++i) {
-      out += (i ? ", " : "") + JsonString(summary.warnings[i]);
-    }
-    out += fmt::format("], \"seconds\": {:.3f}, \"json_mb_per_second\": {:.1f}, \"threads\": {}, "
-                       "\"json_kernel\": \"{}\"}}\n",
-                       seconds, seconds > 0 ? summary.json_bytes / 1e6 / seconds : 0.0, threads,
-                       summary.json_kernel);
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    std::fflush(stdout);
-    return;
+    const std::string json = SummaryJson(summary, !options.validation_output.empty(), problems);
+    // Like `score`: when the rows go to stdout, the summary goes to stderr.
+    const bool rows_on_stdout = flags.output == "-" || flags.validation_output == "-";
+    std::FILE* out = rows_on_stdout ? stderr : stdout;
+    std::fwrite(json.data(), 1, json.size(), out);
+    std::fflush(out);
+  } else if (!flags.quiet) {
+    std::fputs(SummaryText(flags, summary, !options.validation_output.empty()).c_str(), stderr);
   }
-  if (flags.quiet) return;
-  std::string line = fmt::format(
-      "prepare {}: {} files{}, {} of JSON ({} stored), {} records -> {} pairs to {}",
-      flags.kind, summary.files,
-      summary.digest_files ? fmt::format(" ({} digest)", summary.digest_files) : "",
-      FormatBytes(summary.json_bytes), FormatBytes(summary.stored_bytes),
-      FormatCount(summary.records), FormatCount(totals.train_rows), flags.output);
-  if (split.enabled()) {
-    line += fmt::format(" + {} to {}", FormatCount(totals.validation_rows), flags.validation_output);
-  }
-  line += fmt::format(" in {:.2f} s ({:.0f} MB/s)\n", seconds,
-                      seconds > 0 ? summary.json_bytes / 1e6 / seconds : 0.0);
-  std::string skipped = "skipped:";
-  for (size_t i = 0; i < kNumSkipReasons; ++i) {
-    SkipReason reason = static_cast<SkipReason>(i);
-    skipped += fmt::format(" {} {}", SkipReasonName(reason), summary.skipped[reason]);
-  }
-  std::fprintf(stderr, "%s%s\n", line.c_str(), skipped.c_str());
 }
 
 }  // namespace
@@ -310,23 +197,33 @@ void AddPrepareCommand(CLI::App& app) {
   command->add_option("kind", flags->kind, "cloudtrail or waf")
       ->required()
       ->check(CLI::IsMember({"cloudtrail", "waf"}));
-  command->add_option("--input", flags->inputs,
-                      "Log files, folders (walked recursively) or - for stdin; gzip detected by content")
+  command
+      ->add_option(
+          "--input", flags->inputs,
+          "Log files, folders (walked recursively) or - for stdin; gzip detected by content")
       ->required()
       ->expected(1, -1);
-  command->add_option("--output", flags->output, "Training CSV: a file or - for stdout")->required();
+  command->add_option("--output", flags->output, "Training CSV: a file or - for stdout")
+      ->required();
   command->add_option("--from", flags->from, "First day to read, YYYY-MM-DD (inclusive)");
   command->add_option("--to", flags->to, "Last day to read, YYYY-MM-DD (inclusive)");
   command->add_option("--entity", flags->entity,
                       "CloudTrail: principalId (default), arn, accessKeyId, userName, session; "
                       "WAF: user-agent (default) or header:NAME");
-  command->add_option("--validation-fraction", flags->validation_fraction,
-                      "Fraction of rows (by hash of the row) written to --validation-output");
   command->add_option("--validation-output", flags->validation_output,
-                      "Validation CSV: a file or -");
+                      "Validation CSV: a file or -. By default the events of the last day "
+                      "(--to) go there: an out-of-time split");
   command->add_option("--split-at", flags->split_at,
                       "Events on or after this day (YYYY-MM-DD) go to --validation-output");
-  command->add_flag("--strict", flags->strict, "Fail (exit 1) on the first malformed file or record");
+  command->add_option("--validation-fraction", flags->validation_fraction,
+                      "Instead of a date, this fraction of events (each drawn on its own, so "
+                      "an entity's usual addresses stay in training) goes to --validation-output")
+      ->check(CLI::Range(0.0, 1.0));
+  command->add_flag("--strict", flags->strict,
+                    "Fail (exit 1) on the first malformed file or record");
+  command->add_flag("--allow-empty", flags->allow_empty,
+                    "Succeed even when no pair is written (by default that is an error saying "
+                    "what was read and skipped)");
   command->add_flag("--keep-corrupt", flags->keep_corrupt,
                     "Keep the pairs of a gzip file whose CRC32/length check fails (by default "
                     "they are dropped and reported; a truncated file keeps what decoded)");
@@ -336,8 +233,10 @@ void AddPrepareCommand(CLI::App& app) {
   command->add_flag("--ipv4-only", flags->ipv4_only,
                     "Skip IPv6 addresses (reason ipv6), as SageMaker's built-in algorithm needs");
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");
-  command->add_flag("--quiet", flags->quiet, "No progress or summary on stderr");
-  command->add_flag("--json", flags->json, "Print the summary as one JSON object on stdout");
+  command->add_flag("--quiet", flags->quiet, "No progress, warnings or summary on stderr");
+  command->add_flag("--json", flags->json,
+                    "Print the summary as one JSON object (on stdout, or on stderr when the "
+                    "rows go to stdout)");
   command->callback([flags] { RunPrepare(*flags); });
 }
 

@@ -50,7 +50,7 @@ void RunScore(const ScoreFlags& flags) {
   if (flags.pairs == "-") {
     objects.push_back({"-", 0});
   } else {
-    objects = input_storage.List(flags.pairs, {});
+    objects = input_storage.List(flags.pairs);
     ExcludeOutputs("--pairs", flags.pairs, {flags.output}, &objects);
     if (objects.empty()) throw Error(flags.pairs + ": no objects to score");
   }

@@ -132,6 +132,13 @@ std::vector<std::string> ContainerModels() {
   std::filesystem::path dir = std::filesystem::path(root != nullptr && *root != '\0' ? root : "/opt/ml") / "model";
   std::vector<std::string> files;
   std::error_code ec;
+  // Outside a container (no $SM_ROOT, no /opt/ml) the user simply forgot --model.
+  if ((root == nullptr || *root == '\0') && !std::filesystem::exists("/opt/ml", ec)) {
+    throw UsageError(
+        "serve: give the model to serve: --model model/model.ipinsights, or --model NAME=FILE "
+        "for each of several (without --model, serve runs in SageMaker container mode and "
+        "serves $SM_ROOT/model, default /opt/ml/model)");
+  }
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     if (entry.path().extension() == ".ipinsights") files.push_back(entry.path().string());
   }

@@ -53,7 +53,8 @@ void AddKind(CLI::App* simulate, const char* name, LogKind kind, const char* des
   CLI::App* command = simulate->add_subcommand(name, description);
   SimulateOptions& o = flags->options;
   command->add_option("--out", o.out, "Output folder (new or empty)")->required();
-  command->add_option("--users", o.users, "Entities (default 1000, or what --target-mb needs)");
+  command->add_option("--users", o.users, "Entities (default 1000, or what --target-mb needs)")
+      ->check(CLI::Range(size_t{1}, size_t{50'000'000}));
   command->add_option("--days", o.days, "Days of logs")->capture_default_str();
   command->add_option("--start", flags->start, "First day, YYYY-MM-DD")->capture_default_str();
   command->add_option("--attacks", o.attacks, "Anomalous events injected on the last day")->capture_default_str();

@@ -4,6 +4,7 @@
 // and writes $SM_ROOT/model/; a failure is also written to $SM_ROOT/output/failure.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/json_text.h"
+#include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
 #include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/storage/storage.h"
@@ -99,10 +101,7 @@ void RunTrain(TrainFlags& flags) {
     options.quiet = flags.quiet;
     options.strict = flags.strict;
     if (!flags.quiet) {
-      options.log = [](const std::string& line) {
-        std::fprintf(stderr, "%s\n", line.c_str());
-        std::fflush(stderr);
-      };
+      options.log = [](const std::string& line) { Progress::PrintLine(line); };
     }
     const TrainJobResult result = RunTrainJob(options);
     const EpochRecord& last = result.epochs.back();
@@ -145,6 +144,17 @@ void RunTrain(TrainFlags& flags) {
   }
 }
 
+// "entity embedding rows ... (default 100000, range 1..250000000)": SageMaker's default
+// and range for every hyperparameter, so --help answers what the documentation would.
+std::string HyperparameterHelp(const HyperparameterInfo& info, const Hyperparameters& defaults) {
+  auto number = [&](double value) {
+    return info.is_integer ? fmt::format("{}", static_cast<int64_t>(value)) : fmt::format("{}", value);
+  };
+  const std::string range = std::isinf(info.max) ? fmt::format("at least {}", number(info.min))
+                                                  : fmt::format("range {}..{}", number(info.min), number(info.max));
+  return fmt::format("{} (default {}, {})", info.description, defaults.Get(info.name), range);
+}
+
 }  // namespace
 
 void AddTrainCommand(CLI::App& app) {
@@ -163,16 +173,20 @@ void AddTrainCommand(CLI::App& app) {
                       "warm start from this model file (continual retraining)");
   command->add_option("--hyperparameters", flags->hyperparameters_file,
                       "SageMaker hyperparameters JSON (an object of strings); flags override it");
+  const Hyperparameters defaults;
   for (const HyperparameterInfo& info : AllHyperparameters()) {
     const std::string name = info.name;
-    command->add_option_function<std::string>(
-        "--" + Dashed(info.name),
-        [flags, name](const std::string& value) { flags->values[name] = value; },
-        info.description);
+    command
+        ->add_option_function<std::string>(
+            "--" + Dashed(info.name),
+            [flags, name](const std::string& value) { flags->values[name] = value; },
+            HyperparameterHelp(info, defaults))
+        ->type_name(info.is_integer ? "INT" : "FLOAT");
   }
   command->add_option("--threads", flags->threads, "worker threads (default: every core)");
   command->add_option("--seed", flags->seed,
-                      "random seed (same seed, data and threads = same model)");
+                      "random seed (same seed, data and threads = same model)")
+      ->capture_default_str();
   command->add_flag("--quiet", flags->quiet, "no progress or log lines");
   command->add_flag("--json", flags->json, "print the summary as one JSON object on stdout");
   command->add_flag("--strict", flags->strict,

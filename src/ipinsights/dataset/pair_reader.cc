@@ -13,7 +13,7 @@ PairReader::PairReader(const std::string& location, BadRecordReporter* reporter,
   if (location == "-") {
     objects_.push_back(location);
   } else {
-    for (const ObjectInfo& object : OpenStorage(location).List(location, {})) {
+    for (const ObjectInfo& object : OpenStorage(location).List(location)) {
       objects_.push_back(object.location);
     }
   }

@@ -7,8 +7,9 @@
 namespace ipinsights {
 namespace {
 
-// Fixed forever: changing it reshuffles every user's validation set.
-constexpr uint64_t kSplitSeed = 0x69707370'6c697431ULL;  // "ipsplit1"
+// Fixed: changing it reshuffles every user's validation set. ("ipsplit2": the per-event
+// split; "ipsplit1" hashed the row alone.)
+constexpr uint64_t kSplitSeed = 0x69707370'6c697432ULL;
 
 }  // namespace
 
@@ -35,7 +36,10 @@ bool Split::ToValidation(std::string_view row, std::optional<int64_t> event_time
     case Mode::kNone:
       return false;
     case Mode::kFraction:
-      return everything_ || Hash64(row, kSplitSeed) < threshold_;
+      if (everything_) return true;
+      // The event time joins the seed (a multiplicative mix spreads nearby seconds).
+      return Hash64(row, kSplitSeed ^ (static_cast<uint64_t>(event_time.value_or(0)) *
+                                       0x9E3779B97F4A7C15ULL)) < threshold_;
     case Mode::kAtDate:
       return event_time && *event_time >= split_seconds_;
   }

@@ -8,9 +8,11 @@
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/progress.h"
+#include "ipinsights/base/strings.h"
 #include "ipinsights/logs/gzip_reader.h"
 #include "ipinsights/logs/json_document_parser.h"
 #include "ipinsights/logs/json_error_locator.h"
+#include "ipinsights/logs/log_listing.h"
 #include "ipinsights/logs/padded_buffer.h"
 
 namespace ipinsights {
@@ -47,26 +49,34 @@ class PrefixedReader : public SequentialReader {
 // Counts bytes read from the storage (for the report and the progress bar).
 class CountingReader : public SequentialReader {
  public:
-  CountingReader(std::unique_ptr<SequentialReader> source, uint64_t* count, Progress* progress)
+  CountingReader(std::unique_ptr<SequentialReader> source, uint64_t* count,
+                 const ReadProgress& progress)
       : source_(std::move(source)), count_(count), progress_(progress) {}
   size_t Read(char* buffer, size_t n) override {
     size_t got = source_->Read(buffer, n);
     *count_ += got;
-    if (progress_) progress_->Add(got);
+    if (progress_ && got > 0) progress_(got);
     return got;
   }
 
  private:
   std::unique_ptr<SequentialReader> source_;
   uint64_t* count_;
-  Progress* progress_;
+  const ReadProgress& progress_;
 };
 
-}  // namespace
-
-bool IsDigestKey(std::string_view location) {
-  return location.find("CloudTrail-Digest") != std::string_view::npos;
+// The location as is, or quoted and escaped when it holds bytes that could forge or hide in
+// a log line (a file name with a newline).
+std::string LocationForMessage(const std::string& location) {
+  for (char c : location) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      return QuoteForMessage(location, 4096);
+    }
+  }
+  return location;
 }
+
+}  // namespace
 
 class LogFileReader::Impl : public RecordVisitor {
  public:
@@ -78,12 +88,12 @@ class LogFileReader::Impl : public RecordVisitor {
   const char* json_kernel() const { return parser_->implementation(); }
 
   FileReport Read(Storage& storage, const ObjectInfo& object, EventSink& sink,
-                  Progress* progress) {
-    Begin(object.location, sink);
+                  BadRecordReporter* bad_records, const ReadProgress& progress) {
+    Begin(object.location, sink, bad_records);
     if (IsDigestKey(object.location)) {
       report_.digest = true;
       report_.skipped.Add(SkipReason::kDigest);
-      if (progress) progress->Add(object.size);
+      if (progress && object.size > 0) progress(object.size);
       return Finish();
     }
     const bool stream = object.location == "-" || object.size > options_.stream_above_stored ||
@@ -96,14 +106,15 @@ class LogFileReader::Impl : public RecordVisitor {
     }
     ReadObject(storage, object);
     report_.stored_bytes = stored_.size();
-    if (progress) progress->Add(stored_.size());
+    if (progress && stored_.size() > 0) progress(stored_.size());
     ProcessStoredBytes(stored_.view());
     stored_.ShrinkTo(size_t{64} << 20);
     return Finish();
   }
 
-  FileReport ReadBytes(std::string_view name, std::string_view bytes, EventSink& sink) {
-    Begin(std::string(name), sink);
+  FileReport ReadBytes(std::string_view name, std::string_view bytes, EventSink& sink,
+                       BadRecordReporter* bad_records) {
+    Begin(std::string(name), sink, bad_records);
     if (IsDigestKey(name)) {
       report_.digest = true;
       report_.skipped.Add(SkipReason::kDigest);
@@ -173,9 +184,10 @@ class LogFileReader::Impl : public RecordVisitor {
  private:
   enum class Container { kUnknown, kTopLevel, kArray, kRecords };
 
-  void Begin(std::string name, EventSink& sink) {
+  void Begin(std::string name, EventSink& sink, BadRecordReporter* bad_records) {
     name_ = std::move(name);
     sink_ = &sink;
+    bad_records_ = bad_records;
     report_ = FileReport();
     container_ = Container::kUnknown;
     stop_ = false;
@@ -188,7 +200,7 @@ class LogFileReader::Impl : public RecordVisitor {
       report_.warnings.push_back(fmt::format(
           "{}: decompresses to {} from {} stored ({}:1); a log this compressible may be a "
           "decompression bomb (--max-decompressed-gb caps what one object may take)",
-          name_, FormatBytes(report_.json_bytes), FormatBytes(report_.stored_bytes),
+          LocationForMessage(name_), FormatBytes(report_.json_bytes), FormatBytes(report_.stored_bytes),
           report_.json_bytes / std::max<uint64_t>(report_.stored_bytes, 1)));
     }
     return std::move(report_);
@@ -201,13 +213,18 @@ class LogFileReader::Impl : public RecordVisitor {
 
   void Skip(SkipReason reason) { report_.skipped.Add(reason); }
 
-  // A malformed record or rest of file: counted as one malformed record.
+  // A malformed record or rest of file: counted as one malformed record and reported.
   void Problem(uint64_t offset, const std::string& what) {
     report_.skipped.Add(SkipReason::kMalformed);
-    if (report_.problems.size() < 100) {
-      report_.problems.push_back(name_ + ": byte " + std::to_string(offset) + ": malformed JSON (" +
-                                 what + ")");
+    if (bad_records_) {
+      bad_records_->Report(BadRecord::AtByte(name_, offset, "malformed JSON (" + what + ")"));
     }
+  }
+  // The rest of a gzip object (a stream error, or the decompression cap).
+  void WholeProblem(std::string reason) {
+    ++report_.records;
+    report_.skipped.Add(SkipReason::kMalformed);
+    if (bad_records_) bad_records_->Report(BadRecord::Whole(name_, std::move(reason)));
   }
   void MalformedDocument(uint64_t offset, const std::string& what) {
     ++report_.records;
@@ -340,19 +357,13 @@ class LogFileReader::Impl : public RecordVisitor {
       base += consumed;
     }
     if (capped) {
-      ++report_.records;
-      report_.skipped.Add(SkipReason::kMalformed);
-      if (report_.problems.size() < 100) {
-        report_.problems.push_back(fmt::format(
-            "{}: more than {:g} GB decompressed (--max-decompressed-gb): the rest of the object "
-            "is skipped",
-            name_, static_cast<double>(limit) / 1e9));
-      }
+      WholeProblem(fmt::format(
+          "more than {:g} GB decompressed (--max-decompressed-gb): the rest of the object is "
+          "skipped",
+          static_cast<double>(limit) / 1e9));
     } else if (gzip && !gzip->error().empty()) {
-      ++report_.records;
-      report_.skipped.Add(SkipReason::kMalformed);
       report_.corrupt_gzip = gzip->corrupt();
-      if (report_.problems.size() < 100) report_.problems.push_back(name_ + ": " + gzip->error());
+      WholeProblem(gzip->error());
     }
   }
 
@@ -528,6 +539,7 @@ class LogFileReader::Impl : public RecordVisitor {
   const bool need_time_;
   std::string name_;
   EventSink* sink_ = nullptr;
+  BadRecordReporter* bad_records_ = nullptr;
   FileReport report_;
   PaddedBuffer stored_;  // the object as stored
   PaddedBuffer json_;   // decompressed JSON
@@ -542,13 +554,13 @@ LogFileReader::LogFileReader(const LogReaderOptions& options)
 LogFileReader::~LogFileReader() = default;
 
 FileReport LogFileReader::Read(Storage& storage, const ObjectInfo& object, EventSink& sink,
-                               Progress* progress) {
-  return impl_->Read(storage, object, sink, progress);
+                               BadRecordReporter* bad_records, const ReadProgress& progress) {
+  return impl_->Read(storage, object, sink, bad_records, progress);
 }
 
 FileReport LogFileReader::ReadBytes(std::string_view name, std::string_view bytes,
-                                    EventSink& sink) {
-  return impl_->ReadBytes(name, bytes, sink);
+                                    EventSink& sink, BadRecordReporter* bad_records) {
+  return impl_->ReadBytes(name, bytes, sink, bad_records);
 }
 
 const char* LogFileReader::json_kernel() const { return impl_->json_kernel(); }

@@ -14,41 +14,46 @@
 //     are skipped and reported as such.
 // A gzip member whose CRC32 / ISIZE check fails sets FileReport::corrupt_gzip (the caller
 // decides whether to keep its pairs: ScanLogs drops them unless keep_corrupt); a truncated
-// member keeps what decoded. An implausible compression ratio adds a warning.
-// Bad input never throws: invalid JSON is reported in FileReport::problems as
-// "<location>: byte <offset>: malformed JSON (<what>)" with the offset in the decompressed
-// JSON, and counted as skip reason `malformed`. Newline-delimited files lose only the bad
-// line; in a single document (a Records file, an array) the records before the error are
-// kept and the rest of the object is skipped. Only I/O failures (cannot open/read) throw.
+// member keeps what decoded. An implausible compression ratio adds a warning (the location
+// escaped with QuoteForMessage when it holds non-printable bytes).
+// Bad input never throws: each malformed record, rest of object or gzip stream is counted as
+// skip reason `malformed` and reported once to the caller's BadRecordReporter
+// (base/bad_record.h) as BadRecord::AtByte(location, offset, "malformed JSON (<what>)"),
+// formatted "<location>: byte <offset>: malformed JSON (<what>)" with the offset in the
+// decompressed JSON, or BadRecord::Whole(location, <gzip error or cap>). Newline-delimited files
+// lose only the bad line; in a single document (a Records file, an array) the records before the
+// error are kept and the rest of the object is skipped. Only I/O failures (cannot open/read) throw.
 //
 // Classification of a record, in this order: aws_service (CloudTrail
 // userIdentity.type == "AWSService"), out_of_range (its own event time outside the window;
 // a record without a readable time is kept), not_an_ip (IpAddress::Parse, strict), ipv6
 // (with ipv4_only), no_entity (see pairs/entity.h). The invariant per object:
-// records == pairs + skipped (all reasons but digest).
+// records == pairs + skipped (all reasons but digest), and skipped malformed == records
+// reported to the BadRecordReporter.
 //
 // Thread-safety: one LogFileReader per thread; it reuses its buffers and parser across
 // objects, so per-record work allocates nothing.
 //
 //   LogFileReader reader(options);
-//   FileReport report = reader.Read(storage, object, sink);
+//   BadRecordLog bad_records;
+//   FileReport report = reader.Read(storage, object, sink, &bad_records);
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ipinsights/base/bad_record.h"
 #include "ipinsights/logs/skip_reason.h"
 #include "ipinsights/pairs/entity.h"
 #include "ipinsights/pairs/ip_address.h"
 #include "ipinsights/storage/storage.h"
 
 namespace ipinsights {
-
-class Progress;
 
 struct LogReaderOptions {
   LogKind kind = LogKind::kCloudTrail;
@@ -98,15 +103,15 @@ struct FileReport {
   uint64_t pairs = 0;         // events handed to the sink
   SkipCounts skipped;
   bool digest = false;
-  std::vector<std::string> problems;  // malformed input, with location and byte offset
   // A gzip member failed its check (GzipStreamReader::corrupt()): the pairs handed to the
-  // sink came, in part, from unverified bytes. problems holds the message.
+  // sink came, in part, from unverified bytes. The reporter got the message (a Whole record
+  // whose reason starts "corrupt gzip data").
   bool corrupt_gzip = false;
   std::vector<std::string> warnings;  // not errors: an implausible compression ratio
 };
 
-// True for keys of CloudTrail digest files.
-bool IsDigestKey(std::string_view location);
+// Advances by stored bytes as they are read. Called on the reading thread.
+using ReadProgress = std::function<void(uint64_t stored_bytes)>;
 
 class LogFileReader {
  public:
@@ -115,13 +120,16 @@ class LogFileReader {
   LogFileReader(const LogFileReader&) = delete;
   LogFileReader& operator=(const LogFileReader&) = delete;
 
-  // Reads `object` from `storage`. `progress` (optional) advances by stored bytes.
-  // Throws Error only when the object cannot be opened or read.
+  // Reads `object` from `storage`. Malformed input goes to `bad_records` (nullptr: only
+  // counted); `progress` (optional) advances by stored bytes. Throws Error only when the
+  // object cannot be opened or read, or when `bad_records` throws (a strict reporter): the
+  // reader is then ready for the next object.
   FileReport Read(Storage& storage, const ObjectInfo& object, EventSink& sink,
-                  Progress* progress = nullptr);
+                  BadRecordReporter* bad_records = nullptr, const ReadProgress& progress = {});
 
   // Reads an object's bytes already in memory (gzip'd or not); `name` is used in messages.
-  FileReport ReadBytes(std::string_view name, std::string_view bytes, EventSink& sink);
+  FileReport ReadBytes(std::string_view name, std::string_view bytes, EventSink& sink,
+                       BadRecordReporter* bad_records = nullptr);
 
   // Which simdjson kernel parses ("haswell" or "fallback").
   const char* json_kernel() const;

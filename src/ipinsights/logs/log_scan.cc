@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 
 #include "ipinsights/base/error.h"
@@ -10,10 +11,27 @@
 namespace ipinsights {
 namespace {
 
+// One object's bad records, held until the object's turn in listing order.
+class HeldBadRecords : public BadRecordReporter {
+ public:
+  void Report(const BadRecord& record) override {
+    if (records_.size() < kBadRecordsPerObject) records_.push_back(record);
+  }
+  std::vector<BadRecord>& records() { return records_; }
+  void Clear() { records_.clear(); }
+
+ private:
+  std::vector<BadRecord> records_;
+};
+
+// Thrown inside a worker when another one failed: unwinds the reader, is never reported.
+struct ScanStopped {};
+
 struct Pending {
   bool ready = false;
   std::unique_ptr<FileOutput> output;
   FileReport report;
+  std::vector<BadRecord> bad_records;
 };
 
 class OrderedWriter {
@@ -21,7 +39,11 @@ class OrderedWriter {
   OrderedWriter(size_t n, size_t window, const ScanOptions& options,
                 const std::function<std::unique_ptr<FileOutput>()>& new_output,
                 ScanSummary* summary)
-      : n_(n), window_(window), options_(options), new_output_(new_output), summary_(summary),
+      : n_(n),
+        window_(window),
+        options_(options),
+        new_output_(new_output),
+        summary_(summary),
         ring_(window) {}
 
   // Blocks until object `index` may start (it is inside the window); returns its output.
@@ -42,32 +64,48 @@ class OrderedWriter {
   void WriteEarly(size_t index, FileOutput& output) {
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [&] { return failed_ || next_write_ == index; });
-    if (failed_) throw Error("scan stopped");
+    if (failed_) throw ScanStopped();
     output.WriteOut();
   }
 
-  void Finish(size_t index, std::unique_ptr<FileOutput> output, FileReport report) {
+  // Object `index` is read: writes it out (with every earlier object) when its turn has
+  // come. Throws what options.bad_records throws.
+  void Finish(size_t index, std::unique_ptr<FileOutput> output, FileReport report,
+              std::vector<BadRecord> bad_records) {
     std::unique_lock<std::mutex> lock(mutex_);
+    if (failed_) throw ScanStopped();
     Pending& slot = ring_[index % window_];
     slot.ready = true;
     slot.output = std::move(output);
     slot.report = std::move(report);
+    slot.bad_records = std::move(bad_records);
     while (next_write_ < n_ && ring_[next_write_ % window_].ready) {
       Pending& head = ring_[next_write_ % window_];
+      if (options_.bad_records) {
+        for (const BadRecord& record : head.bad_records) options_.bad_records->Report(record);
+      }
       head.output->WriteOut();
       Merge(head.report);
       free_outputs_.push_back(std::move(head.output));
       head.ready = false;
       head.report = FileReport();
+      head.bad_records.clear();
       ++next_write_;
     }
     changed_.notify_all();
   }
 
-  void Fail() {
+  // Stops the scan; the first error given is the one ScanLogs throws.
+  void Fail(std::exception_ptr error) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_) error_ = error;
     failed_ = true;
     changed_.notify_all();
+  }
+
+  std::exception_ptr error() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return error_;
   }
 
  private:
@@ -79,12 +117,8 @@ class OrderedWriter {
     summary_->records += report.records;
     summary_->pairs += report.pairs;
     summary_->skipped.Merge(report.skipped);
-    summary_->problem_count += report.problems.size();
-    for (const std::string& problem : report.problems) {
-      if (summary_->problems.size() < options_.max_problems) summary_->problems.push_back(problem);
-    }
     for (const std::string& warning : report.warnings) {
-      if (summary_->warnings.size() < options_.max_problems) summary_->warnings.push_back(warning);
+      if (summary_->warnings.size() < options_.max_warnings) summary_->warnings.push_back(warning);
     }
   }
 
@@ -97,6 +131,7 @@ class OrderedWriter {
   std::condition_variable changed_;
   size_t next_write_ = 0;
   bool failed_ = false;
+  std::exception_ptr error_;
   std::vector<Pending> ring_;
   std::vector<std::unique_ptr<FileOutput>> free_outputs_;
 };
@@ -127,18 +162,22 @@ class FlushingSink : public EventSink {
 // An object whose gzip check failed: its pairs came from bytes that did not verify (a
 // CRC32 is checked only at the end of a member), so they are not written.
 void DropCorruptPairs(const std::string& location, bool wrote_early, FileOutput& output,
-                      FileReport* report) {
-  auto it = std::find_if(report->problems.rbegin(), report->problems.rend(),
-                         [&](const std::string& p) { return p.rfind(location + ": corrupt gzip", 0) == 0; });
-  const std::string problem = it != report->problems.rend() ? *it : location + ": corrupt gzip data";
+                      FileReport* report, std::vector<BadRecord>* bad_records) {
+  auto it = std::find_if(bad_records->rbegin(), bad_records->rend(), [&](const BadRecord& r) {
+    return r.position == BadRecord::Position::kNone && r.reason.rfind("corrupt gzip", 0) == 0;
+  });
+  const std::string problem =
+      it != bad_records->rend() ? FormatBadRecord(*it) : location + ": corrupt gzip data";
   if (wrote_early) {
-    throw Error(problem + "; pairs decoded from it were already written out, so nothing is "
+    throw Error(problem +
+                "; pairs decoded from it were already written out, so nothing is "
                 "written (remove the file, or pass --keep-corrupt to keep its pairs)");
   }
   output.Discard();
   report->skipped.Add(SkipReason::kMalformed, report->pairs);
-  if (it != report->problems.rend()) {
-    *it += "; its " + std::to_string(report->pairs) + " rows dropped (--keep-corrupt keeps them)";
+  if (it != bad_records->rend()) {
+    it->reason +=
+        "; its " + std::to_string(report->pairs) + " rows dropped (--keep-corrupt keeps them)";
   }
   report->pairs = 0;
 }
@@ -157,25 +196,29 @@ ScanSummary ScanLogs(const std::vector<ObjectInfo>& objects, Storage* storage,
   }
   summary.json_kernel = readers[0]->json_kernel();
   OrderedWriter writer(objects.size(), 2 * threads, options, new_output, &summary);
+  std::vector<HeldBadRecords> held(threads);
   ParallelFor(objects.size(), threads, [&](size_t index, size_t worker) {
     try {
       std::unique_ptr<FileOutput> output = writer.Start(index);
       if (!output) return;  // another object failed
       FlushingSink sink(*output, index, options.flush_bytes, writer);
-      FileReport report = readers[worker]->Read(
-          storage ? *storage : OpenStorage(objects[index].location), objects[index], sink, options.progress);
-      if (options.strict && !report.problems.empty()) {
-        throw Error(report.problems.front() + " (--strict)");
-      }
+      held[worker].Clear();
+      FileReport report =
+          readers[worker]->Read(storage ? *storage : OpenStorage(objects[index].location),
+                                objects[index], sink, &held[worker], options.progress);
+      std::vector<BadRecord> bad_records = std::move(held[worker].records());
       if (report.corrupt_gzip && !options.keep_corrupt) {
-        DropCorruptPairs(objects[index].location, sink.wrote_early(), *output, &report);
+        DropCorruptPairs(objects[index].location, sink.wrote_early(), *output, &report,
+                         &bad_records);
       }
-      writer.Finish(index, std::move(output), std::move(report));
+      writer.Finish(index, std::move(output), std::move(report), std::move(bad_records));
+    } catch (const ScanStopped&) {
+      // Another object failed first; its error is the one thrown below.
     } catch (...) {
-      writer.Fail();
-      throw;
+      writer.Fail(std::current_exception());
     }
   });
+  if (std::exception_ptr error = writer.error()) std::rethrow_exception(error);
   return summary;
 }
 

@@ -7,13 +7,20 @@
 // stays bounded: at most a window of 2 x threads objects is in flight, and an object whose
 // buffered output grows past `flush_bytes` waits for its turn and writes out early.
 //
-// Problems (malformed input) are collected in listing order; with `strict` the first one
-// found ends the scan with an Error carrying its message. The pairs of an object with a
-// corrupt gzip member are dropped unless `keep_corrupt`.
+// Malformed files and records go to ScanOptions::bad_records in listing order, whatever
+// the thread count (each object's are held until its turn, at most kBadRecordsPerObject of
+// them; all are counted as skip reason `malformed`). A reporter that throws (BadRecordLog
+// in strict mode: `prepare --strict`) ends the scan with its Error, naming the first
+// malformed file or record in listing order. The pairs of an object with a corrupt gzip
+// member are dropped unless `keep_corrupt`.
 //
 // Thread-safety: FileOutput::Add runs on worker threads (one object per output at a time);
-// WriteOut calls are serialised, in order.
+// WriteOut calls and bad_records->Report are serialised, in order; `progress` runs on
+// worker threads.
 //
+//   BadRecordLog bad_records(BadRecordLog::kDefaultCap, strict);
+//   ScanOptions scan_options;
+//   scan_options.bad_records = &bad_records;
 //   ScanSummary summary = ScanLogs(objects, nullptr, reader_options, scan_options,
 //                                  [&] { return std::make_unique<MyOutput>(...); });
 #pragma once
@@ -28,8 +35,6 @@
 
 namespace ipinsights {
 
-class Progress;
-
 // One object's buffered events.
 class FileOutput : public EventSink {
  public:
@@ -41,29 +46,32 @@ class FileOutput : public EventSink {
   virtual void Discard() = 0;
 };
 
+// Bad records of one object that reach the reporter (the rest are counted only), as
+// FileReport::problems kept before: a file of a billion bad lines costs constant memory.
+inline constexpr size_t kBadRecordsPerObject = 100;
+
 struct ScanOptions {
   size_t threads = 0;  // 0: all cores
-  bool strict = false;
+  // Where malformed files and records are reported, in listing order; nullptr: counted only.
+  BadRecordReporter* bad_records = nullptr;
   // Keep the pairs of an object whose gzip CRC32 / ISIZE check failed. Without it they are
   // dropped (counted as malformed), and when some were already written out (an object
   // whose rows passed flush_bytes) the scan ends with an Error.
   bool keep_corrupt = false;
-  Progress* progress = nullptr;
+  ReadProgress progress;  // advances by stored bytes read, on worker threads; may be empty
   size_t flush_bytes = size_t{16} << 20;
-  size_t max_problems = 1000;  // messages kept (all are counted)
+  size_t max_warnings = 1000;  // warnings kept
 };
 
 struct ScanSummary {
-  uint64_t files = 0;         // objects listed (digest objects included)
+  uint64_t files = 0;  // objects listed (digest objects included)
   uint64_t digest_files = 0;
   uint64_t stored_bytes = 0;  // as read from storage (compressed)
   uint64_t json_bytes = 0;    // decompressed JSON
   uint64_t records = 0;
   uint64_t pairs = 0;
   SkipCounts skipped;
-  uint64_t problem_count = 0;
-  std::vector<std::string> problems;  // the first max_problems, in listing order
-  std::vector<std::string> warnings;  // the first max_problems, in listing order
+  std::vector<std::string> warnings;  // the first max_warnings, in listing order
   std::string json_kernel;
 };
 

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/strings.h"
 
 namespace ipinsights {
 namespace {
@@ -39,13 +40,6 @@ const HyperparameterInfo* Find(std::string_view name) {
     if (key == info.name) return &info;
   }
   return nullptr;
-}
-
-// Strips surrounding ASCII spaces (SageMaker users write " 10" in JSON now and then).
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -79,7 +73,8 @@ void Hyperparameters::Set(std::string_view name, std::string_view raw_value) {
   if (info == nullptr) {
     throw UsageError(fmt::format("unknown hyperparameter \"{}\"", name));
   }
-  const std::string_view value = Trim(raw_value);
+  // SageMaker users write " 10" in JSON now and then.
+  const std::string_view value = TrimBlanks(raw_value);
   double number = 0;
   int64_t integer = 0;
   if (info->is_integer) {
@@ -179,7 +174,7 @@ Hyperparameters Hyperparameters::FromJson(std::string_view json, const std::stri
           text = std::string(std::string_view(value.get_string()));
           break;
         case simdjson::ondemand::json_type::number:
-          text = std::string(Trim(value.raw_json_token()));
+          text = std::string(TrimBlanks(value.raw_json_token()));
           break;
         default:
           throw UsageError(fmt::format("{}: hyperparameter \"{}\": expected a string or a number",

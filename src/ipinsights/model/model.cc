@@ -1,12 +1,9 @@
 #include "ipinsights/model/model.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/model/ip_encoder.h"
@@ -35,6 +32,16 @@ void Model::Impl::ApplyLayer(size_t layer_index, const float* x, float* y) const
   for (int64_t o = 0; o < layer.outputs; ++o) {
     const float value = layer.bias[o] + kernels::Dot(&layer.weight[o * layer.inputs], x, layer.inputs);
     y[o] = (last || value > 0.0f) ? value : 0.0f;
+  }
+}
+
+void Model::Impl::HiddenLayerBackward(size_t layer_index, const float* y, const float* grad_y,
+                                      float* delta, float* grad_x) const {
+  const DenseLayer& layer = layers[layer_index];
+  for (int64_t o = 0; o < layer.outputs; ++o) delta[o] = y[o] > 0.0f ? grad_y[o] : 0.0f;
+  std::memset(grad_x, 0, layer.inputs * sizeof(float));
+  for (int64_t o = 0; o < layer.outputs; ++o) {
+    if (delta[o] != 0.0f) kernels::Axpy(delta[o], &layer.weight[o * layer.inputs], grad_x, layer.inputs);
   }
 }
 
@@ -176,20 +183,6 @@ std::unique_ptr<Model::Impl> Model::Impl::CreateRandom(const Hyperparameters& hy
     FillUniform(layer.weight, Mix64(seed + 3 + l), scale);
   }
   return impl;
-}
-
-void Model::Impl::CheckSameShape(const Impl& other, const std::string& what) const {
-  auto mismatch = [&](const char* name, int64_t mine, int64_t theirs) {
-    if (mine != theirs) {
-      throw Error(fmt::format("{}: shape mismatch: {} is {} in the model but {} for this training",
-                              what, name, theirs, mine));
-    }
-  };
-  mismatch("num_entity_vectors", entity_rows(), other.entity_rows());
-  mismatch("vector_dim", dim, other.dim);
-  mismatch("num_ip_encoder_layers", static_cast<int64_t>(layers.size()),
-           static_cast<int64_t>(other.layers.size()));
-  mismatch("ip_hash_buckets", prefix_rows(), other.prefix_rows());
 }
 
 // ---- Model ----

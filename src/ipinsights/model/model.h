@@ -3,7 +3,8 @@
 // connected layers, and a dot-product score (higher = more normal).
 //
 // This is the read side every consumer uses (score, evaluate, serve). Training lives in
-// train/, which builds a Model and writes it with Save().
+// train/: it trains a Model::Impl (model_impl.h) in place and writes it with WriteModelFile
+// (model_file.h), beside its metrics. Save() writes a Model (tests and tools).
 //
 // Thread-safety: a loaded Model is immutable; all const methods may be called from any
 // number of threads at once. Scratch space is the caller's (see ScoreBatch).

@@ -62,6 +62,11 @@ struct Model::Impl {
   void EncodeIp(const IpAddress& ip, float* out, float* scratch) const;
   // y = layer(x) (+ ReLU unless it is the last layer).
   void ApplyLayer(size_t layer_index, const float* x, float* y) const;
+  // Back through hidden layer `layer_index` (not the last one), given its output y and
+  // grad_y = d loss / d y (training):
+  //   delta = grad_y * [y > 0]  (d loss / d pre-activation),   grad_x = W^T delta
+  void HiddenLayerBackward(size_t layer_index, const float* y, const float* grad_y, float* delta,
+                           float* grad_x) const;
 
   // Batch scoring folds the last (linear) layer into the entity side:
   //   u . (W h + b) = (W^T u) . h + u . b
@@ -89,9 +94,6 @@ struct Model::Impl {
   // Weights drawn so that first scores are near 0 (first loss about ln 2); deterministic
   // in `seed`. The hash seed is derived from `seed`.
   static std::unique_ptr<Impl> CreateRandom(const Hyperparameters& hyperparameters, uint64_t seed);
-
-  // Throws Error (naming `what`) unless `other` has the same shapes and hash seed.
-  void CheckSameShape(const Impl& other, const std::string& what) const;
 };
 
 }  // namespace ipinsights

@@ -73,7 +73,7 @@ void AccessLog::Write(const AccessLogEntry& entry) {
   line += fmt::format(",\"pairs\":{},\"bytes\":{},\"micros\":{}", entry.pairs, entry.response_bytes, entry.micros);
   if (!entry.error.empty()) {
     line += ",\"error\":";
-    line += entry.error;  // already a JSON string literal
+    AppendJsonString(&line, entry.error);
   }
   line += "}\n";
   std::lock_guard<std::mutex> lock(mutex_);

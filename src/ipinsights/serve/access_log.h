@@ -34,7 +34,7 @@ struct AccessLogEntry {
   size_t pairs = 0;
   size_t response_bytes = 0;
   int64_t micros = 0;
-  std::string_view error;  // a JSON string literal (already quoted) or empty
+  std::string_view error;  // the error message (escaped here), or empty
 };
 
 class ServerMetrics;

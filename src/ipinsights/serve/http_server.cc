@@ -10,6 +10,7 @@
 #include <list>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -22,6 +23,7 @@
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/serve/http_request_parser.h"
+#include "ipinsights/serve/read_error.h"
 
 namespace ipinsights {
 
@@ -211,16 +213,13 @@ bool Worker::CloseOldestIdle() {
   return session != nullptr;
 }
 
-constexpr bool kIsTls(const PlainStream*) { return false; }
-constexpr bool kIsTls(const TlsStream*) { return true; }
-
 // One connection: read a request, route it, write the response, repeat. Requests are parsed
 // straight from the connection's buffer (HttpRequestParser: views, no copies); a response
 // that the socket takes at once (the usual case) is written without a round trip through the
 // event loop, and the next pipelined request is then parsed in the same loop.
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
-  static constexpr bool kTls = kIsTls(static_cast<Stream*>(nullptr));
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
  public:
   template <class... Args>
@@ -365,58 +364,36 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // A read failed: the client went away, timed out, or sent something that is not HTTP.
   void OnReadError(error_code ec, bool request_started) {
-    if (closing_ || (ec == asio::error::operation_aborted && !timed_out_)) return;
-    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-        (!request_started && ec == beast::error::timeout) || (ec == http::error::partial_message && buffer_.size() == 0)) {
-      return Shutdown();
-    }
+    const ReadErrorState state = ReadState(request_started);
+    ReadErrorAnswer answer = ClassifyReadError(ec, state);
+    std::string_view target = state.header_done ? parser_->view().target : std::string_view();
+    if (answer.count == ReadErrorAnswer::kProtocolError) server_.metrics.ProtocolError();
+    if (answer.count == ReadErrorAnswer::kRequest)
+      server_.metrics.RecordRequest(Router::RouteOf(target), answer.status, 0.0);
+    if (answer.action == ReadErrorAnswer::kNothing) return;
+    if (answer.action == ReadErrorAnswer::kClose) return Shutdown();
     header_since_ = kNever;
-    int status = 400;
-    std::string message;
-    bool busy = false;
-    if (ec == http::error::body_limit && parser_ && parser_->over_budget()) {
-      status = 503;
-      busy = true;
-      message = "server busy: request bodies being received are over the server's memory budget; retry later";
-    } else if (ec == http::error::body_limit) {
-      status = 413;
-      message = fmt::format("request body over the limit of {} bytes", server_.options.max_body_bytes);
-    } else if (ec == http::error::header_limit) {
-      status = 431;
-      message = parser_ && parser_->is_header_done()
-                    ? fmt::format("chunk line or trailer over the limit of {} bytes", server_.options.max_header_bytes)
-                    : std::string("request header too large");
-    } else if (ec == beast::error::timeout) {
-      // The socket is already closed: nothing can be answered.
-      server_.metrics.ProtocolError();
-      return Shutdown();
-    } else if (ec == http::error::partial_message || ec == asio::error::eof) {
-      return Shutdown();  // the client closed mid-request; nobody to answer
-    } else {
-      message = "malformed HTTP request: " + ec.message();
-    }
-    std::string_view target;
-    if (parser_ && parser_->is_header_done()) target = parser_->view().target;
-    if (status == 413 || busy) {
-      server_.metrics.RecordRequest(Router::RouteOf(target), status, 0.0);
-    } else {
-      server_.metrics.ProtocolError();
-    }
-    SetError(status, message, &response_);
-    response_.headers.clear();
-    if (busy) response_.headers.emplace_back("Retry-After", "1");
+    response_.headers.clear();  // none left over from the previous answer
+    SetError(answer.status, answer.message, &response_);
+    if (answer.retry_after) response_.headers.emplace_back("Retry-After", "1");
     keep_alive_ = false;
     linger_ = true;
-    if (server_.access_log != nullptr) {
-      AccessLogEntry entry;
-      entry.remote = remote_;
-      entry.target = target;
-      entry.status = status;
-      entry.route = "other";
-      entry.error = std::string_view(response_.body).substr(9, response_.body.size() - 10);
-      server_.access_log->Write(entry);
-    }
+    outcome_ = RequestOutcome();
+    outcome_.error = response_.error;
+    LogAccess(target, /*routed=*/false);
     WriteResponse(/*head=*/false, /*http10=*/false);
+  }
+
+  // What ClassifyReadError needs to know of this connection.
+  ReadErrorState ReadState(bool request_started) const {
+    return {.closing = closing_,
+            .timed_out = timed_out_,
+            .request_started = request_started,
+            .buffer_empty = buffer_.size() == 0,
+            .header_done = parser_ && parser_->is_header_done(),
+            .over_budget = parser_ && parser_->over_budget(),
+            .max_body_bytes = server_.options.max_body_bytes,
+            .max_header_bytes = server_.options.max_header_bytes};
   }
 
   // A whole request is parsed: route it and answer. Returns true when the answer is written
@@ -458,6 +435,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       outcome_ = server_.router.Handle(parser_->view(), &response_);
     } catch (const std::exception& e) {
       SetError(500, std::string("internal error: ") + e.what(), &response_);
+      outcome_.error = response_.error;
     }
   }
 
@@ -467,7 +445,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     response_.headers.clear();
     SetError(503, "server busy: answers in flight are over the server's memory budget; retry later", &response_);
     response_.headers.emplace_back("Retry-After", "1");
-    outcome_.error = std::string_view(response_.body).substr(9, response_.body.size() - 10);
+    outcome_.error = response_.error;
     outcome_.pairs = 0;
   }
 
@@ -477,8 +455,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   bool Respond() {
-    const HttpRequestView& view = parser_->view();
-    const RequestOutcome& outcome = outcome_;
     // A large answer may wait on a slow reader: it counts against the response budget until
     // it is written.
     if (response_.body.size() >= kChargedResponseBytes && parser_->method() != http::verb::head) {
@@ -490,21 +466,30 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     keep_alive_ = parser_->keep_alive() && !worker_.draining;
     bool head = parser_->method() == http::verb::head;
-    if (server_.access_log != nullptr) {
-      AccessLogEntry entry;
-      entry.remote = remote_;
-      entry.method = view.method;
-      entry.target = view.target;
-      entry.status = response_.status;
-      entry.route = RouteName(outcome.route);
-      entry.model = outcome.model;
-      entry.pairs = outcome.pairs;
+    LogAccess(parser_->view().target, /*routed=*/true);
+    return WriteResponse(head, parser_->version() == 10);
+  }
+
+  // The one access-log writer (nothing without --access-log): a line for the answer in
+  // response_ and outcome_. `routed`: the request was read whole and routed, so its method,
+  // answer size and latency are logged; an answer to a request whose read failed logs the
+  // target (when its header arrived), route "other", and 0 bytes and micros.
+  void LogAccess(std::string_view target, bool routed) {
+    if (server_.access_log == nullptr) return;
+    AccessLogEntry entry;
+    entry.remote = remote_;
+    entry.target = target;
+    entry.status = response_.status;
+    entry.route = RouteName(outcome_.route);
+    entry.model = outcome_.model;
+    entry.pairs = outcome_.pairs;
+    entry.error = outcome_.error;
+    if (routed) {
+      entry.method = parser_->view().method;
       entry.response_bytes = response_.body.size();
       entry.micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
-      entry.error = outcome.error;
-      server_.access_log->Write(entry);
     }
-    return WriteResponse(head, parser_->version() == 10);
+    server_.access_log->Write(entry);
   }
 
   // Serialises the status line and headers by hand (a few appends into a reused string) and

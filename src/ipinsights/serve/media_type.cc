@@ -1,43 +1,27 @@
 #include "ipinsights/serve/media_type.h"
 
-#include <cctype>
+#include "ipinsights/base/strings.h"
 
 namespace ipinsights {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 // The media type of one "type/subtype; p=v; ..." entry, and its parameter list.
 std::string_view MediaType(std::string_view entry, std::string_view* parameters) {
   size_t semicolon = entry.find(';');
   *parameters = semicolon == std::string_view::npos ? std::string_view() : entry.substr(semicolon + 1);
-  return Trim(entry.substr(0, semicolon));
+  return TrimBlanks(entry.substr(0, semicolon));
 }
 
 // True when the parameter list contains verbose=true (any case, optional quotes).
 bool HasVerbose(std::string_view parameters) {
   while (!parameters.empty()) {
     size_t semicolon = parameters.find(';');
-    std::string_view parameter = Trim(parameters.substr(0, semicolon));
+    std::string_view parameter = TrimBlanks(parameters.substr(0, semicolon));
     parameters = semicolon == std::string_view::npos ? std::string_view() : parameters.substr(semicolon + 1);
     size_t equals = parameter.find('=');
     if (equals == std::string_view::npos) continue;
-    std::string_view name = Trim(parameter.substr(0, equals));
-    std::string_view value = Trim(parameter.substr(equals + 1));
+    std::string_view name = TrimBlanks(parameter.substr(0, equals));
+    std::string_view value = TrimBlanks(parameter.substr(equals + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
     if (EqualsIgnoreCase(name, "verbose") && EqualsIgnoreCase(value, "true")) return true;
   }
@@ -58,7 +42,7 @@ std::optional<RequestFormat> ParseContentType(std::string_view content_type) {
 }
 
 std::optional<ResponseFormat> ParseAccept(std::string_view accept) {
-  if (Trim(accept).empty()) return ResponseFormat{};
+  if (TrimBlanks(accept).empty()) return ResponseFormat{};
   // Entries are separated by commas; a comma never occurs inside our parameters.
   while (!accept.empty()) {
     size_t comma = accept.find(',');

@@ -1,5 +1,4 @@
 #include "ipinsights/serve/router.h"
-#include "ipinsights/base/json_text.h"
 
 #include <openssl/crypto.h>
 
@@ -8,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "ipinsights/base/json_text.h"
+#include "ipinsights/base/strings.h"
 #include "ipinsights/serve/media_type.h"
 #include "ipinsights/serve/request_codec.h"
 #include "ipinsights/serve/response_codec.h"
@@ -20,17 +21,6 @@ constexpr std::string_view kEndpointsPrefix = "/endpoints/";
 constexpr size_t kLargeAnswerBytes = 64 << 10;
 constexpr std::string_view kInvocationsSuffix = "/invocations";
 
-// ASCII case-insensitive `text == lower` (`lower` in lower case).
-bool EqualsLowerCase(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
 // The path of a request target: origin-form (/ping?x) or, as RFC 7230 section 5.3.2 asks
 // servers to accept, absolute-form (http://host/ping?x, whose authority is ignored).
 std::string_view PathOf(std::string_view target) {
@@ -38,7 +28,7 @@ std::string_view PathOf(std::string_view target) {
     size_t scheme_end = target.find("://");
     std::string_view scheme = target.substr(0, scheme_end);
     if (scheme_end != std::string_view::npos &&
-        (EqualsLowerCase(scheme, "http") || EqualsLowerCase(scheme, "https"))) {
+        (EqualsIgnoreCase(scheme, "http") || EqualsIgnoreCase(scheme, "https"))) {
       size_t slash = target.find_first_of("/?", scheme_end + 3);
       if (slash == std::string_view::npos) return "/";
       target = target.substr(slash);
@@ -208,10 +198,7 @@ RequestOutcome Router::Handle(const HttpRequestView& request, HttpResponse* resp
       SetError(404, fmt::format("not found: {}", path.substr(0, 200)), response);
       break;
   }
-  if (response->status >= 400 && response->body.size() > 10) {
-    // {"error":"..."}: point at the message for the access log.
-    outcome.error = std::string_view(response->body).substr(9, response->body.size() - 10);
-  }
+  outcome.error = response->error;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->RecordRequest(outcome.route, response->status, seconds);
   return outcome;

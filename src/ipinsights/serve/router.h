@@ -9,7 +9,9 @@
 // Errors: 400 malformed body (which line / instance), 403 authentication, 404 unknown route or
 // model, 405 wrong method (with Allow), 406 Accept, 413 body too large (or a verbose=True
 // answer over 2^24 embedding values), 415 Content-Type, 503 a large answer while the server's
-// answer budget is spent (RouterOptions::answer_budget).
+// answer budget is spent (RouterOptions::answer_budget). Error answers are SetError's
+// (x-amzn-ErrorType and {"error": message, "message": message}, which boto3 and the AWS CLI
+// show as the reason), except /admin/reload's 500, which lists the models that failed.
 // With a SigV4 verifier, every route but /ping needs a valid signature; /admin/reload is
 // authorised by its token (Authorization: Bearer TOKEN, or X-Admin-Token: TOKEN) instead.
 //
@@ -54,7 +56,9 @@ struct RequestOutcome {
   Route route = Route::kOther;
   std::string_view model;  // empty when no model was used
   size_t pairs = 0;
-  std::string_view error;  // points into the response body's message, or empty
+  // The answer's error message (a view of HttpResponse::error, valid while the response
+  // is unchanged), or empty.
+  std::string_view error;
 };
 
 class Router {

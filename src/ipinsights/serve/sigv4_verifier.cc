@@ -9,31 +9,11 @@
 
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/strings.h"
 #include "ipinsights/storage/sigv4.h"
 
 namespace ipinsights {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Appends a header value as botocore canonicalises it: blanks collapsed to one space, trimmed.
-void AppendCollapsedBlanks(std::string_view value, std::string* out) {
-  bool started = false, pending_space = false;
-  for (char c : value) {
-    if (c == ' ' || c == '\t') {
-      pending_space = started;
-      continue;
-    }
-    if (pending_space) *out += ' ';
-    pending_space = false;
-    started = true;
-    *out += c;
-  }
-}
 
 // The request's headers with lower-cased names, sorted by name (ties in the order received),
 // built once per request: lookups are binary searches and the canonical headers one merge.
@@ -79,14 +59,6 @@ class HeaderIndex {
   std::string names_;
   std::vector<Entry> entries_;
 };
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
 
 // A linear scan without allocation, for the one header needed before the index is built.
 std::optional<std::string_view> FindHeader(const SignedRequestView& request, std::string_view name) {
@@ -138,7 +110,7 @@ std::string Canonicalize(const SignedRequestView& request, const HeaderIndex& in
     bool first = true;
     for (; header != index.end() && header->name == name; ++header) {
       if (!first) out += ',';
-      AppendCollapsedBlanks(header->value, &out);
+      out += CollapseBlanks(header->value);
       first = false;
     }
     out += '\n';
@@ -183,13 +155,13 @@ std::map<std::string, std::string> SigV4Verifier::ReadKeysFile(const std::string
   size_t number = 0;
   while (std::getline(in, line)) {
     ++number;
-    std::string_view text = Trim(line);
+    std::string_view text = TrimBlanks(line);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (text.empty() || text.front() == '#') continue;
     size_t space = text.find_first_of(" \t");
     if (space == std::string_view::npos) throw Error(path + ":" + std::to_string(number) + ": expected \"ACCESS_KEY_ID SECRET\"");
     std::string_view key = text.substr(0, space);
-    std::string_view secret = Trim(text.substr(space));
+    std::string_view secret = TrimBlanks(text.substr(space));
     if (secret.empty() || secret.find_first_of(" \t") != std::string_view::npos)
       throw Error(path + ":" + std::to_string(number) + ": expected \"ACCESS_KEY_ID SECRET\"");
     secrets[std::string(key)] = std::string(secret);
@@ -244,19 +216,19 @@ std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& reques
   std::string_view path = request.target.substr(0, request.target.find('?'));
   if (!options_.metrics_token.empty() && path == "/metrics" && authorization &&
       authorization->substr(0, kBearer.size()) == kBearer) {
-    if (ConstantTimeEquals(Trim(authorization->substr(kBearer.size())), options_.metrics_token)) return std::nullopt;
+    if (ConstantTimeEquals(TrimBlanks(authorization->substr(kBearer.size())), options_.metrics_token)) return std::nullopt;
     return std::string("wrong metrics token");
   }
 
   if (!authorization) return std::string("missing Authorization (AWS SigV4) header");
-  std::string_view auth = Trim(*authorization);
+  std::string_view auth = TrimBlanks(*authorization);
   constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
   if (auth.substr(0, kAlgorithm.size()) != kAlgorithm) return std::string("Authorization is not AWS4-HMAC-SHA256");
   auth.remove_prefix(kAlgorithm.size());
   std::string_view credential, signed_headers_text, signature;
   while (!auth.empty()) {
     size_t comma = auth.find(',');
-    std::string_view part = Trim(auth.substr(0, comma));
+    std::string_view part = TrimBlanks(auth.substr(0, comma));
     auth = comma == std::string_view::npos ? std::string_view() : auth.substr(comma + 1);
     size_t equals = part.find('=');
     if (equals == std::string_view::npos) continue;
@@ -303,11 +275,11 @@ std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& reques
   HeaderIndex index(request);
   std::optional<std::string_view> amz_date = index.First("x-amz-date");
   if (!amz_date) return std::string("missing X-Amz-Date header");
-  std::optional<std::time_t> signed_at = ParseAmzDate(Trim(*amz_date));
+  std::optional<std::time_t> signed_at = ParseAmzDate(TrimBlanks(*amz_date));
   if (!signed_at) return std::string("malformed X-Amz-Date header");
   if (std::llabs(static_cast<long long>(*signed_at - now)) > 15 * 60)
     return std::string("request time too skewed (X-Amz-Date)");
-  if (Trim(*amz_date).substr(0, 8) != scope[1]) return std::string("credential date does not match X-Amz-Date");
+  if (TrimBlanks(*amz_date).substr(0, 8) != scope[1]) return std::string("credential date does not match X-Amz-Date");
 
   if (!std::binary_search(signed_headers.begin(), signed_headers.end(), std::string_view("host")))
     return std::string("the Host header must be signed");
@@ -316,19 +288,19 @@ std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& reques
   }
   if (!options_.host.empty()) {
     for (auto it = index.Find("host"); it != index.end() && it->name == "host"; ++it) {
-      if (!EqualsIgnoreCase(Trim(it->value), options_.host)) return std::string("the request was signed for another host");
+      if (!EqualsIgnoreCase(TrimBlanks(it->value), options_.host)) return std::string("the request was signed for another host");
     }
   }
   // An unsigned Accept could turn a captured request into verbose=True; "*/*" means no preference.
   if (!std::binary_search(signed_headers.begin(), signed_headers.end(), std::string_view("accept"))) {
     for (auto it = index.Find("accept"); it != index.end() && it->name == "accept"; ++it) {
-      std::string_view value = Trim(it->value);
+      std::string_view value = TrimBlanks(it->value);
       if (!value.empty() && value != "*/*") return std::string("the Accept header must be signed");
     }
   }
 
   std::string canonical = Canonicalize(request, index, signed_headers, Sha256Hex(request.body));
-  std::string string_to_sign = std::string(kAlgorithm) + "\n" + std::string(Trim(*amz_date)) + "\n" +
+  std::string string_to_sign = std::string(kAlgorithm) + "\n" + std::string(TrimBlanks(*amz_date)) + "\n" +
                                std::string(scope[1]) + "/" + std::string(scope[2]) + "/" + std::string(scope[3]) +
                                "/aws4_request\n" + Sha256Hex(canonical);
   // An unknown key ID gets the same answer as a wrong signature, after the same work.

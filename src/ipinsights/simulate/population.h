@@ -63,9 +63,6 @@ class Population {
   double rate(uint32_t entity) const { return entities_[entity].rate; }
   // True for the entities whose networks are IPv6-capable.
   bool ipv6_user(uint32_t entity) const { return entities_[entity].ipv6_user; }
-  // The network of the entity's first component (home ISP or cloud), for realistic
-  // per-entity choices such as the WAF country.
-  uint32_t primary_network(uint32_t entity) const { return entities_[entity].components[0].network; }
   const NetworkTable& networks() const { return networks_; }
 
   // Draws the source address of one event of `entity` on `day` (0 = first day).

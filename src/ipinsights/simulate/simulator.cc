@@ -143,7 +143,7 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
   const size_t threads = options.threads == 0 ? HardwareThreads() : options.threads;
 
   Storage& storage = OpenStorage(options.out);
-  if (storage.Exists(options.out) && !storage.List(options.out, {}).empty()) {
+  if (storage.Exists(options.out) && !storage.List(options.out).empty()) {
     throw UsageError("simulate: " + options.out +
                      " is not empty; simulate writes into a new or empty folder so labels.csv "
                      "matches the logs beside it");

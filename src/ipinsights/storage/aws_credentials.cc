@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <simdjson.h>
 
 #include <cctype>
 #include <cstring>
@@ -9,19 +10,18 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/strings.h"
 #include "ipinsights/storage/http_client.h"
 
 namespace ipinsights {
 namespace {
 
-std::string TrimSpace(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  return std::string(text);
-}
+std::string TrimSpace(std::string_view text) { return std::string(TrimWhitespace(text)); }
 
 int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -59,48 +59,33 @@ std::string ConfigSectionName(const std::string& profile) {
   return profile == "default" ? "default" : "profile " + profile;
 }
 
-// The string value of "field" in a flat JSON object (the credential endpoints' answers).
-std::optional<std::string> JsonStringField(std::string_view json, std::string_view field) {
-  std::string quoted = "\"" + std::string(field) + "\"";
-  size_t pos = 0;
-  while ((pos = json.find(quoted, pos)) != std::string_view::npos) {
-    size_t i = pos + quoted.size();
-    while (i < json.size() && std::isspace(static_cast<unsigned char>(json[i]))) ++i;
-    if (i >= json.size() || json[i] != ':') {
-      pos = i;
-      continue;
-    }
-    ++i;
-    while (i < json.size() && std::isspace(static_cast<unsigned char>(json[i]))) ++i;
-    if (i >= json.size() || json[i] != '"') return std::nullopt;
-    std::string value;
-    for (++i; i < json.size() && json[i] != '"'; ++i) {
-      char c = json[i];
-      if (c == '\\' && i + 1 < json.size()) {
-        char e = json[++i];
-        switch (e) {
-          case 'n': value.push_back('\n'); break;
-          case 't': value.push_back('\t'); break;
-          case 'r': value.push_back('\r'); break;
-          case 'b': value.push_back('\b'); break;
-          case 'f': value.push_back('\f'); break;
-          case 'u':
-            if (i + 4 < json.size()) {
-              unsigned code = std::strtoul(std::string(json.substr(i + 1, 4)).c_str(), nullptr, 16);
-              if (code < 0x80) value.push_back(static_cast<char>(code));
-              i += 4;
-            }
-            break;
-          default: value.push_back(e);
-        }
-      } else {
-        value.push_back(c);
+// The string fields of a credential endpoint's JSON answer (a flat object). An answer that
+// is not a JSON object, or a field that is not a string, reads as absent.
+class CredentialsDocument {
+ public:
+  explicit CredentialsDocument(std::string_view json) {
+    simdjson::padded_string padded(json);
+    simdjson::dom::object object;
+    if (parser_.parse(padded).get_object().get(object) != simdjson::SUCCESS) return;
+    for (auto field : object) {
+      std::string_view value;
+      if (field.value.get_string().get(value) == simdjson::SUCCESS) {
+        fields_.emplace_back(std::string(field.key), std::string(value));
       }
     }
-    return value;
   }
-  return std::nullopt;
-}
+
+  std::optional<std::string> Field(std::string_view name) const {
+    for (const auto& [key, value] : fields_) {
+      if (key == name) return value;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  simdjson::dom::parser parser_;
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
 
 // Credentials from a container or instance-metadata JSON document. `where` names the
 // endpoint for messages (never the document: it holds the secret).
@@ -108,17 +93,18 @@ AwsCredentials ParseCredentialsDocument(std::string_view json, const std::string
                                         const std::string& source) {
   AwsCredentials credentials;
   credentials.source = source;
-  auto key = JsonStringField(json, "AccessKeyId");
-  auto secret = JsonStringField(json, "SecretAccessKey");
+  const CredentialsDocument document(json);
+  auto key = document.Field("AccessKeyId");
+  auto secret = document.Field("SecretAccessKey");
   if (!key || !secret || key->empty() || secret->empty()) {
-    auto code = JsonStringField(json, "Code");
+    auto code = document.Field("Code");
     throw Error(where + ": answer has no AccessKeyId/SecretAccessKey" +
                 (code ? " (Code \"" + *code + "\")" : std::string()));
   }
   credentials.access_key_id = *key;
   credentials.secret_access_key = *secret;
-  credentials.session_token = JsonStringField(json, "Token").value_or("");
-  if (auto expiration = JsonStringField(json, "Expiration")) {
+  credentials.session_token = document.Field("Token").value_or("");
+  if (auto expiration = document.Field("Expiration")) {
     credentials.expiration = ParseTimestamp(*expiration);
     if (!credentials.expiration) {
       throw Error(where + ": bad Expiration \"" + *expiration + "\"");

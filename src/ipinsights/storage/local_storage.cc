@@ -17,15 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool KeepByDate(const std::string& path, const ListOptions& options) {
-  if (!options.from && !options.to) return true;
-  std::optional<Date> date = DateInKey(path);
-  if (!date) return true;
-  if (options.from && *date < *options.from) return false;
-  if (options.to && *date > *options.to) return false;
-  return true;
-}
-
 class FdReader : public SequentialReader {
  public:
   FdReader(std::string path, int fd, bool owned) : path_(std::move(path)), fd_(fd), owned_(owned) {}
@@ -67,7 +58,8 @@ class StdoutWriter : public WritableFile {
 // Writes to a hidden temp file beside the destination and renames it into place.
 class AtomicFileWriter : public WritableFile {
  public:
-  explicit AtomicFileWriter(std::string path) : path_(std::move(path)), temp_(CreateTempFile(path_)) {}
+  explicit AtomicFileWriter(std::string path)
+      : path_(std::move(path)), temp_(CreateTempFile(path_)) {}
   ~AtomicFileWriter() override {
     if (temp_.fd >= 0) ::close(temp_.fd);
     if (!published_) ::unlink(temp_.path.c_str());
@@ -127,39 +119,63 @@ class AtomicFileWriter : public WritableFile {
 
 }  // namespace
 
-std::vector<ObjectInfo> LocalStorage::List(const std::string& location,
-                                           const ListOptions& options) {
-  std::vector<ObjectInfo> objects;
-  if (location == "-") {
-    objects.push_back({"-", 0});
-    return objects;
-  }
+std::vector<ObjectInfo> LocalStorage::List(const std::string& location) {
+  if (location == "-") return {ObjectInfo{"-", 0}};
   std::error_code ec;
   fs::file_status status = fs::status(location, ec);
   if (ec || !fs::exists(status)) throw Error(location + ": no such file or folder");
+  return ListUnder(location, ListDepth::kRecursive).objects;
+}
+
+Listing LocalStorage::ListUnder(const std::string& location, ListDepth depth) {
+  Listing listing;
+  if (location == "-") {
+    listing.objects.push_back({"-", 0});
+    return listing;
+  }
+  std::error_code ec;
+  fs::file_status status = fs::status(location, ec);
+  if (ec || !fs::exists(status)) return listing;
   if (!fs::is_directory(status)) {
-    objects.push_back({location, static_cast<uint64_t>(fs::file_size(location, ec))});
-    return objects;
+    listing.objects.push_back({location, static_cast<uint64_t>(fs::file_size(location, ec))});
+    return listing;
   }
-  fs::recursive_directory_iterator it(location, fs::directory_options::follow_directory_symlink, ec);
-  if (ec) throw Error(location + ": cannot list: " + ec.message());
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+  // Dot-files and dot-folders (.git, editor and OS files) and our writers' temp files
+  // (orphans of an interrupted run) are not data.
+  auto hidden = [](const fs::path& path) {
+    const std::string name = path.filename().string();
+    return (!name.empty() && name[0] == '.') || IsTempFileName(name);
+  };
+  if (depth == ListDepth::kOneLevel) {
+    fs::directory_iterator it(location, fs::directory_options::follow_directory_symlink, ec);
     if (ec) throw Error(location + ": cannot list: " + ec.message());
-    // Dot-files and dot-folders (.git, editor and OS files) and our writers' temp files
-    // (orphans of an interrupted run) are not data.
-    const std::string name = it->path().filename().string();
-    if (!name.empty() && name[0] == '.') {
-      if (it->is_directory(ec)) it.disable_recursion_pending();
-      continue;
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) throw Error(location + ": cannot list: " + ec.message());
+      if (hidden(it->path())) continue;
+      if (it->is_directory(ec)) {
+        listing.folders.push_back(it->path().string() + "/");
+      } else if (it->is_regular_file(ec)) {
+        listing.objects.push_back({it->path().string(), static_cast<uint64_t>(it->file_size(ec))});
+      }
     }
-    if (IsTempFileName(name) || !it->is_regular_file(ec)) continue;
-    std::string path = it->path().string();
-    if (!KeepByDate(path, options)) continue;
-    objects.push_back({path, static_cast<uint64_t>(it->file_size(ec))});
+    std::sort(listing.folders.begin(), listing.folders.end());
+  } else {
+    fs::recursive_directory_iterator it(location, fs::directory_options::follow_directory_symlink,
+                                        ec);
+    if (ec) throw Error(location + ": cannot list: " + ec.message());
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) throw Error(location + ": cannot list: " + ec.message());
+      if (hidden(it->path())) {
+        if (it->is_directory(ec)) it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_regular_file(ec)) continue;
+      listing.objects.push_back({it->path().string(), static_cast<uint64_t>(it->file_size(ec))});
+    }
   }
-  std::sort(objects.begin(), objects.end(),
+  std::sort(listing.objects.begin(), listing.objects.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.location < b.location; });
-  return objects;
+  return listing;
 }
 
 void LocalStorage::ReadAll(const std::string& location, std::string* out) {

@@ -12,7 +12,8 @@ namespace ipinsights {
 
 class LocalStorage : public Storage {
  public:
-  std::vector<ObjectInfo> List(const std::string& location, const ListOptions& options) override;
+  std::vector<ObjectInfo> List(const std::string& location) override;
+  Listing ListUnder(const std::string& location, ListDepth depth) override;
   void ReadAll(const std::string& location, std::string* out) override;
   std::unique_ptr<SequentialReader> OpenSequential(const std::string& location) override;
   std::unique_ptr<WritableFile> OpenWritable(const std::string& location) override;

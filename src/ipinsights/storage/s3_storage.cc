@@ -5,7 +5,6 @@
 #include <future>
 
 #include "ipinsights/base/error.h"
-#include "ipinsights/storage/s3_listing.h"
 
 namespace ipinsights {
 namespace {
@@ -60,9 +59,9 @@ class S3SequentialReader : public SequentialReader {
     next_ = std::async(std::launch::async, [this, offset] {
       std::string chunk;
       chunk.reserve(S3Storage::kReadChunk);
-      S3ObjectHead head = client_->Get(location_.bucket, location_.key, offset,
-                                       S3Storage::kReadChunk, etag_,
-                                       [&](std::string_view data) { chunk.append(data); });
+      S3ObjectHead head =
+          client_->Get(location_.bucket, location_.key, offset, S3Storage::kReadChunk, etag_,
+                       [&](std::string_view data) { chunk.append(data); });
       // Set before the future is ready; read only after get(), so no race.
       etag_ = head.etag;
       size_ = head.size;
@@ -159,43 +158,47 @@ class S3Writer : public WritableFile {
 
 S3Storage::S3Storage(S3Config config) : client_(std::move(config)) {}
 
-std::vector<ObjectInfo> S3Storage::List(const std::string& location, const ListOptions& options) {
-  S3Location parsed = ParseS3Location(location);
+std::vector<ObjectInfo> S3Storage::List(const std::string& location) {
+  bool found = false;
+  Listing listing = ListIn(ParseS3Location(location), location, ListDepth::kRecursive, &found);
+  if (!found) throw Error(location + ": no such object or prefix");
+  return std::move(listing.objects);
+}
+
+Listing S3Storage::ListUnder(const std::string& location, ListDepth depth) {
+  bool found = false;
+  return ListIn(ParseS3Location(location), location, depth, &found);
+}
+
+Listing S3Storage::ListIn(const S3Location& parsed, const std::string& location, ListDepth depth,
+                          bool* found) {
+  Listing listing;
   std::string prefix = parsed.key;
   if (!prefix.empty() && prefix.back() != '/') {
     // The object itself, if there is one by that name; else the "folder" under it.
     S3ListPage page = client_.ListPage(parsed.bucket, prefix, "", "", 1);
     if (!page.objects.empty() && page.objects.front().key == prefix) {
-      return {ObjectInfo{location, page.objects.front().size}};
+      *found = true;
+      listing.objects.push_back(ObjectInfo{location, page.objects.front().size});
+      return listing;
     }
     prefix += '/';
   }
-
-  std::vector<S3Object> objects;
-  bool empty = false;
-  if (options.from || options.to) {
-    DayListing listing = ListByDays(prefix, options, [&](const std::string& p, bool delimited) {
-      return client_.ListAll(parsed.bucket, p, delimited ? "/" : "");
-    });
-    objects = std::move(listing.objects);
-    empty = listing.prefix_empty;
-  } else {
-    for (S3Object& object : client_.ListAll(parsed.bucket, prefix, "").objects) {
-      if (!IsCloudTrailDigestKey(object.key)) objects.push_back(std::move(object));
-    }
-    empty = objects.empty();
-  }
-  if (empty) throw Error(location + ": no such object or prefix");
-
-  std::vector<ObjectInfo> result;
-  result.reserve(objects.size());
-  for (S3Object& object : objects) {
+  S3ListPage page =
+      client_.ListAll(parsed.bucket, prefix, depth == ListDepth::kOneLevel ? "/" : "");
+  *found = !page.objects.empty() || !page.common_prefixes.empty();
+  listing.objects.reserve(page.objects.size());
+  for (S3Object& object : page.objects) {
     if (!object.key.empty() && object.key.back() == '/') continue;  // console "folder" markers
-    result.push_back(ObjectInfo{Location(parsed.bucket, object.key), object.size});
+    listing.objects.push_back(ObjectInfo{Location(parsed.bucket, object.key), object.size});
   }
-  std::sort(result.begin(), result.end(),
+  for (const std::string& common : page.common_prefixes) {
+    listing.folders.push_back(Location(parsed.bucket, common));
+  }
+  std::sort(listing.objects.begin(), listing.objects.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.location < b.location; });
-  return result;
+  std::sort(listing.folders.begin(), listing.folders.end());
+  return listing;
 }
 
 void S3Storage::ReadAll(const std::string& location, std::string* out) {

@@ -1,7 +1,8 @@
 // S3Storage: the Storage implementation for "s3://bucket/key" locations.
 //
-// List uses ListObjectsV2 (every page) and, with ListOptions{from,to}, lists only the day
-// prefixes of the AWS log layouts (see s3_listing.h). Readers stream GETs: ReadAll into
+// List and ListUnder use ListObjectsV2 (every page; ListUnder kOneLevel with delimiter "/").
+// Keys mean nothing here: digest files are listed like any object, and the pruned listing
+// of the AWS log layouts is logs/log_listing.h's walk over ListUnder. Readers stream GETs: ReadAll into
 // the caller's string, OpenSequential in ranged chunks of kReadChunk bytes (the next chunk
 // is fetched while the caller consumes the current one), so memory stays bounded and
 // nothing is staged on disk; a cut download resumes where it stopped (S3Client). Writers
@@ -12,7 +13,7 @@
 // Thread-safety: as Storage. A reader or writer is used by one thread at a time.
 //
 //   S3Storage& s3 = DefaultS3Storage();   // what OpenStorage("s3://...") returns
-//   auto objects = s3.List("s3://trail-bucket/AWSLogs/", {ParseDate("2024-05-01"), {}});
+//   auto objects = s3.List("s3://trail-bucket/AWSLogs/");
 //   S3RequestCounts counts = s3.client().counts();
 #pragma once
 
@@ -29,7 +30,8 @@ class S3Storage : public Storage {
 
   explicit S3Storage(S3Config config);
 
-  std::vector<ObjectInfo> List(const std::string& location, const ListOptions& options) override;
+  std::vector<ObjectInfo> List(const std::string& location) override;
+  Listing ListUnder(const std::string& location, ListDepth depth) override;
   void ReadAll(const std::string& location, std::string* out) override;
   std::unique_ptr<SequentialReader> OpenSequential(const std::string& location) override;
   std::unique_ptr<WritableFile> OpenWritable(const std::string& location) override;
@@ -39,6 +41,9 @@ class S3Storage : public Storage {
 
  private:
   bool ExistsIn(const S3Location& location);
+  // ListUnder's work; *found: anything at all (an object, a key or a common prefix) there.
+  Listing ListIn(const S3Location& parsed, const std::string& location, ListDepth depth,
+                 bool* found);
 
   S3Client client_;
 };

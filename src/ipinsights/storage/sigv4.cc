@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/strings.h"
 
 namespace ipinsights {
 namespace {
@@ -33,22 +34,6 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
     throw Error("SigV4: HMAC-SHA256 failed in OpenSSL");
   }
   return std::string(reinterpret_cast<char*>(digest), length);
-}
-
-std::string Trim(std::string_view value) {
-  // Leading/trailing spaces go, inner runs of spaces become one (SigV4 canonical headers).
-  std::string out;
-  bool space = false;
-  for (char c : value) {
-    if (c == ' ' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
 }
 
 std::string Lower(std::string_view text) {
@@ -154,8 +139,8 @@ HeaderList SignV4(const SignableRequest& request, const AwsCredentials& credenti
   // joined with commas.
   std::vector<std::pair<std::string, std::string>> headers;
   headers.emplace_back("host", request.host);
-  for (const auto& [name, value] : request.headers) headers.emplace_back(Lower(name), Trim(value));
-  for (const auto& [name, value] : added) headers.emplace_back(name, Trim(value));
+  for (const auto& [name, value] : request.headers) headers.emplace_back(Lower(name), CollapseBlanks(value));
+  for (const auto& [name, value] : added) headers.emplace_back(name, CollapseBlanks(value));
   std::stable_sort(headers.begin(), headers.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string canonical_headers;

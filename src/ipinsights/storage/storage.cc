@@ -1,5 +1,6 @@
 #include "ipinsights/storage/storage.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "ipinsights/base/error.h"
@@ -7,14 +8,6 @@
 #include "ipinsights/storage/s3_storage.h"
 
 namespace ipinsights {
-namespace {
-
-bool TwoDigits(std::string_view s, size_t pos) {
-  return pos + 2 <= s.size() && s[pos] >= '0' && s[pos] <= '9' && s[pos + 1] >= '0' &&
-         s[pos + 1] <= '9';
-}
-
-}  // namespace
 
 bool IsS3Location(std::string_view location) { return location.substr(0, 5) == "s3://"; }
 
@@ -24,22 +17,20 @@ Storage& OpenStorage(const std::string& location) {
   return local;
 }
 
-std::optional<Date> DateInKey(std::string_view key) {
-  // Look for "YYYY/MM/DD/" (the last one wins: prefixes may themselves contain digits).
-  std::optional<Date> found;
-  for (size_t i = 0; i + 11 <= key.size(); ++i) {
-    if (i > 0 && key[i - 1] != '/') continue;
-    if (!(TwoDigits(key, i) && TwoDigits(key, i + 2) && key[i + 4] == '/' &&
-          TwoDigits(key, i + 5) && key[i + 7] == '/' && TwoDigits(key, i + 8) &&
-          key[i + 10] == '/')) {
-      continue;
+void ExcludeOutputs(const std::string& input_flag, const std::string& input,
+                    const std::vector<std::string>& outputs, std::vector<ObjectInfo>* objects) {
+  auto is_output = [&](const ObjectInfo& object) {
+    for (const std::string& output : outputs) {
+      if (output.empty() || !SameObject(object.location, output)) continue;
+      if (object.location == input) {
+        throw UsageError(output + ": is both an input and an output (" + input_flag + " " +
+                         input + ")");
+      }
+      return true;
     }
-    std::string text(key.substr(i, 10));
-    text[4] = '-';
-    text[7] = '-';
-    if (auto date = ParseDate(text)) found = date;
-  }
-  return found;
+    return false;
+  };
+  objects->erase(std::remove_if(objects->begin(), objects->end(), is_output), objects->end());
 }
 
 bool SameObject(const std::string& a, const std::string& b) {

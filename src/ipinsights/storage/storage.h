@@ -3,7 +3,9 @@
 // A location is a local path, "-" (stdin / stdout), or "s3://bucket/key". OpenStorage()
 // picks the implementation from the location; callers never branch on the scheme.
 // Listing returns objects in lexicographic order of their location, so output built from
-// a listing is deterministic. Writers are atomic: the destination appears whole on
+// a listing is deterministic. Storage moves bytes and never decides what a key means: it
+// lists what it is asked to, and the log layouts (days in keys, digest files) live in
+// logs/log_listing.h. Writers are atomic: the destination appears whole on
 // Close() (temp file + rename locally, a completed multipart upload on S3) and a writer
 // destroyed without Close() leaves no partial destination behind.
 //
@@ -11,7 +13,7 @@
 // writer object is used by one thread at a time.
 //
 //   Storage& storage = OpenStorage(location);
-//   for (const ObjectInfo& object : storage.List(location, {})) {
+//   for (const ObjectInfo& object : storage.List(location)) {
 //     std::string bytes;
 //     storage.ReadAll(object.location, &bytes);
 //   }
@@ -19,12 +21,9 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "ipinsights/base/civil_time.h"
 
 namespace ipinsights {
 
@@ -33,12 +32,15 @@ struct ObjectInfo {
   uint64_t size = 0;
 };
 
-struct ListOptions {
-  // Only objects of these days (inclusive) by the YYYY/MM/DD in their key, where the key
-  // has one; objects whose key has no date are kept. Implementations that know the AWS
-  // layouts prune what they list (S3 lists only the day prefixes).
-  std::optional<Date> from;
-  std::optional<Date> to;
+// What one ListUnder call found.
+struct Listing {
+  std::vector<ObjectInfo> objects;   // sorted by location
+  std::vector<std::string> folders;  // kOneLevel: sub-folder locations, each ending in '/'
+};
+
+enum class ListDepth {
+  kOneLevel,   // the objects directly in a folder, and its sub-folders
+  kRecursive,  // every object under a folder, at any depth
 };
 
 // Reads an object front to back in chunks.
@@ -69,8 +71,15 @@ class Storage {
   // Every object at `location`: the object itself if it is one, else every object under
   // it (folders walked recursively; local dot-files and writers' temp files skipped),
   // sorted by location. Throws Error when the location does not exist.
-  virtual std::vector<ObjectInfo> List(const std::string& location,
-                                       const ListOptions& options) = 0;
+  virtual std::vector<ObjectInfo> List(const std::string& location) = 0;
+
+  // The object `location` names, if it names one; else what lies under the folder
+  // `location` ("s3://b/p" and "s3://b/p/" both mean the prefix "p/"), to `depth`, skipping
+  // what List skips. Nothing there is an empty Listing, never an error: walkers that know a
+  // layout (logs/log_listing.h) call it for folders that may not exist. On S3 one call is
+  // one paginated ListObjectsV2 (with delimiter "/" for kOneLevel), plus one request to
+  // look for an object of that exact name when `location` does not end in '/'.
+  virtual Listing ListUnder(const std::string& location, ListDepth depth) = 0;
 
   // Replaces *out with the whole object. Callers may reserve extra capacity first (the
   // JSON readers need padding after the data); implementations keep it.
@@ -89,13 +98,17 @@ Storage& OpenStorage(const std::string& location);
 
 bool IsS3Location(std::string_view location);
 
-// The date a key names in an AWS layout ("/YYYY/MM/DD/"), if any: CloudTrail
-// "AWSLogs/<acct>/CloudTrail/<region>/2024/05/01/..." and Firehose "<prefix>2024/05/01/13/...".
-std::optional<Date> DateInKey(std::string_view key);
-
 // True when `a` and `b` name the same object: the same file however spelled (./x, a/../x,
 // links), or the same S3 bucket and key. "-" is never the same as anything.
 bool SameObject(const std::string& a, const std::string& b);
+
+// Checks an input listing against the outputs: an input object that is one of `outputs`
+// (SameObject: same file however spelled, or same S3 bucket and key) is a UsageError when
+// the input location named it directly, and is dropped from `objects` when a folder
+// listing found it (a command's own earlier output beside its inputs). `input_flag` names
+// the input in the message ("--input").
+void ExcludeOutputs(const std::string& input_flag, const std::string& input,
+                    const std::vector<std::string>& outputs, std::vector<ObjectInfo>* objects);
 
 // Convenience wrappers over OpenStorage(location).
 std::string ReadWholeObject(const std::string& location);

@@ -1,6 +1,7 @@
 #include "ipinsights/train/negative_sampler.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "ipinsights/base/hash.h"
 
@@ -14,6 +15,35 @@ void SortUnique(std::vector<T>* values) {
 }
 
 }  // namespace
+
+void DrawShuffle(const TrainingRow* rows, size_t n, uint64_t stream, uint32_t* p, uint32_t* inverse,
+                 uint8_t* valid) {
+  auto same = [&](size_t a, size_t b) {
+    return rows[a].entity_hash == rows[b].entity_hash && rows[a].ip == rows[b].ip;
+  };
+  uint64_t draw = 0;
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<uint32_t>(i);
+  for (size_t i = n; i-- > 1;) std::swap(p[i], p[UniformBelow(RandomAt(stream, draw++), i)]);
+  for (size_t j = 0; j < n; ++j) {
+    bool ok = n > 1 && !same(j, p[j]);
+    for (int attempt = 0; !ok && n > 1 && attempt < 32; ++attempt) {
+      const size_t k = UniformBelow(RandomAt(stream, draw++), n);
+      if (k == j) continue;
+      std::swap(p[j], p[k]);
+      if (p[j] != j && p[k] != k && !same(j, p[j]) && !same(k, p[k])) {
+        ok = true;
+      } else {
+        std::swap(p[j], p[k]);
+      }
+    }
+    valid[j] = ok ? 1 : 0;
+  }
+  // A later swap may have broken an earlier pair's validity: check again. And the inverse.
+  for (size_t j = 0; j < n; ++j) {
+    if (valid[j] && (p[j] == j || same(j, p[j]))) valid[j] = 0;
+    inverse[p[j]] = static_cast<uint32_t>(j);
+  }
+}
 
 IpAddress UniformRandomIp(bool v6, uint64_t random_bits) {
   if (!v6) return IpAddress::FromV4(static_cast<uint32_t>(random_bits >> 32));
@@ -60,10 +90,12 @@ IpAddress NegativeSampler::Draw(const IpAddress& observed, int64_t k, uint64_t r
   if (!v6) {
     const size_t i = UniformBelow(random_bits, v4_slash16_.size());
     if (in_seen_subnet) {
-      const size_t j = v4_first_[i] + UniformBelow(subnet_bits << 1, v4_first_[i + 1] - v4_first_[i]);
+      const size_t j =
+          v4_first_[i] + UniformBelow(subnet_bits << 1, v4_first_[i + 1] - v4_first_[i]);
       return IpAddress::FromV4((v4_slash24_[j] << 8) | static_cast<uint32_t>(host & 0xff));
     }
-    return IpAddress::FromV4((uint32_t{v4_slash16_[i]} << 16) | static_cast<uint32_t>(host & 0xffff));
+    return IpAddress::FromV4((uint32_t{v4_slash16_[i]} << 16) |
+                             static_cast<uint32_t>(host & 0xffff));
   }
   const size_t i = UniformBelow(random_bits, v6_slash32_.size());
   if (in_seen_subnet) {

@@ -13,6 +13,7 @@
 #include "ipinsights/model/kernels.h"
 #include "ipinsights/model/model_file.h"
 #include "ipinsights/storage/storage.h"
+#include "ipinsights/train/discriminator_auc.h"
 
 namespace ipinsights {
 namespace {

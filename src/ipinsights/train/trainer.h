@@ -25,6 +25,11 @@
 // The speed trick: with a linear last layer, u . (W h + b) = (W^T u) . h + u . b, so W is
 // applied once per entity instead of once per negative address.
 //
+// The pieces: the batch layout and its legend (train/batch_buffers.h), the loss
+// (model/logistic_loss.h), the optimiser (model/sparse_adam.h), random and shuffled
+// negatives (train/negative_sampler.h), prefix dropout (train/prefix_dropout.h). The
+// validation figure is train/discriminator_auc.h.
+//
 // Thread-safety: one Trainer per model; not thread-safe itself (it runs its own threads).
 //
 //   Trainer trainer(&model.impl(), {.threads = 2, .seed = 7});
@@ -93,11 +98,5 @@ class Trainer {
   struct State;
   std::unique_ptr<State> state_;
 };
-
-// Validation discriminator AUC: each pair against its entity with one random address
-// (IPv4 for IPv4 pairs, global-unicast IPv6 for IPv6 ones), deterministic in `seed`.
-double DiscriminatorAuc(const Model::Impl& model, const std::vector<TrainingRow>& rows,
-                        uint64_t seed, size_t threads);
-
 
 }  // namespace ipinsights

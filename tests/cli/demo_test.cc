@@ -1,5 +1,5 @@
 // `ipinsights demo` end to end on a tiny population (the real simulate, prepare, train and
-// evaluate), through the real binary.
+// evaluate), through the real binary and in this process (RunCli).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +9,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "ipinsights/cli/commands.h"
 
 namespace ipinsights {
 namespace {
@@ -27,8 +30,8 @@ class Demo : public ::testing::Test {
   int Ipinsights(const std::string& args, std::string* out, std::string* err) {
     const char* env = std::getenv("IPINSIGHTS_BINARY");
     std::string binary = env && *env ? env : IPINSIGHTS_BINARY;
-    std::string command = "cd '" + dir_.string() + "' && '" + binary + "' " + args +
-                          " >stdout.txt 2>stderr.txt";
+    std::string command =
+        "cd '" + dir_.string() + "' && '" + binary + "' " + args + " >stdout.txt 2>stderr.txt";
     int status = std::system(command.c_str());
     *out = Slurp(dir_ / "stdout.txt");
     *err = Slurp(dir_ / "stderr.txt");
@@ -44,7 +47,7 @@ class Demo : public ::testing::Test {
 };
 
 constexpr const char* kTiny =
-    "demo --dir work --users 50 --days 2 --attacks 50 --vector-dim 8 --epochs 1 --threads 2";
+    "demo --dir work --users 50 --days 3 --attacks 50 --vector-dim 8 --epochs 1 --threads 2";
 
 TEST_F(Demo, RunsEveryStepAndPrintsFiguresAndNextCommands) {
   // An earlier demo's folder (it has the marker) is replaced.
@@ -64,8 +67,7 @@ TEST_F(Demo, RunsEveryStepAndPrintsFiguresAndNextCommands) {
   EXPECT_NE(out.find("auc"), std::string::npos) << out;
   EXPECT_NE(out.find("recall at 3% FPR"), std::string::npos) << out;
   const std::string ct_model = (dir_ / "work/cloudtrail/model/model.ipinsights").string();
-  EXPECT_NE(out.find("ipinsights serve --model cloudtrail=" + ct_model), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("ipinsights serve --model cloudtrail=" + ct_model), std::string::npos) << out;
   EXPECT_NE(out.find("ipinsights score --model " + ct_model), std::string::npos) << out;
 }
 
@@ -73,9 +75,31 @@ TEST_F(Demo, RefusesAFolderItDidNotMake) {
   std::string out, err;
   fs::create_directories(dir_ / "precious");
   std::ofstream(dir_ / "precious/notes.txt") << "keep me";
-  EXPECT_EQ(Ipinsights("demo --dir precious --users 50 --days 2", &out, &err), 2);
+  EXPECT_EQ(Ipinsights("demo --dir precious --users 50 --days 3", &out, &err), 2);
   EXPECT_NE(err.find("was not made by `ipinsights demo`"), std::string::npos) << err;
   EXPECT_TRUE(fs::exists(dir_ / "precious/notes.txt"));
+}
+
+// The demo calls the jobs in-process: run through RunCli inside this test binary, which is
+// not `ipinsights` (a demo that spawned /proc/self/exe with "simulate ..." would fail here).
+TEST_F(Demo, RunsInThisProcessThroughTheLibraryJobs) {
+  const std::string work = (dir_ / "inproc").string();
+  std::vector<std::string> args = {"ipinsights", "demo", "--dir",     work, "--users",      "50",
+                                   "--days",     "3",    "--attacks", "50", "--vector-dim", "8",
+                                   "--epochs",   "1",    "--threads", "2"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  ::testing::internal::CaptureStdout();
+  const int code = RunCli(static_cast<int>(argv.size()), argv.data());
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  ASSERT_EQ(code, 0) << out;
+  for (const char* kind : {"cloudtrail", "waf"}) {
+    EXPECT_TRUE(fs::exists(fs::path(work) / kind / "model/model.ipinsights")) << kind;
+    EXPECT_GT(fs::file_size(fs::path(work) / kind / "train.csv"), 0u) << kind;
+    EXPECT_GT(fs::file_size(fs::path(work) / kind / "validation.csv"), 0u) << kind;
+    EXPECT_NE(out.find(std::string("== ") + kind + " =="), std::string::npos) << out;
+  }
+  EXPECT_NE(out.find("recall at 3% FPR"), std::string::npos) << out;
 }
 
 }  // namespace
