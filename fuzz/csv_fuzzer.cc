@@ -43,8 +43,9 @@ std::vector<Record> Whole(std::string_view text, size_t max_record_bytes) {
     last_line = reader.line();
     Append(reader, 0, &records);
   }
-  FUZZ_CHECK(reader.lines_consumed() == static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')),
-             "every line break is consumed");
+  FUZZ_CHECK(
+      reader.lines_consumed() == static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')),
+      "every line break is consumed");
   return records;
 }
 
@@ -77,7 +78,8 @@ std::vector<Record> Growing(std::string_view text, size_t step, size_t max_recor
       continue;
     }
     if (last) return records;
-    line_base += std::count(text.begin() + start, text.begin() + start + reader.record_start(), '\n');
+    line_base +=
+        std::count(text.begin() + start, text.begin() + start + reader.record_start(), '\n');
     start += reader.record_start();
   }
 }

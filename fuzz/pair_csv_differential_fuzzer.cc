@@ -11,14 +11,14 @@
 // The first input byte picks the record cap (8..71 bytes, so overlong records and their
 // resynchronisation are common) and the chunk size; serve always uses the real cap, so it is
 // compared with a reference under that cap. A mismatch aborts (FUZZ_CHECK).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "fuzz/fuzz_util.h"
 #include "ipinsights/base/bad_record.h"
@@ -61,8 +61,10 @@ Verdicts Whole(std::string_view text, size_t max_record_bytes) {
   Verdicts out;
   ParsedPairs parsed;
   ParsePairChunk(std::string(text), /*first_chunk=*/true, &parsed, max_record_bytes);
-  for (size_t i = 0; i < parsed.entities.size(); ++i) out.rows.push_back(Row(parsed.entities[i], parsed.ips[i]));
-  for (const BadRecord& bad : parsed.bad_records) out.bad.push_back(fmt::format("{}: {}", bad.value + 1, bad.reason));
+  for (size_t i = 0; i < parsed.entities.size(); ++i)
+    out.rows.push_back(Row(parsed.entities[i], parsed.ips[i]));
+  for (const BadRecord& bad : parsed.bad_records)
+    out.bad.push_back(fmt::format("{}: {}", bad.value + 1, bad.reason));
   FUZZ_CHECK(parsed.lines == static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')),
              "the whole parse counts every line break");
   return out;
@@ -70,7 +72,8 @@ Verdicts Whole(std::string_view text, size_t max_record_bytes) {
 
 Verdicts Chunked(std::string_view text, size_t chunk_bytes, size_t piece, size_t max_record_bytes) {
   Verdicts out;
-  CsvChunkReader chunks(std::make_unique<TricklingReader>(text, piece), chunk_bytes, max_record_bytes);
+  CsvChunkReader chunks(std::make_unique<TricklingReader>(text, piece), chunk_bytes,
+                        max_record_bytes);
   std::string chunk;
   size_t records_end = 0;
   uint64_t line_base = 1;
@@ -83,7 +86,8 @@ Verdicts Chunked(std::string_view text, size_t chunk_bytes, size_t piece, size_t
     ParsedPairs parsed;
     FUZZ_CHECK(records_end > 0 && records_end <= chunk.size(), "records end inside the chunk");
     ParsePairChunk(chunk, records_end, first, &parsed, max_record_bytes);
-    for (size_t i = 0; i < parsed.entities.size(); ++i) out.rows.push_back(Row(parsed.entities[i], parsed.ips[i]));
+    for (size_t i = 0; i < parsed.entities.size(); ++i)
+      out.rows.push_back(Row(parsed.entities[i], parsed.ips[i]));
     for (const BadRecord& bad : parsed.bad_records) {
       out.bad.push_back(fmt::format("{}: {}", bad.value + line_base, bad.reason));
     }
@@ -105,7 +109,8 @@ class CollectingReporter : public BadRecordReporter {
   std::vector<std::string>* out_;
 };
 
-Verdicts FromPairReader(const uint8_t* data, size_t size, size_t chunk_bytes, size_t max_record_bytes) {
+Verdicts FromPairReader(const uint8_t* data, size_t size, size_t chunk_bytes,
+                        size_t max_record_bytes) {
   Verdicts out;
   const std::string& path = fuzz::WriteFuzzTempFile(data, size, ".csv");
   CollectingReporter reporter(&out.bad);

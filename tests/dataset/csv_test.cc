@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "../testing/large_file.h"
 #include "ipinsights/dataset/csv_chunk_reader.h"
 #include "ipinsights/dataset/csv_record_reader.h"
 #include "ipinsights/storage/storage.h"
-#include "../testing/large_file.h"
 
 namespace ipinsights {
 namespace {
@@ -93,8 +93,7 @@ TEST(CsvRecordReader, UnbalancedQuoteCostsOneLineNotEveryLineToTheNextQuote) {
 TEST(CsvRecordReader, ManyEscapedFieldsInOneRecordStayValid) {
   auto records = ReadAll("\"a\"\"\",\"b\"\"\",\"c\"\"\",\"d\"\"\",\"e\"\"\"\n");
   ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0].fields,
-            (std::vector<std::string>{"a\"", "b\"", "c\"", "d\"", "e\""}));
+  EXPECT_EQ(records[0].fields, (std::vector<std::string>{"a\"", "b\"", "c\"", "d\"", "e\""}));
 }
 
 TEST(CsvRecordReader, AsksForMoreInsteadOfGuessingAtTheEndOfAnOpenBuffer) {
@@ -128,8 +127,7 @@ TEST(CsvRecordReader, RecordLongerThanTheCapIsOneBadRecordJudgedOnItsFirstBytes)
 class CsvChunkReaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ipi_csv_chunk_" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() / ("ipi_csv_chunk_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -247,10 +245,9 @@ TEST_F(CsvChunkReaderTest, OverlongLineIsDroppedAsOneBadRowInBoundedMemory) {
   const std::vector<Record> got = ReadChunked(&reader, &largest);
   EXPECT_LT(PeakRssBytes() - before, size_t{24} << 20);
   EXPECT_LT(largest, max_record + (2 << 20));
-  const std::vector<Record> expected = {
-      {0, {"ok", "1.1.1.1"}, ""},
-      {1, {}, "record longer than 4194304 bytes"},
-      {2, {"good", "1.2.3.4"}, ""}};
+  const std::vector<Record> expected = {{0, {"ok", "1.1.1.1"}, ""},
+                                        {1, {}, "record longer than 4194304 bytes"},
+                                        {2, {"good", "1.2.3.4"}, ""}};
   EXPECT_EQ(got, expected);
   EXPECT_EQ(reader.bytes_read(), 11 + (64u << 20) + 14);
 }

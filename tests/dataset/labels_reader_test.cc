@@ -38,7 +38,8 @@ TEST(LabelsReader, ReadsPairsLabelsAndOracleScores) {
 }
 
 TEST(LabelsReader, OracleColumnIsOptionalAndColumnsMayBeInAnyOrder) {
-  LabeledPairs labels = ParseLabels("label,note,ip,entity\n1,x,10.0.0.1,u1\n0,y,10.0.0.2,u2\n", "l");
+  LabeledPairs labels =
+      ParseLabels("label,note,ip,entity\n1,x,10.0.0.1,u1\n0,y,10.0.0.2,u2\n", "l");
   ASSERT_EQ(labels.size(), 2u);
   EXPECT_FALSE(labels.has_oracle);
   EXPECT_TRUE(labels.oracle_scores.empty());

@@ -43,9 +43,13 @@ TEST(PairCsvWriter, QuotesEmptyFieldsAndBlanksAtEitherEnd) {
 
 // What prepare writes, train / score / serve read back byte for byte (the one grammar).
 TEST(PairCsvWriter, RowsReadBackIdentically) {
-  const std::vector<std::string> entities = {
-      "plain", "a,b", "say \"hi\"", "\"", "line\nbreak", "cr\rlf\r\n", " lead", "trail ", "\ttab\t",
-      " ", "entity", "Mozilla/50 (X11; Linux x86_64)", "a\"b", "\xc3\xa9t\xc3\xa9"};
+  const std::vector<std::string> entities = {"plain",       "a,b",
+                                             "say \"hi\"",  "\"",
+                                             "line\nbreak", "cr\rlf\r\n",
+                                             " lead",       "trail ",
+                                             "\ttab\t",     " ",
+                                             "entity",      "Mozilla/50 (X11; Linux x86_64)",
+                                             "a\"b",        "\xc3\xa9t\xc3\xa9"};
   std::string text;
   for (const std::string& entity : entities) AppendPairCsvRow(entity, Ip("192.0.2.1"), &text);
   ParsedPairs pairs;

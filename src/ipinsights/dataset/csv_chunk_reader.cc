@@ -34,7 +34,8 @@ size_t CsvChunkReader::ChunkEnd(std::string_view buffer, size_t* text_end,
   // Fast path: before the first quote, every line break ends a record (an overlong line
   // included: CsvRecordReader resynchronises at its own line break), whatever its length.
   const void* quote = std::memchr(buffer.data(), '"', buffer.size());
-  const size_t plain = quote == nullptr ? buffer.size() : static_cast<const char*>(quote) - buffer.data();
+  const size_t plain =
+      quote == nullptr ? buffer.size() : static_cast<const char*>(quote) - buffer.data();
   size_t end = 0;
   if (plain > 0) {
     const void* newline = memrchr(buffer.data(), '\n', plain);

@@ -63,7 +63,8 @@ CsvRecordReader::Result CsvRecordReader::Next() {
   for (;;) {
     record_start_ = pos_;
     record_line_ = line_;
-    if (pos_ >= data_.size() || continues_) return last_ || continues_ ? Result::kEnd : Result::kNeedMore;
+    if (pos_ >= data_.size() || continues_)
+      return last_ || continues_ ? Result::kEnd : Result::kNeedMore;
     const Parse parse = ParseRecord(pos_);
     if (parse == Parse::kNeedMore) return Result::kNeedMore;
     if (parse == Parse::kRecord && field_count_ == 1 && !first_field_quoted_) {
@@ -117,15 +118,17 @@ CsvRecordReader::Parse CsvRecordReader::Bad(size_t start, std::string error, siz
   field_count_ = 0;
   examined_ = examined;
   const size_t size = data_.size();
-  const void* newline =
-      resync_from < size ? std::memchr(data_.data() + resync_from, '\n', size - resync_from) : nullptr;
+  const void* newline = resync_from < size
+                            ? std::memchr(data_.data() + resync_from, '\n', size - resync_from)
+                            : nullptr;
   if (newline != nullptr) {
     pos_ = static_cast<const char*>(newline) - data_.data() + 1;
   } else {
     pos_ = size;
     continues_ = !last_;
   }
-  line_ = record_line_ + static_cast<uint64_t>(std::count(data_.data() + start, data_.data() + pos_, '\n'));
+  line_ = record_line_ +
+          static_cast<uint64_t>(std::count(data_.data() + start, data_.data() + pos_, '\n'));
   return Parse::kBad;
 }
 
@@ -135,9 +138,10 @@ CsvRecordReader::Parse CsvRecordReader::NeedMore(size_t start, size_t open_quote
   if (data_.size() - start > max_record_bytes_) {
     const size_t cut = start + max_record_bytes_;
     if (open_quote != kNoQuote) {
-      return Bad(start,
-                 fmt::format("unterminated quoted field (record longer than {} bytes)", max_record_bytes_),
-                 cut + 1, open_quote + 1);
+      return Bad(
+          start,
+          fmt::format("unterminated quoted field (record longer than {} bytes)", max_record_bytes_),
+          cut + 1, open_quote + 1);
     }
     return Bad(start, fmt::format("record longer than {} bytes", max_record_bytes_), cut + 1, cut);
   }

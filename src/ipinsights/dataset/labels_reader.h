@@ -29,7 +29,7 @@
 namespace ipinsights {
 
 struct LabeledPairs {
-  std::string text;                 // the file; entities point into it
+  std::string text;                   // the file; entities point into it
   std::deque<std::string> unescaped;  // or into these (quoted fields with "" escapes)
   std::vector<std::string_view> entities;
   std::vector<IpAddress> ips;

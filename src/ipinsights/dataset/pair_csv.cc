@@ -13,8 +13,8 @@ bool IsCsvBlank(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
 
-PairRecord ParsePairRecord(const CsvRecordReader& record, bool first_chunk, std::string_view* entity,
-                           IpAddress* ip, std::string* problem) {
+PairRecord ParsePairRecord(const CsvRecordReader& record, bool first_chunk,
+                           std::string_view* entity, IpAddress* ip, std::string* problem) {
   if (!record.error().empty()) {
     *problem = record.error();
     return PairRecord::kBad;
@@ -85,7 +85,8 @@ void ParsePairChunk(std::string text, size_t records_end, bool first_chunk, Pars
   // skipped on into the look-ahead, whose lines belong to the next chunk.
   const size_t end = std::min(records_end, out->text.size());
   if (counted_to < end) {
-    lines += static_cast<uint64_t>(std::count(out->text.begin() + counted_to, out->text.begin() + end, '\n'));
+    lines += static_cast<uint64_t>(
+        std::count(out->text.begin() + counted_to, out->text.begin() + end, '\n'));
   }
   out->lines = lines;
 }

@@ -38,8 +38,8 @@ enum class PairRecord { kPair, kHeader, kBad };
 // Judges the record `record` has just returned. `first_chunk`: line 0 of the reader's
 // buffer is the first line of its input (only there is `entity,ip` a header). On kPair sets
 // *entity (valid as long as the record's field) and *ip; on kBad sets *problem.
-PairRecord ParsePairRecord(const CsvRecordReader& record, bool first_chunk, std::string_view* entity,
-                           IpAddress* ip, std::string* problem);
+PairRecord ParsePairRecord(const CsvRecordReader& record, bool first_chunk,
+                           std::string_view* entity, IpAddress* ip, std::string* problem);
 
 // The good rows of one chunk. Entities point into `text` or `unescaped`, which this
 // object owns: keep it alive (and unmoved if held by value) while using them.

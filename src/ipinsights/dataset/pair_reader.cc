@@ -9,7 +9,9 @@ namespace ipinsights {
 
 PairReader::PairReader(const std::string& location, BadRecordReporter* reporter, size_t read_bytes,
                        size_t max_record_bytes)
-    : reporter_(reporter), read_bytes_(std::max<size_t>(read_bytes, 1)), max_record_bytes_(max_record_bytes) {
+    : reporter_(reporter),
+      read_bytes_(std::max<size_t>(read_bytes, 1)),
+      max_record_bytes_(max_record_bytes) {
   if (location == "-") {
     objects_.push_back(location);
   } else {
@@ -108,7 +110,8 @@ bool PairReader::Next(std::string_view* entity, IpAddress* ip) {
       case PairRecord::kBad:
         ++stats_.bad_rows;
         if (records_->continues_past_buffer()) SkipPastLineBreak();
-        if (reporter_ != nullptr) reporter_->Report(BadRecord::AtLine(object_name_, line, problem_));
+        if (reporter_ != nullptr)
+          reporter_->Report(BadRecord::AtLine(object_name_, line, problem_));
         continue;
       case PairRecord::kPair:
         current_line_ = line;

@@ -50,7 +50,8 @@ class PairReader {
   // be null: bad rows are then only counted) must outlive the reader. `read_bytes`: the
   // size of one read (tests and the fuzzer make it small).
   explicit PairReader(const std::string& location, BadRecordReporter* reporter = nullptr,
-                      size_t read_bytes = size_t{1} << 20, size_t max_record_bytes = kMaxRecordBytes);
+                      size_t read_bytes = size_t{1} << 20,
+                      size_t max_record_bytes = kMaxRecordBytes);
   ~PairReader();
 
   // The next good pair. `entity` stays valid until the next call. False at the end.
@@ -80,8 +81,8 @@ class PairReader {
   bool eof_ = true;
   std::string buffer_;
   std::optional<CsvRecordReader> records_;  // over buffer_
-  bool first_line_in_buffer_ = false;  // buffer_ starts at the object's first line
-  uint64_t line_base_ = 0;     // lines of the object before buffer_
+  bool first_line_in_buffer_ = false;       // buffer_ starts at the object's first line
+  uint64_t line_base_ = 0;                  // lines of the object before buffer_
   uint64_t current_line_ = 0;
   std::string problem_;
   PairReadStats stats_;
