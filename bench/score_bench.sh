@@ -34,7 +34,7 @@ EXPECTED_BAD=$((PAIRS / 100000))
 for THREADS in 1 0; do
   START=$(date +%s.%N)
   "$BIN" score --model "$WORK/model/model.ipinsights" --pairs "$WORK/pairs.csv" \
-    --output "$WORK/scores.ndjson" --threads "$THREADS" --quiet 2> "$WORK/stderr.txt"
+    --output "$WORK/scores.ndjson" --threads "$THREADS" 2> "$WORK/stderr.txt"
   END=$(date +%s.%N)
   LINES=$(wc -l < "$WORK/scores.ndjson")
   BAD=$(grep -c 'bad IP' "$WORK/stderr.txt" || true)

@@ -80,9 +80,11 @@ void RunEvaluate(const EvaluateFlags& flags) {
   if (flags.test.empty() && flags.random_attacks > 0) {
     throw UsageError("evaluate: --random-attacks goes with --test SRC");
   }
-  if (!(flags.target_fpr >= 0 && flags.target_fpr <= 1)) {
-    throw UsageError(fmt::format("evaluate: --target-fpr: {} is not in the range 0..1",
-                                 flags.target_fpr));
+  if (!(flags.target_fpr > 0 && flags.target_fpr <= 0.5)) {
+    throw UsageError(fmt::format(
+        "evaluate: --target-fpr {}: must be a fraction in (0, 0.5]; 0.01 means 1% of normal "
+        "pairs flagged",
+        flags.target_fpr));
   }
   if (!flags.report.empty()) {
     throw UsageError("evaluate: --report is not available in this build yet");
@@ -130,7 +132,7 @@ void AddEvaluateCommand(CLI::App& app) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command->add_option("--target-fpr", flags->target_fpr,
-                      "False-positive rate for recommended_threshold")
+                      "False-positive rate for recommended_threshold, a fraction in (0, 0.5]: 0.01 = 1%")
       ->capture_default_str();
   command->add_option("--seed", flags->seed, "Seed of the random attacks")->capture_default_str();
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");

@@ -28,6 +28,7 @@ struct ScoreFlags {
   bool quiet = false;
   bool json = false;
   bool strict = false;
+  bool allow_empty = false;
 };
 
 void RunScore(const ScoreFlags& flags) {
@@ -80,14 +81,27 @@ void RunScore(const ScoreFlags& flags) {
     total.written += s.written;
     total.bad_rows += s.bad_rows;
   }
-  output->Close();
   progress.Done();
-  for (const std::string& message : bad_rows.messages()) {
-    std::fprintf(stderr, "ipinsights: warning: %s (row skipped)\n", message.c_str());
+  if (!flags.quiet) {
+    for (const std::string& message : bad_rows.messages()) {
+      std::fprintf(stderr, "ipinsights: warning: %s (row skipped)\n", message.c_str());
+    }
+    if (bad_rows.count() > bad_rows.messages().size()) {
+      std::fprintf(stderr, "ipinsights: warning: more bad rows: not shown, counted below\n");
+    }
   }
-  if (bad_rows.count() > bad_rows.messages().size()) {
-    std::fprintf(stderr, "ipinsights: warning: more bad rows: not shown, counted below\n");
+  // Rows read but none scored: a log file or labels.csv given as pairs, most likely. Not a
+  // success a script could mistake for one; the output is not put in place.
+  if (total.scored == 0 && total.bad_rows > 0 && !flags.allow_empty) {
+    const std::vector<std::string> first = bad_rows.messages();
+    throw Error(fmt::format(
+        "score: no pair scored: all {} rows of {} are bad{}{}. --pairs reads entity,ip CSV: "
+        "for CloudTrail or WAF logs run `ipinsights prepare cloudtrail|waf` first. "
+        "--allow-empty accepts an empty result",
+        total.bad_rows, flags.pairs, first.empty() ? "" : " (first: ",
+        first.empty() ? "" : first[0] + ")"));
   }
+  output->Close();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double rate = seconds > 0 ? static_cast<double>(total.scored) / seconds : 0;
@@ -127,7 +141,10 @@ void AddScoreCommand(CLI::App& app) {
                       "Flag pairs scoring below this as anomalous (default 0)");
   command->add_flag("--only-anomalies", flags->only_anomalies, "Write only the flagged pairs");
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");
-  command->add_flag("--quiet", flags->quiet, "No progress or summary on stderr");
+  command->add_flag("--quiet", flags->quiet, "No progress, warnings or summary on stderr");
+  command->add_flag("--allow-empty", flags->allow_empty,
+                    "Succeed even when every row is bad and nothing is scored (by default an "
+                    "error)");
   command->add_flag("--json", flags->json,
                     "Print the summary as one JSON object (on stdout, or on stderr when the "
                     "scores go to stdout)");

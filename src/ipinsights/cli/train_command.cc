@@ -108,23 +108,35 @@ void RunTrain(TrainFlags& flags) {
     double records_per_second = 0;
     for (const EpochRecord& e : result.epochs) records_per_second += e.metrics.records_per_second;
     records_per_second /= result.epochs.size();
+    // A record is one labelled sample: each row plus its R + S negatives.
+    const Hyperparameters& hp = result.hyperparameters;
+    const double rows_per_second =
+        records_per_second /
+        (1 + hp.random_negative_sampling_rate + hp.shuffled_negative_sampling_rate);
+    if (!flags.quiet) {
+      for (const std::string& warning : result.warnings) {
+        std::fprintf(stderr, "ipinsights: warning: %s\n", warning.c_str());
+      }
+    }
     if (flags.json) {
       std::printf(
           "{\"model\": %s, \"metrics\": %s, \"training_rows\": %llu, \"bad_rows\": %llu, "
           "\"validation_rows\": %llu, \"epochs\": %zu, \"loss\": %.6g, \"accuracy\": %.6g, "
-          "\"validation_auc\": %s, \"records_per_second\": %.6g, \"seconds\": %.6g, "
-          "\"threads\": %zu}\n",
+          "\"validation_auc\": %s, \"records_per_second\": %.6g, \"rows_per_second\": %.6g, "
+          "\"entities\": %llu, \"seconds\": %.6g, \"threads\": %zu, \"hyperparameters\": %s}\n",
           JsonString(result.model_location).c_str(), JsonString(result.metrics_location).c_str(),
           static_cast<unsigned long long>(result.training_rows),
           static_cast<unsigned long long>(result.bad_rows),
           static_cast<unsigned long long>(result.validation_rows), result.epochs.size(),
           last.metrics.loss, last.metrics.accuracy,
           last.validation_auc ? fmt::format("{:.6g}", *last.validation_auc).c_str() : "null",
-          records_per_second, result.seconds, result.threads);
+          records_per_second, rows_per_second,
+          static_cast<unsigned long long>(result.entities), result.seconds, result.threads,
+          hp.ToJson().c_str());
     } else if (!flags.quiet) {
       std::fprintf(stderr,
                    "trained %s: %llu rows (%llu bad), %zu epochs, loss %.4f, accuracy %.4f%s, "
-                   "%.0f records/s, %.1f s\n",
+                   "%s samples/s (rows and their negatives; %s rows/s), %.1f s\n",
                    result.model_location.c_str(),
                    static_cast<unsigned long long>(result.training_rows),
                    static_cast<unsigned long long>(result.bad_rows), result.epochs.size(),
@@ -132,7 +144,8 @@ void RunTrain(TrainFlags& flags) {
                    last.validation_auc
                        ? fmt::format(", validation AUC {:.4f}", *last.validation_auc).c_str()
                        : "",
-                   records_per_second, result.seconds);
+                   FormatCount(static_cast<uint64_t>(records_per_second)).c_str(),
+                   FormatCount(static_cast<uint64_t>(rows_per_second)).c_str(), result.seconds);
     }
   } catch (const Error& e) {
     if (!failure_file.empty()) {

@@ -3,9 +3,14 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "ipinsights/base/bad_record.h"
+#include "ipinsights/base/distinct_hashes.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
 #include "ipinsights/base/parallel.h"
@@ -17,6 +22,62 @@
 
 namespace ipinsights {
 namespace {
+
+// Whether `location`'s first object starts like a log file (gzip, or a JSON object or
+// array), the usual reason a "training CSV" has no valid row.
+bool LooksLikeJsonLogs(const std::string& location) {
+  try {
+    Storage& storage = OpenStorage(location);
+    const std::vector<ObjectInfo> objects = storage.List(location);
+    if (objects.empty() || objects[0].location == "-") return false;
+    std::unique_ptr<SequentialReader> reader = storage.OpenSequential(objects[0].location);
+    char head[64];
+    const size_t got = reader->Read(head, sizeof(head));
+    size_t i = 0;
+    while (i < got && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) ++i;
+    if (got >= 2 && static_cast<unsigned char>(head[0]) == 0x1f &&
+        static_cast<unsigned char>(head[1]) == 0x8b) {
+      return true;
+    }
+    return i < got && (head[i] == '{' || head[i] == '[');
+  } catch (const Error&) {
+    return false;  // only a hint: the read error itself was reported already
+  }
+}
+
+uint64_t DistinctEntities(const std::vector<TrainingRow>& rows) {
+  DistinctHashes entities;
+  for (const TrainingRow& row : rows) entities.Add(row.entity_hash);
+  return entities.size();
+}
+
+// SageMaker's advice is about twice as many entity vectors as distinct entities: fewer and
+// entities share rows (their addresses blur together), far more and the model is mostly
+// untrained rows (memory and file size for nothing).
+std::string EntityVectorAdvice(int64_t num_entity_vectors, uint64_t entities) {
+  const double ratio = static_cast<double>(num_entity_vectors) / std::max<uint64_t>(entities, 1);
+  if (ratio >= 1 && ratio <= 10) return "";
+  return fmt::format(
+      "num_entity_vectors is {} for {} distinct entities: {}; about twice the entities ({}) is "
+      "SageMaker's advice",
+      num_entity_vectors, entities,
+      ratio < 1 ? "several entities share each embedding row, which blurs their addresses"
+                : "most rows stay untrained and the model is larger than it needs to be",
+      2 * entities);
+}
+
+// A model whose final training accuracy stays low has not learnt the data (too few steps,
+// too small a learning rate): its scores separate little, and nothing else would say so.
+std::string UnderfitAdvice(const Hyperparameters& hp, uint64_t rows, double accuracy) {
+  if (accuracy >= 0.85) return "";
+  const uint64_t steps_per_epoch =
+      (rows + static_cast<uint64_t>(hp.mini_batch_size) - 1) / static_cast<uint64_t>(hp.mini_batch_size);
+  return fmt::format(
+      "training accuracy is {:.3f} after {} epochs of {} mini-batches: the model looks underfit. "
+      "Give it more steps or a larger step: --epochs, --learning-rate (0.01 is common), or a "
+      "smaller --mini-batch-size",
+      accuracy, hp.epochs, steps_per_epoch);
+}
 
 std::string JoinPath(const std::string& dir, const std::string& name) {
   if (dir.empty()) return name;
@@ -92,9 +153,23 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   result.bad_rows = train.stats.bad_rows;
   result.row_errors = train_bad_rows.messages();
   if (train.rows.empty()) {
-    throw Error(fmt::format("{}: no valid training rows ({} bad rows{}{})", options.train,
-                            train.stats.bad_rows, result.row_errors.empty() ? "" : "; first: ",
-                            result.row_errors.empty() ? "" : result.row_errors[0]));
+    std::string message = fmt::format(
+        "{}: no valid training rows ({} bad rows{}{})", options.train, train.stats.bad_rows,
+        result.row_errors.empty() ? "" : "; first: ",
+        result.row_errors.empty() ? "" : result.row_errors[0]);
+    if (LooksLikeJsonLogs(options.train)) {
+      message += fmt::format(
+          ". It holds JSON logs (CloudTrail or WAF), not entity,ip CSV: run `ipinsights "
+          "prepare cloudtrail --input {} --output train.csv` (or `prepare waf`) first and train "
+          "on its output",
+          options.train);
+    }
+    throw Error(message);
+  }
+  result.entities = DistinctEntities(train.rows);
+  if (std::string advice = EntityVectorAdvice(hp.num_entity_vectors, result.entities);
+      !advice.empty()) {
+    result.warnings.push_back(advice);
   }
   log(fmt::format("read {} training rows from {} ({} bad rows skipped)", train.rows.size(),
                   options.train, train.stats.bad_rows));
@@ -176,6 +251,11 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
       train.rows.size(), hp.epochs, options.seed, trainer.threads(),
       Number(result.epochs.back().metrics.loss));
   CheckTrainedModel(*model, result.epochs.back().metrics.loss);
+  if (std::string advice = UnderfitAdvice(hp, train.rows.size(),
+                                          result.epochs.back().metrics.accuracy);
+      !advice.empty()) {
+    result.warnings.push_back(advice);
+  }
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // The model and its metrics are one unit: both temp files are written and synced first,

@@ -49,6 +49,7 @@ struct TrainJobResult {
   std::string model_location;
   std::string metrics_location;
   uint64_t training_rows = 0;
+  uint64_t entities = 0;  // distinct entities in the training rows
   uint64_t bad_rows = 0;
   uint64_t validation_rows = 0;
   uint64_t validation_bad_rows = 0;
@@ -57,6 +58,9 @@ struct TrainJobResult {
   double seconds = 0;
   size_t threads = 0;
   Hyperparameters hyperparameters;  // as trained (ip_hash_buckets resolved)
+  // Advice, not errors: num_entity_vectors far from twice the distinct entities, a model
+  // that looks underfit. Each says what to change.
+  std::vector<std::string> warnings;
 };
 
 // Throws UsageError for bad options, Error for unreadable inputs or unwritable outputs.
