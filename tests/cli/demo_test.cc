@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "../testing/command.h"
+#include "../testing/scratch_test.h"
 #include "ipinsights/cli/commands.h"
 
 namespace ipinsights {
@@ -18,32 +20,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Demo : public ::testing::Test {
+class Demo : public testing::ScratchTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ipi_demo_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   int Ipinsights(const std::string& args, std::string* out, std::string* err) {
-    const char* env = std::getenv("IPINSIGHTS_BINARY");
-    std::string binary = env && *env ? env : IPINSIGHTS_BINARY;
-    std::string command =
-        "cd '" + dir_.string() + "' && '" + binary + "' " + args + " >stdout.txt 2>stderr.txt";
-    int status = std::system(command.c_str());
-    *out = Slurp(dir_ / "stdout.txt");
-    *err = Slurp(dir_ / "stderr.txt");
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    testing::CommandResult run = testing::RunIpinsights(dir_, args);
+    *out = run.out;
+    *err = run.err;
+    return run.exit_code;
   }
-  static std::string Slurp(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  fs::path dir_;
 };
 
 constexpr const char* kTiny =

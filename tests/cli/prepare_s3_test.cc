@@ -10,6 +10,8 @@
 #include <string>
 
 #include "../storage/s3_test_support.h"
+#include "../testing/command.h"
+#include "../testing/scratch_test.h"
 #include "ipinsights/storage/aws_credentials.h"
 #include "ipinsights/storage/local_storage.h"
 #include "ipinsights/storage/s3_storage.h"
@@ -19,39 +21,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Binary() {
-  const char* env = std::getenv("IPINSIGHTS_BINARY");
-  return env && *env ? env : IPINSIGHTS_BINARY;
-}
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The summary without the fields that time the run.
 std::string WithoutTimings(const std::string& json) {
   static const std::regex timing(R"re(, "(seconds|json_mb_per_second)": [0-9.]+)re");
   return std::regex_replace(json, timing, "");
 }
 
-class PrepareS3Test : public ::testing::Test {
+class PrepareS3Test : public testing::ScratchTest {
  protected:
   void SetUp() override {
+    ScratchTest::SetUp();
     if (!s3test::OnPath("moto_server")) {
       GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
     }
     auto server = s3test::StartServer({"moto_server", "-H", "127.0.0.1"}, {}, "-p");
     if (!server) GTEST_SKIP() << "moto_server did not start";
     moto_ = std::move(*server);
-    dir_ = fs::temp_directory_path() / ("ipi_prepare_s3_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
   }
 
   std::unique_ptr<S3Storage> Storage() const {
@@ -65,19 +50,16 @@ class PrepareS3Test : public ::testing::Test {
 
   // Runs `ipinsights ARGS` in dir_ against moto; returns stdout, *err stderr.
   int Run(const std::string& args, std::string* out, std::string* err) {
-    std::string command =
-        "cd '" + dir_.string() +
-        "' && AWS_ACCESS_KEY_ID=AKIAIPINSIGHTSTEST01 AWS_SECRET_ACCESS_KEY=secret "
-        "AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true '" +
-        Binary() + "' " + args + " --endpoint-url " + moto_.url() + " >stdout.txt 2>stderr.txt";
-    int status = std::system(command.c_str());
-    *out = Slurp(dir_ / "stdout.txt");
-    *err = Slurp(dir_ / "stderr.txt");
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    testing::CommandResult run = testing::RunIpinsights(
+        dir_, args + " --endpoint-url " + moto_.url(), "",
+        "AWS_ACCESS_KEY_ID=AKIAIPINSIGHTSTEST01 AWS_SECRET_ACCESS_KEY=secret "
+        "AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true ");
+    *out = run.out;
+    *err = run.err;
+    return run.exit_code;
   }
 
   s3test::LocalServer moto_;
-  fs::path dir_;
 };
 
 TEST_F(PrepareS3Test, ABucketAndItsLocalCopyGiveTheSameSummary) {
@@ -114,7 +96,7 @@ TEST_F(PrepareS3Test, ABucketAndItsLocalCopyGiveTheSameSummary) {
               0)
         << err;
     EXPECT_EQ(WithoutTimings(s3_json), WithoutTimings(local_json)) << days;
-    EXPECT_EQ(Slurp(dir_ / "s3.csv"), Slurp(dir_ / "local.csv")) << days;
+    EXPECT_EQ(Read("s3.csv"), Read("local.csv")) << days;
     if (days.empty()) {
       EXPECT_NE(local_json.find("\"digest_files\": " + std::to_string(digests) + ","),
                 std::string::npos)

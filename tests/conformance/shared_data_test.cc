@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "../testing/command.h"
+#include "../testing/scratch_test.h"
 #include "ipinsights/logs/log_reader.h"
 #include "ipinsights/storage/storage.h"
 
@@ -26,6 +28,9 @@ fs::path DataDir() { return fs::path(IPINSIGHTS_SOURCE_DIR) / ".." / "shared" / 
                  << " (../shared/data); conformance checks skipped";                      \
   }
 
+// Every test gets its own folder; two of them unpack or write into it.
+class SharedData : public testing::ScratchTest {};
+
 class RowSink : public EventSink {
  public:
   void Add(const LogEvent& event) override {
@@ -34,13 +39,13 @@ class RowSink : public EventSink {
   std::vector<std::string> rows;
 };
 
-struct Read {
+struct FileRead {
   FileReport report;
   std::vector<std::string> rows;
   std::vector<std::string> problems;  // reported bad records, formatted
 };
 
-Read ReadFile(LogKind kind, const fs::path& path) {
+FileRead ReadFile(LogKind kind, const fs::path& path) {
   LogReaderOptions options;
   options.kind = kind;
   options.entity = DefaultEntitySpec(kind);
@@ -49,7 +54,7 @@ Read ReadFile(LogKind kind, const fs::path& path) {
   Storage& storage = OpenStorage(path.string());
   std::vector<ObjectInfo> objects = storage.List(path.string());
   EXPECT_EQ(objects.size(), 1u);
-  Read read;
+  FileRead read;
   BadRecordLog bad_records;
   read.report = reader.Read(storage, objects.at(0), sink, &bad_records);
   read.rows = sink.rows;
@@ -57,7 +62,7 @@ Read ReadFile(LogKind kind, const fs::path& path) {
   return read;
 }
 
-void ExpectCounts(const Read& read, uint64_t records, uint64_t pairs, uint64_t aws_service,
+void ExpectCounts(const FileRead& read, uint64_t records, uint64_t pairs, uint64_t aws_service,
                   uint64_t not_an_ip, uint64_t no_entity, uint64_t malformed) {
   const SkipCounts& s = read.report.skipped;
   EXPECT_EQ(read.report.records, records);
@@ -69,9 +74,9 @@ void ExpectCounts(const Read& read, uint64_t records, uint64_t pairs, uint64_t a
   EXPECT_EQ(read.report.records, read.report.pairs + s.Total());
 }
 
-TEST(SharedData, OpenSearchSamplesLargeIsMalformedWithItsOffset) {
+TEST_F(SharedData, OpenSearchSamplesLargeIsMalformedWithItsOffset) {
   REQUIRE_SHARED_DATA();
-  Read read = ReadFile(LogKind::kCloudTrail,
+  FileRead read = ReadFile(LogKind::kCloudTrail,
                        DataDir() / "opensearch-catalog-aws/aws_cloudtrail/samples-large.json");
   ASSERT_EQ(read.problems.size(), 1u);
   // Python's json module agrees: "Expecting ',' delimiter: line 85 column 6 (char 3053)".
@@ -81,17 +86,17 @@ TEST(SharedData, OpenSearchSamplesLargeIsMalformedWithItsOffset) {
   EXPECT_EQ(read.report.skipped[SkipReason::kMalformed], 1u);
 }
 
-TEST(SharedData, OpenSearchRawSampleHasMaskedValues) {
+TEST_F(SharedData, OpenSearchRawSampleHasMaskedValues) {
   REQUIRE_SHARED_DATA();
-  Read read =
+  FileRead read =
       ReadFile(LogKind::kCloudTrail, DataDir() / "opensearch-catalog-aws/aws_cloudtrail/raw-sample.json");
   // Pretty-printed single record; "30.*.0.210" is not an IP.
   ExpectCounts(read, 1, 0, 0, 1, 0, 0);
 }
 
-TEST(SharedData, OpenSearchWafRecordsAllYieldPairs) {
+TEST_F(SharedData, OpenSearchWafRecordsAllYieldPairs) {
   REQUIRE_SHARED_DATA();
-  Read read = ReadFile(LogKind::kWaf, DataDir() / "opensearch-catalog-aws/aws_waf/raw.log");
+  FileRead read = ReadFile(LogKind::kWaf, DataDir() / "opensearch-catalog-aws/aws_waf/raw.log");
   ExpectCounts(read, 38, 38, 0, 0, 0, 0);
   ASSERT_FALSE(read.rows.empty());
   // The lower-case "user-agent" header (HTTP/2 via CloudFront), dots removed.
@@ -99,34 +104,34 @@ TEST(SharedData, OpenSearchWafRecordsAllYieldPairs) {
       << read.rows[0];
 }
 
-TEST(SharedData, SchemaSamplesAreNotCloudTrailRecords) {
+TEST_F(SharedData, SchemaSamplesAreNotCloudTrailRecords) {
   REQUIRE_SHARED_DATA();
   // Already-parsed ALB / VPC samples: valid JSON, no CloudTrail fields, nothing crashes.
-  Read elb = ReadFile(LogKind::kCloudTrail,
+  FileRead elb = ReadFile(LogKind::kCloudTrail,
                       DataDir() / "opensearch-catalog-aws/schema-samples/aws_elb-log.json");
   EXPECT_EQ(elb.report.pairs, 0u);
   EXPECT_TRUE(elb.problems.empty());
-  Read vpc = ReadFile(LogKind::kCloudTrail,
+  FileRead vpc = ReadFile(LogKind::kCloudTrail,
                       DataDir() / "opensearch-catalog-aws/schema-samples/aws_vpc-logs.json");
   EXPECT_EQ(vpc.report.pairs, 0u);
   EXPECT_TRUE(vpc.problems.empty());
 }
 
-TEST(SharedData, WazuhConcatenatedWafObjects) {
+TEST_F(SharedData, WazuhConcatenatedWafObjects) {
   REQUIRE_SHARED_DATA();
-  Read read = ReadFile(LogKind::kWaf, DataDir() / "wazuh-aws-waf/aws-waf");
+  FileRead read = ReadFile(LogKind::kWaf, DataDir() / "wazuh-aws-waf/aws-waf");
   // 7 records on 4 lines, some "}{"-concatenated; one has no User-Agent header.
   ExpectCounts(read, 7, 6, 0, 0, 1, 0);
   for (const std::string& row : read.rows) EXPECT_EQ(row.find("\\/"), std::string::npos) << row;
 }
 
-TEST(SharedData, ElasticWafRecords) {
+TEST_F(SharedData, ElasticWafRecords) {
   REQUIRE_SHARED_DATA();
-  Read read = ReadFile(LogKind::kWaf, DataDir() / "elastic-integrations-aws/waf/test-waf.log");
+  FileRead read = ReadFile(LogKind::kWaf, DataDir() / "elastic-integrations-aws/waf/test-waf.log");
   ExpectCounts(read, 4, 3, 0, 0, 1, 0);
 }
 
-TEST(SharedData, ElasticCloudTrailEdgeCases) {
+TEST_F(SharedData, ElasticCloudTrailEdgeCases) {
   REQUIRE_SHARED_DATA();
   const fs::path dir = DataDir() / "elastic-integrations-aws/cloudtrail";
   ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-console-login-json.log"), 3, 3, 0, 0, 0, 0);
@@ -138,7 +143,7 @@ TEST(SharedData, ElasticCloudTrailEdgeCases) {
   ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-user-authentication.log"), 1, 0, 0, 1, 0, 0);
   ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-assume-role-aws-service-json.log"), 1, 0,
                1, 0, 0, 0);
-  Read gov = ReadFile(LogKind::kCloudTrail, dir / "test-us-gov-arn.log");
+  FileRead gov = ReadFile(LogKind::kCloudTrail, dir / "test-us-gov-arn.log");
   ExpectCounts(gov, 1, 1, 0, 0, 0, 0);
   EXPECT_EQ(gov.rows[0].rfind("AROAEXAMPLE:i-example1234567890,", 0), 0u) << gov.rows[0];
 
@@ -163,9 +168,9 @@ TEST(SharedData, ElasticCloudTrailEdgeCases) {
   EXPECT_EQ(report.skipped[SkipReason::kNotAnIp], 1u);
 }
 
-TEST(SharedData, PantherCloudTrailTestEvents) {
+TEST_F(SharedData, PantherCloudTrailTestEvents) {
   REQUIRE_SHARED_DATA();
-  Read read = ReadFile(LogKind::kCloudTrail,
+  FileRead read = ReadFile(LogKind::kCloudTrail,
                        DataDir() / "panther-analysis-test-events/cloudtrail_test_events.ndjson");
   EXPECT_EQ(read.report.records, 460u);
   EXPECT_TRUE(read.problems.empty());
@@ -174,9 +179,10 @@ TEST(SharedData, PantherCloudTrailTestEvents) {
   EXPECT_GT(read.report.pairs, 300u);
 }
 
-TEST(SharedData, PantherWafTestEvents) {
+TEST_F(SharedData, PantherWafTestEvents) {
   REQUIRE_SHARED_DATA();
-  Read read = ReadFile(LogKind::kWaf, DataDir() / "panther-analysis-test-events/waf_test_events.ndjson");
+  FileRead read =
+      ReadFile(LogKind::kWaf, DataDir() / "panther-analysis-test-events/waf_test_events.ndjson");
   // Partial hand-written records: most carry no headers at all.
   ExpectCounts(read, 50, 1, 0, 0, 49, 0);
 }
@@ -185,10 +191,9 @@ std::string RunOrEmpty(const std::string& command) {
   return std::system(command.c_str()) == 0 ? "ok" : "";
 }
 
-TEST(SharedData, CloudTrailZipHoldsFourExportsOneMalformed) {
+TEST_F(SharedData, CloudTrailZipHoldsFourExportsOneMalformed) {
   REQUIRE_SHARED_DATA();
-  fs::path dir = fs::temp_directory_path() / ("ipinsights_zip_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const fs::path dir = dir_ / "unzipped";
   fs::create_directories(dir);
   const std::string zip = (DataDir() / "cloudtrail2sightings/cloudtrail.zip").string();
   std::string unzipped =
@@ -198,7 +203,6 @@ TEST(SharedData, CloudTrailZipHoldsFourExportsOneMalformed) {
                           zip + "' '" + dir.string() + "'");
   }
   if (unzipped.empty()) {
-    fs::remove_all(dir);
     GTEST_SKIP() << "neither unzip nor python3 can extract " << zip;
   }
   std::vector<ObjectInfo> objects = OpenStorage(dir.string()).List(dir.string());
@@ -225,32 +229,20 @@ TEST(SharedData, CloudTrailZipHoldsFourExportsOneMalformed) {
     }
   }
   EXPECT_EQ(malformed_files, 1);
-  fs::remove_all(dir);
 }
 
-TEST(SharedData, PrepareReadsTheWholeFolderAndReportsBothMalformedFiles) {
+TEST_F(SharedData, PrepareReadsTheWholeFolderAndReportsBothMalformedFiles) {
   REQUIRE_SHARED_DATA();
-  const char* binary = std::getenv("IPINSIGHTS_BINARY");
-  std::string bin = binary ? binary : IPINSIGHTS_BINARY;
-  fs::path out = fs::temp_directory_path() / ("ipinsights_conf_" + std::to_string(::getpid()));
-  fs::create_directories(out);
-  std::string command = "'" + bin + "' prepare cloudtrail --input '" +
-                        (DataDir() / "opensearch-catalog-aws/aws_cloudtrail").string() + "' '" +
-                        (DataDir() / "elastic-integrations-aws/cloudtrail").string() +
-                        "' --output '" + (out / "o.csv").string() + "' --json > '" +
-                        (out / "summary.json").string() + "' 2> '" + (out / "err.txt").string() + "'";
-  int status = std::system(command.c_str());
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  std::ifstream err(out / "err.txt");
-  std::stringstream e;
-  e << err.rdbuf();
-  EXPECT_NE(e.str().find("samples-large.json: byte 3053: malformed JSON"), std::string::npos) << e.str();
-  std::ifstream summary(out / "summary.json");
-  std::stringstream s;
-  s << summary.rdbuf();
-  EXPECT_NE(s.str().find("\"files\": 8"), std::string::npos) << s.str();
-  fs::remove_all(out);
+  testing::CommandResult run = testing::RunIpinsights(
+      dir_, "prepare cloudtrail --input '" +
+                (DataDir() / "opensearch-catalog-aws/aws_cloudtrail").string() + "' '" +
+                (DataDir() / "elastic-integrations-aws/cloudtrail").string() +
+                "' --output o.csv --json");
+  ASSERT_NE(run.exit_code, -1);
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_NE(run.err.find("samples-large.json: byte 3053: malformed JSON"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.out.find("\"files\": 8"), std::string::npos) << run.out;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../testing/large_file.h"
+#include "../testing/scratch_test.h"
 #include "ipinsights/dataset/csv_chunk_reader.h"
 #include "ipinsights/dataset/csv_record_reader.h"
 #include "ipinsights/storage/storage.h"
@@ -124,22 +125,13 @@ TEST(CsvRecordReader, RecordLongerThanTheCapIsOneBadRecordJudgedOnItsFirstBytes)
   EXPECT_EQ(ReadAll("abc,1234\n", 8)[0].error, "record longer than 8 bytes");
 }
 
-class CsvChunkReaderTest : public ::testing::Test {
+class CsvChunkReaderTest : public testing::ScratchTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("ipi_csv_chunk_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Write(const std::string& text) {
-    std::string path = (dir_ / "input.csv").string();
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
+  std::string Write(const std::string& text) { return ScratchTest::Write("input.csv", text); }
   // Writes `head`, `filler_bytes` copies of `filler`, then `tail`, in 1 MiB pieces.
   std::string WriteLarge(const std::string& head, char filler, size_t filler_bytes,
                          const std::string& tail) {
-    std::string path = (dir_ / "input.csv").string();
+    std::string path = Path("input.csv");
     testing::WriteLargeFile(path, head, filler, filler_bytes, tail);
     return path;
   }
@@ -169,7 +161,6 @@ class CsvChunkReaderTest : public ::testing::Test {
     }
     return got;
   }
-  std::filesystem::path dir_;
 };
 
 // Peak resident memory of this process (VmHWM), in bytes; ResetPeakRss() starts it again

@@ -1,5 +1,6 @@
 #include "ipinsights/dataset/pair_reader.h"
 #include "../testing/large_file.h"
+#include "../testing/scratch_test.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -30,18 +31,10 @@ size_t PeakRssBytes() {
 }
 void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
-class PairReaderTest : public ::testing::Test {
+class PairReaderTest : public testing::ScratchTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ipinsights_pair_reader_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = (dir_ / name).string();
+    const std::string path = Path(name);
     WriteWholeObject(path, text);
     return path;
   }
@@ -66,12 +59,10 @@ class PairReaderTest : public ::testing::Test {
   // the whole file in memory.
   std::string WriteLarge(const std::string& name, const std::string& head, char filler,
                          size_t filler_bytes, const std::string& tail) {
-    const std::string path = (dir_ / name).string();
+    const std::string path = Path(name);
     testing::WriteLargeFile(path, head, filler, filler_bytes, tail);
     return path;
   }
-
-  std::filesystem::path dir_;
 };
 
 TEST_F(PairReaderTest, ReadsPlainRowsWithOptionalSpaceAndCrlf) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "../logs/log_test_util.h"
+#include "../testing/scratch_test.h"
 #include "ipinsights/base/error.h"
 
 namespace ipinsights {
@@ -18,26 +19,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class PrepareJobTest : public ::testing::Test {
+class PrepareJobTest : public testing::ScratchTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ipinsights_prepare_job_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ScratchTest::SetUp();
     // Two days of CloudTrail (one gzip'd), a digest, and a broken file.
     Day("2024-05-01", {"A1", "A2", "A3"}, true);
     Day("2024-05-02", {"B1", "B2"}, false);
     Write("logs/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz",
           testing::Gzip("{}"));
     Write("logs/broken.json", "{\"Records\":[{\"a\":1}");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void Write(const std::string& relative, const std::string& bytes) {
-    fs::create_directories((dir_ / relative).parent_path());
-    std::ofstream(dir_ / relative, std::ios::binary) << bytes;
   }
   void Day(const std::string& day, const std::vector<std::string>& principals, bool gzip) {
     std::string text = "{\"Records\":[";
@@ -51,12 +42,6 @@ class PrepareJobTest : public ::testing::Test {
     Write("logs/AWSLogs/111122223333/CloudTrail/us-east-1/" + ymd + "/" + day + ".json.gz",
           gzip ? testing::Gzip(text) : text);
   }
-  std::string Read(const std::string& relative) {
-    std::ifstream in(dir_ / relative, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   PrepareOptions Options() {
     PrepareOptions options;
     options.inputs = {(dir_ / "logs").string()};
@@ -64,8 +49,6 @@ class PrepareJobTest : public ::testing::Test {
     options.threads = 2;
     return options;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(PrepareJobTest, WritesTheRowsAndSumsUpWhatItRead) {

@@ -17,7 +17,9 @@
 
 #include <fmt/format.h>
 
+#include "../testing/command.h"
 #include "../testing/sanitized.h"
+#include "../testing/scratch_test.h"
 #include "ipinsights/eval/evaluation.h"
 #include "ipinsights/eval/pair_scoring.h"
 #include "ipinsights/base/bad_record.h"
@@ -33,32 +35,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
+using testing::CommandResult;
+using testing::ReadFileBytes;
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class TinyModel : public ::testing::Test {
+class TinyModel : public testing::ScratchTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ipi_eval_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ScratchTest::SetUp();
     model_path_ = (dir_ / "model.ipinsights").string();
     BuildModel()->Save(model_path_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // vector_dim 4, no encoder layers: score = entity row . (sum of the IP's prefix rows).
   //   alice (1, 2, 0, 0)   bob (0, 0, 1, -1)   anyone else: zero row
   //   10.0.0.1 -> (1, 0, 2, 0)   20.0.0.1 -> (0, 3, 0, 1)   any other address: zero
@@ -106,24 +92,11 @@ class TinyModel : public ::testing::Test {
     return model;
   }
 
-  std::string Write(const std::string& name, const std::string& text) {
-    std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
-
   // `shell_prefix` runs first in the same shell (for example a ulimit).
   CommandResult Ipinsights(const std::string& args, const std::string& shell_prefix = "") {
-    const char* env = std::getenv("IPINSIGHTS_BINARY");
-    std::string binary = env && *env ? env : IPINSIGHTS_BINARY;
-    std::string out = (dir_ / "stdout.txt").string(), err = (dir_ / "stderr.txt").string();
-    std::string command = "cd '" + dir_.string() + "' && " + shell_prefix + "'" + binary + "' " + args + " >'" + out +
-                          "' 2>'" + err + "'";
-    int status = std::system(command.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+    return testing::RunIpinsights(dir_, args, "", shell_prefix);
   }
 
-  fs::path dir_;
   std::string model_path_;
 };
 
@@ -163,7 +136,7 @@ TEST_F(TinyModel, ScoreDefaultThresholdIsZeroAndOnlyAnomaliesFilters) {
       "score --model model.ipinsights --pairs pairs.csv --only-anomalies --output out.ndjson "
       "--json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(Slurp(dir_ / "out.ndjson"),
+  EXPECT_EQ(ReadFileBytes(dir_ / "out.ndjson"),
             "{\"entity\":\"bob\",\"ip\":\"20.0.0.1\",\"score\":-1,\"anomalous\":true}\n");
   simdjson::dom::parser parser;
   simdjson::dom::element summary = parser.parse(run.out);
@@ -252,7 +225,7 @@ TEST_F(TinyModel, ScoreRefusesToOverwriteItsInput) {
     EXPECT_EQ(run.exit_code, 2) << run.err;
     EXPECT_NE(run.err.find("is both an input and an output"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find(output), std::string::npos) << run.err;
-    EXPECT_EQ(Slurp(dir_ / "pairs.csv"), pairs);
+    EXPECT_EQ(ReadFileBytes(dir_ / "pairs.csv"), pairs);
   }
 }
 
@@ -261,14 +234,14 @@ TEST_F(TinyModel, ScoreOverAFolderSkipsItsOwnEarlierOutput) {
   Write("in/pairs.csv", "alice,10.0.0.1\nbob,20.0.0.1\n");
   CommandResult first = Ipinsights("score --model model.ipinsights --pairs in --output in/out.ndjson");
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  const std::string scores = Slurp(dir_ / "in/out.ndjson");
+  const std::string scores = ReadFileBytes(dir_ / "in/out.ndjson");
   CommandResult second =
       Ipinsights("score --model model.ipinsights --pairs ./in --output in/out.ndjson --json");
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(second.err.find("warning"), std::string::npos) << second.err;
   EXPECT_NE(second.out.find("\"scored\":2,"), std::string::npos) << second.out;
   EXPECT_NE(second.out.find("\"bad_rows\":0,"), std::string::npos) << second.out;
-  EXPECT_EQ(Slurp(dir_ / "in/out.ndjson"), scores);
+  EXPECT_EQ(ReadFileBytes(dir_ / "in/out.ndjson"), scores);
 }
 
 // normal: alice/20 = 6, bob/10 = 2, alice/10 = 1; anomalous: bob/20 = -1, carol/10 = 0,
@@ -411,7 +384,7 @@ TEST_F(TinyModel, CsvVerdictsAgreeAcrossTrainScoreAndServe) {
         "score --model model.ipinsights --pairs case.csv --json --output out.ndjson --allow-empty");
     ASSERT_EQ(run.exit_code, 0) << run.err;
     std::vector<std::string> scored;
-    std::istringstream lines(Slurp(dir_ / "out.ndjson"));
+    std::istringstream lines(ReadFileBytes(dir_ / "out.ndjson"));
     simdjson::dom::parser parser;
     for (std::string line; std::getline(lines, line);) {
       simdjson::dom::element row = parser.parse(line);
@@ -504,7 +477,7 @@ TEST_F(TinyModel, ScorePairsPipelineKeepsOrderWithTinyChunks) {
       },
       options, &reporter, nullptr);
   writer->Close();
-  EXPECT_TRUE(Slurp(output) == expected) << "order or content differs";
+  EXPECT_TRUE(ReadFileBytes(output) == expected) << "order or content differs";
   ASSERT_EQ(bad_lines.size(), 21u);
   for (size_t k = 0; k < bad_lines.size(); ++k) EXPECT_EQ(bad_lines[k], 997 * k + 1);
   EXPECT_EQ(summary.bad_rows, 21u);

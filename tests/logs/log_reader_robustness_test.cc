@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../testing/scratch_test.h"
 #include "ipinsights/logs/log_reader.h"
 #include "log_test_util.h"
 
@@ -42,7 +43,9 @@ void CheckInvariant(const LogReaderOptions& options, const std::string& bytes) {
   }
 }
 
-TEST(LogFileReaderRobustness, EveryTruncationIsCountedNotCrashed) {
+class LogFileReaderRobustness : public testing::ScratchTest {};
+
+TEST_F(LogFileReaderRobustness, EveryTruncationIsCountedNotCrashed) {
   LogReaderOptions whole;
   LogReaderOptions streaming;
   streaming.memory_budget = 1;
@@ -61,7 +64,7 @@ TEST(LogFileReaderRobustness, EveryTruncationIsCountedNotCrashed) {
   }
 }
 
-TEST(LogFileReaderRobustness, CorruptedBytesAreCountedNotCrashed) {
+TEST_F(LogFileReaderRobustness, CorruptedBytesAreCountedNotCrashed) {
   LogReaderOptions whole;
   LogReaderOptions streaming;
   streaming.memory_budget = 1;
@@ -85,18 +88,16 @@ TEST(LogFileReaderRobustness, CorruptedBytesAreCountedNotCrashed) {
   }
 }
 
-TEST(LogFileReaderRobustness, ObjectsOverTheMemoryBudgetAreStreamedFromStorage) {
-  namespace fs = std::filesystem;
-  fs::path path = fs::temp_directory_path() / ("ipinsights_big_" + std::to_string(::getpid()) + ".json.gz");
+TEST_F(LogFileReaderRobustness, ObjectsOverTheMemoryBudgetAreStreamedFromStorage) {
   std::string text = "{\"Records\":[";
   for (int i = 0; i < 3000; ++i) {
     if (i) text += ",";
     text += IamUserRecord("B" + std::to_string(i), "203.0.113." + std::to_string(i % 250));
   }
   text += "]}";
-  std::ofstream(path, std::ios::binary) << Gzip(text);
-  Storage& storage = OpenStorage(path.string());
-  ObjectInfo object = storage.List(path.string()).at(0);
+  const std::string path = Write("big.json.gz", Gzip(text));
+  Storage& storage = OpenStorage(path);
+  ObjectInfo object = storage.List(path).at(0);
 
   LogReaderOptions whole;
   LogReaderOptions bounded;
@@ -106,7 +107,6 @@ TEST(LogFileReaderRobustness, ObjectsOverTheMemoryBudgetAreStreamedFromStorage) 
   FileReport ra = LogFileReader(whole).Read(storage, object, a);
   BadRecordLog bounded_problems;
   FileReport rb = LogFileReader(bounded).Read(storage, object, b, &bounded_problems);
-  fs::remove(path);
   EXPECT_EQ(ra.pairs, 3000u);
   EXPECT_EQ(a.Rows(), b.Rows());
   EXPECT_EQ(ra.json_bytes, text.size());

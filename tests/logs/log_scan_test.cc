@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../testing/scratch_test.h"
 #include "log_test_util.h"
 #include "ipinsights/base/error.h"
 
@@ -32,14 +33,10 @@ class StringOutput : public FileOutput {
   std::string buffer_;
 };
 
-class LogScanTest : public ::testing::Test {
+class LogScanTest : public testing::ScratchTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ipinsights_scan_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ScratchTest::SetUp();
     // 40 objects of varied sizes, some gzip'd, one broken, one digest.
     for (int f = 0; f < 40; ++f) {
       std::string text = "{\"Records\":[";
@@ -59,8 +56,6 @@ class LogScanTest : public ::testing::Test {
     std::ofstream(dir_ / "CloudTrail-Digest" / "d.json") << "{}";
     objects_ = OpenStorage(dir_.string()).List(dir_.string());
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
   ScanSummary Scan(size_t threads, size_t flush_bytes, std::string* out,
                    BadRecordReporter* bad_records = nullptr) {
     ScanOptions options;
@@ -71,7 +66,6 @@ class LogScanTest : public ::testing::Test {
                     [&] { return std::make_unique<StringOutput>(out); });
   }
 
-  fs::path dir_;
   std::vector<ObjectInfo> objects_;
 };
 

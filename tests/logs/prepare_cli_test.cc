@@ -15,7 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include "../testing/command.h"
 #include "../testing/sanitized.h"
+#include "../testing/scratch_test.h"
 #include "log_test_util.h"
 
 namespace ipinsights {
@@ -23,53 +25,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Binary() {
-  const char* env = std::getenv("IPINSIGHTS_BINARY");
-  return env ? env : IPINSIGHTS_BINARY;
-}
+using testing::CommandResult;
+using testing::ReadFileBytes;
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-class PrepareCliTest : public ::testing::Test {
+class PrepareCliTest : public testing::ScratchTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ipinsights_prepare_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void Write(const fs::path& relative, const std::string& bytes) {
-    fs::create_directories((dir_ / relative).parent_path());
-    std::ofstream(dir_ / relative, std::ios::binary) << bytes;
-  }
-
-  // Runs `ipinsights <args>` in dir_, with optional stdin text.
+  // Runs `ipinsights prepare <args>` in dir_, with optional stdin text.
   CommandResult Prepare(const std::string& args, const std::string& stdin_text = "",
                         const std::string& shell_prefix = "") {
-    Write("stdin.txt", stdin_text);
-    std::string command = "cd '" + dir_.string() + "' && " + shell_prefix + "'" + Binary() +
-                          "' prepare " + args +
-                          " < stdin.txt > stdout.txt 2> stderr.txt";
-    int status = std::system(command.c_str());
-    CommandResult run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = ReadFile(dir_ / "stdout.txt");
-    run.err = ReadFile(dir_ / "stderr.txt");
-    return run;
+    return testing::RunIpinsights(dir_, "prepare " + args, stdin_text, shell_prefix);
   }
 
   // A CloudTrail day file in the AWS layout.
@@ -86,8 +50,6 @@ class PrepareCliTest : public ::testing::Test {
               day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2) + "T1000Z_abcdefghijklmnop.json.gz",
           gzip ? testing::Gzip(text) : text);
   }
-
-  fs::path dir_;
 };
 
 std::vector<std::string> Entries(const fs::path& dir) {
@@ -111,7 +73,7 @@ int KillPrepareMidRun(const fs::path& dir, int sig) {
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
     if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    std::string binary = Binary();
+    std::string binary = testing::IpinsightsBinary();
     ::execl(binary.c_str(), binary.c_str(), "prepare", "cloudtrail", "--input", "-", "--output",
             "out.csv", "--quiet", static_cast<char*>(nullptr));
     ::_exit(127);
@@ -176,22 +138,22 @@ TEST_F(PrepareCliTest, OutputInsideTheInputFolderIsNotReadBack) {
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(JsonInt(second.out, "files"), 1) << second.out;
   EXPECT_EQ(JsonInt(second.out, "malformed"), 0) << second.err;
-  EXPECT_EQ(ReadFile(dir_ / "own/logs/train.csv"), "A1,192.0.2.1\n");
+  EXPECT_EQ(ReadFileBytes(dir_ / "own/logs/train.csv"), "A1,192.0.2.1\n");
 }
 
 TEST_F(PrepareCliTest, OutputThatIsAnInputFileIsRefused) {
   Write("own/a.json", testing::IamUserRecord("A1", "192.0.2.1") + "\n");
-  const std::string log = ReadFile(dir_ / "own/a.json");
+  const std::string log = ReadFileBytes(dir_ / "own/a.json");
   CommandResult run = Prepare("cloudtrail --input own/a.json --output ./own/../own/a.json");
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_NE(run.err.find("own/a.json"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("is both an input and an output"), std::string::npos) << run.err;
-  EXPECT_EQ(ReadFile(dir_ / "own/a.json"), log);
+  EXPECT_EQ(ReadFileBytes(dir_ / "own/a.json"), log);
   CommandResult validation = Prepare(
       "cloudtrail --input own/a.json --output t.csv --validation-fraction 0.5 "
       "--validation-output ./own/a.json");
   EXPECT_EQ(validation.exit_code, 2) << validation.err;
-  EXPECT_EQ(ReadFile(dir_ / "own/a.json"), log);
+  EXPECT_EQ(ReadFileBytes(dir_ / "own/a.json"), log);
 }
 
 // The review's row 65: a changed byte inside an entity, in stored blocks, so only the
@@ -205,7 +167,7 @@ TEST_F(PrepareCliTest, RowsOfAGzipMemberWithABadCrcAreDropped) {
   bytes[at + 4] = 'X';
   Write("logs/corrupt.json.gz", bytes);
   CommandResult run = Prepare("cloudtrail --input logs --output out.csv --json");
-  std::string csv = ReadFile(dir_ / "out.csv");
+  std::string csv = ReadFileBytes(dir_ / "out.csv");
   EXPECT_EQ(csv.find("AIDAXSER1"), std::string::npos) << csv;
   EXPECT_EQ(csv.find("AIDAUSER2"), std::string::npos) << csv;
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2) << csv;  // the good file's rows
@@ -216,7 +178,7 @@ TEST_F(PrepareCliTest, RowsOfAGzipMemberWithABadCrcAreDropped) {
 
   CommandResult keep = Prepare("cloudtrail --input logs --output keep.csv --keep-corrupt --json");
   ASSERT_EQ(keep.exit_code, 0) << keep.err;
-  std::string kept = ReadFile(dir_ / "keep.csv");
+  std::string kept = ReadFileBytes(dir_ / "keep.csv");
   EXPECT_NE(kept.find("AIDAXSER1,10.0.0.1"), std::string::npos) << kept;
   EXPECT_NE(kept.find("AIDAUSER2,10.0.0.2"), std::string::npos) << kept;
   EXPECT_NE(keep.err.find("logs/corrupt.json.gz: corrupt gzip data"), std::string::npos) << keep.err;
@@ -254,7 +216,7 @@ TEST_F(PrepareCliTest, MaxDecompressedGbCapsAnObject) {
   Write("logs/bomb.json.gz", testing::Gzip(text));
   CommandResult run = Prepare("cloudtrail --input logs --output out.csv --max-decompressed-gb 0.01 --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(ReadFile(dir_ / "out.csv"), "A1,192.0.2.1\n");
+  EXPECT_EQ(ReadFileBytes(dir_ / "out.csv"), "A1,192.0.2.1\n");
   EXPECT_NE(run.err.find("logs/bomb.json.gz: more than 0.01 GB decompressed"), std::string::npos)
       << run.err;
   EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --max-decompressed-gb 0").exit_code, 2);
@@ -267,7 +229,7 @@ TEST_F(PrepareCliTest, TrainOutputIsNotReplacedWhenTheValidationOutputFails) {
   CommandResult run = Prepare(
       "cloudtrail --input logs --output t.csv --validation-fraction 0.5 --validation-output v.csv");
   EXPECT_EQ(run.exit_code, 1) << run.err;
-  EXPECT_EQ(ReadFile(dir_ / "t.csv"), "old\n");
+  EXPECT_EQ(ReadFileBytes(dir_ / "t.csv"), "old\n");
   EXPECT_EQ(Entries(dir_ / "v.csv").size(), 0u);
 }
 
@@ -284,7 +246,7 @@ TEST_F(PrepareCliTest, WritesPairsAndJsonSummary) {
                          "\"no_entity\": 0, \"malformed\": 0"),
             std::string::npos)
       << run.out;
-  std::string csv = ReadFile(dir_ / "out.csv");
+  std::string csv = ReadFileBytes(dir_ / "out.csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "U0,198.51.100.0");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 10);
 }
@@ -313,12 +275,12 @@ TEST_F(PrepareCliTest, SplitsByFractionDeterministically) {
   EXPECT_EQ(train + validation, 400);
   EXPECT_GT(validation, 40);
   EXPECT_LT(validation, 160);
-  std::string v1 = ReadFile(dir_ / "v.csv");
+  std::string v1 = ReadFileBytes(dir_ / "v.csv");
   CommandResult again = Prepare("cloudtrail --input logs --output t2.csv --validation-fraction 0.25 "
                       "--validation-output v2.csv --threads 1 --quiet");
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(v1, ReadFile(dir_ / "v2.csv"));
-  EXPECT_EQ(ReadFile(dir_ / "t.csv"), ReadFile(dir_ / "t2.csv"));
+  EXPECT_EQ(v1, ReadFileBytes(dir_ / "v2.csv"));
+  EXPECT_EQ(ReadFileBytes(dir_ / "t.csv"), ReadFileBytes(dir_ / "t2.csv"));
 }
 
 TEST_F(PrepareCliTest, SplitsAtADate) {
@@ -358,9 +320,9 @@ TEST_F(PrepareCliTest, OutputIsTheSameWithOneOrTwoThreads) {
   for (int d = 1; d <= 9; ++d) CloudTrailDay("2024-05-0" + std::to_string(d), 50 + 30 * d, d % 2);
   ASSERT_EQ(Prepare("cloudtrail --input logs --output one.csv --threads 1 --quiet").exit_code, 0);
   ASSERT_EQ(Prepare("cloudtrail --input logs --output two.csv --threads 2 --quiet").exit_code, 0);
-  std::string one = ReadFile(dir_ / "one.csv");
+  std::string one = ReadFileBytes(dir_ / "one.csv");
   EXPECT_FALSE(one.empty());
-  EXPECT_EQ(one, ReadFile(dir_ / "two.csv"));
+  EXPECT_EQ(one, ReadFileBytes(dir_ / "two.csv"));
 }
 
 TEST_F(PrepareCliTest, PortableJsonKernelGivesTheSameOutput) {
@@ -368,12 +330,12 @@ TEST_F(PrepareCliTest, PortableJsonKernelGivesTheSameOutput) {
   Write("logs/waf-like.json", testing::IamUserRecord("X", "192.0.2.1") + "\n{\"broken\": }\n");
   CommandResult fast = Prepare("cloudtrail --input logs --output fast.csv --json");
   ASSERT_EQ(fast.exit_code, 0) << fast.err;
-  std::string command = "cd '" + dir_.string() + "' && IPINSIGHTS_JSON_KERNEL=fallback '" + Binary() +
-                        "' prepare cloudtrail --input logs --output portable.csv --json > p.json 2> p.err";
-  ASSERT_EQ(std::system(command.c_str()), 0);
-  std::string summary = ReadFile(dir_ / "p.json");
+  CommandResult portable = Prepare("cloudtrail --input logs --output portable.csv --json", "",
+                                   "IPINSIGHTS_JSON_KERNEL=fallback ");
+  ASSERT_EQ(portable.exit_code, 0) << portable.err;
+  std::string summary = portable.out;
   EXPECT_NE(summary.find("\"json_kernel\": \"fallback\""), std::string::npos) << summary;
-  EXPECT_EQ(ReadFile(dir_ / "fast.csv"), ReadFile(dir_ / "portable.csv"));
+  EXPECT_EQ(ReadFileBytes(dir_ / "fast.csv"), ReadFileBytes(dir_ / "portable.csv"));
   EXPECT_EQ(JsonInt(summary, "malformed"), 1);
   EXPECT_EQ(JsonInt(summary, "records"), JsonInt(fast.out, "records"));
 }
@@ -385,7 +347,7 @@ TEST_F(PrepareCliTest, WafEntitiesAndIpv4Only) {
   Write("waf/2024/05/01/13/stream-1-2024-05-01-13-00-00-abc", text);
   CommandResult run = Prepare("waf --input waf --output out.csv --ipv4-only --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(ReadFile(dir_ / "out.csv"), "curl/81 x,192.0.2.1\n");
+  EXPECT_EQ(ReadFileBytes(dir_ / "out.csv"), "curl/81 x,192.0.2.1\n");
   EXPECT_EQ(JsonInt(run.out, "ipv6"), 1);
 }
 
@@ -400,7 +362,7 @@ TEST_F(PrepareCliTest, AnEmptyFolderGivesAnEmptyTrainingSet) {
   EXPECT_EQ(JsonInt(run.out, "files"), 0);
   EXPECT_EQ(JsonInt(run.out, "pairs_written"), 0);
   EXPECT_TRUE(fs::exists(dir_ / "out.csv"));
-  EXPECT_EQ(ReadFile(dir_ / "out.csv"), "");
+  EXPECT_EQ(ReadFileBytes(dir_ / "out.csv"), "");
 }
 
 TEST_F(PrepareCliTest, ANonJsonFileIsOneProblemNotOnePerLine) {

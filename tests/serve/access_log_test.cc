@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../testing/scratch_test.h"
 #include "ipinsights/serve/metrics.h"
 
 namespace ipinsights {
@@ -26,12 +27,14 @@ AccessLogEntry Entry(std::string_view target) {
   return entry;
 }
 
+// Not `AccessLog`: that is the class under test.
+class AccessLogTest : public testing::ScratchTest {};
+
 // A file-size limit cuts a line short and then fails every write (EFBIG), as a full disk
 // would. Each failure is counted; once writes succeed again the cut line is ended first, so
 // every line after it is whole JSON. Runs in a child process: the limit is per process.
-TEST(AccessLog, ShortAndFailedWritesAreCountedAndTheNextLineStartsFresh) {
-  std::string path = (std::filesystem::temp_directory_path() / ("ipinsights_access_log_" + std::to_string(getpid()))).string();
-  std::filesystem::remove(path);
+TEST_F(AccessLogTest, ShortAndFailedWritesAreCountedAndTheNextLineStartsFresh) {
+  const std::string path = Path("access.log");
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -55,10 +58,7 @@ TEST(AccessLog, ShortAndFailedWritesAreCountedAndTheNextLineStartsFresh) {
   waitpid(child, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "the error counter is not 2";
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::filesystem::remove(path);
+  std::stringstream text(Read("access.log"));
   std::vector<std::string> lines;
   for (std::string line; std::getline(text, line);) lines.push_back(line);
   ASSERT_EQ(lines.size(), 3u) << text.str();
@@ -70,9 +70,8 @@ TEST(AccessLog, ShortAndFailedWritesAreCountedAndTheNextLineStartsFresh) {
 }
 
 // The error is the answer's message as it is (HttpResponse::error): the log escapes it.
-TEST(AccessLog, ErrorMessageIsWrittenAsAJsonString) {
-  std::string path = (std::filesystem::temp_directory_path() / ("ipinsights_access_log_error_" + std::to_string(getpid()))).string();
-  std::filesystem::remove(path);
+TEST_F(AccessLogTest, ErrorMessageIsWrittenAsAJsonString) {
+  const std::string path = Path("access.log");
   {
     AccessLog log(path);
     AccessLogEntry entry = Entry("/endpoints/nope/invocations");
@@ -81,10 +80,7 @@ TEST(AccessLog, ErrorMessageIsWrittenAsAJsonString) {
     log.Write(entry);
     log.Write(Entry("/ping"));
   }
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::filesystem::remove(path);
+  std::stringstream text(Read("access.log"));
   std::vector<std::string> lines;
   for (std::string line; std::getline(text, line);) lines.push_back(line);
   ASSERT_EQ(lines.size(), 2u) << text.str();

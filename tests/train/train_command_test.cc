@@ -5,12 +5,13 @@
 
 #include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
+#include "../testing/command.h"
+#include "../testing/scratch_test.h"
 #include "ipinsights/storage/storage.h"
 #include "synthetic_pairs.h"
 
@@ -19,53 +20,35 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct RunResult {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
+using RunResult = testing::CommandResult;
 
+// `ipinsights ARGUMENTS` with `environment` set; its stdout and stderr together in .out.
 RunResult RunBinary(const std::string& arguments, const std::string& environment = "") {
-  const std::string command =
-      environment + " " + IPINSIGHTS_BINARY + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  RunResult result{-1, ""};
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return testing::RunShell(environment + " '" + testing::IpinsightsBinary() + "' " + arguments +
+                           " 2>&1");
 }
 
-class TrainCommandTest : public ::testing::Test {
+class TrainCommandTest : public testing::ScratchTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ipinsights_train_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
+    ScratchTest::SetUp();
     const auto population = testing::MakePopulation(200, 15, 3);
     WriteWholeObject(Path("train.csv"), testing::ToCsv(population.train) + "bad,row,here\n");
     WriteWholeObject(Path("validation.csv"), testing::ToCsv(population.test_normal));
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const std::string& name) { return (dir_ / name).string(); }
   std::string Small() {
     return " --num-entity-vectors 400 --vector-dim 16 --epochs 2 --mini-batch-size 100"
            " --learning-rate 0.01 --ip-hash-buckets 4096 --threads 2";
   }
-
-  std::filesystem::path dir_;
 };
 
 TEST_F(TrainCommandTest, TrainsAndWritesModelMetricsAndSageMakerLogLines) {
   const RunResult r = RunBinary("train --train " + Path("train.csv") + " --validation " +
                           Path("validation.csv") + " --model-dir " + Path("out") + Small());
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("Epoch[0] Train-binary_classification_accuracy="));
-  EXPECT_THAT(r.output, HasSubstr("#quality_metric: host=algo-1, epoch=1, validation discriminator_auc <score>="));
-  EXPECT_THAT(r.output, HasSubstr(":3001: expected 2 fields (entity,ip), got 3"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Epoch[0] Train-binary_classification_accuracy="));
+  EXPECT_THAT(r.out, HasSubstr("#quality_metric: host=algo-1, epoch=1, validation discriminator_auc <score>="));
+  EXPECT_THAT(r.out, HasSubstr(":3001: expected 2 fields (entity,ip), got 3"));
   EXPECT_TRUE(std::filesystem::exists(Path("out/model.ipinsights")));
   EXPECT_THAT(ReadWholeObject(Path("out/metrics.json")), HasSubstr("\"epoch\": 2"));
 }
@@ -73,20 +56,20 @@ TEST_F(TrainCommandTest, TrainsAndWritesModelMetricsAndSageMakerLogLines) {
 TEST_F(TrainCommandTest, JsonSummaryOnStdoutAndQuietStderr) {
   const RunResult r = RunBinary("train --quiet --json --train " + Path("train.csv") + " --model-dir " +
                           Path("out") + Small());
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(r.output.rfind("{\"model\": ", 0), 0u) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("\"training_rows\": 3000, \"bad_rows\": 1"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("{\"model\": ", 0), 0u) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"training_rows\": 3000, \"bad_rows\": 1"));
 }
 
 TEST_F(TrainCommandTest, OutOfRangeHyperparameterIsAUsageError) {
   const RunResult r = RunBinary("train --train " + Path("train.csv") + " --model-dir " + Path("out") +
                           " --vector-dim 2");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.output, HasSubstr("vector_dim: 2 is out of range (range 4..4096)"));
+  EXPECT_THAT(r.out, HasSubstr("vector_dim: 2 is out of range (range 4..4096)"));
   const RunResult sum = RunBinary("train --train " + Path("train.csv") + " --model-dir " + Path("out") +
                             " --random-negative-sampling-rate 0 --shuffled-negative-sampling-rate 0");
   EXPECT_EQ(sum.exit_code, 2);
-  EXPECT_THAT(sum.output, HasSubstr("range 1..500"));
+  EXPECT_THAT(sum.out, HasSubstr("range 1..500"));
 }
 
 TEST_F(TrainCommandTest, HyperparametersFileOfStrings) {
@@ -94,19 +77,19 @@ TEST_F(TrainCommandTest, HyperparametersFileOfStrings) {
       "epochs": "1", "mini_batch_size": "100", "learning_rate": "0.01", "ip_hash_buckets": "4096"})");
   const RunResult r = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " +
                           Path("out") + " --hyperparameters " + Path("hp.json"));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(ReadWholeObject(Path("out/metrics.json")), HasSubstr("\"vector_dim\": \"16\""));
   WriteWholeObject(Path("bad.json"), R"({"epochs": "zero"})");
   const RunResult bad = RunBinary("train --train " + Path("train.csv") + " --model-dir " + Path("out") +
                             " --hyperparameters " + Path("bad.json"));
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_THAT(bad.output, HasSubstr("bad.json: epochs: \"zero\" is not an integer"));
+  EXPECT_THAT(bad.out, HasSubstr("bad.json: epochs: \"zero\" is not an integer"));
 }
 
 TEST_F(TrainCommandTest, MissingTrainOutsideAContainerIsAUsageError) {
   const RunResult r = RunBinary("train --model-dir " + Path("out"), "SM_ROOT=" + Path("no-sm"));
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.output, HasSubstr("--train is required"));
+  EXPECT_THAT(r.out, HasSubstr("--train is required"));
 }
 
 TEST_F(TrainCommandTest, SageMakerContainerMode) {
@@ -120,8 +103,8 @@ TEST_F(TrainCommandTest, SageMakerContainerMode) {
                    R"({"num_entity_vectors": "400", "vector_dim": "16", "epochs": "1",
                        "mini_batch_size": "100", "learning_rate": "0.01"})");
   const RunResult r = RunBinary("train", "SM_ROOT=" + root);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("validation discriminator_auc <score>="));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("validation discriminator_auc <score>="));
   EXPECT_TRUE(std::filesystem::exists(root + "/model/model.ipinsights"));
   EXPECT_TRUE(std::filesystem::exists(root + "/model/metrics.json"));
   // A failure is written where SageMaker looks for it.
@@ -142,8 +125,8 @@ TEST_F(TrainCommandTest, TrainFolderSkipsOrphanTempFilesAndDotFiles) {
   WriteWholeObject(data + "/.DS_Store", "junk,1.2.3.4\n");
   const RunResult r = RunBinary("train --quiet --json --train " + data + " --model-dir " +
                                 Path("out") + Small());
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("\"training_rows\": 3000, \"bad_rows\": 1"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"training_rows\": 3000, \"bad_rows\": 1"));
 }
 
 // model.ipinsights and metrics.json are replaced as one unit: when metrics.json cannot be
@@ -156,8 +139,8 @@ TEST_F(TrainCommandTest, ModelIsNotReplacedWhenMetricsCannotBeWritten) {
   std::filesystem::create_directories(Path("out/metrics.json/x"));  // cannot be replaced
   const RunResult r = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " +
                                 Path("out") + Small() + " --seed 5");
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("metrics.json"));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("metrics.json"));
   EXPECT_EQ(ReadWholeObject(Path("out/model.ipinsights")), model);
   size_t entries = 0;
   for (const auto& entry : std::filesystem::directory_iterator(Path("out"))) {
@@ -172,10 +155,10 @@ TEST_F(TrainCommandTest, InitModelShapeMismatchIsAnError) {
   const RunResult r = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out2") +
                           " --init-model " + Path("out/model.ipinsights") + " --vector-dim 32");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("shape mismatch: vector_dim is 16 in the model but 32"));
+  EXPECT_THAT(r.out, HasSubstr("shape mismatch: vector_dim is 16 in the model but 32"));
   const RunResult ok = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out2") +
                            " --init-model " + Path("out/model.ipinsights") + " --epochs 1");
-  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "../testing/scratch_test.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
 #include "ipinsights/eval/labeled_scores.h"
@@ -139,19 +140,14 @@ TEST(Trainer, ShuffledNegativesNeverRedrawTheTruePair) {
   EXPECT_NE(mixed, loss);
 }
 
-class TrainJobTest : public ::testing::Test {
+class TrainJobTest : public testing::ScratchTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ipinsights_train_job_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
+    ScratchTest::SetUp();
     population_ = testing::MakePopulation(300, 20, 31);
     WriteWholeObject(Path("train.csv"), testing::ToCsv(population_.train));
     WriteWholeObject(Path("validation.csv"), testing::ToCsv(population_.test_normal));
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const std::string& name) { return (dir_ / name).string(); }
 
   TrainJobOptions Options() {
     TrainJobOptions options;
@@ -165,7 +161,6 @@ class TrainJobTest : public ::testing::Test {
     return options;
   }
 
-  std::filesystem::path dir_;
   testing::SyntheticPopulation population_;
 };
 
