@@ -47,7 +47,8 @@ double TestAuc(const Model& model, const LabeledPairs& labels) {
   std::vector<float> scores(labels.size());
   model.ScoreBatch(labels.entities.data(), labels.ips.data(), labels.size(), scores.data());
   std::vector<float> normal, attack;
-  for (size_t i = 0; i < labels.size(); ++i) (labels.labels[i] ? attack : normal).push_back(scores[i]);
+  for (size_t i = 0; i < labels.size(); ++i)
+    (labels.labels[i] ? attack : normal).push_back(scores[i]);
   return LabeledScores(std::move(normal), std::move(attack)).Auc();
 }
 
@@ -62,8 +63,10 @@ RunResult DataParallel(const Hyperparameters& hp, std::vector<TrainingRow> rows,
   Trainer trainer(&model->impl(), TrainerOptions{threads, 1, static_cast<int>(hp.epochs)});
   uint64_t records = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (int epoch = 0; epoch < hp.epochs; ++epoch) records += trainer.TrainEpoch(&rows, epoch, nullptr).records;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int epoch = 0; epoch < hp.epochs; ++epoch)
+    records += trainer.TrainEpoch(&rows, epoch, nullptr).records;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return {records / seconds, TestAuc(*model, labels)};
 }
 
@@ -90,7 +93,8 @@ RunResult Hogwild(const Hyperparameters& hp, const std::vector<TrainingRow>& row
     });
   }
   for (std::thread& worker : workers) worker.join();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uint64_t total = 0;
   for (uint64_t r : records) total += r;
   return {total / seconds, TestAuc(*model, labels)};
@@ -111,12 +115,16 @@ int main(int argc, char** argv) {
     const uint64_t hash_seed = Model::Create(hp, 1)->hash_seed();
     const TrainingSet train = LoadTrainingSet(argv[1], hash_seed, nullptr);
     const LabeledPairs labels = ReadLabels(argv[2]);
-    std::printf("hogwild_bench: %zu training rows, %zu labelled pairs, %zu threads, tutorial hyperparameters\n",
-                train.rows.size(), labels.size(), threads);
+    std::printf(
+        "hogwild_bench: %zu training rows, %zu labelled pairs, %zu threads, tutorial "
+        "hyperparameters\n",
+        train.rows.size(), labels.size(), threads);
     const RunResult dp = DataParallel(hp, train.rows, threads, labels);
-    std::printf("  data-parallel (the product)  %10.0f records/s  test AUC %.4f\n", dp.records_per_second, dp.auc);
+    std::printf("  data-parallel (the product)  %10.0f records/s  test AUC %.4f\n",
+                dp.records_per_second, dp.auc);
     const RunResult hw = Hogwild(hp, train.rows, threads, labels);
-    std::printf("  Hogwild-style                %10.0f records/s  test AUC %.4f\n", hw.records_per_second, hw.auc);
+    std::printf("  Hogwild-style                %10.0f records/s  test AUC %.4f\n",
+                hw.records_per_second, hw.auc);
     std::printf("  data-parallel / Hogwild: %.2fx the speed, AUC %+.4f\n",
                 dp.records_per_second / hw.records_per_second, dp.auc - hw.auc);
   } catch (const Error& e) {

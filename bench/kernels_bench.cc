@@ -8,11 +8,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <vector>
-
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ipinsights/base/hash.h"
 #include "ipinsights/model/kernels.h"

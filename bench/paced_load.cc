@@ -5,9 +5,9 @@
 // period, started together, so 64 connections at 47,000 req/s send in bursts of 64 every
 // 1.36 ms, and what it measures at p50 is mostly the server working through each burst.
 // Here request k of the run is due at start + k / rate, and goes to connection k mod C
-// (wrk2's way of pacing), handed out on a tick of 100 us or the interval. Latency is counted from the moment the request was due, not the
-// moment it was sent, so a connection still waiting on its previous answer cannot hide a
-// stall (coordinated omission).
+// (wrk2's way of pacing), handed out on a tick of 100 us or the interval. Latency is counted from
+// the moment the request was due, not the moment it was sent, so a connection still waiting on its
+// previous answer cannot hide a stall (coordinated omission).
 //
 //   paced_load --port 8080 --path /invocations --rate 47000 --connections 64 --duration 8
 //              --header 'Content-Type: text/csv' --body-file one_pair.csv
@@ -48,7 +48,8 @@ struct Options {
   double rate = 1000;
   int connections = 16;
   double duration_s = 8;
-  std::string log_file;  // a line per request: due (us from start), latency from due, from sent (us)
+  std::string
+      log_file;  // a line per request: due (us from start), latency from due, from sent (us)
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -90,7 +91,8 @@ Options ParseArgs(int argc, char** argv) {
     } else if (arg == "--help" || arg == "-h") {
       std::puts(
           "usage: paced_load --port P [--host H] [--path /x] [--header 'K: V']... [--body-file F]\n"
-          "                  [--rate REQ_PER_S] [--connections C] [--duration SECONDS] [--log-file F]\n"
+          "                  [--rate REQ_PER_S] [--connections C] [--duration SECONDS] [--log-file "
+          "F]\n"
           "Sends POST (GET without --body-file) requests at REQ_PER_S in all, evenly spaced and\n"
           "spread over C keep-alive connections; latency counts from when each request was due.");
       std::exit(0);
@@ -110,7 +112,7 @@ struct Connection {
   bool in_flight = false;             // one request at a time (no pipelining)
   Clock::time_point in_flight_due;
   Clock::time_point in_flight_sent;
-  std::string input;                  // response bytes not yet parsed
+  std::string input;  // response bytes not yet parsed
 };
 
 // Length of the first complete response in `input`, 0 if it is not all here, and its status.
@@ -133,7 +135,8 @@ size_t ResponseLength(const std::string& input, int* status) {
 
 double Percentile(const std::vector<double>& sorted, double q) {
   if (sorted.empty()) return 0;
-  size_t index = std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
+  size_t index =
+      std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
   return sorted[index];
 }
 
@@ -141,16 +144,18 @@ double Percentile(const std::vector<double>& sorted, double q) {
 
 int main(int argc, char** argv) {
   Options options = ParseArgs(argc, argv);
-  std::string request = (options.body.empty() ? "GET " : "POST ") + options.path + " HTTP/1.1\r\nHost: " +
-                        options.host + "\r\n";
+  std::string request = (options.body.empty() ? "GET " : "POST ") + options.path +
+                        " HTTP/1.1\r\nHost: " + options.host + "\r\n";
   for (const std::string& header : options.headers) request += header + "\r\n";
-  if (!options.body.empty()) request += "Content-Length: " + std::to_string(options.body.size()) + "\r\n";
+  if (!options.body.empty())
+    request += "Content-Length: " + std::to_string(options.body.size()) + "\r\n";
   request += "\r\n" + options.body;
 
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(options.port));
-  if (inet_pton(AF_INET, options.host.c_str(), &address.sin_addr) != 1) Fail("bad --host " + options.host);
+  if (inet_pton(AF_INET, options.host.c_str(), &address.sin_addr) != 1)
+    Fail("bad --host " + options.host);
 
   int epoll = epoll_create1(0);
   std::vector<Connection> connections(options.connections);
@@ -194,7 +199,8 @@ int main(int argc, char** argv) {
     c.due.pop_front();
     c.in_flight = true;
     c.in_flight_sent = Clock::now();
-    if (send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    if (send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
       Fail("send: " + std::string(std::strerror(errno)) + " (the server closed a connection?)");
     }
     ++sent;
@@ -203,7 +209,8 @@ int main(int argc, char** argv) {
   // 100 us, so that the generator's own wake-ups stay cheap next to the server's work. (Steady
   // clock and CLOCK_MONOTONIC are the same clock on Linux.)
   {
-    auto first = std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
+    auto first =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
     auto period = std::max<int64_t>(100000, static_cast<int64_t>(1e9 / options.rate));
     itimerspec spec{};
     spec.it_value.tv_sec = first / 1000000000;
@@ -238,11 +245,14 @@ int main(int argc, char** argv) {
         if (!c.in_flight) Fail("an answer nobody asked for");
         c.input.erase(0, length);
         c.in_flight = false;
-        latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - c.in_flight_due).count());
-        service_ms.push_back(std::chrono::duration<double, std::milli>(now - c.in_flight_sent).count());
+        latencies_ms.push_back(
+            std::chrono::duration<double, std::milli>(now - c.in_flight_due).count());
+        service_ms.push_back(
+            std::chrono::duration<double, std::milli>(now - c.in_flight_sent).count());
         if (!options.log_file.empty())
-          samples.push_back({std::chrono::duration<double, std::micro>(c.in_flight_due - start).count(),
-                             latencies_ms.back() * 1000, service_ms.back() * 1000});
+          samples.push_back(
+              {std::chrono::duration<double, std::micro>(c.in_flight_due - start).count(),
+               latencies_ms.back() * 1000, service_ms.back() * 1000});
         if (status != 200) ++non_200;
         send_next(c);
       }
@@ -266,14 +276,17 @@ int main(int argc, char** argv) {
   std::sort(latencies_ms.begin(), latencies_ms.end());
   std::sort(service_ms.begin(), service_ms.end());
   std::printf(
-      "{\"sent\":%llu,\"answered\":%zu,\"non_200\":%llu,\"errors\":%llu,\"rate\":%.0f,\"p50_ms\":%.3f,"
-      "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"sent_p50_ms\":%.3f,\"sent_p99_ms\":%.3f,"
+      "{\"sent\":%llu,\"answered\":%zu,\"non_200\":%llu,\"errors\":%llu,\"rate\":%.0f,\"p50_ms\":%."
+      "3f,"
+      "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"sent_p50_ms\":%.3f,"
+      "\"sent_p99_ms\":%.3f,"
       "\"sent_p999_ms\":%.3f}\n",
-      static_cast<unsigned long long>(sent), latencies_ms.size(), static_cast<unsigned long long>(non_200),
-      static_cast<unsigned long long>(errors), static_cast<double>(latencies_ms.size()) / elapsed,
-      Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.9), Percentile(latencies_ms, 0.99),
-      Percentile(latencies_ms, 0.999), latencies_ms.empty() ? 0.0 : latencies_ms.back(), Percentile(service_ms, 0.5),
-      Percentile(service_ms, 0.99), Percentile(service_ms, 0.999));
+      static_cast<unsigned long long>(sent), latencies_ms.size(),
+      static_cast<unsigned long long>(non_200), static_cast<unsigned long long>(errors),
+      static_cast<double>(latencies_ms.size()) / elapsed, Percentile(latencies_ms, 0.5),
+      Percentile(latencies_ms, 0.9), Percentile(latencies_ms, 0.99),
+      Percentile(latencies_ms, 0.999), latencies_ms.empty() ? 0.0 : latencies_ms.back(),
+      Percentile(service_ms, 0.5), Percentile(service_ms, 0.99), Percentile(service_ms, 0.999));
   for (Connection& c : connections) close(c.fd);
   return errors == 0 && non_200 == 0 ? 0 : 1;
 }

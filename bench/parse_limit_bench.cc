@@ -55,7 +55,9 @@ int Main(int argc, char** argv) {
   const auto start = Clock::now();
   for (const ObjectInfo& object : objects) {
     if (object.location.find("CloudTrail-Digest") != std::string::npos) continue;
-    if (object.location.size() >= 4 && object.location.compare(object.location.size() - 4, 4, ".csv") == 0) continue;
+    if (object.location.size() >= 4 &&
+        object.location.compare(object.location.size() - 4, 4, ".csv") == 0)
+      continue;
     stored.reserve(object.size + kJsonPadding);
     storage.ReadAll(object.location, &stored);
     const char* data;
@@ -92,10 +94,12 @@ int Main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
       "{\"json_bytes\": %llu, \"records\": %llu, \"errors\": %llu, \"seconds\": %.3f, "
-      "\"mb_per_second\": %.1f, \"decompress_seconds\": %.3f, \"checksum\": %llu, \"kernel\": \"%s\"}\n",
+      "\"mb_per_second\": %.1f, \"decompress_seconds\": %.3f, \"checksum\": %llu, \"kernel\": "
+      "\"%s\"}\n",
       static_cast<unsigned long long>(json_bytes), static_cast<unsigned long long>(visitor.records),
       static_cast<unsigned long long>(errors), seconds, json_bytes / 1e6 / seconds,
-      decompress_seconds, static_cast<unsigned long long>(visitor.checksum), parser->implementation());
+      decompress_seconds, static_cast<unsigned long long>(visitor.checksum),
+      parser->implementation());
   return errors == 0 ? 0 : 1;
 }
 

@@ -57,7 +57,8 @@ void ReadEverything(benchmark::State& state, Storage& storage,
       } else {
         storage.ReadAll(locations[i], &data);
       }
-      Check(Hash64(data, 0) == corpus->hashes[i], locations[i] + ": bytes differ from the local file");
+      Check(Hash64(data, 0) == corpus->hashes[i],
+            locations[i] + ": bytes differ from the local file");
       bytes += data.size();
     });
     Check(bytes == corpus->total_bytes, "total bytes");
@@ -125,8 +126,9 @@ int main(int argc, char** argv) {
   const char* endpoint = std::getenv("IPI_BENCH_ENDPOINT");
   const char* bucket = std::getenv("IPI_BENCH_BUCKET");
   if (corpus_dir == nullptr || endpoint == nullptr || bucket == nullptr) {
-    std::fprintf(stderr, "s3_bench: run it through bench/s3_bench.sh (IPI_BENCH_CORPUS, "
-                         "IPI_BENCH_ENDPOINT and IPI_BENCH_BUCKET are not set)\n");
+    std::fprintf(stderr,
+                 "s3_bench: run it through bench/s3_bench.sh (IPI_BENCH_CORPUS, "
+                 "IPI_BENCH_ENDPOINT and IPI_BENCH_BUCKET are not set)\n");
     return 2;
   }
   static Corpus state;

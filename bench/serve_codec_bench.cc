@@ -20,7 +20,8 @@ namespace {
 std::string CsvRows(int n) {
   std::string body;
   for (int i = 0; i < n; ++i)
-    body += "user" + std::to_string(i % 20000) + "," + std::to_string(1 + i % 223) + "." + std::to_string(i % 251) + ".3.7\n";
+    body += "user" + std::to_string(i % 20000) + "," + std::to_string(1 + i % 223) + "." +
+            std::to_string(i % 251) + ".3.7\n";
   return body;
 }
 
@@ -57,8 +58,11 @@ void BM_EncodeJson10k(benchmark::State& state) {
 BENCHMARK(BM_EncodeJson10k);
 
 struct Fixture {
-  Fixture() : metrics({"ct"}), registry({{"ct", "mem"}}, [this](const std::string&) { return scorer; }, &metrics),
-              router(&registry, &metrics, {}) {
+  Fixture()
+      : metrics({"ct"}),
+        registry(
+            {{"ct", "mem"}}, [this](const std::string&) { return scorer; }, &metrics),
+        router(&registry, &metrics, {}) {
     Hyperparameters hp;
     hp.num_entity_vectors = 20000;
     hp.vector_dim = 128;

@@ -17,19 +17,20 @@
 #include <string>
 #include <string_view>
 
-#define FUZZ_CHECK(condition, what)                                                              \
-  do {                                                                                           \
-    if (!(condition)) {                                                                          \
-      std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s (%s)\n", __FILE__, __LINE__, what,  \
-                   #condition);                                                                  \
-      std::abort();                                                                              \
-    }                                                                                            \
+#define FUZZ_CHECK(condition, what)                                                             \
+  do {                                                                                          \
+    if (!(condition)) {                                                                         \
+      std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s (%s)\n", __FILE__, __LINE__, what, \
+                   #condition);                                                                 \
+      std::abort();                                                                             \
+    }                                                                                           \
   } while (0)
 
 namespace ipinsights::fuzz {
 
 inline std::string_view AsText(const uint8_t* data, size_t size) {
-  return size == 0 ? std::string_view() : std::string_view(reinterpret_cast<const char*>(data), size);
+  return size == 0 ? std::string_view()
+                   : std::string_view(reinterpret_cast<const char*>(data), size);
 }
 
 // Writes the input to one file per process (rewritten for every input, removed at exit) and

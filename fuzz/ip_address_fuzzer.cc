@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::optional<IpAddress> any = IpAddress::Parse(text);
     std::optional<IpAddress> v4 = IpAddress::ParseV4(text);
     std::optional<IpAddress> v6 = IpAddress::ParseV6(text);
-    FUZZ_CHECK(any.has_value() == (v4.has_value() || v6.has_value()), "Parse == ParseV4 || ParseV6");
+    FUZZ_CHECK(any.has_value() == (v4.has_value() || v6.has_value()),
+               "Parse == ParseV4 || ParseV6");
     if (v4) {
       FUZZ_CHECK(v4->is_v4(), "ParseV4 gives a v4 address");
       FUZZ_CHECK(any && *any == *v4, "Parse agrees with ParseV4");

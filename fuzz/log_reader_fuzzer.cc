@@ -69,8 +69,9 @@ void ReadAs(LogKind kind, bool streamed, std::string_view bytes) {
   FUZZ_CHECK(report.pairs == sink.events, "pairs counts the events delivered");
   uint64_t skipped = report.skipped.Total() - report.skipped[SkipReason::kDigest];
   if (report.records != report.pairs + skipped) {
-    std::fprintf(stderr, "records %llu pairs %llu skipped %llu\n", (unsigned long long)report.records,
-                 (unsigned long long)report.pairs, (unsigned long long)skipped);
+    std::fprintf(stderr, "records %llu pairs %llu skipped %llu\n",
+                 (unsigned long long)report.records, (unsigned long long)report.pairs,
+                 (unsigned long long)skipped);
   }
   FUZZ_CHECK(report.records == report.pairs + skipped, "records == pairs + skipped");
   FUZZ_CHECK(report.stored_bytes == bytes.size(), "stored_bytes is the input size");

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
       hp.vector_dim = 4;
       hp.ip_hash_buckets = 1024;
       hp.num_ip_encoder_layers = layers;
-      ipinsights::Model::Create(hp, 7 + layers)->Save(dir + "/tiny-" + std::to_string(layers) + "-layers.ipinsights");
+      ipinsights::Model::Create(hp, 7 + layers)
+          ->Save(dir + "/tiny-" + std::to_string(layers) + "-layers.ipinsights");
     }
   } catch (const ipinsights::Error& e) {
     std::fprintf(stderr, "%s\n", e.what());

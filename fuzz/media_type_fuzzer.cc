@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(ParseAccept(listed).has_value(), "a list ending in application/json is acceptable");
     // One entry (no comma) that is not blank: appending verbose=True keeps its verdict and
     // kind and turns verbose on, with or without the space.
-    if (text.find(',') == std::string_view::npos && text.find_first_not_of(" \t") != std::string_view::npos) {
+    if (text.find(',') == std::string_view::npos &&
+        text.find_first_not_of(" \t") != std::string_view::npos) {
       for (const char* suffix : {"; verbose=True", ";verbose=True"}) {
         std::optional<ResponseFormat> verbose = ParseAccept(std::string(text) + suffix);
         FUZZ_CHECK(verbose.has_value() == out.has_value(), "verbose=True keeps the verdict");
@@ -46,6 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const Error&) {
   }
   std::optional<ResponseFormat> plain = ParseAccept("");
-  FUZZ_CHECK(plain && plain->kind == ResponseFormat::kJson && !plain->verbose, "empty Accept is JSON");
+  FUZZ_CHECK(plain && plain->kind == ResponseFormat::kJson && !plain->verbose,
+             "empty Accept is JSON");
   return 0;
 }

@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size >= 8) {
     std::string fixed(bytes);
     uint64_t checksum = XXH3_64bits(fixed.data(), fixed.size() - 8);
-    for (int i = 0; i < 8; ++i) fixed[fixed.size() - 8 + i] = static_cast<char>(checksum >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+      fixed[fixed.size() - 8 + i] = static_cast<char>(checksum >> (8 * i));
     LoadAndUse(fixed);
   }
   return 0;

@@ -31,8 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const PairReadStats& stats = reader.stats();
     FUZZ_CHECK(stats.rows == pairs, "rows counts the pairs returned");
     FUZZ_CHECK(bad_rows.count() == stats.bad_rows, "every bad row is reported");
-    FUZZ_CHECK(bad_rows.messages().size() == std::min<uint64_t>(stats.bad_rows, BadRecordLog::kDefaultCap),
-               "the first bad rows are described");
+    FUZZ_CHECK(
+        bad_rows.messages().size() == std::min<uint64_t>(stats.bad_rows, BadRecordLog::kDefaultCap),
+        "the first bad rows are described");
     FUZZ_CHECK(stats.bytes == size, "every byte read");
   } catch (const Error& e) {
     std::fprintf(stderr, "PairReader threw: %s\n", e.what());

@@ -46,7 +46,8 @@ void DecodeAs(RequestFormat format, std::string_view body) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body = fuzz::AsText(data, size);
-  for (RequestFormat format : {RequestFormat::kCsv, RequestFormat::kJson, RequestFormat::kJsonLines}) {
+  for (RequestFormat format :
+       {RequestFormat::kCsv, RequestFormat::kJson, RequestFormat::kJsonLines}) {
     try {
       DecodeAs(format, body);
     } catch (const Error&) {

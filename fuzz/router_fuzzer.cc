@@ -1,9 +1,9 @@
 // Fuzzes the serve HTTP path end to end, minus the socket: the bytes are parsed as an
 // HTTP/1.1 request by the parser the server uses (HttpRequestParser, same body and header
 // limits), also fed in pieces through a reused buffer as the server reads them (the same
-// requests accepted, the same request read: else the pinning of views is wrong), and handled by a Router over a
-// real (tiny, randomly initialised) model — once without authentication and with an admin
-// token, once with a SigV4 verifier. Invariants: every answer has a status the server knows;
+// requests accepted, the same request read: else the pinning of views is wrong), and handled by a
+// Router over a real (tiny, randomly initialised) model — once without authentication and with an
+// admin token, once with a SigV4 verifier. Invariants: every answer has a status the server knows;
 // an error answer is {"error": ...}; a JSON or JSON-lines answer is valid JSON (UTF-8
 // included: simdjson validates it).
 #include <simdjson.h>
@@ -90,8 +90,8 @@ boost::beast::error_code ParseWhole(std::string_view bytes, HttpRequestParser& p
 // Feeds `bytes` `piece` at a time through one buffer, as the server does: the used bytes
 // stay in place until more are read, the header is pinned before each read, and the read
 // overwrites the buffer (here: a new one, the old one scribbled over).
-boost::beast::error_code ParseInPieces(std::string_view bytes, size_t piece, HttpRequestParser& parser,
-                                       std::string& buffer) {
+boost::beast::error_code ParseInPieces(std::string_view bytes, size_t piece,
+                                       HttpRequestParser& parser, std::string& buffer) {
   boost::beast::error_code ec;
   size_t start = 0, fed = 0;
   while (!parser.is_done() && fed < bytes.size()) {
@@ -121,11 +121,14 @@ boost::beast::error_code ParseInPieces(std::string_view bytes, size_t piece, Htt
 std::string Describe(const HttpRequestParser& parser) {
   const HttpRequestView& v = parser.view();
   std::string text;
-  for (std::string_view part : {v.method, v.target, v.content_type, v.accept, v.authorization, v.admin_token, v.body}) {
+  for (std::string_view part :
+       {v.method, v.target, v.content_type, v.accept, v.authorization, v.admin_token, v.body}) {
     text.append(part).push_back('\0');
   }
-  for (const auto& [name, value] : v.headers) text.append(name).append(": ").append(value).push_back('\0');
-  text += std::to_string(parser.version()) + (parser.keep_alive() ? "k" : "c") + (parser.expects_continue() ? "e" : "");
+  for (const auto& [name, value] : v.headers)
+    text.append(name).append(": ").append(value).push_back('\0');
+  text += std::to_string(parser.version()) + (parser.keep_alive() ? "k" : "c") +
+          (parser.expects_continue() ? "e" : "");
   return text;
 }
 
@@ -162,7 +165,8 @@ void CheckResponse(const HttpResponse& response) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Server* server = new Server();  // built once; leaked on purpose (no exit-time order issues)
+  static Server* server =
+      new Server();  // built once; leaked on purpose (no exit-time order issues)
 
   std::string_view bytes = fuzz::AsText(data, size);
   HttpRequestParser parser(16u << 10, kMaxBodyBytes);
@@ -178,7 +182,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool whole_ok = !ec && parser.is_done();
   bool pieces_ok = !pieces_ec && in_pieces.is_done();
   FUZZ_CHECK(whole_ok == pieces_ok, "parsing in pieces accepts the same requests");
-  if (whole_ok) FUZZ_CHECK(Describe(in_pieces) == Describe(parser), "parsing in pieces gives the same request");
+  if (whole_ok)
+    FUZZ_CHECK(Describe(in_pieces) == Describe(parser), "parsing in pieces gives the same request");
   if (ec || !parser.is_done()) return 0;  // the server answers 400/413/431 itself
   const HttpRequestView& view = parser.view();
 

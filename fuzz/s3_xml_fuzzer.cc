@@ -33,7 +33,8 @@ void CheckText(std::string_view raw) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view xml = fuzz::AsText(data, size);
   try {
-    for (const char* name : {"Code", "Message", "UploadId", "EncodingType", "IsTruncated", "NextContinuationToken"}) {
+    for (const char* name :
+         {"Code", "Message", "UploadId", "EncodingType", "IsTruncated", "NextContinuationToken"}) {
       if (auto value = XmlFirst(xml, name)) {
         CheckInside(*value, xml);
         CheckText(*value);

@@ -52,11 +52,13 @@ SignedRequestView ParseRequest(std::string_view text) {
   while (!text.empty()) {
     end_of_line = text.find('\n');
     std::string_view line = text.substr(0, end_of_line);
-    text = end_of_line == std::string_view::npos ? std::string_view() : text.substr(end_of_line + 1);
+    text =
+        end_of_line == std::string_view::npos ? std::string_view() : text.substr(end_of_line + 1);
     if (line.empty()) break;
     size_t colon = line.find(':');
     std::string_view name = line.substr(0, colon);
-    std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
+    std::string_view value =
+        colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
     request.headers.emplace_back(name, value);
   }
@@ -67,7 +69,8 @@ SignedRequestView ParseRequest(std::string_view text) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const SigV4Verifier verifier(std::map<std::string, std::string>{{"AKIDTEST", "secret-one"}});
+  static const SigV4Verifier verifier(
+      std::map<std::string, std::string>{{"AKIDTEST", "secret-one"}});
   try {
     SignedRequestView request = ParseRequest(fuzz::AsText(data, size));
     std::optional<std::string> verdict = verifier.Verify(request, kNow);
@@ -83,7 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     good.headers.emplace_back("X-Amz-Date", kAmzDate);
     for (const auto& [name, value] : request.headers) {
       std::string lower = Lower(name);
-      if (!IsSignableName(name) || lower == "authorization" || lower == "host" || lower == "x-amz-date") continue;
+      if (!IsSignableName(name) || lower == "authorization" || lower == "host" ||
+          lower == "x-amz-date")
+        continue;
       good.headers.emplace_back(name, value);
       names.push_back(lower);
     }
@@ -92,12 +97,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The verifier refuses longer SignedHeaders lists, as AWS does (review M1).
     if (names.size() > SigV4Verifier::kMaxSignedHeaders) return 0;
     std::string signed_headers;
-    for (const std::string& name : names) signed_headers += (signed_headers.empty() ? "" : ";") + name;
+    for (const std::string& name : names)
+      signed_headers += (signed_headers.empty() ? "" : ";") + name;
     std::string canonical = SigV4Verifier::CanonicalRequest(good, names, Sha256Hex(good.body));
     std::string string_to_sign = "AWS4-HMAC-SHA256\n" + std::string(kAmzDate) +
-                                 "\n20261128/eu-west-1/sagemaker/aws4_request\n" + Sha256Hex(canonical);
+                                 "\n20261128/eu-west-1/sagemaker/aws4_request\n" +
+                                 Sha256Hex(canonical);
     std::string authorization =
-        "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261128/eu-west-1/sagemaker/aws4_request, SignedHeaders=" +
+        "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261128/eu-west-1/sagemaker/aws4_request, "
+        "SignedHeaders=" +
         signed_headers + ", Signature=" +
         SigV4Verifier::Sign("secret-one", "20261128", "eu-west-1", "sagemaker", string_to_sign);
     good.headers.emplace_back("Authorization", authorization);

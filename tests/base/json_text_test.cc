@@ -27,10 +27,12 @@ TEST(JsonText, KeepsValidUtf8) {
 }
 
 TEST(JsonText, ReplacesInvalidUtf8) {
-  EXPECT_EQ(Json("a\xff" "b"), "\"a\\ufffdb\"");
-  EXPECT_EQ(Json("\xc0\x80"), "\"\\ufffd\\ufffd\"");          // overlong
+  EXPECT_EQ(Json("a\xff"
+                 "b"),
+            "\"a\\ufffdb\"");
+  EXPECT_EQ(Json("\xc0\x80"), "\"\\ufffd\\ufffd\"");             // overlong
   EXPECT_EQ(Json("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // surrogate
-  EXPECT_EQ(Json("\xe2\x82"), "\"\\ufffd\\ufffd\"");          // truncated
+  EXPECT_EQ(Json("\xe2\x82"), "\"\\ufffd\\ufffd\"");             // truncated
 }
 
 TEST(JsonText, WritesShortestNumbersAndNullForNonFinite) {

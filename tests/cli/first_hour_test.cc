@@ -8,9 +8,9 @@
 namespace ipinsights {
 namespace {
 
+using testing::CommandResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::CommandResult;
 using testing::RunIpinsights;
 
 class FirstHour : public testing::ScratchTest {
@@ -48,8 +48,9 @@ TEST_F(FirstHour, SageMakerDefaultsOnSmallDataWarnWhatToChange) {
   EXPECT_THAT(run.err, HasSubstr("samples/s (rows and their negatives; "));
 
   CommandResult fitted = RunIpinsights(
-      dir_, "train --train train.csv --model-dir m2 --num-entity-vectors 400 --vector-dim 32 "
-            "--epochs 5 --learning-rate 0.01 --mini-batch-size 500 --json");
+      dir_,
+      "train --train train.csv --model-dir m2 --num-entity-vectors 400 --vector-dim 32 "
+      "--epochs 5 --learning-rate 0.01 --mini-batch-size 500 --json");
   ASSERT_EQ(fitted.exit_code, 0) << fitted.err;
   EXPECT_THAT(fitted.err, Not(HasSubstr("warning")));
   EXPECT_THAT(fitted.out, HasSubstr("\"rows_per_second\": "));
@@ -59,16 +60,17 @@ TEST_F(FirstHour, SageMakerDefaultsOnSmallDataWarnWhatToChange) {
 TEST_F(FirstHour, ScoreOnAFileWithNoPairFailsAndQuietIsQuiet) {
   Ok("train --train train.csv --model-dir m --num-entity-vectors 400 --vector-dim 16 --epochs 1 "
      "--quiet");
-  CommandResult labels =
-      RunIpinsights(dir_, "score --model m/model.ipinsights --pairs sim/labels.csv --output s.ndjson");
+  CommandResult labels = RunIpinsights(
+      dir_, "score --model m/model.ipinsights --pairs sim/labels.csv --output s.ndjson");
   EXPECT_EQ(labels.exit_code, 1);
   EXPECT_THAT(labels.err, HasSubstr("score: no pair scored: all "));
   EXPECT_THAT(labels.err, HasSubstr("run `ipinsights prepare cloudtrail|waf` first"));
   EXPECT_EQ(Read("s.ndjson"), "");
 
-  CommandResult allowed = RunIpinsights(
-      dir_, "score --model m/model.ipinsights --pairs sim/labels.csv --output s.ndjson "
-            "--allow-empty --quiet");
+  CommandResult allowed =
+      RunIpinsights(dir_,
+                    "score --model m/model.ipinsights --pairs sim/labels.csv --output s.ndjson "
+                    "--allow-empty --quiet");
   EXPECT_EQ(allowed.exit_code, 0);
   EXPECT_EQ(allowed.err, "") << "--quiet prints no warnings";
 }
@@ -80,8 +82,9 @@ TEST_F(FirstHour, TargetFprIsAFractionWithAHint) {
       dir_, "evaluate --model m/model.ipinsights --labels sim/labels.csv --target-fpr 1");
   EXPECT_EQ(percent.exit_code, 2);
   EXPECT_THAT(percent.err, HasSubstr("must be a fraction in (0, 0.5]; 0.01 means 1%"));
-  EXPECT_EQ(RunIpinsights(dir_, "evaluate --model m/model.ipinsights --labels sim/labels.csv "
-                                "--target-fpr 0")
+  EXPECT_EQ(RunIpinsights(dir_,
+                          "evaluate --model m/model.ipinsights --labels sim/labels.csv "
+                          "--target-fpr 0")
                 .exit_code,
             2);
 }

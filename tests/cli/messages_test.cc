@@ -8,8 +8,8 @@
 namespace ipinsights {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::CommandResult;
+using ::testing::HasSubstr;
 using testing::IpinsightsBinary;
 using testing::RunShell;
 

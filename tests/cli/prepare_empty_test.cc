@@ -14,8 +14,8 @@
 namespace ipinsights {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::CommandResult;
+using ::testing::HasSubstr;
 using testing::RunIpinsights;
 
 class PrepareEmpty : public testing::ScratchTest {
@@ -35,29 +35,32 @@ TEST_F(PrepareEmpty, CloudTrailReadAsWafFailsAndSaysWhichCommandToRun) {
   EXPECT_THAT(run.err, HasSubstr("run `ipinsights prepare cloudtrail`"));
   EXPECT_FALSE(std::filesystem::exists(Path("out.csv")));
 
-  CommandResult allowed = RunIpinsights(
-      dir_, "prepare waf --input sim/AWSLogs --output out.csv --allow-empty --quiet");
+  CommandResult allowed =
+      RunIpinsights(dir_, "prepare waf --input sim/AWSLogs --output out.csv --allow-empty --quiet");
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
   EXPECT_EQ(Read("out.csv"), "");
 }
 
 TEST_F(PrepareEmpty, DaysOutsideTheDataFailNamingTheDays) {
-  CommandResult run = RunIpinsights(
-      dir_, "prepare cloudtrail --input sim/AWSLogs --from 2025-01-01 --to 2025-01-02 "
-            "--output out.csv");
+  CommandResult run =
+      RunIpinsights(dir_,
+                    "prepare cloudtrail --input sim/AWSLogs --from 2025-01-01 --to 2025-01-02 "
+                    "--output out.csv");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err, HasSubstr("no log files under sim/AWSLogs for 2025-01-01..2025-01-02"));
   EXPECT_THAT(run.err, HasSubstr("--allow-empty"));
 }
 
 TEST_F(PrepareEmpty, ValidationOutputAloneSplitsAtTheLastDay) {
-  CommandResult run = RunIpinsights(
-      dir_, "prepare cloudtrail --input sim/AWSLogs --to 2024-03-02 --output t.csv "
-            "--validation-output v.csv --json");
+  CommandResult run =
+      RunIpinsights(dir_,
+                    "prepare cloudtrail --input sim/AWSLogs --to 2024-03-02 --output t.csv "
+                    "--validation-output v.csv --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  CommandResult day2 = RunIpinsights(
-      dir_, "prepare cloudtrail --input sim/AWSLogs --from 2024-03-02 --to 2024-03-02 "
-            "--output day2.csv --quiet");
+  CommandResult day2 =
+      RunIpinsights(dir_,
+                    "prepare cloudtrail --input sim/AWSLogs --from 2024-03-02 --to 2024-03-02 "
+                    "--output day2.csv --quiet");
   ASSERT_EQ(day2.exit_code, 0) << day2.err;
   EXPECT_EQ(Read("v.csv"), Read("day2.csv"));
   EXPECT_THAT(run.out, HasSubstr("\"validation_pairs_written\": "));
@@ -76,7 +79,8 @@ TEST_F(PrepareEmpty, ValidationOutputAloneSplitsAtTheLastDay) {
 }
 
 TEST_F(PrepareEmpty, JsonWithRowsOnStdoutGoesToStderrLikeScore) {
-  CommandResult run = RunIpinsights(dir_, "prepare cloudtrail --input sim/AWSLogs --output - --json");
+  CommandResult run =
+      RunIpinsights(dir_, "prepare cloudtrail --input sim/AWSLogs --output - --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out.find("{"), std::string::npos) << "rows only on stdout";
   EXPECT_THAT(run.out, HasSubstr(","));

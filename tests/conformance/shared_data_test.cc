@@ -22,10 +22,10 @@ namespace fs = std::filesystem;
 
 fs::path DataDir() { return fs::path(IPINSIGHTS_SOURCE_DIR) / ".." / "shared" / "data"; }
 
-#define REQUIRE_SHARED_DATA()                                                              \
-  if (!fs::exists(DataDir() / "MANIFEST.md")) {                                            \
-    GTEST_SKIP() << "shared AWS log samples not found at " << DataDir().string()           \
-                 << " (../shared/data); conformance checks skipped";                      \
+#define REQUIRE_SHARED_DATA()                                                    \
+  if (!fs::exists(DataDir() / "MANIFEST.md")) {                                  \
+    GTEST_SKIP() << "shared AWS log samples not found at " << DataDir().string() \
+                 << " (../shared/data); conformance checks skipped";             \
   }
 
 // Every test gets its own folder; two of them unpack or write into it.
@@ -77,7 +77,7 @@ void ExpectCounts(const FileRead& read, uint64_t records, uint64_t pairs, uint64
 TEST_F(SharedData, OpenSearchSamplesLargeIsMalformedWithItsOffset) {
   REQUIRE_SHARED_DATA();
   FileRead read = ReadFile(LogKind::kCloudTrail,
-                       DataDir() / "opensearch-catalog-aws/aws_cloudtrail/samples-large.json");
+                           DataDir() / "opensearch-catalog-aws/aws_cloudtrail/samples-large.json");
   ASSERT_EQ(read.problems.size(), 1u);
   // Python's json module agrees: "Expecting ',' delimiter: line 85 column 6 (char 3053)".
   EXPECT_NE(read.problems[0].find("samples-large.json: byte 3053: malformed JSON"),
@@ -88,8 +88,8 @@ TEST_F(SharedData, OpenSearchSamplesLargeIsMalformedWithItsOffset) {
 
 TEST_F(SharedData, OpenSearchRawSampleHasMaskedValues) {
   REQUIRE_SHARED_DATA();
-  FileRead read =
-      ReadFile(LogKind::kCloudTrail, DataDir() / "opensearch-catalog-aws/aws_cloudtrail/raw-sample.json");
+  FileRead read = ReadFile(LogKind::kCloudTrail,
+                           DataDir() / "opensearch-catalog-aws/aws_cloudtrail/raw-sample.json");
   // Pretty-printed single record; "30.*.0.210" is not an IP.
   ExpectCounts(read, 1, 0, 0, 1, 0, 0);
 }
@@ -108,11 +108,11 @@ TEST_F(SharedData, SchemaSamplesAreNotCloudTrailRecords) {
   REQUIRE_SHARED_DATA();
   // Already-parsed ALB / VPC samples: valid JSON, no CloudTrail fields, nothing crashes.
   FileRead elb = ReadFile(LogKind::kCloudTrail,
-                      DataDir() / "opensearch-catalog-aws/schema-samples/aws_elb-log.json");
+                          DataDir() / "opensearch-catalog-aws/schema-samples/aws_elb-log.json");
   EXPECT_EQ(elb.report.pairs, 0u);
   EXPECT_TRUE(elb.problems.empty());
   FileRead vpc = ReadFile(LogKind::kCloudTrail,
-                      DataDir() / "opensearch-catalog-aws/schema-samples/aws_vpc-logs.json");
+                          DataDir() / "opensearch-catalog-aws/schema-samples/aws_vpc-logs.json");
   EXPECT_EQ(vpc.report.pairs, 0u);
   EXPECT_TRUE(vpc.problems.empty());
 }
@@ -134,13 +134,15 @@ TEST_F(SharedData, ElasticWafRecords) {
 TEST_F(SharedData, ElasticCloudTrailEdgeCases) {
   REQUIRE_SHARED_DATA();
   const fs::path dir = DataDir() / "elastic-integrations-aws/cloudtrail";
-  ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-console-login-json.log"), 3, 3, 0, 0, 0, 0);
+  ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-console-login-json.log"), 3, 3, 0, 0, 0,
+               0);
   ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-get-caller-identity-json.log"), 1, 1, 0,
                0, 0, 0);
   // "81.2.69.142, 192.168.10.10" is not one IP.
   ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-tls-details-json.log"), 3, 2, 0, 1, 0, 0);
   // IdentityCenterUser, empty ARN, sourceIPAddress "redacted".
-  ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-user-authentication.log"), 1, 0, 0, 1, 0, 0);
+  ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-user-authentication.log"), 1, 0, 0, 1, 0,
+               0);
   ExpectCounts(ReadFile(LogKind::kCloudTrail, dir / "test-assume-role-aws-service-json.log"), 1, 0,
                1, 0, 0, 0);
   FileRead gov = ReadFile(LogKind::kCloudTrail, dir / "test-us-gov-arn.log");
@@ -161,17 +163,19 @@ TEST_F(SharedData, ElasticCloudTrailEdgeCases) {
     text = s.str();
   }
   FileReport report = reader.ReadBytes("tls", text, sink);
-  EXPECT_EQ(sink.rows,
-            (std::vector<std::string>{
-                "arn:aws:iam::0123456789012:user/Alice,127.0.0.1",
-                "arn:aws:sts::001122334455:assumed-role/SomeRole/some.user@my.company.com,81.2.69.142"}));
+  EXPECT_EQ(
+      sink.rows,
+      (std::vector<std::string>{
+          "arn:aws:iam::0123456789012:user/Alice,127.0.0.1",
+          "arn:aws:sts::001122334455:assumed-role/SomeRole/some.user@my.company.com,81.2.69.142"}));
   EXPECT_EQ(report.skipped[SkipReason::kNotAnIp], 1u);
 }
 
 TEST_F(SharedData, PantherCloudTrailTestEvents) {
   REQUIRE_SHARED_DATA();
-  FileRead read = ReadFile(LogKind::kCloudTrail,
-                       DataDir() / "panther-analysis-test-events/cloudtrail_test_events.ndjson");
+  FileRead read =
+      ReadFile(LogKind::kCloudTrail,
+               DataDir() / "panther-analysis-test-events/cloudtrail_test_events.ndjson");
   EXPECT_EQ(read.report.records, 460u);
   EXPECT_TRUE(read.problems.empty());
   EXPECT_EQ(read.report.skipped[SkipReason::kAwsService], 2u);
@@ -199,8 +203,10 @@ TEST_F(SharedData, CloudTrailZipHoldsFourExportsOneMalformed) {
   std::string unzipped =
       RunOrEmpty("unzip -q -o '" + zip + "' -d '" + dir.string() + "' 2>/dev/null");
   if (unzipped.empty()) {
-    unzipped = RunOrEmpty("python3 -c \"import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])\" '" +
-                          zip + "' '" + dir.string() + "'");
+    unzipped = RunOrEmpty(
+        "python3 -c \"import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])\" "
+        "'" +
+        zip + "' '" + dir.string() + "'");
   }
   if (unzipped.empty()) {
     GTEST_SKIP() << "neither unzip nor python3 can extract " << zip;

@@ -1,6 +1,4 @@
 #include "ipinsights/dataset/pair_reader.h"
-#include "../testing/large_file.h"
-#include "../testing/scratch_test.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "../testing/large_file.h"
+#include "../testing/scratch_test.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/storage/storage.h"
 
@@ -87,8 +87,7 @@ TEST_F(PairReaderTest, ReadsQuotedEntitiesPerRfc4180) {
 
 TEST_F(PairReaderTest, SkipsAndReportsBadRowsWithLineNumbers) {
   const std::string path = Write(
-      "bad.csv",
-      "ok,1.2.3.4\nnoip\nx,10.0.0.256\n,5.5.5.5\na,1.2.3.4,extra\n\"open,6.6.6.6\n");
+      "bad.csv", "ok,1.2.3.4\nnoip\nx,10.0.0.256\n,5.5.5.5\na,1.2.3.4,extra\n\"open,6.6.6.6\n");
   PairReadStats stats;
   std::vector<std::string> errors;
   EXPECT_THAT(ReadAll(path, &stats, &errors), ElementsAre("ok|1.2.3.4"));
@@ -122,10 +121,13 @@ TEST_F(PairReaderTest, ReadsRecordsAcrossChunkBoundaries) {
   std::string text;
   std::vector<std::string> expected;
   for (int i = 0; i < 120000; ++i) {
-    const std::string entity = (i % 7 == 0) ? "\"quoted, " + std::to_string(i) + "\"" : "e" + std::to_string(i);
-    const std::string ip = "10." + std::to_string(i % 256) + "." + std::to_string((i / 256) % 256) + ".1";
+    const std::string entity =
+        (i % 7 == 0) ? "\"quoted, " + std::to_string(i) + "\"" : "e" + std::to_string(i);
+    const std::string ip =
+        "10." + std::to_string(i % 256) + "." + std::to_string((i / 256) % 256) + ".1";
     text += entity + "," + ip + "\n";
-    expected.push_back((i % 7 == 0 ? "quoted, " + std::to_string(i) : "e" + std::to_string(i)) + "|" + ip);
+    expected.push_back((i % 7 == 0 ? "quoted, " + std::to_string(i) : "e" + std::to_string(i)) +
+                       "|" + ip);
   }
   PairReadStats stats;
   std::vector<std::string> errors;
@@ -176,7 +178,8 @@ TEST_F(PairReaderTest, LineWithoutNewlineIsOneBadRowInBoundedMemory) {
 }
 
 TEST_F(PairReaderTest, QuotedRecordJustUnderTheCapIsRead) {
-  const std::string path = WriteLarge("under.csv", "\"", 'q', (1 << 20) - 100, "\",1.2.3.4\nb,5.6.7.8\n");
+  const std::string path =
+      WriteLarge("under.csv", "\"", 'q', (1 << 20) - 100, "\",1.2.3.4\nb,5.6.7.8\n");
   PairReadStats stats;
   std::vector<std::string> errors;
   const std::vector<std::string> rows = ReadAll(path, &stats, &errors);
@@ -192,7 +195,8 @@ TEST_F(PairReaderTest, SkipsAHeaderOnTheFirstLineOfEachObjectOnly) {
   Write("folder/part-2.csv", "entity, ip\r\nb,2.2.2.2\nentity,ip\n");
   PairReadStats stats;
   std::vector<std::string> errors;
-  EXPECT_THAT(ReadAll((dir_ / "folder").string(), &stats, &errors), ElementsAre("a|1.1.1.1", "b|2.2.2.2"));
+  EXPECT_THAT(ReadAll((dir_ / "folder").string(), &stats, &errors),
+              ElementsAre("a|1.1.1.1", "b|2.2.2.2"));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0], (dir_ / "folder/part-2.csv").string() + ":3: bad IP \"ip\"");
 }

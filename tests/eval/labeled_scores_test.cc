@@ -42,9 +42,7 @@ TEST(LabeledScores, MissingClassIsAnError) {
   EXPECT_THROW(LabeledScores({}, {1.0f}), Error);
 }
 
-TEST(LabeledScores, NanScoreIsAnError) {
-  EXPECT_THROW(LabeledScores({NAN}, {1.0f}), Error);
-}
+TEST(LabeledScores, NanScoreIsAnError) { EXPECT_THROW(LabeledScores({NAN}, {1.0f}), Error); }
 
 class ThresholdTable : public ::testing::Test {
  protected:

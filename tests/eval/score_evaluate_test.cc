@@ -1,5 +1,6 @@
 // `score` and `evaluate` against hand-computed values on a tiny model whose weights are set
 // by hand, run through the real binary (IPINSIGHTS_BINARY) in a temporary folder.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <sys/wait.h>
@@ -15,20 +16,18 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "../testing/command.h"
 #include "../testing/sanitized.h"
 #include "../testing/scratch_test.h"
-#include "ipinsights/eval/evaluation.h"
-#include "ipinsights/eval/pair_scoring.h"
 #include "ipinsights/base/bad_record.h"
 #include "ipinsights/dataset/pair_reader.h"
-#include "ipinsights/serve/request_codec.h"
-#include "ipinsights/storage/storage.h"
+#include "ipinsights/eval/evaluation.h"
+#include "ipinsights/eval/pair_scoring.h"
 #include "ipinsights/model/ip_encoder.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/model/model_impl.h"
+#include "ipinsights/serve/request_codec.h"
+#include "ipinsights/storage/storage.h"
 
 namespace ipinsights {
 namespace {
@@ -117,7 +116,8 @@ TEST_F(TinyModel, ScoreWritesNdjsonInInputOrderAndSkipsBadRows) {
         "\"al\"\"ice\",2001:db8::1\n"
         "carol,10.0.0.1,extra\n"
         "alice,20.0.0.1\r\n");
-  CommandResult run = Ipinsights("score --model model.ipinsights --pairs pairs.csv --threshold 0.5");
+  CommandResult run =
+      Ipinsights("score --model model.ipinsights --pairs pairs.csv --threshold 0.5");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out,
             "{\"entity\":\"alice\",\"ip\":\"10.0.0.1\",\"score\":1,\"anomalous\":false}\n"
@@ -160,8 +160,8 @@ TEST_F(TinyModel, ScoreKeepsInputOrderAcrossManyChunksOnTwoThreads) {
     }
     text += std::string(entities[e]) + "," + ips[p] + "\n";
     expected += std::string("{\"entity\":\"") + entities[e] + "\",\"ip\":\"" + ips[p] +
-                "\",\"score\":" + scores[e][p] + ",\"anomalous\":" +
-                (scores[e][p][0] == '-' ? "true" : "false") + "}\n";
+                "\",\"score\":" + scores[e][p] +
+                ",\"anomalous\":" + (scores[e][p][0] == '-' ? "true" : "false") + "}\n";
   }
   Write("pairs.csv", text);
   CommandResult run = Ipinsights("score --model model.ipinsights --pairs pairs.csv --threads 2");
@@ -174,7 +174,7 @@ TEST_F(TinyModel, ScoreKeepsInputOrderAcrossManyChunksOnTwoThreads) {
 
 TEST_F(TinyModel, ScoreExitCodes) {
   Write("pairs.csv", "alice,10.0.0.1\n");
-  EXPECT_EQ(Ipinsights("score --pairs pairs.csv").exit_code, 2);  // no --model
+  EXPECT_EQ(Ipinsights("score --pairs pairs.csv").exit_code, 2);         // no --model
   EXPECT_EQ(Ipinsights("score --model model.ipinsights").exit_code, 2);  // no --pairs
   EXPECT_EQ(Ipinsights("score --model missing.ipinsights --pairs pairs.csv").exit_code, 1);
   EXPECT_EQ(Ipinsights("score --model model.ipinsights --pairs missing.csv").exit_code, 1);
@@ -198,16 +198,20 @@ TEST_F(TinyModel, ScoreRefusesAModelWithNanWeights) {
 // Review L12: a thread that cannot start (here: 200 threads of 8 MB stacks in 400 MB of
 // address space) is a clear error with exit 1, not std::terminate and a core dump.
 TEST_F(TinyModel, ThreadsThatCannotStartAreAnErrorNotACrash) {
-  if (testing::kSanitized) GTEST_SKIP() << "sanitizer builds reserve more address space than the limit below";
+  if (testing::kSanitized)
+    GTEST_SKIP() << "sanitizer builds reserve more address space than the limit below";
   std::string pairs;
-  for (int i = 0; i < 400; ++i) pairs += "user" + std::to_string(i % 20) + ",10.0." + std::to_string(i % 7) + ".1\n";
+  for (int i = 0; i < 400; ++i)
+    pairs += "user" + std::to_string(i % 20) + ",10.0." + std::to_string(i % 7) + ".1\n";
   Write("pairs.csv", pairs);
   const std::string limit = "ulimit -v 400000; ";
-  CommandResult score = Ipinsights("score --model model.ipinsights --pairs pairs.csv --threads 200", limit);
+  CommandResult score =
+      Ipinsights("score --model model.ipinsights --pairs pairs.csv --threads 200", limit);
   EXPECT_EQ(score.exit_code, 1) << score.err;
   EXPECT_NE(score.err.find("cannot start"), std::string::npos) << score.err;
   CommandResult train = Ipinsights(
-      "train --train pairs.csv --model-dir m --threads 200 --num-entity-vectors 40 --vector-dim 4 --epochs 1 --quiet",
+      "train --train pairs.csv --model-dir m --threads 200 --num-entity-vectors 40 --vector-dim 4 "
+      "--epochs 1 --quiet",
       limit + "timeout 120 ");
   EXPECT_EQ(train.exit_code, 1) << train.err;
   EXPECT_NE(train.err.find("cannot start"), std::string::npos) << train.err;
@@ -220,8 +224,8 @@ TEST_F(TinyModel, ScoreRefusesToOverwriteItsInput) {
   fs::create_directories(dir_ / "sub");
   for (const char* output : {"pairs.csv", "./pairs.csv", "sub/../pairs.csv"}) {
     SCOPED_TRACE(output);
-    CommandResult run =
-        Ipinsights(std::string("score --model model.ipinsights --pairs pairs.csv --output ") + output);
+    CommandResult run = Ipinsights(
+        std::string("score --model model.ipinsights --pairs pairs.csv --output ") + output);
     EXPECT_EQ(run.exit_code, 2) << run.err;
     EXPECT_NE(run.err.find("is both an input and an output"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find(output), std::string::npos) << run.err;
@@ -232,7 +236,8 @@ TEST_F(TinyModel, ScoreRefusesToOverwriteItsInput) {
 TEST_F(TinyModel, ScoreOverAFolderSkipsItsOwnEarlierOutput) {
   fs::create_directories(dir_ / "in");
   Write("in/pairs.csv", "alice,10.0.0.1\nbob,20.0.0.1\n");
-  CommandResult first = Ipinsights("score --model model.ipinsights --pairs in --output in/out.ndjson");
+  CommandResult first =
+      Ipinsights("score --model model.ipinsights --pairs in --output in/out.ndjson");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const std::string scores = ReadFileBytes(dir_ / "in/out.ndjson");
   CommandResult second =
@@ -275,7 +280,7 @@ TEST_F(TinyModel, EvaluateMatchesHandComputedFigures) {
   ASSERT_EQ(thresholds.size(), 2u);
   simdjson::dom::element second = thresholds.at(1);
   EXPECT_DOUBLE_EQ(double(second["threshold"]), 1.5);
-  EXPECT_DOUBLE_EQ(double(second["recall"]), 2.0 / 3);  // -1, 0
+  EXPECT_DOUBLE_EQ(double(second["recall"]), 2.0 / 3);     // -1, 0
   EXPECT_DOUBLE_EQ(double(second["precision"]), 2.0 / 3);  // and the normal 1
   EXPECT_DOUBLE_EQ(double(second["false_positive_rate"]), 1.0 / 3);
   // FPR <= 1% of three normal pairs: flag none; the largest such threshold is the lowest
@@ -324,9 +329,9 @@ TEST_F(TinyModel, EvaluateErrors) {
   Write("bad_labels.csv", "entity,ip,label\nalice,10.0.0.1,0\nbob,10.0.0.1,maybe\n");
   Write("one_class.csv", "entity,ip,label\nalice,10.0.0.1,0\n");
   EXPECT_EQ(Ipinsights("evaluate --model model.ipinsights").exit_code, 2);
-  EXPECT_EQ(
-      Ipinsights("evaluate --model model.ipinsights --labels labels.csv --test labels.csv").exit_code,
-      2);
+  EXPECT_EQ(Ipinsights("evaluate --model model.ipinsights --labels labels.csv --test labels.csv")
+                .exit_code,
+            2);
   EXPECT_EQ(Ipinsights("evaluate --model model.ipinsights --test labels.csv").exit_code, 2);
   EXPECT_EQ(
       Ipinsights("evaluate --model model.ipinsights --labels labels.csv --target-fpr 2").exit_code,
@@ -377,7 +382,8 @@ TEST_F(TinyModel, CsvVerdictsAgreeAcrossTrainScoreAndServe) {
     while (reader.Next(&entity, &ip)) rows.push_back(std::string(entity) + "|" + ip.ToString());
     EXPECT_EQ(rows, c.rows);
     const std::vector<std::string> messages = log.messages();
-    EXPECT_EQ(messages.empty() ? "" : messages[0], c.first_bad.empty() ? "" : path + ":" + c.first_bad);
+    EXPECT_EQ(messages.empty() ? "" : messages[0],
+              c.first_bad.empty() ? "" : path + ":" + c.first_bad);
     // score --pairs
     // --allow-empty: a case whose only row is bad scores nothing, which is its verdict here.
     CommandResult run = Ipinsights(
@@ -395,7 +401,8 @@ TEST_F(TinyModel, CsvVerdictsAgreeAcrossTrainScoreAndServe) {
     if (c.first_bad.empty()) {
       EXPECT_EQ(run.err.find("warning"), std::string::npos) << run.err;
     } else {
-      EXPECT_NE(run.err.find("warning: case.csv:" + c.first_bad + " (row skipped)"), std::string::npos)
+      EXPECT_NE(run.err.find("warning: case.csv:" + c.first_bad + " (row skipped)"),
+                std::string::npos)
           << run.err;
     }
     // serve: all good and the same rows, or a 400 naming the first bad row.

@@ -25,7 +25,8 @@ std::vector<std::string> Corpus() {
     records += IamUserRecord("P" + std::to_string(i), "192.0.2." + std::to_string(i));
   }
   std::string ndjson;
-  for (int i = 0; i < 6; ++i) ndjson += IamUserRecord("N" + std::to_string(i), "198.51.100.1") + "\n";
+  for (int i = 0; i < 6; ++i)
+    ndjson += IamUserRecord("N" + std::to_string(i), "198.51.100.1") + "\n";
   return {"{\"Records\":[" + records + "]}", "[" + records + "]", ndjson};
 }
 
@@ -34,8 +35,8 @@ void CheckInvariant(const LogReaderOptions& options, const std::string& bytes) {
   CollectingSink sink;
   BadRecordLog bad_records(1000);
   FileReport report = reader.ReadBytes("fuzz.json", bytes, sink, &bad_records);
-  ASSERT_EQ(report.records, report.pairs + report.skipped.Total() -
-                                report.skipped[SkipReason::kDigest]);
+  ASSERT_EQ(report.records,
+            report.pairs + report.skipped.Total() - report.skipped[SkipReason::kDigest]);
   ASSERT_EQ(report.pairs, sink.pairs.size());
   ASSERT_EQ(bad_records.count(), report.skipped[SkipReason::kMalformed]);
   for (const std::string& problem : bad_records.messages()) {

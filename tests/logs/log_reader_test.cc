@@ -88,7 +88,8 @@ TEST(LogFileReader, ReadsPrettyPrintedRecordsFile) {
 TEST(LogFileReader, ReadsEveryContainerWhenStreaming) {
   for (const std::string& text :
        {"{\"Records\":[" + ThreeRecords(",") + "]}", "[" + ThreeRecords(" , ") + "]",
-        ThreeRecords("\n"), ThreeRecords(""), "{\n \"Records\" : [\n" + ThreeRecords(",\n") + "\n]\n}"}) {
+        ThreeRecords("\n"), ThreeRecords(""),
+        "{\n \"Records\" : [\n" + ThreeRecords(",\n") + "\n]\n}"}) {
     SCOPED_TRACE(text.substr(0, 20));
     ExpectThreeRows(ReadText(Streaming(CloudTrail()), text));
     ExpectThreeRows(ReadText(Streaming(CloudTrail()), Gzip(text)));
@@ -119,8 +120,7 @@ TEST(LogFileReader, TruncatedGzipIsAnErrorNamingTheFile) {
   gz.resize(gz.size() / 2);
   Result result = ReadText(CloudTrail(), gz, "logs/cut.json.gz");
   ASSERT_EQ(result.problems.size(), 1u);
-  EXPECT_NE(result.problems[0].find("logs/cut.json.gz: truncated gzip data"),
-            std::string::npos)
+  EXPECT_NE(result.problems[0].find("logs/cut.json.gz: truncated gzip data"), std::string::npos)
       << result.problems[0];
   EXPECT_EQ(result.report.skipped[SkipReason::kMalformed], 1u);
   // What decoded before the cut is kept.
@@ -177,8 +177,9 @@ TEST(LogFileReader, EmptyInputHasNoRecordsAndNoProblems) {
 
 TEST(LogFileReader, ReadsARecordOfSeveralMegabytes) {
   std::string big(5 << 20, 'x');
-  std::string record = R"({"userIdentity":{"type":"IAMUser","principalId":"BIG"},"requestParameters":{"policy":")" +
-                       big + R"("},"sourceIPAddress":"198.51.100.7"})";
+  std::string record =
+      R"({"userIdentity":{"type":"IAMUser","principalId":"BIG"},"requestParameters":{"policy":")" +
+      big + R"("},"sourceIPAddress":"198.51.100.7"})";
   std::string text = IamUserRecord("A1", "192.0.2.1") + "\n" + record + "\n" +
                      IamUserRecord("A2", "192.0.2.2") + "\n";
   std::vector<std::string> expected = {"A1,192.0.2.1", "BIG,198.51.100.7", "A2,192.0.2.2"};
@@ -193,7 +194,8 @@ TEST(LogFileReader, AcceptsByteOrderMarkAndCrlf) {
   std::string text = "\xEF\xBB\xBF" + ThreeRecords("\r\n") + "\r\n";
   ExpectThreeRows(ReadText(CloudTrail(), text));
   ExpectThreeRows(ReadText(Streaming(CloudTrail()), Gzip(text)));
-  ExpectThreeRows(ReadText(CloudTrail(), "\xEF\xBB\xBF{\"Records\":[\r\n" + ThreeRecords(",\r\n") + "]}\r\n"));
+  ExpectThreeRows(
+      ReadText(CloudTrail(), "\xEF\xBB\xBF{\"Records\":[\r\n" + ThreeRecords(",\r\n") + "]}\r\n"));
 }
 
 TEST(LogFileReader, SkipsDigestFilesByKeyAndByShape) {
@@ -217,16 +219,16 @@ std::string Record(std::string_view identity, std::string_view ip) {
 
 TEST(LogFileReader, CountsEverySkipReason) {
   const std::string user = R"({"type":"IAMUser","principalId":"P"})";
-  std::string text = Record(R"({"type":"AWSService","invokedBy":"ec2.amazonaws.com"})",
-                            "ec2.amazonaws.com") + "\n" +
-                     Record(user, "ec2.amazonaws.com") + "\n" + Record(user, "AWS Internal") + "\n" +
-                     Record(user, "30.*.0.210") + "\n" + Record(user, "81.2.69.142, 192.168.10.10") +
-                     "\n" + Record(user, "010.1.2.3") + "\n" +
-                     R"({"userIdentity":{"type":"IAMUser","principalId":"P"}})" + "\n" +
-                     Record(R"({"type":"IdentityCenterUser","arn":""})", "192.0.2.1") + "\n" +
-                     Record(R"({"type":"IAMUser","principalId":""})", "192.0.2.1") + "\n" +
-                     R"({"sourceIPAddress":"192.0.2.1"})" + "\n" + Record(user, "2001:db8::1") + "\n" +
-                     Record(user, "192.0.2.9") + "\n" + "not json\n";
+  std::string text =
+      Record(R"({"type":"AWSService","invokedBy":"ec2.amazonaws.com"})", "ec2.amazonaws.com") +
+      "\n" + Record(user, "ec2.amazonaws.com") + "\n" + Record(user, "AWS Internal") + "\n" +
+      Record(user, "30.*.0.210") + "\n" + Record(user, "81.2.69.142, 192.168.10.10") + "\n" +
+      Record(user, "010.1.2.3") + "\n" +
+      R"({"userIdentity":{"type":"IAMUser","principalId":"P"}})" + "\n" +
+      Record(R"({"type":"IdentityCenterUser","arn":""})", "192.0.2.1") + "\n" +
+      Record(R"({"type":"IAMUser","principalId":""})", "192.0.2.1") + "\n" +
+      R"({"sourceIPAddress":"192.0.2.1"})" + "\n" + Record(user, "2001:db8::1") + "\n" +
+      Record(user, "192.0.2.9") + "\n" + "not json\n";
   LogReaderOptions options = CloudTrail();
   options.ipv4_only = true;
   Result result = ReadText(options, text);
@@ -280,8 +282,10 @@ TEST(LogFileReader, ReportsEventTimeWhenAsked) {
 
 TEST(LogFileReader, WafUserAgentHeaderNameIsCaseInsensitiveAndDotsAndCommasGo) {
   std::string text =
-      WafRecord("192.0.2.1", R"j([{"name":"Host","value":"x"},{"name":"User-Agent","value":"Mozilla/5.0 (X11, Linux)"}])j") + "\n" +
-      WafRecord("192.0.2.2", R"([{"name":"user-agent","value":"curl/7.61.1"}])") + "\n" +
+      WafRecord(
+          "192.0.2.1",
+          R"j([{"name":"Host","value":"x"},{"name":"User-Agent","value":"Mozilla/5.0 (X11, Linux)"}])j") +
+      "\n" + WafRecord("192.0.2.2", R"([{"name":"user-agent","value":"curl/7.61.1"}])") + "\n" +
       WafRecord("192.0.2.3", R"([{"name":"USER-AGENT","value":"a\/b.c"}])") + "\n" +
       WafRecord("192.0.2.4", R"([{"name":"Host","value":"x"}])") + "\n" +
       WafRecord("192.0.2.5", R"([{"name":"User-Agent","value":"..,"}])") + "\n";
@@ -350,9 +354,11 @@ TEST(LogFileReader, ExtractsEntitiesForEveryUserIdentityShape) {
       {"missing type", R"({"principalId":"ANON","arn":"arn:aws:iam::1:user/x"})", "ANON",
        "arn:aws:iam::1:user/x", "", "", "arn:aws:iam::1:user/x"},
   };
-  const std::pair<const char*, const char* ShapeCase::*> kinds[] = {
-      {"principalId", &ShapeCase::principal_id}, {"arn", &ShapeCase::arn},
-      {"accessKeyId", &ShapeCase::access_key_id}, {"userName", &ShapeCase::user_name},
+  const std::pair<const char*, const char * ShapeCase::*> kinds[] = {
+      {"principalId", &ShapeCase::principal_id},
+      {"arn", &ShapeCase::arn},
+      {"accessKeyId", &ShapeCase::access_key_id},
+      {"userName", &ShapeCase::user_name},
       {"session", &ShapeCase::session}};
   for (const ShapeCase& c : cases) {
     for (const auto& [kind, member] : kinds) {
@@ -370,8 +376,9 @@ TEST(LogFileReader, ExtractsEntitiesForEveryUserIdentityShape) {
     }
   }
   // AWSService callers are skipped whatever the entity.
-  Result service = ReadText(
-      CloudTrail(), Record(R"({"type":"AWSService","invokedBy":"lambda.amazonaws.com"})", "192.0.2.1"));
+  Result service =
+      ReadText(CloudTrail(),
+               Record(R"({"type":"AWSService","invokedBy":"lambda.amazonaws.com"})", "192.0.2.1"));
   EXPECT_EQ(service.report.skipped[SkipReason::kAwsService], 1u);
   EXPECT_TRUE(service.rows.empty());
 }
@@ -381,9 +388,8 @@ TEST(LogFileReader, NonObjectRecordIsMalformedWithItsOffset) {
   Result result = ReadText(CloudTrail(), text, "n.json");
   EXPECT_EQ(result.rows, (std::vector<std::string>{"A1,192.0.2.1"}));
   ASSERT_EQ(result.problems.size(), 1u);
-  EXPECT_EQ(result.problems[0],
-            "n.json: byte " + std::to_string(text.find(",42") + 1) +
-                ": malformed JSON (a record that is not a JSON object)");
+  EXPECT_EQ(result.problems[0], "n.json: byte " + std::to_string(text.find(",42") + 1) +
+                                    ": malformed JSON (a record that is not a JSON object)");
 }
 
 TEST(LogFileReader, OutputsCanonicalIpText) {

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "../testing/scratch_test.h"
-#include "log_test_util.h"
 #include "ipinsights/base/error.h"
+#include "log_test_util.h"
 
 namespace ipinsights {
 namespace {

@@ -4,15 +4,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <thread>
-
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "../testing/command.h"
@@ -41,13 +40,14 @@ class PrepareCliTest : public testing::ScratchTest {
     std::string text = "{\"Records\":[";
     for (int r = 0; r < records; ++r) {
       if (r) text += ",";
-      text += testing::IamUserRecord("U" + std::to_string(r % 7), "198.51.100." + std::to_string(r % 200),
-                                     day + "T10:00:00Z");
+      text += testing::IamUserRecord("U" + std::to_string(r % 7),
+                                     "198.51.100." + std::to_string(r % 200), day + "T10:00:00Z");
     }
     text += "]}";
     std::string ymd = day.substr(0, 4) + "/" + day.substr(5, 2) + "/" + day.substr(8, 2);
-    Write("logs/AWSLogs/111122223333/CloudTrail/us-east-1/" + ymd + "/111122223333_CloudTrail_us-east-1_" +
-              day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2) + "T1000Z_abcdefghijklmnop.json.gz",
+    Write("logs/AWSLogs/111122223333/CloudTrail/us-east-1/" + ymd +
+              "/111122223333_CloudTrail_us-east-1_" + day.substr(0, 4) + day.substr(5, 2) +
+              day.substr(8, 2) + "T1000Z_abcdefghijklmnop.json.gz",
           gzip ? testing::Gzip(text) : text);
   }
 };
@@ -118,11 +118,12 @@ TEST_F(PrepareCliTest, SigintLeavesNoTempFile) {
 
 // A thread that cannot start ends in std::terminate (abort): the temp file still goes.
 TEST_F(PrepareCliTest, AbortLeavesNoTempFile) {
-  if (testing::kSanitized) GTEST_SKIP() << "sanitizer builds reserve more address space than the limit below";
+  if (testing::kSanitized)
+    GTEST_SKIP() << "sanitizer builds reserve more address space than the limit below";
   for (int i = 0; i < 200; ++i) Write("logs/f" + std::to_string(i) + ".json", "{\"Records\":[]}\n");
   // 200 threads of 8 MB stacks do not fit in 400 MB of address space.
-  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --threads 200 --quiet",
-                              "", "ulimit -v 400000; ");
+  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --threads 200 --quiet", "",
+                              "ulimit -v 400000; ");
   EXPECT_NE(run.exit_code, 0) << run.err;
   for (const std::string& name : Entries(dir_)) {
     EXPECT_EQ(name.find("out.csv"), std::string::npos) << name << ": " << run.err;
@@ -134,7 +135,8 @@ TEST_F(PrepareCliTest, OutputInsideTheInputFolderIsNotReadBack) {
   CommandResult first = Prepare("cloudtrail --input own/logs --output own/logs/train.csv --json");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   // The earlier output, spelled another way, is skipped rather than read as a log.
-  CommandResult second = Prepare("cloudtrail --input own/logs --output ./own/logs/train.csv --json");
+  CommandResult second =
+      Prepare("cloudtrail --input own/logs --output ./own/logs/train.csv --json");
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(JsonInt(second.out, "files"), 1) << second.out;
   EXPECT_EQ(JsonInt(second.out, "malformed"), 0) << second.err;
@@ -161,7 +163,8 @@ TEST_F(PrepareCliTest, OutputThatIsAnInputFileIsRefused) {
 TEST_F(PrepareCliTest, RowsOfAGzipMemberWithABadCrcAreDropped) {
   CloudTrailDay("2024-05-01", 2);
   std::string bytes = testing::Gzip(testing::IamUserRecord("AIDAUSER1", "10.0.0.1") + "\n" +
-                                 testing::IamUserRecord("AIDAUSER2", "10.0.0.2") + "\n", /*level=*/0);
+                                        testing::IamUserRecord("AIDAUSER2", "10.0.0.2") + "\n",
+                                    /*level=*/0);
   size_t at = bytes.find("AIDAUSER1");
   ASSERT_NE(at, std::string::npos);
   bytes[at + 4] = 'X';
@@ -181,7 +184,8 @@ TEST_F(PrepareCliTest, RowsOfAGzipMemberWithABadCrcAreDropped) {
   std::string kept = ReadFileBytes(dir_ / "keep.csv");
   EXPECT_NE(kept.find("AIDAXSER1,10.0.0.1"), std::string::npos) << kept;
   EXPECT_NE(kept.find("AIDAUSER2,10.0.0.2"), std::string::npos) << kept;
-  EXPECT_NE(keep.err.find("logs/corrupt.json.gz: corrupt gzip data"), std::string::npos) << keep.err;
+  EXPECT_NE(keep.err.find("logs/corrupt.json.gz: corrupt gzip data"), std::string::npos)
+      << keep.err;
 }
 
 TEST_F(PrepareCliTest, ATruncatedGzipKeepsWhatDecoded) {
@@ -214,7 +218,8 @@ TEST_F(PrepareCliTest, MaxDecompressedGbCapsAnObject) {
   text += std::string(24 << 20, ' ');
   text += testing::IamUserRecord("A2", "192.0.2.2") + "\n";
   Write("logs/bomb.json.gz", testing::Gzip(text));
-  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --max-decompressed-gb 0.01 --json");
+  CommandResult run =
+      Prepare("cloudtrail --input logs --output out.csv --max-decompressed-gb 0.01 --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(ReadFileBytes(dir_ / "out.csv"), "A1,192.0.2.1\n");
   EXPECT_NE(run.err.find("logs/bomb.json.gz: more than 0.01 GB decompressed"), std::string::npos)
@@ -235,7 +240,8 @@ TEST_F(PrepareCliTest, TrainOutputIsNotReplacedWhenTheValidationOutputFails) {
 
 TEST_F(PrepareCliTest, WritesPairsAndJsonSummary) {
   CloudTrailDay("2024-05-01", 10);
-  Write("logs/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz", testing::Gzip("{}"));
+  Write("logs/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/d.json.gz",
+        testing::Gzip("{}"));
   CommandResult run = Prepare("cloudtrail --input logs --output out.csv --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(JsonInt(run.out, "files"), 2);
@@ -256,9 +262,11 @@ TEST_F(PrepareCliTest, FromAndToPruneTheListingAndFilterRecords) {
   CloudTrailDay("2024-05-01", 4);
   CloudTrailDay("2024-05-02", 5);
   // A file without a date in its key is listed, its records filtered by their own time.
-  Write("logs/loose.json", testing::IamUserRecord("L1", "192.0.2.1", "2024-05-03T00:00:00Z") + "\n" +
+  Write("logs/loose.json", testing::IamUserRecord("L1", "192.0.2.1", "2024-05-03T00:00:00Z") +
+                               "\n" +
                                testing::IamUserRecord("L2", "192.0.2.2", "2024-05-02T00:00:00Z"));
-  CommandResult run = Prepare("cloudtrail --input logs --output out.csv --from 2024-05-01 --to 2024-05-02 --json");
+  CommandResult run =
+      Prepare("cloudtrail --input logs --output out.csv --from 2024-05-01 --to 2024-05-02 --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(JsonInt(run.out, "files"), 3);
   EXPECT_EQ(JsonInt(run.out, "pairs_written"), 4 + 5 + 1);
@@ -267,8 +275,9 @@ TEST_F(PrepareCliTest, FromAndToPruneTheListingAndFilterRecords) {
 
 TEST_F(PrepareCliTest, SplitsByFractionDeterministically) {
   CloudTrailDay("2024-05-01", 400);
-  CommandResult run = Prepare("cloudtrail --input logs --output t.csv --validation-fraction 0.25 "
-                    "--validation-output v.csv --json");
+  CommandResult run = Prepare(
+      "cloudtrail --input logs --output t.csv --validation-fraction 0.25 "
+      "--validation-output v.csv --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   int train = JsonInt(run.out, "pairs_written");
   int validation = JsonInt(run.out, "validation_pairs_written");
@@ -276,8 +285,9 @@ TEST_F(PrepareCliTest, SplitsByFractionDeterministically) {
   EXPECT_GT(validation, 40);
   EXPECT_LT(validation, 160);
   std::string v1 = ReadFileBytes(dir_ / "v.csv");
-  CommandResult again = Prepare("cloudtrail --input logs --output t2.csv --validation-fraction 0.25 "
-                      "--validation-output v2.csv --threads 1 --quiet");
+  CommandResult again = Prepare(
+      "cloudtrail --input logs --output t2.csv --validation-fraction 0.25 "
+      "--validation-output v2.csv --threads 1 --quiet");
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(v1, ReadFileBytes(dir_ / "v2.csv"));
   EXPECT_EQ(ReadFileBytes(dir_ / "t.csv"), ReadFileBytes(dir_ / "t2.csv"));
@@ -286,8 +296,9 @@ TEST_F(PrepareCliTest, SplitsByFractionDeterministically) {
 TEST_F(PrepareCliTest, SplitsAtADate) {
   CloudTrailDay("2024-05-01", 3);
   CloudTrailDay("2024-05-02", 5);
-  CommandResult run = Prepare("cloudtrail --input logs --output t.csv --split-at 2024-05-02 "
-                    "--validation-output v.csv --json");
+  CommandResult run = Prepare(
+      "cloudtrail --input logs --output t.csv --split-at 2024-05-02 "
+      "--validation-output v.csv --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(JsonInt(run.out, "pairs_written"), 3);
   EXPECT_EQ(JsonInt(run.out, "validation_pairs_written"), 5);
@@ -380,10 +391,13 @@ TEST_F(PrepareCliTest, ANonJsonFileIsOneProblemNotOnePerLine) {
 TEST_F(PrepareCliTest, UsageErrorsExitWithTwo) {
   CloudTrailDay("2024-05-01", 1);
   EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --from 2024-13-01").exit_code, 2);
-  EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --validation-fraction 0.1").exit_code, 2);
+  EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --validation-fraction 0.1").exit_code,
+            2);
   EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --entity user-agent").exit_code, 2);
   EXPECT_EQ(Prepare("vpc --input logs --output o.csv").exit_code, 2);
-  EXPECT_EQ(Prepare("cloudtrail --input logs --output o.csv --from 2024-05-02 --to 2024-05-01").exit_code, 2);
+  EXPECT_EQ(
+      Prepare("cloudtrail --input logs --output o.csv --from 2024-05-02 --to 2024-05-01").exit_code,
+      2);
   CommandResult missing = Prepare("cloudtrail --input nowhere --output o.csv");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("nowhere"), std::string::npos);

@@ -112,7 +112,8 @@ TEST(Hyperparameters, NegativeSamplingRatesMustSumToOneThroughFiveHundred) {
     hp.Validate();
     FAIL() << "expected UsageError";
   } catch (const UsageError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("random_negative_sampling_rate + shuffled_negative_sampling_rate"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("random_negative_sampling_rate + shuffled_negative_sampling_rate"));
     EXPECT_THAT(e.what(), HasSubstr("range 1..500"));
   }
   hp.random_negative_sampling_rate = 250;

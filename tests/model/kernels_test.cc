@@ -68,7 +68,8 @@ TEST(Kernels, DotWithRowSumMatchesDotOfTheSum) {
       EXPECT_NEAR(kernels::DotWithRowSum(a.data(), pointers, num_rows, n), reference, tolerance)
           << num_rows << " " << n;
       EXPECT_NEAR(kernels::scalar::DotWithRowSum(a.data(), pointers, num_rows, n), reference,
-                  tolerance) << num_rows << " " << n;
+                  tolerance)
+          << num_rows << " " << n;
     }
   }
 }

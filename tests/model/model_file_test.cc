@@ -8,11 +8,11 @@
 #include <limits>
 #include <string>
 
+#include "../testing/scratch_test.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/model/model_impl.h"
 #include "ipinsights/storage/storage.h"
-#include "../testing/scratch_test.h"
 
 namespace ipinsights {
 namespace {
@@ -116,7 +116,8 @@ TEST_F(ModelFileTest, RejectsBitFlipAnywhere) {
 
 // The checksum only proves the file is as written; the weights must also be numbers.
 TEST_F(ModelFileTest, RejectsNonFiniteWeightsNamingTheFile) {
-  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+  for (float bad :
+       {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
     SCOPED_TRACE(bad);
     for (int table = 0; table < 3; ++table) {
       std::shared_ptr<Model> model = Model::Create(hp_, 11);

@@ -64,7 +64,8 @@ TEST(Model, ScoreBatchMatchesScore) {
 }
 
 TEST(Model, SameSeedSameModel) {
-  auto a = Model::Create(Small(1), 42), b = Model::Create(Small(1), 42), c = Model::Create(Small(1), 43);
+  auto a = Model::Create(Small(1), 42), b = Model::Create(Small(1), 42),
+       c = Model::Create(Small(1), 43);
   EXPECT_EQ(a->impl().entity_table, b->impl().entity_table);
   EXPECT_EQ(a->hash_seed(), b->hash_seed());
   EXPECT_NE(a->impl().entity_table, c->impl().entity_table);

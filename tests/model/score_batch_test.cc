@@ -73,9 +73,9 @@ std::vector<IpAddress> Addresses(size_t n, bool v6) {
   for (size_t i = 0; i < n; ++i) {
     const uint64_t bits = Mix64(i + 1);
     if (v6) {
-      ips.push_back(*IpAddress::Parse(
-          "2001:db8:" + std::to_string(bits % 7) + ":" + std::to_string((bits >> 8) % 5) + "::" +
-          std::to_string((bits >> 16) % 1000)));
+      ips.push_back(*IpAddress::Parse("2001:db8:" + std::to_string(bits % 7) + ":" +
+                                      std::to_string((bits >> 8) % 5) +
+                                      "::" + std::to_string((bits >> 16) % 1000)));
     } else {
       ips.push_back(IpAddress::FromV4(static_cast<uint32_t>(bits)));
     }

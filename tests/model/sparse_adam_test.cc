@@ -72,7 +72,8 @@ class SparseAdamTest : public ::testing::Test {
     gradient.prefixes.Reset(gradient_.data(), 1, 0);
     const size_t tasks = adam->BeginStep(gradient, scale);
     std::vector<float> scratch(model->dim);
-    for (size_t t = 0; t < tasks; ++t) adam->RunStepTask(reverse ? tasks - 1 - t : t, scratch.data());
+    for (size_t t = 0; t < tasks; ++t)
+      adam->RunStepTask(reverse ? tasks - 1 - t : t, scratch.data());
   }
 
   std::unique_ptr<Model::Impl> model_;

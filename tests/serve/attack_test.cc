@@ -14,15 +14,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/beast/http/error.hpp>
 #include <cstring>
 #include <mutex>
 #include <thread>
 
-#include <boost/beast/http/error.hpp>
-
-#include "ipinsights/serve/http_request_parser.h"
-#include "../testing/temp_dir.h"
 #include "../testing/sanitized.h"
+#include "../testing/temp_dir.h"
+#include "ipinsights/serve/http_request_parser.h"
 #include "serve_test_util.h"
 #include "server_process.h"
 
@@ -86,7 +85,9 @@ double CpuSeconds(pid_t pid) {
 
 size_t OpenFiles(pid_t pid) {
   size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) ++n;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+    ++n;
   return n;
 }
 
@@ -133,10 +134,12 @@ std::string ReadStatusLine(int fd, int timeout_ms) {
   std::string out;
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   while (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) {
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+    int left = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
     pollfd p{fd, POLLIN, 0};
     char c;
-    if (left <= 0 || poll(&p, 1, left) <= 0 || recv(fd, &c, 1, 0) != 1 || out.size() > 200) return "";
+    if (left <= 0 || poll(&p, 1, left) <= 0 || recv(fd, &c, 1, 0) != 1 || out.size() > 200)
+      return "";
     out += c;
   }
   return out.substr(0, out.size() - 2);
@@ -148,8 +151,9 @@ double PingMs(int port, int timeout_ms = 3000) {
   int fd = ConnectWithin(port, timeout_ms);
   if (fd < 0) return -1;
   std::string pending;
-  bool ok = SendAll(fd, "GET /ping HTTP/1.1\r\nHost: attack-test\r\n\r\n") &&
-            ReadResponse(fd, &pending, timeout_ms).find("{\"status\":\"healthy\"}") != std::string::npos;
+  bool ok =
+      SendAll(fd, "GET /ping HTTP/1.1\r\nHost: attack-test\r\n\r\n") &&
+      ReadResponse(fd, &pending, timeout_ms).find("{\"status\":\"healthy\"}") != std::string::npos;
   close(fd);
   if (!ok) return -1;
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -199,10 +203,12 @@ class Monitor {
   void Check(const std::string& attack) {
     Stop();
     long growth_kb = peak_kb_ - baseline_kb_;
-    std::printf("[attack] %s: RSS %.1f MB -> peak %.1f MB (+%.1f MB); /ping during the attack: %d answered, "
-                "%d failed, slowest %.1f ms\n",
-                attack.c_str(), baseline_kb_ / 1024.0, peak_kb_ / 1024.0, growth_kb / 1024.0, pings_, ping_failures_,
-                max_ping_ms_);
+    std::printf(
+        "[attack] %s: RSS %.1f MB -> peak %.1f MB (+%.1f MB); /ping during the attack: %d "
+        "answered, "
+        "%d failed, slowest %.1f ms\n",
+        attack.c_str(), baseline_kb_ / 1024.0, peak_kb_ / 1024.0, growth_kb / 1024.0, pings_,
+        ping_failures_, max_ping_ms_);
     std::fflush(stdout);
     ::testing::Test::RecordProperty("rss_baseline_kb", std::to_string(baseline_kb_));
     ::testing::Test::RecordProperty("rss_peak_kb", std::to_string(peak_kb_));
@@ -250,8 +256,10 @@ class AttackTest : public ::testing::Test {
     Monitor monitor(server);
     int fd = Connect(server.port());
     ASSERT_GE(fd, 0);
-    ASSERT_TRUE(SendAll(fd, "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Type: text/csv\r\n"
-                            "Transfer-Encoding: chunked\r\n\r\n" + prefix));
+    ASSERT_TRUE(SendAll(fd,
+                        "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Type: text/csv\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n" +
+                            prefix));
     std::string piece(1 << 20, 'a');
     size_t sent = 0;
     auto start = Clock::now();
@@ -263,8 +271,8 @@ class AttackTest : public ::testing::Test {
     std::string status = ReadStatusLine(fd, 3000);
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     close(fd);
-    std::printf("[attack] %s: %.1f MB sent in %.2f s, answer \"%s\"\n", name.c_str(), sent / 1048576.0, seconds,
-                status.c_str());
+    std::printf("[attack] %s: %.1f MB sent in %.2f s, answer \"%s\"\n", name.c_str(),
+                sent / 1048576.0, seconds, status.c_str());
     RecordProperty("attack_bytes_sent", std::to_string(sent));
     EXPECT_THAT(status, StartsWith("HTTP/1.1 4")) << name << ": no 4xx answer";
     EXPECT_LT(sent, size_t{8} << 20) << name << ": the server kept reading the line";
@@ -287,11 +295,14 @@ TEST_F(AttackTest, OutOfFileDescriptorsPausesAcceptingAndServes) {
   server.nofile_limit = 64;
   // UBSan's vptr check reads memory through a pipe; out of descriptors it cannot make one and
   // reports the (valid) Boost error category as "invalid vptr". That report must not abort.
-  static std::string ubsan = "UBSAN_OPTIONS=" + std::string(std::getenv("UBSAN_OPTIONS") != nullptr
-                                                                  ? std::string(std::getenv("UBSAN_OPTIONS")) + ":"
-                                                                  : "") + "halt_on_error=0";
+  static std::string ubsan = "UBSAN_OPTIONS=" +
+                             std::string(std::getenv("UBSAN_OPTIONS") != nullptr
+                                             ? std::string(std::getenv("UBSAN_OPTIONS")) + ":"
+                                             : "") +
+                             "halt_on_error=0";
   ASSERT_TRUE(StartServer(server, {"--idle-timeout", "60"}, "fd_exhaustion", {ubsan}));
-  EXPECT_THAT(server.log(), HasSubstr("capping connections")) << "no warning that the connection cap was lowered";
+  EXPECT_THAT(server.log(), HasSubstr("capping connections"))
+      << "no warning that the connection cap was lowered";
   Monitor monitor(server);
   std::vector<int> idle;
   auto open_idle = [&](int n) {
@@ -318,23 +329,27 @@ TEST_F(AttackTest, OutOfFileDescriptorsPausesAcceptingAndServes) {
   double cpu_phase2 = CpuSeconds(server.pid()) - cpu_before;
   double ping2 = PingMs(server.port(), 5000);
   size_t log_bytes = server.log().size();
-  std::printf("[attack] fd_exhaustion: CPU %.2f s over 2 s (80 idle, limit 64), %.2f s over 2 s (40 more, limit %zu); "
-              "new client's /ping %.1f ms / %.1f ms; server log %zu bytes\n",
-              cpu_phase1, cpu_phase2, static_cast<size_t>(lower.rlim_cur), ping1, ping2, log_bytes);
+  std::printf(
+      "[attack] fd_exhaustion: CPU %.2f s over 2 s (80 idle, limit 64), %.2f s over 2 s (40 more, "
+      "limit %zu); "
+      "new client's /ping %.1f ms / %.1f ms; server log %zu bytes\n",
+      cpu_phase1, cpu_phase2, static_cast<size_t>(lower.rlim_cur), ping1, ping2, log_bytes);
   RecordProperty("cpu_seconds_phase1", std::to_string(cpu_phase1));
   RecordProperty("cpu_seconds_phase2", std::to_string(cpu_phase2));
   RecordProperty("ping_ms_phase1", std::to_string(ping1));
   RecordProperty("ping_ms_phase2", std::to_string(ping2));
   RecordProperty("log_bytes", std::to_string(log_bytes));
-  if (log_bytes < 4096) std::printf("[attack] fd_exhaustion: server log:\n%s", server.log().c_str());
+  if (log_bytes < 4096)
+    std::printf("[attack] fd_exhaustion: server log:\n%s", server.log().c_str());
   EXPECT_LT(cpu_phase1, 1.0) << "the server spun while out of descriptors";
   EXPECT_LT(cpu_phase2, 1.0) << "the server spun while out of descriptors";
   EXPECT_GE(ping1, 0) << "a new client was not served";
   EXPECT_GE(ping2, 0) << "a new client was not served while accept failed";
   // (The unfixed server logged 130 MB here; sanitizer builds add the report above.)
   EXPECT_LT(log_bytes, kSanitized ? 32768u : 4096u) << server.log().substr(0, 2000);
-  EXPECT_THAT(server.log(), HasSubstr("Too many open files")) << "accept never ran out of descriptors: the test "
-                                                                 "did not exercise the pause";
+  EXPECT_THAT(server.log(), HasSubstr("Too many open files"))
+      << "accept never ran out of descriptors: the test "
+         "did not exercise the pause";
   for (int fd : idle) close(fd);
   // The monitor's own pings may wait behind the queued connections: only memory is checked.
   monitor.Stop();
@@ -346,10 +361,12 @@ TEST_F(AttackTest, OutOfFileDescriptorsPausesAcceptingAndServes) {
 // M3: many connections each sending most of a 6 MB body, and holding it.
 TEST_F(AttackTest, ManyPartialBodiesStayWithinTheBodyBudget) {
   ServerProcess server;
-  ASSERT_TRUE(StartServer(server, {"--body-budget-mb", "48", "--body-timeout", "30"}, "partial_bodies"));
+  ASSERT_TRUE(
+      StartServer(server, {"--body-budget-mb", "48", "--body-timeout", "30"}, "partial_bodies"));
   Monitor monitor(server);
   const std::string header =
-      "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Type: text/csv\r\nContent-Length: 6000000\r\n\r\n";
+      "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Type: text/csv\r\nContent-Length: "
+      "6000000\r\n\r\n";
   std::string body(5900000, 'a');
   std::vector<int> holders;
   int busy = 0;
@@ -364,8 +381,8 @@ TEST_F(AttackTest, ManyPartialBodiesStayWithinTheBodyBudget) {
     if (poll(&p, 1, 0) == 1 && ReadStatusLine(fd, 1000).find(" 503") != std::string::npos) ++busy;
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  std::printf("[attack] partial_bodies: 50 connections, %.1f MB of bodies sent, %d answered 503\n", sent / 1048576.0,
-              busy);
+  std::printf("[attack] partial_bodies: 50 connections, %.1f MB of bodies sent, %d answered 503\n",
+              sent / 1048576.0, busy);
   RecordProperty("busy_answers", std::to_string(busy));
   EXPECT_GT(busy, 0) << "no connection was refused over the body budget";
   monitor.Check("partial_bodies");
@@ -376,15 +393,18 @@ TEST_F(AttackTest, ManyPartialBodiesStayWithinTheBodyBudget) {
 // M2: clients that ask for large verbose answers and do not read them.
 TEST_F(AttackTest, SlowVerboseReadersStayWithinTheResponseBudget) {
   ServerProcess server;
-  ASSERT_TRUE(StartServer(server, {"--response-budget-mb", "48", "--body-timeout", "30"}, "slow_readers"));
+  ASSERT_TRUE(
+      StartServer(server, {"--response-budget-mb", "48", "--body-timeout", "30"}, "slow_readers"));
   // 50,000 pairs of dimension 16: about 0.9 MB asked, 20 MB answered.
   std::string csv;
   for (int i = 0; i < 50000; ++i) {
-    csv += "user" + std::to_string(i) + ",10." + std::to_string(i % 250) + "." + std::to_string(i / 250 % 250) + ".1\n";
+    csv += "user" + std::to_string(i) + ",10." + std::to_string(i % 250) + "." +
+           std::to_string(i / 250 % 250) + ".1\n";
   }
-  std::string request = "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Type: text/csv\r\n"
-                        "Accept: application/jsonlines; verbose=True\r\nContent-Length: " +
-                        std::to_string(csv.size()) + "\r\n\r\n" + csv;
+  std::string request =
+      "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Type: text/csv\r\n"
+      "Accept: application/jsonlines; verbose=True\r\nContent-Length: " +
+      std::to_string(csv.size()) + "\r\n\r\n" + csv;
   Monitor monitor(server);
   std::vector<int> readers;
   int ok = 0, busy = 0;
@@ -407,14 +427,18 @@ TEST_F(AttackTest, SlowVerboseReadersStayWithinTheResponseBudget) {
   auto start = Clock::now();
   int fd = Connect(server.port());
   std::string pending;
-  std::string pair = "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Type: text/csv\r\nContent-Length: 9\r\n\r\nu,1.2.3.4";
+  std::string pair =
+      "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Type: text/csv\r\nContent-Length: "
+      "9\r\n\r\nu,1.2.3.4";
   ASSERT_TRUE(SendAll(fd, pair));
   std::string answer = ReadResponse(fd, &pending, 5000);
   double pair_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   close(fd);
-  std::printf("[attack] slow_readers: 12 verbose requests of 20 MB answers: %d answered 200 (not read), %d answered "
-              "503; a one-pair request meanwhile: %.1f ms\n",
-              ok, busy, pair_ms);
+  std::printf(
+      "[attack] slow_readers: 12 verbose requests of 20 MB answers: %d answered 200 (not read), %d "
+      "answered "
+      "503; a one-pair request meanwhile: %.1f ms\n",
+      ok, busy, pair_ms);
   RecordProperty("busy_answers", std::to_string(busy));
   RecordProperty("pair_ms", std::to_string(pair_ms));
   EXPECT_THAT(answer, StartsWith("HTTP/1.1 200"));
@@ -429,7 +453,8 @@ TEST_F(AttackTest, SlowVerboseReadersStayWithinTheResponseBudget) {
 // L3: at the connection cap, every connection trickling a partial header.
 TEST_F(AttackTest, PartialHeaderFloodDoesNotLockOutNewClients) {
   ServerProcess server;
-  ASSERT_TRUE(StartServer(server, {"--max-connections", "20", "--header-timeout", "10"}, "partial_headers"));
+  ASSERT_TRUE(StartServer(server, {"--max-connections", "20", "--header-timeout", "10"},
+                          "partial_headers"));
   Monitor monitor(server);
   std::vector<int> flood;
   for (int i = 0; i < 60; ++i) {
@@ -441,8 +466,10 @@ TEST_F(AttackTest, PartialHeaderFloodDoesNotLockOutNewClients) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   double ping = PingMs(server.port());
-  std::printf("[attack] partial_headers: 60 connections holding half a header (cap 20); a new client's /ping: %.1f ms\n",
-              ping);
+  std::printf(
+      "[attack] partial_headers: 60 connections holding half a header (cap 20); a new client's "
+      "/ping: %.1f ms\n",
+      ping);
   RecordProperty("ping_ms_after_flood", std::to_string(ping));
   EXPECT_GE(ping, 0) << "a new client was refused at the cap";
   EXPECT_LT(ping, kPingCapMs);
@@ -456,7 +483,8 @@ TEST_F(AttackTest, PartialHeaderFloodDoesNotLockOutNewClients) {
 // fails with over_budget(); a parser gives its charge back when it ends.
 TEST(BodyBudget, ChargesBodiesAsTheyGrowAndGivesBack) {
   ByteBudget budget(1 << 20);
-  const std::string header = "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Length: 6000000\r\n\r\n";
+  const std::string header =
+      "POST /invocations HTTP/1.1\r\nHost: a\r\nContent-Length: 6000000\r\n\r\n";
   {
     HttpRequestParser parser(16 << 10, 8 << 20, &budget);
     boost::beast::error_code ec;
@@ -466,7 +494,8 @@ TEST(BodyBudget, ChargesBodiesAsTheyGrowAndGivesBack) {
     EXPECT_EQ(parser.Put(piece, ec), piece.size());
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(parser.Put(piece, ec), piece.size());
-    EXPECT_LE(budget.used(), size_t{128} << 10) << "charged more than the first step for 2 KB of body";
+    EXPECT_LE(budget.used(), size_t{128} << 10)
+        << "charged more than the first step for 2 KB of body";
     EXPECT_GT(budget.used(), 0u);
     // Past the 1 MiB budget: refused as over budget (not as over the body limit).
     std::string big(256 << 10, 'b');

@@ -11,9 +11,9 @@
 #include <ctime>
 #include <thread>
 
+#include "../testing/temp_dir.h"
 #include "ipinsights/serve/sigv4_verifier.h"
 #include "ipinsights/storage/sigv4.h"
-#include "../testing/temp_dir.h"
 #include "serve_test_util.h"
 #include "server_process.h"
 
@@ -82,16 +82,19 @@ std::string SignedHttp(const SignedCall& call, int port) {
   view.body = call.body;
   std::string canonical = SigV4Verifier::CanonicalRequest(view, names, Sha256Hex(call.body));
   std::string scope = date.substr(0, 8) + "/" + call.region + "/sagemaker/aws4_request";
-  std::string string_to_sign = "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + Sha256Hex(canonical);
+  std::string string_to_sign =
+      "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + Sha256Hex(canonical);
   std::string signed_names;
   for (const std::string& name : names) signed_names += (signed_names.empty() ? "" : ";") + name;
   std::string authorization =
-      "AWS4-HMAC-SHA256 Credential=" + call.akid + "/" + scope + ", SignedHeaders=" + signed_names + ", Signature=" +
+      "AWS4-HMAC-SHA256 Credential=" + call.akid + "/" + scope + ", SignedHeaders=" + signed_names +
+      ", Signature=" +
       SigV4Verifier::Sign(call.secret, date.substr(0, 8), call.region, "sagemaker", string_to_sign);
   std::string http = call.method + " " + call.target + " HTTP/1.1\r\n";
   for (const auto& [name, value] : headers) http += name + ": " + value + "\r\n";
   for (const auto& [name, value] : call.unsigned_headers) http += name + ": " + value + "\r\n";
-  http += "Authorization: " + authorization + "\r\nContent-Length: " + std::to_string(call.body.size()) +
+  http += "Authorization: " + authorization +
+          "\r\nContent-Length: " + std::to_string(call.body.size()) +
           "\r\nConnection: close\r\n\r\n" + call.body;
   return http;
 }
@@ -126,9 +129,10 @@ std::string Curl(const std::string& args) {
 // empty "a:" fields, just under the 16 KiB header limit.
 std::string QuadraticSigV4Request() {
   std::string date = AmzDate(std::time(nullptr));
-  std::string http = "POST /endpoints/ct/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Date: " + date +
-                     "\r\nContent-Type: text/csv\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDAUTH/" +
-                     date.substr(0, 8) + "/eu-west-1/sagemaker/aws4_request, SignedHeaders=host;x-amz-date";
+  std::string http =
+      "POST /endpoints/ct/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Date: " + date +
+      "\r\nContent-Type: text/csv\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDAUTH/" +
+      date.substr(0, 8) + "/eu-west-1/sagemaker/aws4_request, SignedHeaders=host;x-amz-date";
   for (int i = 0; i < 3000; ++i) http += ";a";
   http += ", Signature=" + std::string(64, '0') + "\r\n";
   for (int i = 0; i < 2400; ++i) http += "a:\r\n";
@@ -139,7 +143,8 @@ std::string QuadraticSigV4Request() {
 TEST(AuthServer, QuadraticSignedHeadersDoNotStallPing) {
   std::string keys = KeysFile("m1_keys.txt", "AKIDAUTH secret-auth\n");
   ServerProcess server;
-  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "2", "--auth-keys", keys}, TempDir() + "/m1.log"));
+  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "2", "--auth-keys", keys},
+                           TempDir() + "/m1.log"));
   std::string attack = QuadraticSigV4Request();
   ASSERT_LT(attack.find("\r\n\r\n"), size_t{16} << 10);
   ASSERT_GT(attack.size(), size_t{15} << 10);
@@ -169,17 +174,22 @@ TEST(AuthServer, QuadraticSignedHeadersDoNotStallPing) {
   });
   while (!done || std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300)) {
     auto before = std::chrono::steady_clock::now();
-    std::string answer = Exchange(server.port(), "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before).count();
+    std::string answer =
+        Exchange(server.port(), "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before)
+                    .count();
     EXPECT_THAT(answer, StartsWith("200 "));
     worst_ms = std::max(worst_ms, ms);
     ++pings;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   joiner.join();
-  double attack_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::printf("[ figure ] M1: 48 quadratic SigV4 requests (16 at once) in %.0f ms; /ping worst %.1f ms over %d pings\n",
-              attack_ms, worst_ms, pings);
+  double attack_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "[ figure ] M1: 48 quadratic SigV4 requests (16 at once) in %.0f ms; /ping worst %.1f ms "
+      "over %d pings\n",
+      attack_ms, worst_ms, pings);
   EXPECT_EQ(refused, 48);
   EXPECT_EQ(other, 0);
   // Loose: the quadratic verifier pushed /ping to about a second here.
@@ -196,8 +206,8 @@ std::string Cmdline(pid_t pid) {
 }
 
 std::string AdminReload(int port, const std::string& token) {
-  return Curl("-X POST -H 'Authorization: Bearer " + token + "' http://127.0.0.1:" + std::to_string(port) +
-              "/admin/reload");
+  return Curl("-X POST -H 'Authorization: Bearer " + token +
+              "' http://127.0.0.1:" + std::to_string(port) + "/admin/reload");
 }
 
 TEST(AuthServer, AdminTokenFromFileIsNotOnTheCommandLine) {
@@ -206,7 +216,8 @@ TEST(AuthServer, AdminTokenFromFileIsNotOnTheCommandLine) {
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--admin-token-file", token_file},
                            TempDir() + "/m9_file.log"));
-  EXPECT_EQ(AdminReload(server.port(), "tok-from-file-7d1"), "200 {\"reloaded\":[\"ct\"],\"failed\":[]}");
+  EXPECT_EQ(AdminReload(server.port(), "tok-from-file-7d1"),
+            "200 {\"reloaded\":[\"ct\"],\"failed\":[]}");
   EXPECT_THAT(AdminReload(server.port(), "tok-from-file-7d"), StartsWith("403 "));
   EXPECT_THAT(Cmdline(server.pid()), Not(HasSubstr("tok-from-file-7d1")));
   EXPECT_THAT(Cmdline(server.pid()), HasSubstr("--admin-token-file"));
@@ -218,7 +229,8 @@ TEST(AuthServer, AdminTokenFromEnvironmentIsNotOnTheCommandLine) {
   ServerProcess server;
   ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1"}, TempDir() + "/m9_env.log",
                            {"IPINSIGHTS_ADMIN_TOKEN=tok-from-env-93a"}));
-  EXPECT_EQ(AdminReload(server.port(), "tok-from-env-93a"), "200 {\"reloaded\":[\"ct\"],\"failed\":[]}");
+  EXPECT_EQ(AdminReload(server.port(), "tok-from-env-93a"),
+            "200 {\"reloaded\":[\"ct\"],\"failed\":[]}");
   EXPECT_THAT(AdminReload(server.port(), "wrong"), StartsWith("403 "));
   EXPECT_THAT(Cmdline(server.pid()), Not(HasSubstr("tok-from-env-93a")));
   EXPECT_EQ(server.Stop(), 0);
@@ -236,13 +248,14 @@ TEST(AuthServer, InlineAdminTokenStillWorksButWarns) {
 TEST(AuthServer, TwoAdminTokenSourcesAreAUsageError) {
   std::string token_file = TempDir() + "/admin_token2";
   WriteFile(token_file, "a\n");
-  CommandResult result = RunCommand(std::string(IPINSIGHTS_BINARY) + " serve --model " + Model() +
-                                    " --admin-token x --admin-token-file " + token_file + " --port 0 2>&1");
+  CommandResult result =
+      RunCommand(std::string(IPINSIGHTS_BINARY) + " serve --model " + Model() +
+                 " --admin-token x --admin-token-file " + token_file + " --port 0 2>&1");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.output, HasSubstr("--admin-token-file"));
   WriteFile(token_file, "\n");
-  result = RunCommand(std::string(IPINSIGHTS_BINARY) + " serve --model " + Model() + " --admin-token-file " +
-                      token_file + " --port 0 2>&1");
+  result = RunCommand(std::string(IPINSIGHTS_BINARY) + " serve --model " + Model() +
+                      " --admin-token-file " + token_file + " --port 0 2>&1");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.output, HasSubstr("is empty"));
 }
@@ -252,9 +265,10 @@ TEST(AuthServer, TwoAdminTokenSourcesAreAUsageError) {
 TEST(AuthServer, PinnedHostRegionAndUnsignedAccept) {
   std::string keys = KeysFile("l1_keys.txt", "AKIDAUTH secret-auth\n");
   ServerProcess server;
-  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys, "--auth-host",
-                            "ipinsights.internal:8443", "--auth-region", "eu-west-1"},
-                           TempDir() + "/l1.log"));
+  ASSERT_TRUE(
+      server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys, "--auth-host",
+                    "ipinsights.internal:8443", "--auth-region", "eu-west-1"},
+                   TempDir() + "/l1.log"));
   int port = server.port();
   SignedCall good;
   good.host = "ipinsights.internal:8443";
@@ -299,18 +313,21 @@ TEST(AuthServer, MetricsBearerTokenForPrometheus) {
   std::string token_file = TempDir() + "/metrics_token";
   WriteFile(token_file, "prom-tok-51\n");
   ServerProcess server;
-  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys, "--metrics-token-file",
-                            token_file},
+  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys,
+                            "--metrics-token-file", token_file},
                            TempDir() + "/l2.log"));
   std::string url = server.url();
   // What Prometheus sends with `authorization: {credentials_file: ...}`.
   EXPECT_THAT(Curl("-H 'Authorization: Bearer prom-tok-51' " + url + "/metrics"),
               StartsWith("200 # HELP ipinsights_requests_total"));
   EXPECT_THAT(Curl(url + "/metrics"), StartsWith("403 "));
-  EXPECT_THAT(Curl("-H 'Authorization: Bearer prom-tok-5' " + url + "/metrics"), StartsWith("403 "));
+  EXPECT_THAT(Curl("-H 'Authorization: Bearer prom-tok-5' " + url + "/metrics"),
+              StartsWith("403 "));
   // The token opens /metrics only.
-  EXPECT_THAT(Curl("-H 'Authorization: Bearer prom-tok-51' " + url + "/execution-parameters"), StartsWith("403 "));
-  EXPECT_THAT(Curl("-H 'Authorization: Bearer prom-tok-51' -H 'Content-Type: text/csv' --data-binary 'u,1.2.3.4' " +
+  EXPECT_THAT(Curl("-H 'Authorization: Bearer prom-tok-51' " + url + "/execution-parameters"),
+              StartsWith("403 "));
+  EXPECT_THAT(Curl("-H 'Authorization: Bearer prom-tok-51' -H 'Content-Type: text/csv' "
+                   "--data-binary 'u,1.2.3.4' " +
                    url + "/invocations"),
               StartsWith("403 "));
   EXPECT_THAT(Cmdline(server.pid()), Not(HasSubstr("prom-tok-51")));
@@ -322,7 +339,8 @@ TEST(AuthServer, MetricsBearerTokenForPrometheus) {
 TEST(AuthServer, SighupReloadsAuthKeys) {
   std::string keys = KeysFile("l13_keys.txt", "AKIDAUTH secret-auth\n");
   ServerProcess server;
-  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys}, TempDir() + "/l13.log"));
+  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--auth-keys", keys},
+                           TempDir() + "/l13.log"));
   int port = server.port();
   SignedCall old_key, new_key;
   new_key.akid = "AKIDROTATED";
@@ -372,14 +390,16 @@ TEST(AccessLogServer, WriteErrorsAreCountedAndServingGoesOn) {
   size_t first = log.find("access log");
   ASSERT_NE(first, std::string::npos) << log;
   EXPECT_THAT(log, HasSubstr("No space left on device"));
-  EXPECT_EQ(log.find("access log", first + 1), std::string::npos) << "warned more than once:\n" << log;
+  EXPECT_EQ(log.find("access log", first + 1), std::string::npos) << "warned more than once:\n"
+                                                                  << log;
   EXPECT_EQ(server.Stop(), 0);
 }
 
 TEST(AccessLogServer, SighupReopensTheLogAfterRotation) {
   std::string path = TempDir() + "/rotate.jsonl";
   ServerProcess server;
-  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--access-log", path}, TempDir() + "/l9_rot.log"));
+  ASSERT_TRUE(server.Start({"--model", Model(), "--threads", "1", "--access-log", path},
+                           TempDir() + "/l9_rot.log"));
   EXPECT_THAT(Curl(server.url() + "/ping?before"), StartsWith("200 "));
   std::filesystem::rename(path, path + ".1");
   kill(server.pid(), SIGHUP);
@@ -409,7 +429,8 @@ TEST(ServeFlags, OutOfRangeValuesAreUsageErrorsNamingTheFlag) {
                                          {"--threads 100000", "--threads"},
                                          {"--max-connections 0", "--max-connections"}}) {
     CommandResult result =
-        RunCommand("timeout 10 " + std::string(IPINSIGHTS_BINARY) + " serve --model " + Model() + " --port 0 " + c.args + " 2>&1");
+        RunCommand("timeout 10 " + std::string(IPINSIGHTS_BINARY) + " serve --model " + Model() +
+                   " --port 0 " + c.args + " 2>&1");
     EXPECT_EQ(result.exit_code, 2) << c.args << ": " << result.output;
     EXPECT_THAT(result.output, HasSubstr(c.flag)) << c.args;
   }

@@ -62,7 +62,9 @@ TEST(ResponseCodec, VerboseAddsBothEmbeddings) {
   std::vector<float> ip = {0.5f, 1.0f};
   std::string body;
   EncodeResponse(ResponseFormat{ResponseFormat::kJson, true}, scores, entity, ip, 2, &body);
-  EXPECT_EQ(body, R"({"predictions":[{"dot_product":1,"entity_embedding":[1,0.5],"ip_embedding":[0.5,1]}]})");
+  EXPECT_EQ(
+      body,
+      R"({"predictions":[{"dot_product":1,"entity_embedding":[1,0.5],"ip_embedding":[0.5,1]}]})");
 }
 
 TEST(ResponseCodec, FloatsRoundTripExactly) {

@@ -1,12 +1,12 @@
 #include "ipinsights/serve/http_request_parser.h"
 
-#include <string>
-#include <vector>
+#include <gtest/gtest.h>
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <gtest/gtest.h>
+#include <string>
+#include <vector>
 
 namespace ipinsights {
 namespace {
@@ -27,9 +27,17 @@ struct Parsed {
 
 Parsed Copy(const HttpRequestParser& parser) {
   const HttpRequestView& v = parser.view();
-  Parsed p{std::string(v.method), std::string(v.target), std::string(v.content_type), std::string(v.accept),
-           std::string(v.authorization), std::string(v.admin_token), std::string(v.body), {},
-           parser.version(), parser.keep_alive(), parser.expects_continue()};
+  Parsed p{std::string(v.method),
+           std::string(v.target),
+           std::string(v.content_type),
+           std::string(v.accept),
+           std::string(v.authorization),
+           std::string(v.admin_token),
+           std::string(v.body),
+           {},
+           parser.version(),
+           parser.keep_alive(),
+           parser.expects_continue()};
   for (const auto& [name, value] : v.headers) p.headers.emplace_back(name, value);
   return p;
 }
@@ -147,8 +155,9 @@ TEST(HttpRequestParser, Http10ExpectContinueAndNoBody) {
 // The same headers and body as Beast's own request_parser reads, folded header values
 // included (Beast rebuilds those in a buffer of its own, which must not be referred to).
 TEST(HttpRequestParser, ReadsWhatBeastsRequestParserReads) {
-  for (std::string request : {kRequest, std::string("GET /ping HTTP/1.1\r\nX-Folded: one\r\n two\r\n\tthree\r\n"
-                                                    "Authorization: AWS4-HMAC-SHA256\r\n Credential=x\r\n\r\n")}) {
+  for (std::string request :
+       {kRequest, std::string("GET /ping HTTP/1.1\r\nX-Folded: one\r\n two\r\n\tthree\r\n"
+                              "Authorization: AWS4-HMAC-SHA256\r\n Credential=x\r\n\r\n")}) {
     http::request_parser<http::string_body> beast;
     beast.eager(true);
     boost::beast::error_code beast_ec;
@@ -161,7 +170,10 @@ TEST(HttpRequestParser, ReadsWhatBeastsRequestParserReads) {
     ASSERT_FALSE(ec) << ec.message();
     // Another parse over the same stack: a view of Beast's own folding buffer would now show it.
     HttpRequestParser other(kHeaderLimit, kBodyLimit);
-    other.Put("GET / HTTP/1.1\r\nX-Other: zzzzzzzzzzzzzzzzzzzzzzz\r\n zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\r\n\r\n", ec);
+    other.Put(
+        "GET / HTTP/1.1\r\nX-Other: zzzzzzzzzzzzzzzzzzzzzzz\r\n "
+        "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\r\n\r\n",
+        ec);
     std::vector<std::pair<std::string, std::string>> expected;
     for (const auto& field : beast.get()) expected.emplace_back(field.name_string(), field.value());
     std::vector<std::pair<std::string, std::string>> headers;

@@ -40,7 +40,8 @@ TEST(SetError, ReplacesAnEarlierErrorAndKeepsOtherHeaders) {
   SetError(400, "first", &response);
   SetError(500, "internal error: second", &response);
   EXPECT_EQ(response.status, 500);
-  EXPECT_EQ(response.body, "{\"error\":\"internal error: second\",\"message\":\"internal error: second\"}");
+  EXPECT_EQ(response.body,
+            "{\"error\":\"internal error: second\",\"message\":\"internal error: second\"}");
   EXPECT_EQ(Headers(response, "x-amzn-ErrorType"), "InternalFailure");
   EXPECT_EQ(Headers(response, "X-Amzn-Invoked-Production-Variant"), "AllTraffic");
   EXPECT_EQ(response.error, "internal error: second");
@@ -55,9 +56,13 @@ TEST(SetError, ResetClearsTheError) {
   EXPECT_TRUE(response.headers.empty());
 }
 
-TEST(AwsErrorType, ForbiddenIsAccessDeniedException) { EXPECT_STREQ(AwsErrorType(403), "AccessDeniedException"); }
+TEST(AwsErrorType, ForbiddenIsAccessDeniedException) {
+  EXPECT_STREQ(AwsErrorType(403), "AccessDeniedException");
+}
 
-TEST(AwsErrorType, ServiceUnavailableIs503) { EXPECT_STREQ(AwsErrorType(503), "ServiceUnavailable"); }
+TEST(AwsErrorType, ServiceUnavailableIs503) {
+  EXPECT_STREQ(AwsErrorType(503), "ServiceUnavailable");
+}
 
 TEST(AwsErrorType, OtherServerErrorsAreInternalFailure) {
   EXPECT_STREQ(AwsErrorType(500), "InternalFailure");

@@ -11,7 +11,8 @@ using ::testing::HasSubstr;
 // Prometheus text format: in label values, backslash, double quote and newline are escaped.
 TEST(ServerMetrics, LabelValuesAreEscaped) {
   ServerMetrics metrics({"a\"b\\c\nd"});
-  EXPECT_THAT(metrics.Render(), HasSubstr("ipinsights_model_requests_total{model=\"a\\\"b\\\\c\\nd\"} 0\n"));
+  EXPECT_THAT(metrics.Render(),
+              HasSubstr("ipinsights_model_requests_total{model=\"a\\\"b\\\\c\\nd\"} 0\n"));
 }
 
 TEST(ServerMetrics, AccessLogErrorsAreExported) {

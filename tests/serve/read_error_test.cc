@@ -2,10 +2,11 @@
 // answer for that code).
 #include "ipinsights/serve/read_error.h"
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
-#include <gtest/gtest.h>
 
 namespace ipinsights {
 namespace {
@@ -58,7 +59,9 @@ TEST(ClassifyReadError, CancelledReadDoesNothing) {
   EXPECT_EQ(answer.count, Answer::kNotCounted);
 }
 
-TEST(ClassifyReadError, EndOfStreamCloses) { ExpectClose(ClassifyReadError(http::error::end_of_stream, MidRequest())); }
+TEST(ClassifyReadError, EndOfStreamCloses) {
+  ExpectClose(ClassifyReadError(http::error::end_of_stream, MidRequest()));
+}
 
 TEST(ClassifyReadError, EofClosesWhetherIdleOrMidRequest) {
   ExpectClose(ClassifyReadError(asio::error::eof, Idle()));
@@ -108,7 +111,8 @@ TEST(ClassifyReadError, BodyLimitOverTheServerBudgetIs503WithRetryAfter) {
   EXPECT_EQ(answer.count, Answer::kRequest);
   EXPECT_EQ(answer.status, 503);
   EXPECT_EQ(answer.message,
-            "server busy: request bodies being received are over the server's memory budget; retry later");
+            "server busy: request bodies being received are over the server's memory budget; retry "
+            "later");
   EXPECT_TRUE(answer.retry_after);
 }
 
@@ -130,8 +134,9 @@ TEST(ClassifyReadError, HeaderLimitAfterTheHeaderIsAChunkLineOrTrailer) {
 }
 
 TEST(ClassifyReadError, MalformedRequestIs400WithTheParserReason) {
-  for (http::error e : {http::error::bad_method, http::error::bad_version, http::error::bad_content_length,
-                        http::error::bad_chunk, http::error::bad_field}) {
+  for (http::error e :
+       {http::error::bad_method, http::error::bad_version, http::error::bad_content_length,
+        http::error::bad_chunk, http::error::bad_field}) {
     boost::system::error_code ec = e;
     Answer answer = ClassifyReadError(ec, MidRequest());
     EXPECT_EQ(answer.action, Answer::kRespond) << ec.message();

@@ -1,9 +1,10 @@
 #include "ipinsights/serve/request_codec.h"
-#include "ipinsights/dataset/csv_record_reader.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "ipinsights/dataset/csv_record_reader.h"
 
 namespace ipinsights {
 namespace {
@@ -23,7 +24,8 @@ std::string DecodeError(RequestFormat format, std::string_view body) {
 }
 
 TEST(RequestCodec, CsvReadsLinesWithOptionalSpaceAfterComma) {
-  PairBatch batch = DecodeOk(RequestFormat::kCsv, "user1,1.2.3.4\nuser2, 10.0.0.1\r\n\nuser3,2001:db8::1");
+  PairBatch batch =
+      DecodeOk(RequestFormat::kCsv, "user1,1.2.3.4\nuser2, 10.0.0.1\r\n\nuser3,2001:db8::1");
   ASSERT_EQ(batch.size(), 3u);
   EXPECT_EQ(batch.entities[0], "user1");
   EXPECT_EQ(batch.ips[0], *IpAddress::Parse("1.2.3.4"));
@@ -35,7 +37,8 @@ TEST(RequestCodec, CsvReadsLinesWithOptionalSpaceAfterComma) {
 
 TEST(RequestCodec, CsvHonoursRfc4180Quotes) {
   PairBatch batch = DecodeOk(RequestFormat::kCsv,
-                             "\"Mozilla/5.0 (X11, Linux)\",1.2.3.4\n\"say \"\"hi\"\"\", \"5.6.7.8\"\n\"multi\nline\",::1\n");
+                             "\"Mozilla/5.0 (X11, Linux)\",1.2.3.4\n\"say \"\"hi\"\"\", "
+                             "\"5.6.7.8\"\n\"multi\nline\",::1\n");
   ASSERT_EQ(batch.size(), 3u);
   EXPECT_EQ(batch.entities[0], "Mozilla/5.0 (X11, Linux)");
   EXPECT_EQ(batch.entities[1], "say \"hi\"");
@@ -44,17 +47,22 @@ TEST(RequestCodec, CsvHonoursRfc4180Quotes) {
 }
 
 TEST(RequestCodec, CsvBadIpNamesTheLine) {
-  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4\nb,1.2.3.4\nc,10.0.0.256\n"), "line 3: bad IP \"10.0.0.256\"");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4\nb,1.2.3.4\nc,10.0.0.256\n"),
+            "line 3: bad IP \"10.0.0.256\"");
 }
 
 TEST(RequestCodec, CsvWrongColumnCountNamesTheLine) {
-  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4\nb\n"), "line 2: expected 2 fields (entity,ip), got 1");
-  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4,x\n"), "line 1: expected 2 fields (entity,ip), got 3");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4\nb\n"),
+            "line 2: expected 2 fields (entity,ip), got 1");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "a,1.2.3.4,x\n"),
+            "line 1: expected 2 fields (entity,ip), got 3");
 }
 
 TEST(RequestCodec, CsvUnterminatedQuoteIsAnError) {
-  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "\"abc,1.2.3.4\n"), "line 1: unterminated quoted field");
-  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "\"abc\"x,1.2.3.4\n"), "line 1: text after a closing quote");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "\"abc,1.2.3.4\n"),
+            "line 1: unterminated quoted field");
+  EXPECT_EQ(DecodeError(RequestFormat::kCsv, "\"abc\"x,1.2.3.4\n"),
+            "line 1: text after a closing quote");
 }
 
 // The rows of issue 11's table, decided once in dataset/pair_csv.h (the same verdicts as
@@ -87,15 +95,17 @@ TEST(RequestCodec, CsvControlBytesInErrorsAreEscaped) {
 
 TEST(RequestCodec, CsvDecodes200000Rows) {
   std::string body;
-  for (int i = 0; i < 200000; ++i) body += "user" + std::to_string(i % 977) + ",10." + std::to_string(i % 256) + ".0.1\n";
+  for (int i = 0; i < 200000; ++i)
+    body += "user" + std::to_string(i % 977) + ",10." + std::to_string(i % 256) + ".0.1\n";
   PairBatch batch = DecodeOk(RequestFormat::kCsv, body);
   ASSERT_EQ(batch.size(), 200000u);
   EXPECT_EQ(batch.entities[199999], "user" + std::to_string(199999 % 977));
 }
 
 TEST(RequestCodec, JsonReadsBothInstanceShapesMixed) {
-  PairBatch batch = DecodeOk(RequestFormat::kJson,
-                             R"({"instances": [{"data": {"features": {"values": ["entity_id_1", "192.168.1.2"]}}},
+  PairBatch batch =
+      DecodeOk(RequestFormat::kJson,
+               R"({"instances": [{"data": {"features": {"values": ["entity_id_1", "192.168.1.2"]}}},
                                                {"features": ["entity_id_2", "10.10.1.2"]},
                                                {"features": [42, "::ffff:1.2.3.4"]}]})");
   ASSERT_EQ(batch.size(), 3u);
@@ -107,8 +117,10 @@ TEST(RequestCodec, JsonReadsBothInstanceShapesMixed) {
 }
 
 TEST(RequestCodec, JsonErrorsNameTheInstance) {
-  EXPECT_EQ(DecodeError(RequestFormat::kJson, R"({"instances": [{"features": ["a", "1.2.3.4"]}, {"features": ["b", "x"]}]})"),
-            "instance 1: bad IP \"x\"");
+  EXPECT_EQ(
+      DecodeError(RequestFormat::kJson,
+                  R"({"instances": [{"features": ["a", "1.2.3.4"]}, {"features": ["b", "x"]}]})"),
+      "instance 1: bad IP \"x\"");
   EXPECT_EQ(DecodeError(RequestFormat::kJson, R"({"instances": [{"features": ["a"]}]})"),
             "instance 0: expected 2 values (entity, ip), got 1");
   EXPECT_EQ(DecodeError(RequestFormat::kJson, R"({"instances": [{"other": 1}]})"),
@@ -118,12 +130,15 @@ TEST(RequestCodec, JsonErrorsNameTheInstance) {
 
 TEST(RequestCodec, JsonInvalidTextIsAnError) {
   EXPECT_EQ(DecodeError(RequestFormat::kJson, R"({"instances": [)").rfind("invalid JSON", 0), 0u);
-  EXPECT_EQ(DecodeError(RequestFormat::kJson, R"({"instances": []} trailing)").rfind("invalid JSON", 0), 0u);
+  EXPECT_EQ(
+      DecodeError(RequestFormat::kJson, R"({"instances": []} trailing)").rfind("invalid JSON", 0),
+      0u);
 }
 
 TEST(RequestCodec, JsonLinesReadsOneInstancePerLine) {
   PairBatch batch = DecodeOk(RequestFormat::kJsonLines,
-                             "{\"features\": [\"a\", \"1.2.3.4\"]}\n\n{\"data\": {\"features\": {\"values\": [\"b\", \"2001:db8::2\"]}}}\n");
+                             "{\"features\": [\"a\", \"1.2.3.4\"]}\n\n{\"data\": {\"features\": "
+                             "{\"values\": [\"b\", \"2001:db8::2\"]}}}\n");
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch.entities[0], "a");  // copied: survives the second line's parse
   EXPECT_EQ(batch.entities[1], "b");
@@ -131,9 +146,12 @@ TEST(RequestCodec, JsonLinesReadsOneInstancePerLine) {
 }
 
 TEST(RequestCodec, JsonLinesErrorNamesTheLine) {
-  EXPECT_EQ(DecodeError(RequestFormat::kJsonLines, "{\"features\": [\"a\", \"1.2.3.4\"]}\n{\"features\": [\"a\", \"1.2.3\"]}\n"),
-            "line 2: bad IP \"1.2.3\"");
-  EXPECT_EQ(DecodeError(RequestFormat::kJsonLines, "{\"features\": [\"a\", \"1.2.3.4\"]}\nnope\n").rfind("line 2: invalid JSON", 0),
+  EXPECT_EQ(
+      DecodeError(RequestFormat::kJsonLines,
+                  "{\"features\": [\"a\", \"1.2.3.4\"]}\n{\"features\": [\"a\", \"1.2.3\"]}\n"),
+      "line 2: bad IP \"1.2.3\"");
+  EXPECT_EQ(DecodeError(RequestFormat::kJsonLines, "{\"features\": [\"a\", \"1.2.3.4\"]}\nnope\n")
+                .rfind("line 2: invalid JSON", 0),
             0u);
 }
 

@@ -24,12 +24,13 @@ class RouterTest : public ::testing::Test {
  protected:
   RouterTest()
       : metrics_({"ct", "waf"}),
-        registry_({{"ct", "1"}, {"waf", "2"}},
-                  [this](const std::string& location) -> std::shared_ptr<const Scorer> {
-                    if (fail_loads_) throw Error(location + ": truncated model file");
-                    return SmallScorer(std::stoi(location) + 100 * generation_);
-                  },
-                  &metrics_) {
+        registry_(
+            {{"ct", "1"}, {"waf", "2"}},
+            [this](const std::string& location) -> std::shared_ptr<const Scorer> {
+              if (fail_loads_) throw Error(location + ": truncated model file");
+              return SmallScorer(std::stoi(location) + 100 * generation_);
+            },
+            &metrics_) {
     registry_.LoadAll();
   }
 
@@ -73,13 +74,16 @@ TEST_F(RouterTest, InvocationsCsvScoresWithFirstModel) {
   HttpResponse response = Handle(Post("/invocations", "text/csv", "user1,1.2.3.4\n"));
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_STREQ(response.content_type, "application/json");
-  EXPECT_EQ(response.body, "{\"predictions\":[{\"dot_product\":" + Expected(1, "user1", "1.2.3.4") + "}]}");
+  EXPECT_EQ(response.body,
+            "{\"predictions\":[{\"dot_product\":" + Expected(1, "user1", "1.2.3.4") + "}]}");
 }
 
 TEST_F(RouterTest, EndpointPathPicksModelByName) {
-  HttpResponse response = Handle(Post("/endpoints/waf/invocations", "text/csv", "user1, 2001:db8::7"));
+  HttpResponse response =
+      Handle(Post("/endpoints/waf/invocations", "text/csv", "user1, 2001:db8::7"));
   ASSERT_EQ(response.status, 200) << response.body;
-  EXPECT_EQ(response.body, "{\"predictions\":[{\"dot_product\":" + Expected(2, "user1", "2001:db8::7") + "}]}");
+  EXPECT_EQ(response.body,
+            "{\"predictions\":[{\"dot_product\":" + Expected(2, "user1", "2001:db8::7") + "}]}");
 }
 
 TEST_F(RouterTest, UnknownModelIs404) {
@@ -87,8 +91,9 @@ TEST_F(RouterTest, UnknownModelIs404) {
   EXPECT_EQ(response.status, 404);
   // SageMaker Runtime's error shape ("message" and x-amzn-ErrorType, which boto3 reads),
   // with "error" kept for curl users.
-  EXPECT_EQ(response.body,
-            "{\"error\":\"no model named \\\"nope\\\"\",\"message\":\"no model named \\\"nope\\\"\"}");
+  EXPECT_EQ(
+      response.body,
+      "{\"error\":\"no model named \\\"nope\\\"\",\"message\":\"no model named \\\"nope\\\"\"}");
   EXPECT_EQ(Header(response, "x-amzn-ErrorType"), "ValidationError");
   EXPECT_EQ(response.error, "no model named \"nope\"");
 }
@@ -125,7 +130,9 @@ TEST_F(RouterTest, BodyOverLimitIs413) {
 TEST_F(RouterTest, BadLineIs400NamingIt) {
   HttpResponse response = Handle(Post("/invocations", "text/csv", "a,1.2.3.4\nb,300.1.1.1\n"));
   EXPECT_EQ(response.status, 400);
-  EXPECT_EQ(response.body, "{\"error\":\"line 2: bad IP \\\"300.1.1.1\\\"\",\"message\":\"line 2: bad IP \\\"300.1.1.1\\\"\"}");
+  EXPECT_EQ(response.body,
+            "{\"error\":\"line 2: bad IP \\\"300.1.1.1\\\"\",\"message\":\"line 2: bad IP "
+            "\\\"300.1.1.1\\\"\"}");
 }
 
 TEST_F(RouterTest, InvalidJsonIs400) {
@@ -134,22 +141,26 @@ TEST_F(RouterTest, InvalidJsonIs400) {
   EXPECT_THAT(response.body, HasSubstr("invalid JSON"));
 }
 
-TEST_F(RouterTest, EmptyBodyIs400) { EXPECT_EQ(Handle(Post("/invocations", "text/csv", "")).status, 400); }
+TEST_F(RouterTest, EmptyBodyIs400) {
+  EXPECT_EQ(Handle(Post("/invocations", "text/csv", "")).status, 400);
+}
 
 TEST_F(RouterTest, JsonInJsonLinesOut) {
-  HttpResponse response = Handle(Post("/invocations", "application/json",
-                                      R"({"instances": [{"data": {"features": {"values": ["u1", "1.2.3.4"]}}},
+  HttpResponse response =
+      Handle(Post("/invocations", "application/json",
+                  R"({"instances": [{"data": {"features": {"values": ["u1", "1.2.3.4"]}}},
                                                         {"features": ["u2", "10.0.0.1"]}]})",
-                                      "application/jsonlines"));
+                  "application/jsonlines"));
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_STREQ(response.content_type, "application/jsonlines");
-  EXPECT_EQ(response.body, "{\"dot_product\":" + Expected(1, "u1", "1.2.3.4") + "}\n{\"dot_product\":" +
-                               Expected(1, "u2", "10.0.0.1") + "}\n");
+  EXPECT_EQ(response.body, "{\"dot_product\":" + Expected(1, "u1", "1.2.3.4") +
+                               "}\n{\"dot_product\":" + Expected(1, "u2", "10.0.0.1") + "}\n");
 }
 
 TEST_F(RouterTest, JsonLinesInJsonOut) {
-  HttpResponse response = Handle(Post("/invocations", "application/jsonlines",
-                                      "{\"features\": [\"u1\", \"1.2.3.4\"]}\n{\"features\": [\"u2\", \"::1\"]}\n", "*/*"));
+  HttpResponse response = Handle(
+      Post("/invocations", "application/jsonlines",
+           "{\"features\": [\"u1\", \"1.2.3.4\"]}\n{\"features\": [\"u2\", \"::1\"]}\n", "*/*"));
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(response.body, "{\"predictions\":[{\"dot_product\":" + Expected(1, "u1", "1.2.3.4") +
                                "},{\"dot_product\":" + Expected(1, "u2", "::1") + "}]}");
@@ -158,8 +169,10 @@ TEST_F(RouterTest, JsonLinesInJsonOut) {
 // verbose=True: the embeddings are the model's, and dot_product is exactly their dot
 // product as a client computes it from the printed numbers (double sum, rounded once).
 TEST_F(RouterTest, VerboseDotProductEqualsDotOfEmbeddings) {
-  for (std::string_view accept : {"application/json; verbose=True", "application/json;verbose=True"}) {
-    HttpResponse response = Handle(Post("/invocations", "text/csv", "u1,1.2.3.4\nu2,2001:db8::1\n", accept));
+  for (std::string_view accept :
+       {"application/json; verbose=True", "application/json;verbose=True"}) {
+    HttpResponse response =
+        Handle(Post("/invocations", "text/csv", "u1,1.2.3.4\nu2,2001:db8::1\n", accept));
     ASSERT_EQ(response.status, 200) << response.body;
     simdjson::dom::parser parser;
     simdjson::dom::element root = parser.parse(response.body);
@@ -171,8 +184,10 @@ TEST_F(RouterTest, VerboseDotProductEqualsDotOfEmbeddings) {
       ASSERT_EQ(entity.size(), 8u);
       ASSERT_EQ(ip.size(), 8u);
       double dot = 0;
-      for (size_t k = 0; k < entity.size(); ++k) dot += static_cast<double>(static_cast<float>(entity[k])) * static_cast<float>(ip[k]);
-      EXPECT_EQ(static_cast<float>(static_cast<double>(prediction["dot_product"])), static_cast<float>(dot));
+      for (size_t k = 0; k < entity.size(); ++k)
+        dot += static_cast<double>(static_cast<float>(entity[k])) * static_cast<float>(ip[k]);
+      EXPECT_EQ(static_cast<float>(static_cast<double>(prediction["dot_product"])),
+                static_cast<float>(dot));
       ++count;
     }
     EXPECT_EQ(count, 2u);
@@ -182,7 +197,8 @@ TEST_F(RouterTest, VerboseDotProductEqualsDotOfEmbeddings) {
 TEST_F(RouterTest, HugeVerboseAnswerIs413) {
   std::string body;
   for (int i = 0; i < (1 << 20) + 1; ++i) body += "u,::\n";  // 2^20 pairs x 2 x 8 floats > 2^24
-  HttpResponse response = Handle(Post("/invocations", "text/csv", body, "application/json;verbose=True"));
+  HttpResponse response =
+      Handle(Post("/invocations", "text/csv", body, "application/json;verbose=True"));
   EXPECT_EQ(response.status, 413);
   EXPECT_THAT(response.body, HasSubstr("send at most 1048576 pairs per verbose request"));
 }
@@ -190,7 +206,8 @@ TEST_F(RouterTest, HugeVerboseAnswerIs413) {
 TEST_F(RouterTest, ExecutionParameters) {
   HttpResponse response = Handle(Get("/execution-parameters"));
   EXPECT_EQ(response.status, 200);
-  EXPECT_EQ(response.body, R"({"MaxConcurrentTransforms":4,"BatchStrategy":"MULTI_RECORD","MaxPayloadInMB":6})");
+  EXPECT_EQ(response.body,
+            R"({"MaxConcurrentTransforms":4,"BatchStrategy":"MULTI_RECORD","MaxPayloadInMB":6})");
 }
 
 TEST_F(RouterTest, MetricsCountRequestsPairsAndErrors) {
@@ -200,13 +217,16 @@ TEST_F(RouterTest, MetricsCountRequestsPairsAndErrors) {
   HttpResponse response = Handle(Get("/metrics"));
   ASSERT_EQ(response.status, 200);
   EXPECT_THAT(response.content_type, HasSubstr("text/plain"));
-  EXPECT_THAT(response.body, HasSubstr("ipinsights_requests_total{route=\"/invocations\",status=\"200\"} 1\n"));
-  EXPECT_THAT(response.body, HasSubstr("ipinsights_requests_total{route=\"/invocations\",status=\"400\"} 1\n"));
-  EXPECT_THAT(response.body, HasSubstr("ipinsights_request_errors_total{route=\"/invocations\"} 1\n"));
+  EXPECT_THAT(response.body,
+              HasSubstr("ipinsights_requests_total{route=\"/invocations\",status=\"200\"} 1\n"));
+  EXPECT_THAT(response.body,
+              HasSubstr("ipinsights_requests_total{route=\"/invocations\",status=\"400\"} 1\n"));
+  EXPECT_THAT(response.body,
+              HasSubstr("ipinsights_request_errors_total{route=\"/invocations\"} 1\n"));
   EXPECT_THAT(response.body, HasSubstr("ipinsights_pairs_scored_total{model=\"ct\"} 2\n"));
   EXPECT_THAT(response.body, HasSubstr("ipinsights_pairs_scored_total{model=\"waf\"} 1\n"));
-  EXPECT_THAT(response.body,
-              HasSubstr("ipinsights_request_duration_seconds_count{route=\"/endpoints/{name}/invocations\"} 1\n"));
+  EXPECT_THAT(response.body, HasSubstr("ipinsights_request_duration_seconds_count{route=\"/"
+                                       "endpoints/{name}/invocations\"} 1\n"));
 }
 
 TEST_F(RouterTest, AdminReloadOffWithoutToken) {

@@ -22,8 +22,8 @@ inline std::shared_ptr<const Scorer> SmallScorer(uint64_t seed, int dim = 8) {
   return std::make_shared<ModelScorer>(SmallModel(seed, dim));
 }
 
-inline HttpRequestView Post(std::string_view target, std::string_view content_type, std::string_view body,
-                            std::string_view accept = {}) {
+inline HttpRequestView Post(std::string_view target, std::string_view content_type,
+                            std::string_view body, std::string_view accept = {}) {
   HttpRequestView request;
   request.method = "POST";
   request.target = target;

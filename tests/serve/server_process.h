@@ -195,7 +195,8 @@ inline std::string ReadResponse(int fd, std::string* pending, int timeout_ms = 5
     size_t header_end = out.find("\r\n\r\n");
     if (header_end != std::string::npos) {
       size_t at = out.find("Content-Length: ");
-      size_t length = at == std::string::npos ? 0 : std::strtoul(out.c_str() + at + 16, nullptr, 10);
+      size_t length =
+          at == std::string::npos ? 0 : std::strtoul(out.c_str() + at + 16, nullptr, 10);
       if (out.size() >= header_end + 4 + length) {
         std::string response = out.substr(0, header_end + 4 + length);
         out.erase(0, header_end + 4 + length);

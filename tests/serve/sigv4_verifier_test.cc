@@ -1,11 +1,12 @@
 #include "ipinsights/serve/sigv4_verifier.h"
-#include "ipinsights/storage/sigv4.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+
+#include "ipinsights/storage/sigv4.h"
 
 namespace ipinsights {
 namespace {
@@ -16,14 +17,16 @@ TEST(SigV4Verifier, MatchesAwsTestSuiteGetVanilla) {
   request.method = "GET";
   request.target = "/";
   request.headers = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
-  std::string canonical = SigV4Verifier::CanonicalRequest(request, {"host", "x-amz-date"}, Sha256Hex(""));
+  std::string canonical =
+      SigV4Verifier::CanonicalRequest(request, {"host", "x-amz-date"}, Sha256Hex(""));
   EXPECT_EQ(canonical,
             "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n"
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  std::string string_to_sign = "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n" +
-                               Sha256Hex(canonical);
-  EXPECT_EQ(SigV4Verifier::Sign("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "service",
-                                string_to_sign),
+  std::string string_to_sign =
+      "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n" +
+      Sha256Hex(canonical);
+  EXPECT_EQ(SigV4Verifier::Sign("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1",
+                                "service", string_to_sign),
             "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
 }
 
@@ -36,14 +39,19 @@ class SigV4VerifierTest : public ::testing::Test {
     body_ = body;
     request_.method = "POST";
     request_.target = "/endpoints/ct/invocations";
-    request_.headers = {{"Host", "127.0.0.1:8080"}, {"Content-Type", "text/csv"}, {"X-Amz-Date", "20261128T052659Z"}};
+    request_.headers = {{"Host", "127.0.0.1:8080"},
+                        {"Content-Type", "text/csv"},
+                        {"X-Amz-Date", "20261128T052659Z"}};
     std::vector<std::string> signed_headers = {"content-type", "host", "x-amz-date"};
-    std::string canonical = SigV4Verifier::CanonicalRequest(request_, signed_headers, Sha256Hex(body_));
-    std::string string_to_sign = "AWS4-HMAC-SHA256\n20261128T052659Z\n20261128/eu-west-1/sagemaker/aws4_request\n" +
-                                 Sha256Hex(canonical);
-    authorization_ = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261128/eu-west-1/sagemaker/aws4_request, "
-                     "SignedHeaders=content-type;host;x-amz-date, Signature=" +
-                     SigV4Verifier::Sign(secret, "20261128", "eu-west-1", "sagemaker", string_to_sign);
+    std::string canonical =
+        SigV4Verifier::CanonicalRequest(request_, signed_headers, Sha256Hex(body_));
+    std::string string_to_sign =
+        "AWS4-HMAC-SHA256\n20261128T052659Z\n20261128/eu-west-1/sagemaker/aws4_request\n" +
+        Sha256Hex(canonical);
+    authorization_ =
+        "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261128/eu-west-1/sagemaker/aws4_request, "
+        "SignedHeaders=content-type;host;x-amz-date, Signature=" +
+        SigV4Verifier::Sign(secret, "20261128", "eu-west-1", "sagemaker", string_to_sign);
     request_.headers.emplace_back("Authorization", authorization_);
     request_.body = body_;
     return request_;
@@ -64,8 +72,9 @@ SignedRequestView QuadraticRequest(std::string* authorization, std::string_view 
   request.method = "POST";
   request.target = "/endpoints/ct/invocations";
   request.headers = {{"Host", "127.0.0.1:8080"}, {"X-Amz-Date", "20261128T052659Z"}};
-  *authorization = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261128/eu-west-1/sagemaker/aws4_request, "
-                   "SignedHeaders=host;x-amz-date";
+  *authorization =
+      "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261128/eu-west-1/sagemaker/aws4_request, "
+      "SignedHeaders=host;x-amz-date";
   for (int i = 0; i < 3000; ++i) *authorization += ";a";
   *authorization += ", Signature=" + std::string(64, '0');
   request.headers.emplace_back("Authorization", *authorization);
@@ -84,7 +93,8 @@ TEST_F(SigV4VerifierTest, QuadraticSignedHeadersAreRefusedCheaply) {
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kCalls; ++i) verifier_.Verify(request, kNow);
   double per_call_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / kCalls;
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
+      kCalls;
   std::printf("[ figure ] M1 request: %.4f ms per Verify\n", per_call_ms);
   EXPECT_LT(per_call_ms, 20.0);
 }
@@ -104,7 +114,8 @@ TEST_F(SigV4VerifierTest, RejectsAlteredBody) {
 }
 
 TEST_F(SigV4VerifierTest, RejectsSkewedClock) {
-  EXPECT_EQ(verifier_.Verify(Signed("secret-one", "x"), kNow + 3600), "request time too skewed (X-Amz-Date)");
+  EXPECT_EQ(verifier_.Verify(Signed("secret-one", "x"), kNow + 3600),
+            "request time too skewed (X-Amz-Date)");
 }
 
 TEST_F(SigV4VerifierTest, RejectsMissingHeader) {
@@ -127,17 +138,22 @@ TEST_F(SigV4VerifierTest, SixtyFourSignedHeadersOverManyFieldsStayLinear) {
   names.insert(names.end(), extra.begin(), extra.end());
   std::sort(names.begin(), names.end());
   std::string canonical = SigV4Verifier::CanonicalRequest(request_, names, Sha256Hex(""));
-  std::string string_to_sign = "AWS4-HMAC-SHA256\n20261128T052659Z\n20261128/eu-west-1/sagemaker/aws4_request\n" +
-                               Sha256Hex(canonical);
+  std::string string_to_sign =
+      "AWS4-HMAC-SHA256\n20261128T052659Z\n20261128/eu-west-1/sagemaker/aws4_request\n" +
+      Sha256Hex(canonical);
   std::string list;
   for (const std::string& name : names) list += (list.empty() ? "" : ";") + name;
-  authorization_ = "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261128/eu-west-1/sagemaker/aws4_request, SignedHeaders=" +
-                   list + ", Signature=" +
-                   SigV4Verifier::Sign("secret-one", "20261128", "eu-west-1", "sagemaker", string_to_sign);
+  authorization_ =
+      "AWS4-HMAC-SHA256 Credential=AKIDTEST/20261128/eu-west-1/sagemaker/aws4_request, "
+      "SignedHeaders=" +
+      list + ", Signature=" +
+      SigV4Verifier::Sign("secret-one", "20261128", "eu-west-1", "sagemaker", string_to_sign);
   request_.headers.emplace_back("Authorization", authorization_);
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 10; ++i) EXPECT_EQ(verifier_.Verify(request_, kNow), std::nullopt);
-  double per_call_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / 10;
+  double per_call_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
+      10;
   std::printf("[ figure ] 64 signed names over 2,400 fields: %.4f ms per Verify\n", per_call_ms);
   // A sanity bound only (about 1 ms in a release build, 11 ms under ASan).
   EXPECT_LT(per_call_ms, 200.0);
@@ -151,7 +167,9 @@ TEST_F(SigV4VerifierTest, SignedHeadersMustBeLowerCaseSortedAndUnique) {
     size_t at = authorization.find("content-type;host;x-amz-date");
     authorization.replace(at, std::string_view("content-type;host;x-amz-date").size(), list);
     request.headers.back().second = authorization;
-    EXPECT_EQ(verifier_.Verify(request, kNow), "SignedHeaders must be lower-case, sorted and unique") << list;
+    EXPECT_EQ(verifier_.Verify(request, kNow),
+              "SignedHeaders must be lower-case, sorted and unique")
+        << list;
   }
 }
 
@@ -162,11 +180,13 @@ TEST_F(SigV4VerifierTest, UnknownKeyAndWrongSecretGetOneMessage) {
 
 TEST_F(SigV4VerifierTest, PinnedHostAndRegion) {
   SigV4Verifier pinned_host({{"AKIDTEST", "secret-one"}}, {.host = "api.example:443"});
-  EXPECT_EQ(pinned_host.Verify(Signed("secret-one", "x"), kNow), "the request was signed for another host");
+  EXPECT_EQ(pinned_host.Verify(Signed("secret-one", "x"), kNow),
+            "the request was signed for another host");
   SigV4Verifier right_host({{"AKIDTEST", "secret-one"}}, {.host = "127.0.0.1:8080"});
   EXPECT_EQ(right_host.Verify(Signed("secret-one", "x"), kNow), std::nullopt);
   SigV4Verifier pinned_region({{"AKIDTEST", "secret-one"}}, {.region = "us-east-1"});
-  EXPECT_EQ(pinned_region.Verify(Signed("secret-one", "x"), kNow), "the request was signed for another region");
+  EXPECT_EQ(pinned_region.Verify(Signed("secret-one", "x"), kNow),
+            "the request was signed for another region");
   SigV4Verifier right_region({{"AKIDTEST", "secret-one"}}, {.region = "eu-west-1"});
   EXPECT_EQ(right_region.Verify(Signed("secret-one", "x"), kNow), std::nullopt);
 }
@@ -192,7 +212,8 @@ TEST_F(SigV4VerifierTest, MetricsBearerTokenOpensOnlyMetrics) {
   request.target = "/execution-parameters";
   EXPECT_EQ(verifier.Verify(request, kNow), "Authorization is not AWS4-HMAC-SHA256");
   request.target = "/metrics";
-  EXPECT_EQ(verifier_.Verify(request, kNow), "Authorization is not AWS4-HMAC-SHA256");  // no token configured
+  EXPECT_EQ(verifier_.Verify(request, kNow),
+            "Authorization is not AWS4-HMAC-SHA256");  // no token configured
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // The population's likelihoods are exact: they sum to one over every address the model can
 // emit, agree with what the sampler draws, and the oracle separates attacks.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <map>
-
-#include <gtest/gtest.h>
 
 #include "ipinsights/simulate/network_table.h"
 #include "ipinsights/simulate/population.h"
@@ -50,10 +50,12 @@ TEST(Population, LikelihoodSumsToOneOverAllAddresses) {
   const Population population(table, options);
   for (uint32_t e = 0; e < population.size(); e += 3) {
     const int day = 4;
-    const double sum = SumOverV4(table, [&](const IpAddress& ip) { return population.LogLikelihood(e, day, ip); });
+    const double sum =
+        SumOverV4(table, [&](const IpAddress& ip) { return population.LogLikelihood(e, day, ip); });
     EXPECT_NEAR(sum, 1.0, 1e-9) << "entity " << e;
   }
-  const double attack_sum = SumOverV4(table, [&](const IpAddress& ip) { return population.AttackLogLikelihood(ip); });
+  const double attack_sum =
+      SumOverV4(table, [&](const IpAddress& ip) { return population.AttackLogLikelihood(ip); });
   EXPECT_NEAR(attack_sum, 1.0, 1e-9);
 }
 

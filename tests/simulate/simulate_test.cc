@@ -1,15 +1,14 @@
 // The simulator's output: deterministic bytes, the AWS delivery layouts, every field real
 // records carry, labels.csv consistent with the logs and with --attacks, and (end to end)
 // `prepare` reading back exactly the simulator's ground truth.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/pairs/ip_address.h"
@@ -58,8 +57,8 @@ std::vector<LabelRow> ReadLabels(const std::string& path, std::string* header) {
     const size_t c3 = line.rfind(',');
     const size_t c2 = line.rfind(',', c3 - 1);
     const size_t c1 = line.rfind(',', c2 - 1);
-    rows.push_back({line.substr(0, c1), line.substr(c1 + 1, c2 - c1 - 1), std::stoi(line.substr(c2 + 1, c3 - c2 - 1)),
-                    std::stod(line.substr(c3 + 1))});
+    rows.push_back({line.substr(0, c1), line.substr(c1 + 1, c2 - c1 - 1),
+                    std::stoi(line.substr(c2 + 1, c3 - c2 - 1)), std::stod(line.substr(c3 + 1))});
   }
   return rows;
 }
@@ -169,11 +168,11 @@ TEST(Simulate, CloudTrailRecordsCarryEveryField) {
   SimulateOptions options = SmallOptions(LogKind::kCloudTrail, folder.path());
   options.users = 400;
   SimulateSummary summary = Simulate(options, nullptr);
-  const char* kFields[] = {"eventVersion",   "userIdentity", "eventTime",         "eventSource",
-                           "eventName",      "awsRegion",    "sourceIPAddress",   "userAgent",
-                           "requestParameters", "responseElements", "requestID", "eventID",
-                           "readOnly",       "eventType",    "managementEvent",   "recipientAccountId",
-                           "eventCategory",  "tlsDetails"};
+  const char* kFields[] = {
+      "eventVersion",       "userIdentity",    "eventTime", "eventSource",       "eventName",
+      "awsRegion",          "sourceIPAddress", "userAgent", "requestParameters", "responseElements",
+      "requestID",          "eventID",         "readOnly",  "eventType",         "managementEvent",
+      "recipientAccountId", "eventCategory",   "tlsDetails"};
   simdjson::dom::parser parser;
   std::set<std::string> types;
   uint64_t records = 0, ipv6 = 0, internal = 0, service_host = 0;
@@ -198,8 +197,10 @@ TEST(Simulate, CloudTrailRecordsCarryEveryField) {
       const std::string type(type_view);
       types.insert(type);
       if (type == "AssumedRole") {
-        EXPECT_EQ(record["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"].error(), simdjson::SUCCESS);
-        EXPECT_EQ(record["userIdentity"]["sessionContext"]["attributes"]["creationDate"].error(), simdjson::SUCCESS);
+        EXPECT_EQ(record["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"].error(),
+                  simdjson::SUCCESS);
+        EXPECT_EQ(record["userIdentity"]["sessionContext"]["attributes"]["creationDate"].error(),
+                  simdjson::SUCCESS);
       }
       if (type == "AWSService") {
         EXPECT_EQ(record["userIdentity"]["invokedBy"].error(), simdjson::SUCCESS);
@@ -217,7 +218,8 @@ TEST(Simulate, CloudTrailRecordsCarryEveryField) {
     }
   }
   EXPECT_EQ(records, summary.records);
-  EXPECT_THAT(types, ::testing::IsSupersetOf({"IAMUser", "AssumedRole", "FederatedUser", "AWSService", "Root"}));
+  EXPECT_THAT(types, ::testing::IsSupersetOf(
+                         {"IAMUser", "AssumedRole", "FederatedUser", "AWSService", "Root"}));
   EXPECT_TRUE(types.count("SAMLUser") || types.count("IdentityCenterUser"));
   EXPECT_GT(ipv6, 0u);
   EXPECT_GT(internal, 0u);
@@ -227,12 +229,23 @@ TEST(Simulate, CloudTrailRecordsCarryEveryField) {
 TEST(Simulate, WafRecordsCarryEveryField) {
   TempFolder folder;
   SimulateSummary summary = Simulate(SmallOptions(LogKind::kWaf, folder.path()), nullptr);
-  const char* kFields[] = {"timestamp", "formatVersion", "webaclId", "terminatingRuleId", "terminatingRuleType",
-                           "action", "terminatingRuleMatchDetails", "httpSourceName", "httpSourceId",
-                           "ruleGroupList", "rateBasedRuleList", "nonTerminatingMatchingRules",
-                           "requestHeadersInserted", "responseCodeSent", "httpRequest"};
-  const char* kRequestFields[] = {"clientIp", "country", "headers", "uri", "args", "httpVersion", "httpMethod",
-                                  "requestId"};
+  const char* kFields[] = {"timestamp",
+                           "formatVersion",
+                           "webaclId",
+                           "terminatingRuleId",
+                           "terminatingRuleType",
+                           "action",
+                           "terminatingRuleMatchDetails",
+                           "httpSourceName",
+                           "httpSourceId",
+                           "ruleGroupList",
+                           "rateBasedRuleList",
+                           "nonTerminatingMatchingRules",
+                           "requestHeadersInserted",
+                           "responseCodeSent",
+                           "httpRequest"};
+  const char* kRequestFields[] = {"clientIp", "country",     "headers",    "uri",
+                                  "args",     "httpVersion", "httpMethod", "requestId"};
   simdjson::dom::parser parser;
   uint64_t records = 0, lower_case_agent = 0;
   for (const auto& [file, text] : LogObjects(folder.path())) {
@@ -243,7 +256,8 @@ TEST(Simulate, WafRecordsCarryEveryField) {
       ++records;
       simdjson::dom::element record;
       ASSERT_EQ(parser.parse(line).get(record), simdjson::SUCCESS) << file;
-      for (const char* field : kFields) ASSERT_EQ(record[field].error(), simdjson::SUCCESS) << field;
+      for (const char* field : kFields)
+        ASSERT_EQ(record[field].error(), simdjson::SUCCESS) << field;
       for (const char* field : kRequestFields) {
         ASSERT_EQ(record["httpRequest"][field].error(), simdjson::SUCCESS) << field;
       }
@@ -346,7 +360,8 @@ std::map<std::string, int> PairCounts(const std::string& csv_text) {
   return counts;
 }
 
-uint64_t JsonNumber(const std::string& json, const std::string& path_a, const std::string& path_b = "") {
+uint64_t JsonNumber(const std::string& json, const std::string& path_a,
+                    const std::string& path_b = "") {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   EXPECT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
@@ -363,23 +378,29 @@ uint64_t JsonNumber(const std::string& json, const std::string& path_a, const st
 TEST(SimulateCli, JsonSummaryAndUsageErrors) {
   TempFolder folder;
   CommandResult result = RunShell(Binary() + " simulate waf --out " + folder.path() +
-                                    " --users 30 --days 1 --attacks 5 --seed 3 --json");
+                                  " --users 30 --days 1 --attacks 5 --seed 3 --json");
   ASSERT_EQ(result.exit_code, 0) << result.out;
   EXPECT_EQ(JsonNumber(result.out, "attacks"), 5u);
   EXPECT_GT(JsonNumber(result.out, "files"), 0u);
   EXPECT_THAT(result.out, ::testing::HasSubstr("\"labels\":\"" + folder.Sub("labels.csv") + "\""));
-  EXPECT_EQ(RunShell(Binary() + " simulate waf --out " + folder.path() + " --quiet 2>/dev/null").exit_code, 2);
+  EXPECT_EQ(RunShell(Binary() + " simulate waf --out " + folder.path() + " --quiet 2>/dev/null")
+                .exit_code,
+            2);
   EXPECT_EQ(RunShell(Binary() + " simulate cloudtrail --out " + folder.Sub("x") +
-                       " --start 2024-02-30 2>/dev/null").exit_code, 2);
+                     " --start 2024-02-30 2>/dev/null")
+                .exit_code,
+            2);
   EXPECT_EQ(RunShell(Binary() + " simulate cloudtrail --out " + folder.Sub("y") +
-                       " --ipv6-fraction 2 2>/dev/null").exit_code, 2);
+                     " --ipv6-fraction 2 2>/dev/null")
+                .exit_code,
+            2);
 }
 
 // Runs `prepare` on the simulated logs; returns its stdout (JSON summary).
 CommandResult Prepare(const std::string& kind, const std::string& input, const std::string& output,
                       const std::string& extra = "") {
-  return RunShell(Binary() + " prepare " + kind + " --input " + input + " --output " + output + " --json " +
-                    extra + " 2>/dev/null");
+  return RunShell(Binary() + " prepare " + kind + " --input " + input + " --output " + output +
+                  " --json " + extra + " 2>/dev/null");
 }
 
 bool PrepareAvailable() {
@@ -393,9 +414,10 @@ TEST(SimulateEndToEnd, PrepareReadsBackTheGroundTruth) {
     TempFolder folder;
     const std::string name = kind == LogKind::kCloudTrail ? "cloudtrail" : "waf";
     const std::string sim = folder.Sub("sim");
-    CommandResult simulated = RunShell(Binary() + " simulate " + name + " --out " + sim +
-                                         " --users 120 --days 3 --attacks 60 --seed 5 --ipv6-fraction 0.3" +
-                                         (kind == LogKind::kWaf ? " --gzip" : "") + " --json");
+    CommandResult simulated =
+        RunShell(Binary() + " simulate " + name + " --out " + sim +
+                 " --users 120 --days 3 --attacks 60 --seed 5 --ipv6-fraction 0.3" +
+                 (kind == LogKind::kWaf ? " --gzip" : "") + " --json");
     ASSERT_EQ(simulated.exit_code, 0) << simulated.out;
     const std::string logs = sim + "/AWSLogs";  // beside labels.csv, which is not a log
 
@@ -405,17 +427,20 @@ TEST(SimulateEndToEnd, PrepareReadsBackTheGroundTruth) {
     EXPECT_EQ(JsonNumber(all.out, "pairs_written"), JsonNumber(simulated.out, "pairs")) << name;
     EXPECT_EQ(JsonNumber(all.out, "records"), JsonNumber(simulated.out, "records")) << name;
     for (const char* reason : {"aws_service", "not_an_ip", "no_entity"}) {
-      EXPECT_EQ(JsonNumber(all.out, "skipped", reason), JsonNumber(simulated.out, "skipped", reason))
+      EXPECT_EQ(JsonNumber(all.out, "skipped", reason),
+                JsonNumber(simulated.out, "skipped", reason))
           << name << " " << reason;
     }
     EXPECT_EQ(JsonNumber(all.out, "skipped", "malformed"), 0u);
 
     // The last day: exactly the (entity, ip) rows of labels.csv, with multiplicity.
-    CommandResult last = Prepare(name, logs, folder.Sub("last.csv"), "--from 2024-03-03 --to 2024-03-03");
+    CommandResult last =
+        Prepare(name, logs, folder.Sub("last.csv"), "--from 2024-03-03 --to 2024-03-03");
     ASSERT_EQ(last.exit_code, 0) << last.out;
     std::string header;
     std::map<std::string, int> expected;
-    for (const LabelRow& row : ReadLabels(sim + "/labels.csv", &header)) ++expected[row.entity + "," + row.ip];
+    for (const LabelRow& row : ReadLabels(sim + "/labels.csv", &header))
+      ++expected[row.entity + "," + row.ip];
     EXPECT_EQ(PairCounts(ReadFile(folder.Sub("last.csv"))), expected) << name;
   }
 }

@@ -2,6 +2,7 @@
 // built binary.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -12,8 +13,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "../testing/command.h"
 
@@ -33,9 +32,8 @@ class TempFolder {
     const fs::path base = fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0
                               ? fs::path("/dev/shm")
                               : fs::temp_directory_path();
-    path_ = base /
-            ("ipi_sim_" + std::string(info ? info->name() : "x") + "_" + std::to_string(::getpid()) + "_" +
-             std::to_string(counter++));
+    path_ = base / ("ipi_sim_" + std::string(info ? info->name() : "x") + "_" +
+                    std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::remove_all(path_);
   }
   ~TempFolder() {

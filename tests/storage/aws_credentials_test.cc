@@ -53,7 +53,8 @@ TEST_F(AwsCredentialsTest, EnvironmentComesFirst) {
   variables_["AWS_ACCESS_KEY_ID"] = "AKIAENVIRONMENT";
   variables_["AWS_SECRET_ACCESS_KEY"] = "env-secret";
   variables_["AWS_SESSION_TOKEN"] = "env-token";
-  WriteFile(".aws/credentials", "[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s\n");
+  WriteFile(".aws/credentials",
+            "[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s\n");
   AwsCredentialsChain chain(Environment());
   AwsCredentials credentials = chain.Get();
   EXPECT_EQ(credentials.access_key_id, "AKIAENVIRONMENT");
@@ -105,7 +106,8 @@ TEST_F(AwsCredentialsTest, MissingNamedProfileIsAnError) {
     FAIL() << "expected an error";
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find("AWS profile \"nope\" (AWS_PROFILE) not found"),
-              std::string::npos) << error.what();
+              std::string::npos)
+        << error.what();
   }
 }
 
@@ -157,7 +159,8 @@ TEST_F(AwsCredentialsTest, RegionOrder) {
 }
 
 TEST_F(AwsCredentialsTest, ContainerEndpointWithAuthorizationTokenFile) {
-  auto server = StartCredentialsServer({"--ecs-path", "/v2/creds/abc", "--ecs-token", "Bearer xyz"});
+  auto server =
+      StartCredentialsServer({"--ecs-path", "/v2/creds/abc", "--ecs-token", "Bearer xyz"});
   if (!server) GTEST_SKIP() << "python3 is not available to serve container credentials";
   WriteFile("token", "Bearer xyz\n");
   variables_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = server->url() + "/v2/creds/abc";
@@ -182,7 +185,8 @@ TEST_F(AwsCredentialsTest, ContainerEndpointWrongTokenNamesEndpointNotSecret) {
   } catch (const Error& error) {
     std::string message = error.what();
     EXPECT_NE(message.find("container credentials endpoint " + server->url() + "/creds"),
-              std::string::npos) << message;
+              std::string::npos)
+        << message;
     EXPECT_NE(message.find("HTTP 401"), std::string::npos) << message;
     EXPECT_EQ(message.find("wrong-token-value"), std::string::npos) << message;
   }
@@ -195,7 +199,8 @@ TEST_F(AwsCredentialsTest, ContainerFullUriMustBeLoopbackOrHttps) {
     FAIL() << "expected an error";
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find("host \"example.com\" is not allowed"),
-              std::string::npos) << error.what();
+              std::string::npos)
+        << error.what();
   }
 }
 
@@ -276,7 +281,8 @@ TEST_F(AwsCredentialsTest, AlreadyExpiredCredentialsAreAnError) {
     FAIL() << "expected an error";
   } catch (const Error& error) {
     std::string message = error.what();
-    EXPECT_NE(message.find("AWS credentials from EC2 instance metadata expired at"), std::string::npos)
+    EXPECT_NE(message.find("AWS credentials from EC2 instance metadata expired at"),
+              std::string::npos)
         << message;
     EXPECT_EQ(message.find("test-secret"), std::string::npos) << message;
   }

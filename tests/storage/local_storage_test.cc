@@ -1,15 +1,14 @@
 #include "ipinsights/storage/local_storage.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
-#include <sys/stat.h>
-
-#include "ipinsights/base/error.h"
 #include "../testing/scratch_test.h"
+#include "ipinsights/base/error.h"
 
 namespace ipinsights {
 namespace {

@@ -110,7 +110,8 @@ TEST(S3Config, EndpointPrecedence) {
   EXPECT_EQ(config.region, "eu-central-1");
   EXPECT_FALSE(config.force_path_style);
   SetS3EndpointOverride("http://flag:3");
-  EXPECT_EQ(S3Config::FromEnvironment(AwsEnvironment::FromMap(variables)).endpoint, "http://flag:3");
+  EXPECT_EQ(S3Config::FromEnvironment(AwsEnvironment::FromMap(variables)).endpoint,
+            "http://flag:3");
   SetS3EndpointOverride("");
   variables["AWS_S3_FORCE_PATH_STYLE"] = "true";
   EXPECT_TRUE(S3Config::FromEnvironment(AwsEnvironment::FromMap(variables)).force_path_style);

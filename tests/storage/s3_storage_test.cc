@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cstring>
 #include <random>
 #include <sstream>
 
@@ -27,8 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Moto {
-  s3test::LocalServer server;  // moto_server
-  s3test::LocalServer checker; // fault_proxy.py --verify in front of it
+  s3test::LocalServer server;   // moto_server
+  s3test::LocalServer checker;  // fault_proxy.py --verify in front of it
   std::string access_key_id = "AKIAIPINSIGHTSTEST01";
   std::string secret_access_key = "ipinsights/test+secret/Key0123456789abcdef";
 };
@@ -47,9 +47,9 @@ Moto* SharedMoto(std::string* why_not) {
       failure = "python3 has no botocore (fault_proxy.py checks signatures with it)";
     } else if (auto server = s3test::StartServer({"moto_server", "-H", "127.0.0.1"}, {}, "-p")) {
       m.server = std::move(*server);
-      if (auto checker = s3test::StartServer(
-              {"python3", s3test::HelperScript("fault_proxy.py"), "--upstream", m.server.url(),
-               "--verify", m.access_key_id + "=" + m.secret_access_key})) {
+      if (auto checker = s3test::StartServer({"python3", s3test::HelperScript("fault_proxy.py"),
+                                              "--upstream", m.server.url(), "--verify",
+                                              m.access_key_id + "=" + m.secret_access_key})) {
         m.checker = std::move(*checker);
         moto = std::move(m);
       } else {
@@ -96,8 +96,8 @@ class S3StorageTest : public ::testing::Test {
     config.endpoint = endpoint;
     config.region = "us-east-1";
     config.retry_base_ms = 5;  // the fault tests retry often; keep them fast
-    config.credentials = std::make_shared<StaticCredentialsProvider>(
-        AwsCredentials{moto_->access_key_id, moto_->secret_access_key, "", std::nullopt, "test keys"});
+    config.credentials = std::make_shared<StaticCredentialsProvider>(AwsCredentials{
+        moto_->access_key_id, moto_->secret_access_key, "", std::nullopt, "test keys"});
     return config;
   }
   std::unique_ptr<S3Storage> MakeStorage(const std::string& endpoint) const {
@@ -125,9 +125,10 @@ class S3StorageTest : public ::testing::Test {
   }
   // Starts tests/storage/fault_proxy.py in front of moto.
   std::optional<s3test::LocalServer> StartProxy(std::vector<std::string> flags) {
-    std::vector<std::string> argv{"python3", s3test::HelperScript("fault_proxy.py"), "--upstream",
-                                  moto_->server.url(), "--verify",
-                                  moto_->access_key_id + "=" + moto_->secret_access_key};
+    std::vector<std::string> argv{
+        "python3",    s3test::HelperScript("fault_proxy.py"),
+        "--upstream", moto_->server.url(),
+        "--verify",   moto_->access_key_id + "=" + moto_->secret_access_key};
     for (auto& flag : flags) argv.push_back(flag);
     return s3test::StartServer(argv);
   }
@@ -163,8 +164,10 @@ TEST_F(S3StorageTest, CloudTrailLayoutListsOnlyTheDaysAskedFor) {
       for (int day = 1; day <= 5; ++day) {
         std::string date = "2024/05/0" + std::to_string(day) + "/";
         keys.push_back("AWSLogs/" + account + "/CloudTrail/" + region + "/" + date + account +
-                       "_CloudTrail_" + region + "_2024050" + std::to_string(day) + "T1200Z_x.json.gz");
-        keys.push_back("AWSLogs/" + account + "/CloudTrail-Digest/" + region + "/" + date + "d.json.gz");
+                       "_CloudTrail_" + region + "_2024050" + std::to_string(day) +
+                       "T1200Z_x.json.gz");
+        keys.push_back("AWSLogs/" + account + "/CloudTrail-Digest/" + region + "/" + date +
+                       "d.json.gz");
       }
     }
   }
@@ -179,7 +182,8 @@ TEST_F(S3StorageTest, CloudTrailLayoutListsOnlyTheDaysAskedFor) {
   std::vector<std::string> expected;
   for (const auto& key : keys) {
     if (key.find("Digest") == std::string::npos &&
-        (key.find("/2024/05/02/") != std::string::npos || key.find("/2024/05/03/") != std::string::npos)) {
+        (key.find("/2024/05/02/") != std::string::npos ||
+         key.find("/2024/05/03/") != std::string::npos)) {
       expected.push_back(At(key));
     }
   }
@@ -204,7 +208,8 @@ TEST_F(S3StorageTest, ListingReturnsEveryObjectDigestsIncluded) {
   // Storage never decides what a key means: the digest is listed as LocalStorage lists it
   // (logs/ counts it as a digest).
   ASSERT_EQ(objects.size(), 3u);
-  EXPECT_EQ(objects[0].location, At("logs/AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/01/d.json.gz"));
+  EXPECT_EQ(objects[0].location,
+            At("logs/AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/01/d.json.gz"));
   EXPECT_EQ(objects[1].location, At("logs/a.json"));
   EXPECT_EQ(objects[2].location, At("logs/sub/b.json"));
   EXPECT_EQ(objects[2].size, 2u);
@@ -457,7 +462,8 @@ TEST_F(S3StorageTest, ThrottlingAndCutDownloadsLoseAndDuplicateNothing) {
     faulty->ReadAll(At("faults/" + std::to_string(i) + ".bin"), &bytes);
     EXPECT_TRUE(bytes == contents[i]) << "ReadAll " << i << ": " << bytes.size() << " bytes";
     EXPECT_TRUE(ReadSequentially(*faulty, At("faults/" + std::to_string(i) + ".bin"), 4096) ==
-                contents[i]) << "sequential " << i;
+                contents[i])
+        << "sequential " << i;
   }
   std::string stats = ProxyStats(*proxy);
   EXPECT_GT(StatValue(stats, "slowdowns"), 3) << stats;
@@ -501,7 +507,8 @@ TEST_F(S3StorageTest, ExpiredTokenIsRefreshedOnce) {
   Put("token/x.json", "fresh");
   auto proxy = StartProxy({"--expired-token", "expired-session-token"});
   if (!proxy) GTEST_SKIP() << "python3 could not run fault_proxy.py";
-  AwsCredentials base{moto_->access_key_id, moto_->secret_access_key, "", std::nullopt, "test chain"};
+  AwsCredentials base{moto_->access_key_id, moto_->secret_access_key, "", std::nullopt,
+                      "test chain"};
   for (bool refresh_helps : {true, false}) {
     S3Config config = Config(proxy->url());
     auto provider = std::make_shared<RefreshingProvider>(base, refresh_helps);
@@ -513,8 +520,9 @@ TEST_F(S3StorageTest, ExpiredTokenIsRefreshedOnce) {
       EXPECT_EQ(bytes, "fresh");
     } else {
       EXPECT_EQ(ErrorOf([&] { storage.ReadAll(At("token/x.json"), &bytes); }),
-                At("token/x.json") + ": the AWS session token from test chain has expired "
-                                     "(ExpiredToken); refresh the credentials and run again");
+                At("token/x.json") +
+                    ": the AWS session token from test chain has expired "
+                    "(ExpiredToken); refresh the credentials and run again");
     }
     EXPECT_EQ(provider->invalidations, 1);
   }
@@ -545,7 +553,8 @@ TEST_F(S3StorageTest, AccessDeniedNamesBucketAndKey) {
 TEST_F(S3StorageTest, PrepareFromS3EqualsPrepareFromDisk) {
   const std::string cli = IPINSIGHTS_BINARY;
   if (!fs::exists(cli)) GTEST_SKIP() << "the ipinsights binary is not built: " << cli;
-  const fs::path dir = fs::path(::testing::TempDir()) / ("ipi_prepare_s3_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("ipi_prepare_s3_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   std::mt19937_64 random(5);
   for (std::string account : {"111111111111", "222222222222"}) {
@@ -556,12 +565,14 @@ TEST_F(S3StorageTest, PrepareFromS3EqualsPrepareFromDisk) {
       std::string records;
       for (int i = 0; i < 50; ++i) {
         if (i) records += ",";
-        records += "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
-                   "\"principalId\":\"AIDAUSER" + std::to_string(random() % 7) + "\",\"accountId\":\"" +
-                   account + "\"},\"eventTime\":\"2024-05-0" + std::to_string(day) +
-                   "T12:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
-                   "\"sourceIPAddress\":\"10." + std::to_string(random() % 256) + "." +
-                   std::to_string(random() % 256) + ".7\"}";
+        records +=
+            "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+            "\"principalId\":\"AIDAUSER" +
+            std::to_string(random() % 7) + "\",\"accountId\":\"" + account +
+            "\"},\"eventTime\":\"2024-05-0" + std::to_string(day) +
+            "T12:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+            "\"sourceIPAddress\":\"10." +
+            std::to_string(random() % 256) + "." + std::to_string(random() % 256) + ".7\"}";
       }
       const std::string body = "{\"Records\":[" + records + "]}";
       fs::create_directories((dir / relative).parent_path());
@@ -570,16 +581,20 @@ TEST_F(S3StorageTest, PrepareFromS3EqualsPrepareFromDisk) {
     }
   }
   const std::string env = "AWS_ACCESS_KEY_ID=" + moto_->access_key_id + " AWS_SECRET_ACCESS_KEY='" +
-                          moto_->secret_access_key + "' AWS_REGION=us-east-1 "
-                          "AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_S3=" + moto_->checker.url() + " ";
+                          moto_->secret_access_key +
+                          "' AWS_REGION=us-east-1 "
+                          "AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_S3=" +
+                          moto_->checker.url() + " ";
   const std::string days = " --from 2024-05-02 --to 2024-05-03 --threads 2 --quiet";
   int status = 0;
   s3test::RunCommand(env + cli + " prepare cloudtrail --input " + (dir / "AWSLogs").string() +
-                         " --output " + (dir / "local.csv").string() + days + " 2>&1", &status);
+                         " --output " + (dir / "local.csv").string() + days + " 2>&1",
+                     &status);
   ASSERT_EQ(status, 0);
-  std::string output = s3test::RunCommand(env + cli + " prepare cloudtrail --input " + At("AWSLogs") +
-                                              " --output " + At("out/train.csv") + days + " 2>&1",
-                                          &status);
+  std::string output =
+      s3test::RunCommand(env + cli + " prepare cloudtrail --input " + At("AWSLogs") + " --output " +
+                             At("out/train.csv") + days + " 2>&1",
+                         &status);
   ASSERT_EQ(status, 0) << output;
   std::string local_csv;
   LocalStorage().ReadAll((dir / "local.csv").string(), &local_csv);

@@ -68,7 +68,8 @@ inline bool PythonHas(const std::string& module) {
 // A child process, terminated (SIGTERM, then SIGKILL) by its PID when destroyed.
 class ChildProcess {
  public:
-  ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {}) {
+  ChildProcess(const std::vector<std::string>& argv,
+               const std::vector<std::string>& extra_env = {}) {
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);

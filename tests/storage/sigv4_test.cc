@@ -62,25 +62,80 @@ struct Case {
 
 std::vector<Case> Cases() {
   return {
-      {"GET", "127.0.0.1:9000", "trail-bucket", "AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01/x.json.gz",
-       {}, {}, "", "", "us-east-1", false},
-      {"GET", "127.0.0.1:9000", "trail-bucket", "",
-       {{"list-type", "2"}, {"prefix", "AWSLogs/12 34/é+=&?"}, {"delimiter", "/"},
-        {"encoding-type", "url"}, {"continuation-token", "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="}},
-       {}, "", "", "eu-west-1", false},
-      {"GET", "s3.eu-central-1.amazonaws.com", "my.dotted.bucket", "dir/a b+c=d@e,f;g:h$i!j*k'l(m)n~o%p",
-       {}, {{"Range", "bytes=100-199"}, {"If-Match", "\"0123456789abcdef\""}}, "",
-       "FwoGZXIvYXdzEJr//////////wEaDOfake+session/token==", "eu-central-1", false},
-      {"PUT", "127.0.0.1:9000", "out-bucket", "models/model.ipim",
-       {{"partNumber", "3"}, {"uploadId", "2~abc/def+ghi=="}}, {}, std::string(1000, 'x') + "\n\x01\t",
-       "", "us-east-1", true},
-      {"POST", "127.0.0.1:9000", "out-bucket", "training/part 1.csv", {{"uploads", ""}}, {}, "", "",
-       "ap-southeast-2", true},
-      {"POST", "127.0.0.1:9000", "out-bucket", "k", {{"uploadId", "xyz"}},
-       {{"Content-Type", "application/xml"}}, "<CompleteMultipartUpload></CompleteMultipartUpload>",
-       "token", "us-west-2", true},
-      {"DELETE", "127.0.0.1:9000", "out-bucket", "日本/ключ.txt", {{"uploadId", "xyz"}}, {}, "", "",
-       "us-east-1", false},
+      {"GET",
+       "127.0.0.1:9000",
+       "trail-bucket",
+       "AWSLogs/123456789012/CloudTrail/us-east-1/2024/05/01/x.json.gz",
+       {},
+       {},
+       "",
+       "",
+       "us-east-1",
+       false},
+      {"GET",
+       "127.0.0.1:9000",
+       "trail-bucket",
+       "",
+       {{"list-type", "2"},
+        {"prefix", "AWSLogs/12 34/é+=&?"},
+        {"delimiter", "/"},
+        {"encoding-type", "url"},
+        {"continuation-token", "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="}},
+       {},
+       "",
+       "",
+       "eu-west-1",
+       false},
+      {"GET",
+       "s3.eu-central-1.amazonaws.com",
+       "my.dotted.bucket",
+       "dir/a b+c=d@e,f;g:h$i!j*k'l(m)n~o%p",
+       {},
+       {{"Range", "bytes=100-199"}, {"If-Match", "\"0123456789abcdef\""}},
+       "",
+       "FwoGZXIvYXdzEJr//////////wEaDOfake+session/token==",
+       "eu-central-1",
+       false},
+      {"PUT",
+       "127.0.0.1:9000",
+       "out-bucket",
+       "models/model.ipim",
+       {{"partNumber", "3"}, {"uploadId", "2~abc/def+ghi=="}},
+       {},
+       std::string(1000, 'x') + "\n\x01\t",
+       "",
+       "us-east-1",
+       true},
+      {"POST",
+       "127.0.0.1:9000",
+       "out-bucket",
+       "training/part 1.csv",
+       {{"uploads", ""}},
+       {},
+       "",
+       "",
+       "ap-southeast-2",
+       true},
+      {"POST",
+       "127.0.0.1:9000",
+       "out-bucket",
+       "k",
+       {{"uploadId", "xyz"}},
+       {{"Content-Type", "application/xml"}},
+       "<CompleteMultipartUpload></CompleteMultipartUpload>",
+       "token",
+       "us-west-2",
+       true},
+      {"DELETE",
+       "127.0.0.1:9000",
+       "out-bucket",
+       "日本/ключ.txt",
+       {{"uploadId", "xyz"}},
+       {},
+       "",
+       "",
+       "us-east-1",
+       false},
   };
 }
 
@@ -131,13 +186,15 @@ TEST(SigV4, MatchesBotocore) {
     input += "{\"method\":" + JsonString(c.method) + ",\"host\":" + JsonString(c.host) +
              ",\"bucket\":" + JsonString(c.bucket) + ",\"key\":" + JsonString(c.key) +
              ",\"query\":" + JsonPairs(c.query) + ",\"headers\":" + JsonPairs(c.headers) +
-             ",\"body\":" + JsonString(c.body) + ",\"access_key\":" +
-             JsonString(credentials.access_key_id) + ",\"secret_key\":" +
-             JsonString(credentials.secret_access_key) + ",\"token\":" + JsonString(c.token) +
-             ",\"region\":" + JsonString(c.region) + ",\"time\":" + std::to_string(now) +
+             ",\"body\":" + JsonString(c.body) +
+             ",\"access_key\":" + JsonString(credentials.access_key_id) +
+             ",\"secret_key\":" + JsonString(credentials.secret_access_key) +
+             ",\"token\":" + JsonString(c.token) + ",\"region\":" + JsonString(c.region) +
+             ",\"time\":" + std::to_string(now) +
              ",\"sign_payload\":" + (c.sign_payload ? "true" : "false") + "}\n";
   }
-  std::string input_path = ::testing::TempDir() + "sigv4_cases_" + std::to_string(::getpid()) + ".jsonl";
+  std::string input_path =
+      ::testing::TempDir() + "sigv4_cases_" + std::to_string(::getpid()) + ".jsonl";
   std::ofstream(input_path) << input;
   int status = 0;
   std::string output = s3test::RunCommand(
@@ -160,8 +217,9 @@ TEST(SigV4, MatchesBotocore) {
     EXPECT_EQ(path, Field(lines[i], "path")) << "case " << i;
     AwsCredentials with_token = credentials;
     with_token.session_token = c.token;
-    SignableRequest request{c.method, c.host, path, c.query, c.headers,
-                            c.sign_payload ? Sha256Hex(c.body) : std::string(kUnsignedPayload)};
+    SignableRequest request{
+        c.method, c.host,    path,
+        c.query,  c.headers, c.sign_payload ? Sha256Hex(c.body) : std::string(kUnsignedPayload)};
     std::string authorization;
     for (const auto& [name, value] : SignV4(request, with_token, c.region, "s3", now)) {
       if (name == "Authorization") authorization = value;

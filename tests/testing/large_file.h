@@ -8,8 +8,8 @@
 namespace ipinsights::testing {
 
 // Writes `head`, `filler_bytes` copies of `filler`, then `tail` to `path`, in 1 MiB pieces.
-inline void WriteLargeFile(const std::string& path, const std::string& head, char filler, size_t filler_bytes,
-                           const std::string& tail) {
+inline void WriteLargeFile(const std::string& path, const std::string& head, char filler,
+                           size_t filler_bytes, const std::string& tail) {
   std::ofstream out(path, std::ios::binary);
   out << head;
   const std::string piece(1 << 20, filler);

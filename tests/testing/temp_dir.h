@@ -18,7 +18,8 @@ inline std::string& TempDirPath() {
 inline std::string TempDir() {
   std::string& dir = TempDirPath();
   if (dir.empty()) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ipinsights_test_XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "ipinsights_test_XXXXXX").string();
     dir = mkdtemp(pattern.data());
   }
   return dir;
@@ -30,6 +31,7 @@ class RemoveTempDir : public ::testing::Environment {
     if (!TempDirPath().empty()) std::filesystem::remove_all(TempDirPath());
   }
 };
-inline ::testing::Environment* const kRemoveTempDir = ::testing::AddGlobalTestEnvironment(new RemoveTempDir);
+inline ::testing::Environment* const kRemoveTempDir =
+    ::testing::AddGlobalTestEnvironment(new RemoveTempDir);
 
 }  // namespace ipinsights::testing

@@ -27,7 +27,8 @@ std::vector<TrainingRow> Rows(const Model::Impl& model) {
   for (int i = 0; i < 3000; ++i) {  // several parallel chunks
     const std::string ip = i % 3 == 0 ? "2001:db8::" + std::to_string(i % 999)
                                       : "10.1." + std::to_string(i % 200) + ".7";
-    rows.push_back({Hash64("user" + std::to_string(i % 40), model.hash_seed), *IpAddress::Parse(ip)});
+    rows.push_back(
+        {Hash64("user" + std::to_string(i % 40), model.hash_seed), *IpAddress::Parse(ip)});
   }
   return rows;
 }

@@ -22,7 +22,8 @@ class GradientCheck : public ::testing::TestWithParam<Case> {};
 
 std::vector<TrainingRow> Batch() {
   std::vector<TrainingRow> rows;
-  const char* ips[] = {"10.0.0.1", "10.0.0.2", "192.0.2.9", "2001:db8::5", "10.0.0.1", "172.16.4.4"};
+  const char* ips[] = {"10.0.0.1",    "10.0.0.2", "192.0.2.9",
+                       "2001:db8::5", "10.0.0.1", "172.16.4.4"};
   for (int i = 0; i < 6; ++i) {
     rows.push_back({Hash64("user" + std::to_string(i % 4), 0), *IpAddress::Parse(ips[i])});
   }
@@ -61,7 +62,8 @@ TEST_P(GradientCheck, MatchesFiniteDifferences) {
   int checked = 0;
   auto check = [&](float* parameter, float analytic, const std::string& what) {
     const float h = 1e-3f;
-    const double numeric = (loss_at(parameter, *parameter + h) - loss_at(parameter, *parameter - h)) / (2 * h);
+    const double numeric =
+        (loss_at(parameter, *parameter + h) - loss_at(parameter, *parameter - h)) / (2 * h);
     EXPECT_NEAR(analytic, numeric, 2e-3 + 2e-2 * std::fabs(numeric)) << what;
     ++checked;
   };

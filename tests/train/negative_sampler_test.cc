@@ -1,8 +1,8 @@
 #include "ipinsights/train/negative_sampler.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "ipinsights/base/hash.h"
 

@@ -2,7 +2,6 @@
 // SageMaker container mode.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -44,30 +43,33 @@ class TrainCommandTest : public testing::ScratchTest {
 
 TEST_F(TrainCommandTest, TrainsAndWritesModelMetricsAndSageMakerLogLines) {
   const RunResult r = RunBinary("train --train " + Path("train.csv") + " --validation " +
-                          Path("validation.csv") + " --model-dir " + Path("out") + Small());
+                                Path("validation.csv") + " --model-dir " + Path("out") + Small());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("Epoch[0] Train-binary_classification_accuracy="));
-  EXPECT_THAT(r.out, HasSubstr("#quality_metric: host=algo-1, epoch=1, validation discriminator_auc <score>="));
+  EXPECT_THAT(
+      r.out,
+      HasSubstr("#quality_metric: host=algo-1, epoch=1, validation discriminator_auc <score>="));
   EXPECT_THAT(r.out, HasSubstr(":3001: expected 2 fields (entity,ip), got 3"));
   EXPECT_TRUE(std::filesystem::exists(Path("out/model.ipinsights")));
   EXPECT_THAT(ReadWholeObject(Path("out/metrics.json")), HasSubstr("\"epoch\": 2"));
 }
 
 TEST_F(TrainCommandTest, JsonSummaryOnStdoutAndQuietStderr) {
-  const RunResult r = RunBinary("train --quiet --json --train " + Path("train.csv") + " --model-dir " +
-                          Path("out") + Small());
+  const RunResult r = RunBinary("train --quiet --json --train " + Path("train.csv") +
+                                " --model-dir " + Path("out") + Small());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out.rfind("{\"model\": ", 0), 0u) << r.out;
   EXPECT_THAT(r.out, HasSubstr("\"training_rows\": 3000, \"bad_rows\": 1"));
 }
 
 TEST_F(TrainCommandTest, OutOfRangeHyperparameterIsAUsageError) {
-  const RunResult r = RunBinary("train --train " + Path("train.csv") + " --model-dir " + Path("out") +
-                          " --vector-dim 2");
+  const RunResult r = RunBinary("train --train " + Path("train.csv") + " --model-dir " +
+                                Path("out") + " --vector-dim 2");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.out, HasSubstr("vector_dim: 2 is out of range (range 4..4096)"));
-  const RunResult sum = RunBinary("train --train " + Path("train.csv") + " --model-dir " + Path("out") +
-                            " --random-negative-sampling-rate 0 --shuffled-negative-sampling-rate 0");
+  const RunResult sum =
+      RunBinary("train --train " + Path("train.csv") + " --model-dir " + Path("out") +
+                " --random-negative-sampling-rate 0 --shuffled-negative-sampling-rate 0");
   EXPECT_EQ(sum.exit_code, 2);
   EXPECT_THAT(sum.out, HasSubstr("range 1..500"));
 }
@@ -76,12 +78,12 @@ TEST_F(TrainCommandTest, HyperparametersFileOfStrings) {
   WriteWholeObject(Path("hp.json"), R"({"num_entity_vectors": "400", "vector_dim": "16",
       "epochs": "1", "mini_batch_size": "100", "learning_rate": "0.01", "ip_hash_buckets": "4096"})");
   const RunResult r = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " +
-                          Path("out") + " --hyperparameters " + Path("hp.json"));
+                                Path("out") + " --hyperparameters " + Path("hp.json"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(ReadWholeObject(Path("out/metrics.json")), HasSubstr("\"vector_dim\": \"16\""));
   WriteWholeObject(Path("bad.json"), R"({"epochs": "zero"})");
-  const RunResult bad = RunBinary("train --train " + Path("train.csv") + " --model-dir " + Path("out") +
-                            " --hyperparameters " + Path("bad.json"));
+  const RunResult bad = RunBinary("train --train " + Path("train.csv") + " --model-dir " +
+                                  Path("out") + " --hyperparameters " + Path("bad.json"));
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.out, HasSubstr("bad.json: epochs: \"zero\" is not an integer"));
 }
@@ -123,8 +125,8 @@ TEST_F(TrainCommandTest, TrainFolderSkipsOrphanTempFilesAndDotFiles) {
   std::filesystem::copy_file(Path("train.csv"), data + "/.train.csv.ipinsights-tmp-Xy12Zw");
   std::filesystem::copy_file(Path("train.csv"), data + "/train.csv.tmp.4242.0");
   WriteWholeObject(data + "/.DS_Store", "junk,1.2.3.4\n");
-  const RunResult r = RunBinary("train --quiet --json --train " + data + " --model-dir " +
-                                Path("out") + Small());
+  const RunResult r =
+      RunBinary("train --quiet --json --train " + data + " --model-dir " + Path("out") + Small());
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("\"training_rows\": 3000, \"bad_rows\": 1"));
 }
@@ -133,7 +135,9 @@ TEST_F(TrainCommandTest, TrainFolderSkipsOrphanTempFilesAndDotFiles) {
 // written, the earlier model stays.
 TEST_F(TrainCommandTest, ModelIsNotReplacedWhenMetricsCannotBeWritten) {
   ASSERT_EQ(RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out") +
-                      Small()).exit_code, 0);
+                      Small())
+                .exit_code,
+            0);
   const std::string model = ReadWholeObject(Path("out/model.ipinsights"));
   std::filesystem::remove(Path("out/metrics.json"));
   std::filesystem::create_directories(Path("out/metrics.json/x"));  // cannot be replaced
@@ -151,13 +155,18 @@ TEST_F(TrainCommandTest, ModelIsNotReplacedWhenMetricsCannotBeWritten) {
 }
 
 TEST_F(TrainCommandTest, InitModelShapeMismatchIsAnError) {
-  ASSERT_EQ(RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out") + Small()).exit_code, 0);
-  const RunResult r = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out2") +
-                          " --init-model " + Path("out/model.ipinsights") + " --vector-dim 32");
+  ASSERT_EQ(RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out") +
+                      Small())
+                .exit_code,
+            0);
+  const RunResult r =
+      RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out2") +
+                " --init-model " + Path("out/model.ipinsights") + " --vector-dim 32");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.out, HasSubstr("shape mismatch: vector_dim is 16 in the model but 32"));
-  const RunResult ok = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out2") +
-                           " --init-model " + Path("out/model.ipinsights") + " --epochs 1");
+  const RunResult ok =
+      RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " + Path("out2") +
+                " --init-model " + Path("out/model.ipinsights") + " --epochs 1");
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
 }
 

@@ -11,8 +11,8 @@
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
 #include "ipinsights/eval/labeled_scores.h"
-#include "ipinsights/model/model.h"
 #include "ipinsights/model/ip_encoder.h"
+#include "ipinsights/model/model.h"
 #include "ipinsights/model/model_file.h"
 #include "ipinsights/storage/storage.h"
 #include "ipinsights/train/train_job.h"
@@ -49,8 +49,9 @@ double TestAuc(const Model& model, const testing::SyntheticPopulation& populatio
   return LabeledScores(std::move(normal), std::move(attack)).Auc();
 }
 
-std::shared_ptr<Model> Train(const Hyperparameters& hp, const testing::SyntheticPopulation& population,
-                             size_t threads, uint64_t seed, std::vector<EpochMetrics>* metrics = nullptr) {
+std::shared_ptr<Model> Train(const Hyperparameters& hp,
+                             const testing::SyntheticPopulation& population, size_t threads,
+                             uint64_t seed, std::vector<EpochMetrics>* metrics = nullptr) {
   auto model = Model::Create(hp, seed);
   std::vector<TrainingRow> rows = Rows(population.train, model->hash_seed());
   Trainer trainer(&model->impl(), TrainerOptions{threads, seed});
@@ -183,8 +184,13 @@ TEST_F(TrainJobTest, WritesModelAndMetrics) {
   bool accuracy_line = false, auc_line = false, loss_line = false;
   for (const std::string& line : lines) {
     accuracy_line |= line.rfind("Epoch[1] Train-binary_classification_accuracy=", 0) == 0;
-    auc_line |= line.rfind("#quality_metric: host=algo-1, epoch=1, validation discriminator_auc <score>=", 0) == 0;
-    loss_line |= line.rfind("#quality_metric: host=algo-1, epoch=0, train binary_classification_cross_entropy <loss>=", 0) == 0;
+    auc_line |=
+        line.rfind("#quality_metric: host=algo-1, epoch=1, validation discriminator_auc <score>=",
+                   0) == 0;
+    loss_line |= line.rfind(
+                     "#quality_metric: host=algo-1, epoch=0, train "
+                     "binary_classification_cross_entropy <loss>=",
+                     0) == 0;
   }
   EXPECT_TRUE(accuracy_line);
   EXPECT_TRUE(auc_line);

@@ -1,8 +1,8 @@
 #include "ipinsights/base/bad_record.h"
 
-#include <utility>
-
 #include <fmt/format.h>
+
+#include <utility>
 
 #include "ipinsights/base/error.h"
 

@@ -36,8 +36,8 @@ struct BadRecord {
 
   std::string location;  // file path, object key, s3:// URI or "-" (stdin)
   Position position = Position::kNone;
-  uint64_t value = 0;    // the 1-based line or the byte offset, per `position`
-  std::string reason;    // what is wrong, values quoted with QuoteForMessage
+  uint64_t value = 0;  // the 1-based line or the byte offset, per `position`
+  std::string reason;  // what is wrong, values quoted with QuoteForMessage
 
   static BadRecord AtLine(std::string location, uint64_t line, std::string reason);
   static BadRecord AtByte(std::string location, uint64_t offset, std::string reason);
@@ -67,7 +67,7 @@ class BadRecordLog : public BadRecordReporter {
   // Error(FormatBadRecord(record)) instead.
   void Report(const BadRecord& record) override;
 
-  uint64_t count() const;                  // every record reported
+  uint64_t count() const;                     // every record reported
   std::vector<std::string> messages() const;  // the first `cap`, in report order
   bool strict() const { return strict_; }
 

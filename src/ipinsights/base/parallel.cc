@@ -1,13 +1,13 @@
 #include "ipinsights/base/parallel.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <exception>
 #include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "ipinsights/base/error.h"
 

@@ -1,19 +1,19 @@
 // `ipinsights evaluate --model FILE (--labels FILE | --test SRC --random-attacks N)`:
 // how well a model separates normal pairs from anomalous ones (PRODUCT.md).
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
+#include "ipinsights/dataset/labels_reader.h"
 #include "ipinsights/dataset/pair_reader.h"
 #include "ipinsights/eval/evaluation.h"
-#include "ipinsights/dataset/labels_reader.h"
 #include "ipinsights/eval/random_attacks.h"
 #include "ipinsights/model/model.h"
 
@@ -127,12 +127,15 @@ void AddEvaluateCommand(CLI::App& app) {
   command->add_option("--test", flags->test, "Normal entity,ip pairs (CSV, as prepare writes)");
   command->add_option("--random-attacks", flags->random_attacks,
                       "With --test: this many anomalies, known entities with random public IPv4");
-  command->add_option("--threshold", flags->thresholds,
-                      "Flag pairs scoring below T (repeatable; default 0)")
+  command
+      ->add_option("--threshold", flags->thresholds,
+                   "Flag pairs scoring below T (repeatable; default 0)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  command->add_option("--target-fpr", flags->target_fpr,
-                      "False-positive rate for recommended_threshold, a fraction in (0, 0.5]: 0.01 = 1%")
+  command
+      ->add_option(
+          "--target-fpr", flags->target_fpr,
+          "False-positive rate for recommended_threshold, a fraction in (0, 0.5]: 0.01 = 1%")
       ->capture_default_str();
   command->add_option("--seed", flags->seed, "Seed of the random attacks")->capture_default_str();
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");

@@ -215,9 +215,10 @@ void AddPrepareCommand(CLI::App& app) {
                       "(--to) go there: an out-of-time split");
   command->add_option("--split-at", flags->split_at,
                       "Events on or after this day (YYYY-MM-DD) go to --validation-output");
-  command->add_option("--validation-fraction", flags->validation_fraction,
-                      "Instead of a date, this fraction of events (each drawn on its own, so "
-                      "an entity's usual addresses stay in training) goes to --validation-output")
+  command
+      ->add_option("--validation-fraction", flags->validation_fraction,
+                   "Instead of a date, this fraction of events (each drawn on its own, so "
+                   "an entity's usual addresses stay in training) goes to --validation-output")
       ->check(CLI::Range(0.0, 1.0));
   command->add_flag("--strict", flags->strict,
                     "Fail (exit 1) on the first malformed file or record");

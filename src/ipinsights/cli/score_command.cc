@@ -1,16 +1,16 @@
 // `ipinsights score --model FILE --pairs SRC`: batch scoring to NDJSON (PRODUCT.md).
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
 
-#include <fmt/format.h>
-
 #include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/json_text.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
-#include "ipinsights/base/json_text.h"
 #include "ipinsights/eval/pair_scoring.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/storage/storage.h"
@@ -38,7 +38,8 @@ void RunScore(const ScoreFlags& flags) {
         "in this build yet: run `ipinsights prepare` first)");
   }
   if (SameObject(flags.model, flags.output)) {
-    throw UsageError(flags.output + ": is both an input and an output (--model " + flags.model + ")");
+    throw UsageError(flags.output + ": is both an input and an output (--model " + flags.model +
+                     ")");
   }
   auto start = std::chrono::steady_clock::now();
   std::shared_ptr<const Model> model = Model::Load(flags.model);
@@ -98,8 +99,8 @@ void RunScore(const ScoreFlags& flags) {
         "score: no pair scored: all {} rows of {} are bad{}{}. --pairs reads entity,ip CSV: "
         "for CloudTrail or WAF logs run `ipinsights prepare cloudtrail|waf` first. "
         "--allow-empty accepts an empty result",
-        total.bad_rows, flags.pairs, first.empty() ? "" : " (first: ",
-        first.empty() ? "" : first[0] + ")"));
+        total.bad_rows, flags.pairs,
+        first.empty() ? "" : " (first: ", first.empty() ? "" : first[0] + ")"));
   }
   output->Close();
   const double seconds =

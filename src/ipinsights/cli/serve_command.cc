@@ -4,6 +4,7 @@
 // Signals are taken synchronously by this thread (sigwait) while the server threads run:
 // SIGHUP reloads every model here, off the I/O threads, so no request waits for a reload;
 // SIGTERM / SIGINT stop accepting, drain in-flight requests and return (exit 0).
+#include <fmt/format.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -15,8 +16,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
@@ -63,11 +62,13 @@ constexpr const char* kAdminTokenEnv = "IPINSIGHTS_ADMIN_TOKEN";
 // others may read is worth a warning; an empty one is a usage error.
 std::string ReadSecretFile(const std::string& path, const char* flag) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) throw Error(ErrnoMessage(fmt::format("serve: {} {}: cannot open", flag, path), errno));
+  if (file == nullptr)
+    throw Error(ErrnoMessage(fmt::format("serve: {} {}: cannot open", flag, path), errno));
   std::string text;
   char buffer[4096];
   size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0 && text.size() < (1 << 16)) text.append(buffer, n);
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0 && text.size() < (1 << 16))
+    text.append(buffer, n);
   bool failed = std::ferror(file) != 0;
   std::fclose(file);
   if (failed) throw Error(fmt::format("serve: {} {}: cannot read", flag, path));
@@ -79,7 +80,8 @@ std::string ReadSecretFile(const std::string& path, const char* flag) {
   auto permissions = std::filesystem::status(path, ec).permissions();
   using std::filesystem::perms;
   if (!ec && (permissions & (perms::group_read | perms::others_read)) != perms::none)
-    std::fprintf(stderr, "serve: warning: %s %s can be read by other users (chmod 600 it)\n", flag, path.c_str());
+    std::fprintf(stderr, "serve: warning: %s %s can be read by other users (chmod 600 it)\n", flag,
+                 path.c_str());
   return text;
 }
 
@@ -90,11 +92,14 @@ std::string AdminToken(const ServeFlags& flags) {
   bool has_env = env != nullptr && *env != '\0';
   if (!flags.admin_token.empty() && !flags.admin_token_file.empty())
     throw UsageError("serve: give --admin-token-file or --admin-token, not both");
-  if (!flags.admin_token_file.empty()) return ReadSecretFile(flags.admin_token_file, "--admin-token-file");
+  if (!flags.admin_token_file.empty())
+    return ReadSecretFile(flags.admin_token_file, "--admin-token-file");
   if (!flags.admin_token.empty()) {
     std::fprintf(stderr,
-                 "serve: warning: --admin-token is visible to every local user in /proc/PID/cmdline and ps; it "
-                 "is deprecated: use --admin-token-file FILE or %s\n", kAdminTokenEnv);
+                 "serve: warning: --admin-token is visible to every local user in "
+                 "/proc/PID/cmdline and ps; it "
+                 "is deprecated: use --admin-token-file FILE or %s\n",
+                 kAdminTokenEnv);
     return flags.admin_token;
   }
   if (has_env) {
@@ -111,25 +116,30 @@ void CheckServeFlagRanges(const ServeFlags& flags) {
   constexpr double kDay = 86400;
   auto seconds = [&](double value, const char* flag) {
     if (!(value > 0 && value <= kDay))
-      throw UsageError(fmt::format("serve: {} must be more than 0 and at most {} seconds (a day), got {}", flag, kDay,
-                                   value));
+      throw UsageError(
+          fmt::format("serve: {} must be more than 0 and at most {} seconds (a day), got {}", flag,
+                      kDay, value));
   };
   seconds(flags.idle_timeout_s, "--idle-timeout");
   seconds(flags.header_timeout_s, "--header-timeout");
   seconds(flags.body_timeout_s, "--body-timeout");
   if (!(flags.max_body_mb > 0 && flags.max_body_mb <= 1024))
-    throw UsageError(fmt::format("serve: --max-body-mb must be more than 0 and at most 1024 (1 GiB), got {}",
-                                 flags.max_body_mb));
+    throw UsageError(
+        fmt::format("serve: --max-body-mb must be more than 0 and at most 1024 (1 GiB), got {}",
+                    flags.max_body_mb));
   if (flags.threads > 1024)
-    throw UsageError(fmt::format("serve: --threads must be at most 1024 (0: every core), got {}", flags.threads));
+    throw UsageError(fmt::format("serve: --threads must be at most 1024 (0: every core), got {}",
+                                 flags.threads));
   if (flags.max_connections < 1 || flags.max_connections > 1000000)
-    throw UsageError(fmt::format("serve: --max-connections must be from 1 to 1000000, got {}", flags.max_connections));
+    throw UsageError(fmt::format("serve: --max-connections must be from 1 to 1000000, got {}",
+                                 flags.max_connections));
 }
 
 // SageMaker container mode: every *.ipinsights in $SM_ROOT/model (default /opt/ml/model).
 std::vector<std::string> ContainerModels() {
   const char* root = std::getenv("SM_ROOT");
-  std::filesystem::path dir = std::filesystem::path(root != nullptr && *root != '\0' ? root : "/opt/ml") / "model";
+  std::filesystem::path dir =
+      std::filesystem::path(root != nullptr && *root != '\0' ? root : "/opt/ml") / "model";
   std::vector<std::string> files;
   std::error_code ec;
   // Outside a container (no $SM_ROOT, no /opt/ml) the user simply forgot --model.
@@ -142,26 +152,33 @@ std::vector<std::string> ContainerModels() {
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     if (entry.path().extension() == ".ipinsights") files.push_back(entry.path().string());
   }
-  if (ec) throw Error(fmt::format("{}: cannot list the model folder: {}", dir.string(), ec.message()));
-  if (files.empty()) throw UsageError(fmt::format("serve: no --model given and no *.ipinsights in {}", dir.string()));
+  if (ec)
+    throw Error(fmt::format("{}: cannot list the model folder: {}", dir.string(), ec.message()));
+  if (files.empty())
+    throw UsageError(
+        fmt::format("serve: no --model given and no *.ipinsights in {}", dir.string()));
   std::sort(files.begin(), files.end());
   return files;
 }
 
 void LogReload(const ModelRegistry::ReloadResult& result) {
-  for (const std::string& name : result.reloaded) std::fprintf(stderr, "serve: reloaded model %s\n", name.c_str());
+  for (const std::string& name : result.reloaded)
+    std::fprintf(stderr, "serve: reloaded model %s\n", name.c_str());
   for (const std::string& failure : result.failed)
-    std::fprintf(stderr, "serve: reload failed, the previous model keeps serving: %s\n", failure.c_str());
+    std::fprintf(stderr, "serve: reload failed, the previous model keeps serving: %s\n",
+                 failure.c_str());
 }
 
 std::chrono::milliseconds Millis(double seconds, const char* flag) {
-  if (!(seconds > 0 && seconds <= 86400)) throw UsageError(fmt::format("serve: {} must be positive, at most a day", flag));
+  if (!(seconds > 0 && seconds <= 86400))
+    throw UsageError(fmt::format("serve: {} must be positive, at most a day", flag));
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
 }
 
 // A server-wide memory budget in MB: at least 1, at most 1 TiB.
 size_t BudgetBytes(double mb, const char* flag) {
-  if (!(mb >= 1 && mb <= 1 << 20)) throw UsageError(fmt::format("serve: {} must be between 1 and 1048576", flag));
+  if (!(mb >= 1 && mb <= 1 << 20))
+    throw UsageError(fmt::format("serve: {} must be between 1 and 1048576", flag));
   return static_cast<size_t>(mb * (1 << 20));
 }
 
@@ -173,8 +190,8 @@ void RunServe(const ServeFlags& flags) {
   auth_options.region = flags.auth_region;
   if (!flags.metrics_token_file.empty())
     auth_options.metrics_token = ReadSecretFile(flags.metrics_token_file, "--metrics-token-file");
-  if (flags.auth_keys.empty() && (!flags.auth_host.empty() || !flags.auth_region.empty() ||
-                                  !flags.metrics_token_file.empty()))
+  if (flags.auth_keys.empty() &&
+      (!flags.auth_host.empty() || !flags.auth_region.empty() || !flags.metrics_token_file.empty()))
     throw UsageError("serve: --auth-host, --auth-region and --metrics-token-file need --auth-keys");
 
   bool container_mode = flags.models.empty();
@@ -203,9 +220,11 @@ void RunServe(const ServeFlags& flags) {
 
   std::unique_ptr<SigV4Verifier> verifier;
   if (!flags.auth_keys.empty())
-    verifier = std::make_unique<SigV4Verifier>(SigV4Verifier::FromKeysFile(flags.auth_keys, auth_options));
+    verifier =
+        std::make_unique<SigV4Verifier>(SigV4Verifier::FromKeysFile(flags.auth_keys, auth_options));
   std::unique_ptr<AccessLog> access_log;
-  if (!flags.access_log.empty()) access_log = std::make_unique<AccessLog>(flags.access_log, &metrics);
+  if (!flags.access_log.empty())
+    access_log = std::make_unique<AccessLog>(flags.access_log, &metrics);
 
   // Answers in flight: charged by the server, looked at by the router before a large answer.
   ByteBudget answer_budget(BudgetBytes(flags.response_budget_mb, "--response-budget-mb"));
@@ -234,10 +253,12 @@ void RunServe(const ServeFlags& flags) {
   uint16_t port = server.Start();
 
   std::string model_list;
-  for (const ModelSpec& spec : specs) model_list += fmt::format("{}{}={}", model_list.empty() ? "" : ", ", spec.name, spec.location);
+  for (const ModelSpec& spec : specs)
+    model_list += fmt::format("{}{}={}", model_list.empty() ? "" : ", ", spec.name, spec.location);
   std::fprintf(stderr, "serve: listening on %s://%s:%u (%zu threads%s%s), models: %s\n",
-               options.tls_cert_file.empty() ? "http" : "https", options.host.c_str(), port, options.threads,
-               verifier ? ", SigV4 auth" : "", admin_token.empty() ? "" : ", admin reload", model_list.c_str());
+               options.tls_cert_file.empty() ? "http" : "https", options.host.c_str(), port,
+               options.threads, verifier ? ", SigV4 auth" : "",
+               admin_token.empty() ? "" : ", admin reload", model_list.c_str());
   std::fflush(stderr);
 
   for (;;) {
@@ -259,13 +280,15 @@ void RunServe(const ServeFlags& flags) {
           verifier->ReloadKeysFile();
           std::fprintf(stderr, "serve: reloaded the --auth-keys file\n");
         } catch (const Error& e) {
-          std::fprintf(stderr, "serve: --auth-keys reload failed, the current keys kept: %s\n", e.what());
+          std::fprintf(stderr, "serve: --auth-keys reload failed, the current keys kept: %s\n",
+                       e.what());
         }
       }
       std::fflush(stderr);
       continue;
     }
-    std::fprintf(stderr, "serve: %s: finishing in-flight requests\n", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+    std::fprintf(stderr, "serve: %s: finishing in-flight requests\n",
+                 signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     server.Stop();
     server.Wait();
     std::fprintf(stderr, "serve: stopped\n");
@@ -281,43 +304,57 @@ void AddServeCommand(CLI::App& app) {
       "serve",
       "HTTP inference server speaking SageMaker's hosting contract (/ping, /invocations, "
       "/endpoints/NAME/invocations, /execution-parameters, /metrics)");
-  command->add_option("--model", flags->models,
-                      "[NAME=]FILE, repeatable; a bare FILE is named after its stem. POST /invocations uses the "
-                      "first. None: every *.ipinsights in $SM_ROOT/model (default /opt/ml/model), on 0.0.0.0");
-  command->add_option("--host", flags->host, "address to bind (default 127.0.0.1; 0.0.0.0 in container mode)");
+  command->add_option(
+      "--model", flags->models,
+      "[NAME=]FILE, repeatable; a bare FILE is named after its stem. POST /invocations uses the "
+      "first. None: every *.ipinsights in $SM_ROOT/model (default /opt/ml/model), on 0.0.0.0");
+  command->add_option("--host", flags->host,
+                      "address to bind (default 127.0.0.1; 0.0.0.0 in container mode)");
   command->add_option("--port", flags->port, "port (default 8080; 0 picks a free one)");
   command->add_option("--threads", flags->threads, "I/O threads (default: every core)");
-  command->add_option("--max-body-mb", flags->max_body_mb, "largest request body in MB (default 6)");
+  command->add_option("--max-body-mb", flags->max_body_mb,
+                      "largest request body in MB (default 6)");
   command->add_option("--max-connections", flags->max_connections,
                       "open connections cap (default 4096; lowered to fit the open-file limit)");
-  command->add_option("--body-budget-mb", flags->body_budget_mb,
-                      "MB of request bodies all connections together may have buffered; 503 beyond (default 1024)");
-  command->add_option("--response-budget-mb", flags->response_budget_mb,
-                      "MB of answers (of 64 KiB or more) all connections together may have unsent; 503 beyond "
-                      "(default 1024)");
-  command->add_option("--idle-timeout", flags->idle_timeout_s, "seconds a keep-alive connection may idle (default 60)");
-  command->add_option("--header-timeout", flags->header_timeout_s, "seconds to receive a request header (default 10)");
-  command->add_option("--body-timeout", flags->body_timeout_s, "seconds to receive a body / send a response (default 60)");
-  command->add_option("--admin-token", flags->admin_token,
-                      "deprecated (visible in ps and /proc): use --admin-token-file or $IPINSIGHTS_ADMIN_TOKEN");
-  command->add_option("--auth-keys", flags->auth_keys,
-                      "file of 'ACCESS_KEY_ID SECRET' lines: every request but /ping needs an AWS SigV4 signature "
-                      "(service sagemaker) by one of them; re-read on SIGHUP");
+  command->add_option(
+      "--body-budget-mb", flags->body_budget_mb,
+      "MB of request bodies all connections together may have buffered; 503 beyond (default 1024)");
+  command->add_option(
+      "--response-budget-mb", flags->response_budget_mb,
+      "MB of answers (of 64 KiB or more) all connections together may have unsent; 503 beyond "
+      "(default 1024)");
+  command->add_option("--idle-timeout", flags->idle_timeout_s,
+                      "seconds a keep-alive connection may idle (default 60)");
+  command->add_option("--header-timeout", flags->header_timeout_s,
+                      "seconds to receive a request header (default 10)");
+  command->add_option("--body-timeout", flags->body_timeout_s,
+                      "seconds to receive a body / send a response (default 60)");
+  command->add_option(
+      "--admin-token", flags->admin_token,
+      "deprecated (visible in ps and /proc): use --admin-token-file or $IPINSIGHTS_ADMIN_TOKEN");
+  command->add_option(
+      "--auth-keys", flags->auth_keys,
+      "file of 'ACCESS_KEY_ID SECRET' lines: every request but /ping needs an AWS SigV4 signature "
+      "(service sagemaker) by one of them; re-read on SIGHUP");
   command->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain: serve HTTPS");
   command->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
-  command->add_option("--access-log", flags->access_log,
-                      "append one JSON line per request to FILE (reopened on SIGHUP, for log rotation)");
+  command->add_option(
+      "--access-log", flags->access_log,
+      "append one JSON line per request to FILE (reopened on SIGHUP, for log rotation)");
   // Secrets from files or the environment; authentication scope (review M9, L1, L2).
-  command->add_option("--admin-token-file", flags->admin_token_file,
-                      "enables POST /admin/reload with 'Authorization: Bearer TOKEN' or 'X-Admin-Token: TOKEN', "
-                      "TOKEN being the file's one line (or set $IPINSIGHTS_ADMIN_TOKEN)");
-  command->add_option("--auth-host", flags->auth_host,
-                      "with --auth-keys: the signed Host header must be this HOST[:PORT] (default: any)");
+  command->add_option(
+      "--admin-token-file", flags->admin_token_file,
+      "enables POST /admin/reload with 'Authorization: Bearer TOKEN' or 'X-Admin-Token: TOKEN', "
+      "TOKEN being the file's one line (or set $IPINSIGHTS_ADMIN_TOKEN)");
+  command->add_option(
+      "--auth-host", flags->auth_host,
+      "with --auth-keys: the signed Host header must be this HOST[:PORT] (default: any)");
   command->add_option("--auth-region", flags->auth_region,
                       "with --auth-keys: the signature's region must be this (default: any)");
-  command->add_option("--metrics-token-file", flags->metrics_token_file,
-                      "with --auth-keys: GET /metrics also accepts 'Authorization: Bearer TOKEN', TOKEN being the "
-                      "file's one line (Prometheus: authorization: {credentials_file: FILE})");
+  command->add_option(
+      "--metrics-token-file", flags->metrics_token_file,
+      "with --auth-keys: GET /metrics also accepts 'Authorization: Bearer TOKEN', TOKEN being the "
+      "file's one line (Prometheus: authorization: {credentials_file: FILE})");
   command->callback([flags] { RunServe(*flags); });
 }
 

@@ -1,7 +1,7 @@
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/progress.h"
@@ -22,7 +22,8 @@ void RunSimulate(LogKind kind, SimulateFlags& flags) {
   SimulateOptions options = flags.options;
   options.kind = kind;
   std::optional<Date> start = ParseDate(flags.start);
-  if (!start) throw UsageError("simulate: --start: \"" + flags.start + "\" is not a date (YYYY-MM-DD)");
+  if (!start)
+    throw UsageError("simulate: --start: \"" + flags.start + "\" is not a date (YYYY-MM-DD)");
   options.start = *start;
   Progress progress("simulate", 0, Progress::Unit::kCount, flags.quiet || flags.json);
   SimulateSummary summary = Simulate(options, &progress);
@@ -32,20 +33,22 @@ void RunSimulate(LogKind kind, SimulateFlags& flags) {
     return;
   }
   if (flags.quiet) return;
-  std::fprintf(stderr,
-               "simulate %s: %s records in %s files (%s uncompressed, %s stored) in %.1f s (%.0f MB/s)\n"
-               "  users %s, networks %s, days %d; pairs %s (IPv6 %s); attacks %s on the last day\n"
-               "  prepare should skip: aws_service %s, not_an_ip %s, no_entity %s\n"
-               "  labels: %s (%s rows)\n",
-               summary.kind.c_str(), FormatCount(summary.records).c_str(),
-               FormatCount(summary.files).c_str(), FormatBytes(summary.bytes).c_str(),
-               FormatBytes(summary.stored_bytes).c_str(), summary.seconds,
-               summary.seconds > 0 ? summary.bytes / 1e6 / summary.seconds : 0.0,
-               FormatCount(summary.users).c_str(), FormatCount(summary.networks).c_str(), summary.days,
-               FormatCount(summary.pairs).c_str(), FormatCount(summary.ipv6_pairs).c_str(),
-               FormatCount(summary.attacks).c_str(), FormatCount(summary.skipped_aws_service).c_str(),
-               FormatCount(summary.skipped_not_an_ip).c_str(), FormatCount(summary.skipped_no_entity).c_str(),
-               summary.labels_path.c_str(), FormatCount(summary.label_rows).c_str());
+  std::fprintf(
+      stderr,
+      "simulate %s: %s records in %s files (%s uncompressed, %s stored) in %.1f s (%.0f MB/s)\n"
+      "  users %s, networks %s, days %d; pairs %s (IPv6 %s); attacks %s on the last day\n"
+      "  prepare should skip: aws_service %s, not_an_ip %s, no_entity %s\n"
+      "  labels: %s (%s rows)\n",
+      summary.kind.c_str(), FormatCount(summary.records).c_str(),
+      FormatCount(summary.files).c_str(), FormatBytes(summary.bytes).c_str(),
+      FormatBytes(summary.stored_bytes).c_str(), summary.seconds,
+      summary.seconds > 0 ? summary.bytes / 1e6 / summary.seconds : 0.0,
+      FormatCount(summary.users).c_str(), FormatCount(summary.networks).c_str(), summary.days,
+      FormatCount(summary.pairs).c_str(), FormatCount(summary.ipv6_pairs).c_str(),
+      FormatCount(summary.attacks).c_str(), FormatCount(summary.skipped_aws_service).c_str(),
+      FormatCount(summary.skipped_not_an_ip).c_str(),
+      FormatCount(summary.skipped_no_entity).c_str(), summary.labels_path.c_str(),
+      FormatCount(summary.label_rows).c_str());
 }
 
 void AddKind(CLI::App* simulate, const char* name, LogKind kind, const char* description) {
@@ -57,20 +60,26 @@ void AddKind(CLI::App* simulate, const char* name, LogKind kind, const char* des
       ->check(CLI::Range(size_t{1}, size_t{50'000'000}));
   command->add_option("--days", o.days, "Days of logs")->capture_default_str();
   command->add_option("--start", flags->start, "First day, YYYY-MM-DD")->capture_default_str();
-  command->add_option("--attacks", o.attacks, "Anomalous events injected on the last day")->capture_default_str();
-  command->add_option("--target-mb", o.target_mb,
-                      "Approximate uncompressed size in MB (scales users, or their activity with --users)");
-  command->add_option("--seed", o.seed, "Random seed (same seed = same bytes)")->capture_default_str();
-  command->add_option("--ipv6-fraction", o.ipv6_fraction, "Share of entities on IPv6-capable networks")
+  command->add_option("--attacks", o.attacks, "Anomalous events injected on the last day")
       ->capture_default_str();
-  command->add_option("--events-per-day", o.events_per_user_per_day,
-                      "Mean events per entity per day (heavy-tailed across entities)")
+  command->add_option(
+      "--target-mb", o.target_mb,
+      "Approximate uncompressed size in MB (scales users, or their activity with --users)");
+  command->add_option("--seed", o.seed, "Random seed (same seed = same bytes)")
+      ->capture_default_str();
+  command
+      ->add_option("--ipv6-fraction", o.ipv6_fraction, "Share of entities on IPv6-capable networks")
+      ->capture_default_str();
+  command
+      ->add_option("--events-per-day", o.events_per_user_per_day,
+                   "Mean events per entity per day (heavy-tailed across entities)")
       ->capture_default_str();
   command->add_option("--compression-level", o.compression_level, "gzip level (libdeflate 0..12)")
       ->capture_default_str();
   if (kind == LogKind::kWaf) {
     command->add_flag("--gzip", o.gzip, "gzip'd Firehose delivery (objects end in .gz)");
-    command->add_option("--prefix", o.prefix, "Firehose S3 prefix inside --out")->capture_default_str();
+    command->add_option("--prefix", o.prefix, "Firehose S3 prefix inside --out")
+        ->capture_default_str();
   }
   command->add_option("--threads", o.threads, "Worker threads (default: all cores)");
   command->add_flag("--quiet", flags->quiet, "No progress or summary on stderr");
@@ -82,11 +91,13 @@ void AddKind(CLI::App* simulate, const char* name, LogKind kind, const char* des
 
 void AddSimulateCommand(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
-      "simulate", "Write realistic synthetic CloudTrail or WAF logs with injected anomalies and labels.csv");
+      "simulate",
+      "Write realistic synthetic CloudTrail or WAF logs with injected anomalies and labels.csv");
   command->require_subcommand(1);
   AddKind(command, "cloudtrail", LogKind::kCloudTrail,
           "CloudTrail: AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz plus digests");
-  AddKind(command, "waf", LogKind::kWaf, "WAF v2 via Firehose: <prefix>YYYY/MM/DD/HH/<stream>-1-...");
+  AddKind(command, "waf", LogKind::kWaf,
+          "WAF v2 via Firehose: <prefix>YYYY/MM/DD/HH/<stream>-1-...");
 }
 
 }  // namespace ipinsights

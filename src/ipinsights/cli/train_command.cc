@@ -110,9 +110,8 @@ void RunTrain(TrainFlags& flags) {
     records_per_second /= result.epochs.size();
     // A record is one labelled sample: each row plus its R + S negatives.
     const Hyperparameters& hp = result.hyperparameters;
-    const double rows_per_second =
-        records_per_second /
-        (1 + hp.random_negative_sampling_rate + hp.shuffled_negative_sampling_rate);
+    const double rows_per_second = records_per_second / (1 + hp.random_negative_sampling_rate +
+                                                         hp.shuffled_negative_sampling_rate);
     if (!flags.quiet) {
       for (const std::string& warning : result.warnings) {
         std::fprintf(stderr, "ipinsights: warning: %s\n", warning.c_str());
@@ -130,22 +129,20 @@ void RunTrain(TrainFlags& flags) {
           static_cast<unsigned long long>(result.validation_rows), result.epochs.size(),
           last.metrics.loss, last.metrics.accuracy,
           last.validation_auc ? fmt::format("{:.6g}", *last.validation_auc).c_str() : "null",
-          records_per_second, rows_per_second,
-          static_cast<unsigned long long>(result.entities), result.seconds, result.threads,
-          hp.ToJson().c_str());
+          records_per_second, rows_per_second, static_cast<unsigned long long>(result.entities),
+          result.seconds, result.threads, hp.ToJson().c_str());
     } else if (!flags.quiet) {
-      std::fprintf(stderr,
-                   "trained %s: %llu rows (%llu bad), %zu epochs, loss %.4f, accuracy %.4f%s, "
-                   "%s samples/s (rows and their negatives; %s rows/s), %.1f s\n",
-                   result.model_location.c_str(),
-                   static_cast<unsigned long long>(result.training_rows),
-                   static_cast<unsigned long long>(result.bad_rows), result.epochs.size(),
-                   last.metrics.loss, last.metrics.accuracy,
-                   last.validation_auc
-                       ? fmt::format(", validation AUC {:.4f}", *last.validation_auc).c_str()
-                       : "",
-                   FormatCount(static_cast<uint64_t>(records_per_second)).c_str(),
-                   FormatCount(static_cast<uint64_t>(rows_per_second)).c_str(), result.seconds);
+      std::fprintf(
+          stderr,
+          "trained %s: %llu rows (%llu bad), %zu epochs, loss %.4f, accuracy %.4f%s, "
+          "%s samples/s (rows and their negatives; %s rows/s), %.1f s\n",
+          result.model_location.c_str(), static_cast<unsigned long long>(result.training_rows),
+          static_cast<unsigned long long>(result.bad_rows), result.epochs.size(), last.metrics.loss,
+          last.metrics.accuracy,
+          last.validation_auc ? fmt::format(", validation AUC {:.4f}", *last.validation_auc).c_str()
+                              : "",
+          FormatCount(static_cast<uint64_t>(records_per_second)).c_str(),
+          FormatCount(static_cast<uint64_t>(rows_per_second)).c_str(), result.seconds);
     }
   } catch (const Error& e) {
     if (!failure_file.empty()) {
@@ -161,10 +158,12 @@ void RunTrain(TrainFlags& flags) {
 // and range for every hyperparameter, so --help answers what the documentation would.
 std::string HyperparameterHelp(const HyperparameterInfo& info, const Hyperparameters& defaults) {
   auto number = [&](double value) {
-    return info.is_integer ? fmt::format("{}", static_cast<int64_t>(value)) : fmt::format("{}", value);
+    return info.is_integer ? fmt::format("{}", static_cast<int64_t>(value))
+                           : fmt::format("{}", value);
   };
-  const std::string range = std::isinf(info.max) ? fmt::format("at least {}", number(info.min))
-                                                  : fmt::format("range {}..{}", number(info.min), number(info.max));
+  const std::string range = std::isinf(info.max)
+                                ? fmt::format("at least {}", number(info.min))
+                                : fmt::format("range {}..{}", number(info.min), number(info.max));
   return fmt::format("{} (default {}, {})", info.description, defaults.Get(info.name), range);
 }
 
@@ -197,8 +196,8 @@ void AddTrainCommand(CLI::App& app) {
         ->type_name(info.is_integer ? "INT" : "FLOAT");
   }
   command->add_option("--threads", flags->threads, "worker threads (default: every core)");
-  command->add_option("--seed", flags->seed,
-                      "random seed (same seed, data and threads = same model)")
+  command
+      ->add_option("--seed", flags->seed, "random seed (same seed, data and threads = same model)")
       ->capture_default_str();
   command->add_flag("--quiet", flags->quiet, "no progress or log lines");
   command->add_flag("--json", flags->json, "print the summary as one JSON object on stdout");

@@ -1,17 +1,17 @@
 #include "ipinsights/dataset/prepare_job.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/distinct_hashes.h"
-#include "ipinsights/base/hash.h"
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/hash.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/dataset/pair_csv_writer.h"
 #include "ipinsights/logs/log_scan.h"
@@ -155,8 +155,7 @@ std::string NothingWrittenMessage(const PrepareOptions& options, const ScanSumma
   return fmt::format(
       "prepare {}: {} records in {} files gave no pairs (skipped: {}): {}. --allow-empty "
       "accepts an empty result",
-      kind, scan.records, scan.files - scan.digest_files, reasons.empty() ? "none" : reasons,
-      hint);
+      kind, scan.records, scan.files - scan.digest_files, reasons.empty() ? "none" : reasons, hint);
 }
 
 LogReaderOptions ReaderOptions(const PrepareOptions& options, size_t threads) {

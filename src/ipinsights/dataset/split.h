@@ -44,9 +44,9 @@ class Split {
  private:
   enum class Mode { kNone, kFraction, kAtDate };
   Mode mode_ = Mode::kNone;
-  uint64_t threshold_ = 0;      // kFraction: hash < threshold goes to validation
-  bool everything_ = false;     // kFraction with fraction 1
-  int64_t split_seconds_ = 0;   // kAtDate
+  uint64_t threshold_ = 0;     // kFraction: hash < threshold goes to validation
+  bool everything_ = false;    // kFraction with fraction 1
+  int64_t split_seconds_ = 0;  // kAtDate
 };
 
 }  // namespace ipinsights

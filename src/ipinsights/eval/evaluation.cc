@@ -6,8 +6,8 @@
 #include <iterator>
 
 #include "ipinsights/base/error.h"
-#include "ipinsights/base/parallel.h"
 #include "ipinsights/base/json_text.h"
+#include "ipinsights/base/parallel.h"
 
 namespace ipinsights {
 namespace {

@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ipinsights/eval/labeled_scores.h"
 #include "ipinsights/dataset/labels_reader.h"
+#include "ipinsights/eval/labeled_scores.h"
 #include "ipinsights/model/model.h"
 
 namespace ipinsights {
@@ -68,7 +68,8 @@ EvaluationResult EvaluateLabels(const Model& model, const LabeledPairs& labels,
                                 const EvaluationOptions& options, size_t threads);
 
 // Normal pairs against generated anomalies.
-EvaluationResult EvaluatePairs(const Model& model, const std::vector<std::string_view>& normal_entities,
+EvaluationResult EvaluatePairs(const Model& model,
+                               const std::vector<std::string_view>& normal_entities,
                                const std::vector<IpAddress>& normal_ips,
                                const std::vector<std::string_view>& anomalous_entities,
                                const std::vector<IpAddress>& anomalous_ips,

@@ -57,8 +57,8 @@ double LabeledScores::Auc() const {
                   static_cast<long double>(2 * j + (ties_end - j));
     i = group_end;
   }
-  return static_cast<double>(twice_wins / (2.0L * static_cast<long double>(n) *
-                                           static_cast<long double>(a)));
+  return static_cast<double>(twice_wins /
+                             (2.0L * static_cast<long double>(n) * static_cast<long double>(a)));
 }
 
 ThresholdMetrics LabeledScores::AtThreshold(double threshold) const {
@@ -70,9 +70,9 @@ ThresholdMetrics LabeledScores::AtThreshold(double threshold) const {
   m.false_positive_rate =
       static_cast<double>(m.flagged_normal) / static_cast<double>(normal_.size());
   uint64_t flagged = m.flagged_anomalous + m.flagged_normal;
-  m.precision = flagged == 0 ? std::numeric_limits<double>::quiet_NaN()
-                             : static_cast<double>(m.flagged_anomalous) /
-                                   static_cast<double>(flagged);
+  m.precision = flagged == 0
+                    ? std::numeric_limits<double>::quiet_NaN()
+                    : static_cast<double>(m.flagged_anomalous) / static_cast<double>(flagged);
   return m;
 }
 
@@ -106,8 +106,8 @@ std::vector<RocPoint> LabeledScores::RocCurve(size_t max_points) const {
     while (i < normal_.size() && normal_[i] == next) ++i;
     while (j < anomalous_.size() && anomalous_[j] == next) ++j;
     // Threshold just above `next`: everything up to and including it is flagged.
-    double threshold = std::nextafter(static_cast<double>(next),
-                                      std::numeric_limits<double>::infinity());
+    double threshold =
+        std::nextafter(static_cast<double>(next), std::numeric_limits<double>::infinity());
     points.push_back({threshold, static_cast<double>(i) / n, static_cast<double>(j) / a});
   }
   if (max_points < 2) max_points = 2;

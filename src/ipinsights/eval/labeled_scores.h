@@ -44,8 +44,8 @@ struct RocPoint {
 };
 
 struct ScoreHistogram {
-  double low = 0;   // left edge of the first bin
-  double high = 0;  // right edge of the last bin
+  double low = 0;                   // left edge of the first bin
+  double high = 0;                  // right edge of the last bin
   std::vector<uint64_t> normal;     // counts per bin; scores outside [low, high] clamp
   std::vector<uint64_t> anomalous;  // to the first or last bin
 };

@@ -1,5 +1,7 @@
 #include "ipinsights/eval/pair_scoring.h"
 
+#include <fmt/format.h>
+
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -8,11 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "ipinsights/base/error.h"
-#include "ipinsights/base/parallel.h"
 #include "ipinsights/base/json_text.h"
+#include "ipinsights/base/parallel.h"
 #include "ipinsights/dataset/csv_chunk_reader.h"
 #include "ipinsights/dataset/pair_csv.h"
 

@@ -41,8 +41,8 @@ using BatchScorer = std::function<void(const std::string_view* entities, const I
 struct ScorePairsOptions {
   double threshold = 0;
   bool only_anomalies = false;
-  size_t threads = 0;             // workers; 0 = every core
-  size_t chunk_bytes = 1 << 20;   // input bytes per chunk
+  size_t threads = 0;            // workers; 0 = every core
+  size_t chunk_bytes = 1 << 20;  // input bytes per chunk
 };
 
 struct ScorePairsSummary {

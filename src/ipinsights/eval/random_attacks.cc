@@ -37,10 +37,9 @@ bool IsPublicIpv4(uint32_t ip) {
     int prefix_length;
   };
   static constexpr Range kSpecial[] = {
-      {0x00000000, 8},  {0x0a000000, 8},  {0x64400000, 10}, {0x7f000000, 8},
-      {0xa9fe0000, 16}, {0xac100000, 12}, {0xc0000000, 24}, {0xc0000200, 24},
-      {0xc0586300, 24}, {0xc0a80000, 16}, {0xc6120000, 15}, {0xc6336400, 24},
-      {0xcb007100, 24}, {0xe0000000, 4},  {0xf0000000, 4},
+      {0x00000000, 8},  {0x0a000000, 8},  {0x64400000, 10}, {0x7f000000, 8},  {0xa9fe0000, 16},
+      {0xac100000, 12}, {0xc0000000, 24}, {0xc0000200, 24}, {0xc0586300, 24}, {0xc0a80000, 16},
+      {0xc6120000, 15}, {0xc6336400, 24}, {0xcb007100, 24}, {0xe0000000, 4},  {0xf0000000, 4},
   };
   for (const Range& r : kSpecial) {
     if (InNetwork(ip, r.network, r.prefix_length)) return false;

@@ -128,8 +128,9 @@ size_t GzipStreamReader::Read(char* buffer, size_t n) {
         zs.next_in += 1;
         zs.avail_in -= 1;
         if (zs.avail_in == 0 && !Refill()) {
-          if (first != 0) error_ = "trailing garbage after gzip data at compressed byte " +
-                                   std::to_string(consumed_offset() - 1);
+          if (first != 0)
+            error_ = "trailing garbage after gzip data at compressed byte " +
+                     std::to_string(consumed_offset() - 1);
           finished_ = true;
           break;
         }

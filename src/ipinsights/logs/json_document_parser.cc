@@ -1,9 +1,9 @@
 #include "ipinsights/logs/json_document_parser.h"
 
+#include <simdjson.h>
+
 #include <cstdlib>
 #include <cstring>
-
-#include <simdjson.h>
 
 namespace ipinsights {
 namespace {

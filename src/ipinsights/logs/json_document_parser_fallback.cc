@@ -1,10 +1,10 @@
 // The JsonDocumentParser walker on simdjson's builtin kernel for a build without -march
 // flags (the portable fallback on x86-64; the native kernel on ARM).
+#include <simdjson.h>
+
 #include <cstring>
 #include <memory>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "ipinsights/logs/json_document_parser.h"
 

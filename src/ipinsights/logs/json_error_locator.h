@@ -18,11 +18,11 @@
 namespace ipinsights {
 
 struct JsonErrorLocation {
-  bool found = false;   // false: the first document of the text is valid JSON
-  size_t offset = 0;    // byte offset of the error within the text
-  std::string message;  // what was expected or found there
+  bool found = false;      // false: the first document of the text is valid JSON
+  size_t offset = 0;       // byte offset of the error within the text
+  std::string message;     // what was expected or found there
   bool truncated = false;  // the error is that the text ended inside the document
-  size_t end = 0;       // when !found: the offset just after the first document
+  size_t end = 0;          // when !found: the offset just after the first document
 };
 
 // Validates the first JSON document of `text` (leading whitespace allowed; anything after

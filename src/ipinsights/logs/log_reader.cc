@@ -1,9 +1,9 @@
 #include "ipinsights/logs/log_reader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
@@ -200,7 +200,8 @@ class LogFileReader::Impl : public RecordVisitor {
       report_.warnings.push_back(fmt::format(
           "{}: decompresses to {} from {} stored ({}:1); a log this compressible may be a "
           "decompression bomb (--max-decompressed-gb caps what one object may take)",
-          LocationForMessage(name_), FormatBytes(report_.json_bytes), FormatBytes(report_.stored_bytes),
+          LocationForMessage(name_), FormatBytes(report_.json_bytes),
+          FormatBytes(report_.stored_bytes),
           report_.json_bytes / std::max<uint64_t>(report_.stored_bytes, 1)));
     }
     return std::move(report_);
@@ -254,8 +255,8 @@ class LogFileReader::Impl : public RecordVisitor {
       }
       size_t max_output = options_.memory_budget;
       if (options_.max_decompressed_bytes > 0) {
-        max_output = static_cast<size_t>(
-            std::min<uint64_t>(max_output, options_.max_decompressed_bytes));
+        max_output =
+            static_cast<size_t>(std::min<uint64_t>(max_output, options_.max_decompressed_bytes));
       }
       GunzipResult result = GunzipWhole(bytes, max_output, &json_);
       if (result.status == GunzipResult::Status::kOk) {
@@ -280,7 +281,8 @@ class LogFileReader::Impl : public RecordVisitor {
     }
     json_.clear();
     json_.Reserve(bytes.size());
-    if (!bytes.empty()) std::memcpy(json_.data(), bytes.data(), bytes.size());  // memcpy(null, .., 0) is UB
+    if (!bytes.empty())
+      std::memcpy(json_.data(), bytes.data(), bytes.size());  // memcpy(null, .., 0) is UB
     json_.set_size(bytes.size());
     ProcessWhole(json_.data(), json_.size(), json_.capacity() + kJsonPadding);
   }
@@ -322,7 +324,8 @@ class LogFileReader::Impl : public RecordVisitor {
       json_.Reserve(json_.size() + options_.stream_chunk);
       size_t want = options_.stream_chunk;
       // One byte past the cap tells "exactly at the cap" from "more".
-      if (limit) want = static_cast<size_t>(std::min<uint64_t>(want, limit + 1 - report_.json_bytes));
+      if (limit)
+        want = static_cast<size_t>(std::min<uint64_t>(want, limit + 1 - report_.json_bytes));
       size_t n = source->Read(json_.data() + json_.size(), want);
       if (limit && report_.json_bytes + n > limit) {
         n = static_cast<size_t>(limit - report_.json_bytes);
@@ -341,9 +344,9 @@ class LogFileReader::Impl : public RecordVisitor {
       // A corrupt gzip tail: leave an incomplete last record unreported (the gzip error
       // below is the one problem).
       const bool final = eof && !capped && !(gzip && !gzip->error().empty());
-      size_t consumed = skip + ProcessText(json_.data() + skip, json_.size() - skip,
-                                           json_.capacity() + kJsonPadding - skip, base + skip,
-                                           final);
+      size_t consumed =
+          skip + ProcessText(json_.data() + skip, json_.size() - skip,
+                             json_.capacity() + kJsonPadding - skip, base + skip, final);
       if (stop_ || eof) break;
       size_t rest = json_.size() - consumed;
       if (rest > options_.max_record_bytes) {
@@ -439,7 +442,8 @@ class LogFileReader::Impl : public RecordVisitor {
       if (container_ == Container::kRecords) {
         size_t p = pos + 1;
         while (p < size && IsSpace(data[p])) ++p;
-        if (p >= size) return final ? MalformedRest(base + p, "unexpected end of input") : kNeedMore;
+        if (p >= size)
+          return final ? MalformedRest(base + p, "unexpected end of input") : kNeedMore;
         if (data[p] != '}') return MalformedRest(base + p, "expected '}' after the Records array");
         pos = p;
       }
@@ -457,8 +461,8 @@ class LogFileReader::Impl : public RecordVisitor {
 
   // A top-level document: a record on its line (NDJSON), concatenated records ("}{"), a
   // Records wrapper, a whole array, or a pretty-printed document over several lines.
-  size_t TopLevelDocument(const char* data, size_t size, size_t capacity, uint64_t base,
-                          size_t pos, bool final) {
+  size_t TopLevelDocument(const char* data, size_t size, size_t capacity, uint64_t base, size_t pos,
+                          bool final) {
     char c = data[pos];
     const char* newline = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
     size_t line_end = newline ? static_cast<size_t>(newline - data) : size;
@@ -467,8 +471,9 @@ class LogFileReader::Impl : public RecordVisitor {
       if (report_.records == 0) {
         // Not JSON from the start (a CSV, a text file in a log folder): one problem for
         // the whole object, not one per line.
-        return MalformedRest(base + pos, std::string("not JSON log data: expected '{' or '[', found ") +
-                                             Printable(c));
+        return MalformedRest(
+            base + pos,
+            std::string("not JSON log data: expected '{' or '[', found ") + Printable(c));
       }
       MalformedDocument(base + pos, std::string("expected '{' or '[', found ") + Printable(c));
       return line_end;  // skip the line
@@ -542,7 +547,7 @@ class LogFileReader::Impl : public RecordVisitor {
   BadRecordReporter* bad_records_ = nullptr;
   FileReport report_;
   PaddedBuffer stored_;  // the object as stored
-  PaddedBuffer json_;   // decompressed JSON
+  PaddedBuffer json_;    // decompressed JSON
   std::string scratch_;
   uint64_t document_base_ = 0;
   Container container_ = Container::kUnknown;
@@ -558,8 +563,8 @@ FileReport LogFileReader::Read(Storage& storage, const ObjectInfo& object, Event
   return impl_->Read(storage, object, sink, bad_records, progress);
 }
 
-FileReport LogFileReader::ReadBytes(std::string_view name, std::string_view bytes,
-                                    EventSink& sink, BadRecordReporter* bad_records) {
+FileReport LogFileReader::ReadBytes(std::string_view name, std::string_view bytes, EventSink& sink,
+                                    BadRecordReporter* bad_records) {
   return impl_->ReadBytes(name, bytes, sink, bad_records);
 }
 

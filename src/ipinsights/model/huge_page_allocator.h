@@ -43,7 +43,9 @@ struct HugePageAllocator {
     }
   }
   template <typename U>
-  bool operator==(const HugePageAllocator<U>&) const { return true; }
+  bool operator==(const HugePageAllocator<U>&) const {
+    return true;
+  }
 };
 
 // The float array type of large tables.

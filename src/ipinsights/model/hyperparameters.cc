@@ -81,8 +81,8 @@ void Hyperparameters::Set(std::string_view name, std::string_view raw_value) {
     const char* end = value.data() + value.size();
     auto [ptr, ec] = std::from_chars(value.data(), end, integer);
     if (value.empty() || ec != std::errc() || ptr != end) {
-      throw UsageError(fmt::format("{}: \"{}\" is not an integer (range {})", info->name,
-                                   raw_value, RangeText(*info)));
+      throw UsageError(fmt::format("{}: \"{}\" is not an integer (range {})", info->name, raw_value,
+                                   RangeText(*info)));
     }
     number = static_cast<double>(integer);
   } else {
@@ -91,29 +91,39 @@ void Hyperparameters::Set(std::string_view name, std::string_view raw_value) {
     errno = 0;
     number = text.empty() ? 0 : std::strtod(text.c_str(), &end);
     if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(number)) {
-      throw UsageError(fmt::format("{}: \"{}\" is not a number (range {})", info->name,
-                                   raw_value, RangeText(*info)));
+      throw UsageError(fmt::format("{}: \"{}\" is not a number (range {})", info->name, raw_value,
+                                   RangeText(*info)));
     }
   }
   if (number < info->min || number > info->max) {
-    throw UsageError(fmt::format("{}: {} is out of range (range {})", info->name, raw_value,
-                                 RangeText(*info)));
+    throw UsageError(
+        fmt::format("{}: {} is out of range (range {})", info->name, raw_value, RangeText(*info)));
   }
   const std::string key = info->name;
-  if (key == "num_entity_vectors") num_entity_vectors = integer;
-  else if (key == "vector_dim") vector_dim = integer;
-  else if (key == "epochs") epochs = integer;
-  else if (key == "learning_rate") learning_rate = number;
-  else if (key == "mini_batch_size") mini_batch_size = integer;
-  else if (key == "num_ip_encoder_layers") num_ip_encoder_layers = integer;
-  else if (key == "random_negative_sampling_rate") random_negative_sampling_rate = integer;
-  else if (key == "shuffled_negative_sampling_rate") shuffled_negative_sampling_rate = integer;
-  else if (key == "weight_decay") weight_decay = number;
-  else if (key == "batch_metrics_publish_interval") batch_metrics_publish_interval = integer;
+  if (key == "num_entity_vectors")
+    num_entity_vectors = integer;
+  else if (key == "vector_dim")
+    vector_dim = integer;
+  else if (key == "epochs")
+    epochs = integer;
+  else if (key == "learning_rate")
+    learning_rate = number;
+  else if (key == "mini_batch_size")
+    mini_batch_size = integer;
+  else if (key == "num_ip_encoder_layers")
+    num_ip_encoder_layers = integer;
+  else if (key == "random_negative_sampling_rate")
+    random_negative_sampling_rate = integer;
+  else if (key == "shuffled_negative_sampling_rate")
+    shuffled_negative_sampling_rate = integer;
+  else if (key == "weight_decay")
+    weight_decay = number;
+  else if (key == "batch_metrics_publish_interval")
+    batch_metrics_publish_interval = integer;
   else if (key == "ip_hash_buckets") {
     if (integer != 0 && integer < 1024) {
-      throw UsageError(fmt::format("ip_hash_buckets: {} is out of range (0, or 1024..268435456)",
-                                   raw_value));
+      throw UsageError(
+          fmt::format("ip_hash_buckets: {} is out of range (0, or 1024..268435456)", raw_value));
     }
     ip_hash_buckets = integer;
   }

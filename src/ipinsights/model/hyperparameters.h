@@ -24,15 +24,15 @@ namespace ipinsights {
 
 struct Hyperparameters {
   // SageMaker's, in its order.
-  int64_t num_entity_vectors = 100000;  // 1 .. 250,000,000
-  int64_t vector_dim = 128;             // 4 .. 4096
-  int64_t epochs = 10;                  // >= 1
-  double learning_rate = 0.001;         // 1e-6 .. 10.0
-  int64_t mini_batch_size = 5000;       // 1 .. 500,000
-  int64_t num_ip_encoder_layers = 1;    // 0 .. 100
-  int64_t random_negative_sampling_rate = 1;    // 0 .. 500
-  int64_t shuffled_negative_sampling_rate = 1;  // 0 .. 500; and 1 <= R + S <= 500
-  double weight_decay = 0.00001;        // 0.0 .. 10.0
+  int64_t num_entity_vectors = 100000;            // 1 .. 250,000,000
+  int64_t vector_dim = 128;                       // 4 .. 4096
+  int64_t epochs = 10;                            // >= 1
+  double learning_rate = 0.001;                   // 1e-6 .. 10.0
+  int64_t mini_batch_size = 5000;                 // 1 .. 500,000
+  int64_t num_ip_encoder_layers = 1;              // 0 .. 100
+  int64_t random_negative_sampling_rate = 1;      // 0 .. 500
+  int64_t shuffled_negative_sampling_rate = 1;    // 0 .. 500; and 1 <= R + S <= 500
+  double weight_decay = 0.00001;                  // 0.0 .. 10.0
   int64_t batch_metrics_publish_interval = 1000;  // >= 1
 
   // Ours: rows of the hashed table of IP prefix embeddings. 0 = derived from
@@ -73,7 +73,7 @@ struct HyperparameterInfo {
   const char* description;  // one line for --help
   bool is_integer;
   double min;
-  double max;  // inclusive; +inf when unbounded
+  double max;      // inclusive; +inf when unbounded
   bool sagemaker;  // false for ours
 };
 

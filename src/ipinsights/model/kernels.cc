@@ -51,8 +51,8 @@ void VecMatMany(const float* const* u, size_t count, const float* w, size_t rows
   for (size_t e = 0; e < count; ++e) VecMat(u[e], w, rows, cols, v + e * cols);
 }
 
-void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k,
-                     size_t i_begin, size_t i_end, float* c) {
+void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k, size_t i_begin,
+                     size_t i_end, float* c) {
   for (size_t i = i_begin; i < i_end; ++i) {
     for (size_t col = 0; col < k; ++col) c[i * k + col] = 0.0f;
     for (size_t j = 0; j < n; ++j) {
@@ -92,7 +92,7 @@ __attribute__((target("avx2,fma"))) float Dot(const float* a, const float* b, si
 
 // The row sum stays in registers; two accumulators (the loads of the rows dominate).
 __attribute__((target("avx2,fma"))) float DotWithRowSum(const float* a, const float* const* rows,
-                                                       int num_rows, size_t n) {
+                                                        int num_rows, size_t n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -132,7 +132,7 @@ __attribute__((target("avx2,fma"))) void Axpy(float alpha, const float* x, float
 }
 
 __attribute__((target("avx2,fma"))) void AdamUpdate(float* w, float* m, float* v, const float* g,
-                                                   size_t n, const AdamStep& step) {
+                                                    size_t n, const AdamStep& step) {
   const __m256 b1 = _mm256_set1_ps(step.beta1), one_b1 = _mm256_set1_ps(1.0f - step.beta1);
   const __m256 b2 = _mm256_set1_ps(step.beta2), one_b2 = _mm256_set1_ps(1.0f - step.beta2);
   const __m256 lr = _mm256_set1_ps(step.learning_rate), eps = _mm256_set1_ps(step.epsilon);
@@ -155,7 +155,7 @@ __attribute__((target("avx2,fma"))) void AdamUpdate(float* w, float* m, float* v
 
 // Accumulators stay in registers for a 32-column block while W streams past.
 __attribute__((target("avx2,fma"))) void VecMat(const float* u, const float* w, size_t rows,
-                                               size_t cols, float* v) {
+                                                size_t cols, float* v) {
   size_t c = 0;
   for (; c + 32 <= cols; c += 32) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -192,8 +192,8 @@ __attribute__((target("avx2,fma"))) void VecMat(const float* u, const float* w, 
 // VecMat's 32 and 8), so results equal VecMat's bit for bit and the last count % 4
 // vectors simply go through VecMat.
 __attribute__((target("avx2,fma"))) void VecMatMany(const float* const* u, size_t count,
-                                                   const float* w, size_t rows, size_t cols,
-                                                   float* v) {
+                                                    const float* w, size_t rows, size_t cols,
+                                                    float* v) {
   size_t e = 0;
   for (; e + 4 <= count; e += 4) {
     const float* group[4] = {u[e], u[e + 1], u[e + 2], u[e + 3]};
@@ -235,7 +235,8 @@ __attribute__((target("avx2,fma"))) void VecMatMany(const float* const* u, size_
       for (size_t r = 0; r < 4; ++r) {
         __m256 acc = _mm256_setzero_ps();
         for (size_t j = 0; j < rows; ++j) {
-          acc = _mm256_fmadd_ps(_mm256_set1_ps(group[r][j]), _mm256_loadu_ps(w + j * cols + c), acc);
+          acc =
+              _mm256_fmadd_ps(_mm256_set1_ps(group[r][j]), _mm256_loadu_ps(w + j * cols + c), acc);
         }
         _mm256_storeu_ps(v + (e + r) * cols + c, acc);
       }
@@ -253,8 +254,8 @@ __attribute__((target("avx2,fma"))) void VecMatMany(const float* const* u, size_
 
 // Four rows of C by 16 columns per block: each B load feeds four FMAs.
 __attribute__((target("avx2,fma"))) void GemmTransposedA(const float* a, const float* b, size_t n,
-                                                        size_t m, size_t k, size_t i_begin,
-                                                        size_t i_end, float* c) {
+                                                         size_t m, size_t k, size_t i_begin,
+                                                         size_t i_end, float* c) {
   size_t i = i_begin;
   for (; i + 4 <= i_end; i += 4) {
     size_t col = 0;
@@ -347,8 +348,8 @@ void VecMatMany(const float* const* u, size_t count, const float* w, size_t rows
   }
 }
 
-void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k,
-                     size_t i_begin, size_t i_end, float* c) {
+void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k, size_t i_begin,
+                     size_t i_end, float* c) {
   if (UseAvx2()) {
     avx2::GemmTransposedA(a, b, n, m, k, i_begin, i_end, c);
   } else {

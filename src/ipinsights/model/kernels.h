@@ -49,8 +49,8 @@ float DotWithRowSum(const float* a, const float* const* rows, int num_rows, size
 // (C = A^T B restricted to rows i_begin..i_end of C; A is n x m, B is n x k, row-major).
 // Rows of C are overwritten. Each output is summed over j in increasing
 // order, so results do not depend on how callers split the rows among threads.
-void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k,
-                     size_t i_begin, size_t i_end, float* c);
+void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k, size_t i_begin,
+                     size_t i_end, float* c);
 
 // One Adam step on n parameters w with moments m, v and gradient g:
 //   g' = g + weight_decay * w
@@ -88,8 +88,8 @@ void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const Ad
 void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v);
 void VecMatMany(const float* const* u, size_t count, const float* w, size_t rows, size_t cols,
                 float* v);
-void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k,
-                     size_t i_begin, size_t i_end, float* c);
+void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t k, size_t i_begin,
+                     size_t i_end, float* c);
 }  // namespace scalar
 
 }  // namespace ipinsights::kernels

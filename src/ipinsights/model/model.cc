@@ -30,7 +30,8 @@ void Model::Impl::ApplyLayer(size_t layer_index, const float* x, float* y) const
   const DenseLayer& layer = layers[layer_index];
   const bool last = layer_index + 1 == layers.size();
   for (int64_t o = 0; o < layer.outputs; ++o) {
-    const float value = layer.bias[o] + kernels::Dot(&layer.weight[o * layer.inputs], x, layer.inputs);
+    const float value =
+        layer.bias[o] + kernels::Dot(&layer.weight[o * layer.inputs], x, layer.inputs);
     y[o] = (last || value > 0.0f) ? value : 0.0f;
   }
 }
@@ -41,7 +42,8 @@ void Model::Impl::HiddenLayerBackward(size_t layer_index, const float* y, const 
   for (int64_t o = 0; o < layer.outputs; ++o) delta[o] = y[o] > 0.0f ? grad_y[o] : 0.0f;
   std::memset(grad_x, 0, layer.inputs * sizeof(float));
   for (int64_t o = 0; o < layer.outputs; ++o) {
-    if (delta[o] != 0.0f) kernels::Axpy(delta[o], &layer.weight[o * layer.inputs], grad_x, layer.inputs);
+    if (delta[o] != 0.0f)
+      kernels::Axpy(delta[o], &layer.weight[o * layer.inputs], grad_x, layer.inputs);
   }
 }
 
@@ -308,10 +310,9 @@ void Model::ScoreBatch(const std::string_view* entities, const IpAddress* ips, s
     // faster: the independent pairs already keep enough loads in flight.)
     for (size_t j = 0; j < count; ++j) {
       const uint32_t slot = scratch.pair_slots[j];
-      scores[begin + j] =
-          m.ScoreFolded(scratch.folded.data() + slot * udim, scratch.offsets[slot],
-                        &scratch.prefix_rows[j * kMaxIpPrefixes], scratch.prefix_counts[j],
-                        scratch.work.data());
+      scores[begin + j] = m.ScoreFolded(scratch.folded.data() + slot * udim, scratch.offsets[slot],
+                                        &scratch.prefix_rows[j * kMaxIpPrefixes],
+                                        scratch.prefix_counts[j], scratch.work.data());
     }
   }
 }

@@ -61,13 +61,13 @@ std::string HeaderJson(const Model::Impl& model) {
                           l + 1 == model.layers.size() ? "linear" : "relu");
   }
   layers += "]";
-  return fmt::format(
-      R"({{"format": "ipinsights-model", "hyperparameters": {}, "hash_seed": "{}", )"
-      R"("vector_dim": {}, "entity_rows": {}, "prefix_rows": {}, )"
-      R"("ip_encoder": "{}", )"
-      R"("layers": {}, "training": {}}})",
-      model.hyperparameters.ToJson(), model.hash_seed, model.dim, model.entity_rows(),
-      model.prefix_rows(), kIpEncoderName, layers, JsonString(model.training_info));
+  return fmt::format(R"({{"format": "ipinsights-model", "hyperparameters": {}, "hash_seed": "{}", )"
+                     R"("vector_dim": {}, "entity_rows": {}, "prefix_rows": {}, )"
+                     R"("ip_encoder": "{}", )"
+                     R"("layers": {}, "training": {}}})",
+                     model.hyperparameters.ToJson(), model.hash_seed, model.dim,
+                     model.entity_rows(), model.prefix_rows(), kIpEncoderName, layers,
+                     JsonString(model.training_info));
 }
 
 // Every weight array, in file order.
@@ -185,9 +185,10 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
   }
   const uint64_t header_bytes = GetLittle<uint64_t>(bytes.data() + 16);
   if (header_bytes > bytes.size() - kFixedHeaderBytes - kChecksumBytes) {
-    throw Error(fmt::format("{}: truncated or corrupted model file (header of {} bytes in a "
-                            "file of {} bytes)",
-                            location, header_bytes, bytes.size()));
+    throw Error(
+        fmt::format("{}: truncated or corrupted model file (header of {} bytes in a "
+                    "file of {} bytes)",
+                    location, header_bytes, bytes.size()));
   }
   const std::string_view header = bytes.substr(kFixedHeaderBytes, header_bytes);
 
@@ -243,8 +244,8 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
       }
     }
   } catch (const simdjson::simdjson_error& e) {
-    throw Error(fmt::format("{}: corrupted model file (header is not valid JSON: {})", location,
-                            e.what()));
+    throw Error(
+        fmt::format("{}: corrupted model file (header is not valid JSON: {})", location, e.what()));
   } catch (const UsageError& e) {
     throw Error(fmt::format("{}: corrupted model file (header: {})", location, e.what()));
   } catch (const std::logic_error& e) {
@@ -258,8 +259,8 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
   }
   for (auto [inputs, outputs] : layer_shapes) {
     if (inputs != dim || outputs != dim) {
-      throw Error(fmt::format("{}: corrupted model file (layer shape {}x{})", location, outputs,
-                              inputs));
+      throw Error(
+          fmt::format("{}: corrupted model file (layer shape {}x{})", location, outputs, inputs));
     }
   }
   model->dim = dim;

@@ -81,8 +81,8 @@ struct Model::Impl {
   // product instead of a dim x dim matrix-vector product. Same bits as FoldEntities.
   // Empty when not precomputed (training models, large tables).
   static constexpr size_t kMaxPrecomputedFoldBytes = size_t{64} << 20;
-  FloatTable folded_entities;           // entity_rows x dim: W^T u per row
-  std::vector<float> folded_offsets;    // entity_rows: u . b per row
+  FloatTable folded_entities;         // entity_rows x dim: W^T u per row
+  std::vector<float> folded_offsets;  // entity_rows: u . b per row
   void PrecomputeFolded(size_t threads);
   bool has_folded() const { return !folded_offsets.empty(); }
 

@@ -58,7 +58,7 @@ EntitySpec ParseEntitySpec(LogKind kind, std::string_view text);
 // The userIdentity fields of a CloudTrail record that entities are chosen from. Views into
 // the parser's buffers; empty when absent.
 struct CloudTrailIdentity {
-  std::string_view type;              // "IAMUser", "AssumedRole", ... (empty when missing)
+  std::string_view type;  // "IAMUser", "AssumedRole", ... (empty when missing)
   std::string_view principal_id;
   std::string_view arn;
   std::string_view access_key_id;

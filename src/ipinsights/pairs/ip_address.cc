@@ -84,8 +84,8 @@ std::optional<IpAddress> IpAddress::ParseV4(std::string_view text) {
 std::optional<IpAddress> IpAddress::ParseV6(std::string_view text) {
   if (text.size() < 2 || text.size() > 45) return std::nullopt;
   uint16_t groups[8] = {0};
-  int count = 0;          // groups parsed
-  int compress_at = -1;   // index in `groups` where "::" stands
+  int count = 0;         // groups parsed
+  int compress_at = -1;  // index in `groups` where "::" stands
   size_t pos = 0;
   if (text[0] == ':') {
     if (text[1] != ':') return std::nullopt;  // a lone leading colon
@@ -180,7 +180,8 @@ size_t IpAddress::Format(char* out) const {
     return static_cast<size_t>(p - out);
   }
   uint16_t groups[8];
-  for (int i = 0; i < 8; ++i) groups[i] = static_cast<uint16_t>(bytes_[2 * i] << 8 | bytes_[2 * i + 1]);
+  for (int i = 0; i < 8; ++i)
+    groups[i] = static_cast<uint16_t>(bytes_[2 * i] << 8 | bytes_[2 * i + 1]);
   // RFC 5952: compress the longest run of two or more zero groups (the first on a tie).
   int best_start = -1, best_length = 0;
   for (int i = 0; i < 8;) {

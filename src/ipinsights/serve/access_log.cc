@@ -1,7 +1,7 @@
 #include "ipinsights/serve/access_log.h"
-#include "ipinsights/base/json_text.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,10 +9,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include <fmt/format.h>
-
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/json_text.h"
 #include "ipinsights/serve/metrics.h"
 #include "ipinsights/serve/response_codec.h"
 
@@ -46,9 +45,11 @@ void AccessLog::Failed(int error) {
   if (metrics_ != nullptr) metrics_->AccessLogError();
   if (warned_) return;
   warned_ = true;
-  std::fprintf(stderr, "serve: warning: cannot write the access log %s: %s (lines are dropped and counted in "
-               "ipinsights_access_log_errors_total; warned once until a write succeeds)\n",
-               path_.c_str(), std::strerror(error));
+  std::fprintf(
+      stderr,
+      "serve: warning: cannot write the access log %s: %s (lines are dropped and counted in "
+      "ipinsights_access_log_errors_total; warned once until a write succeeds)\n",
+      path_.c_str(), std::strerror(error));
 }
 
 void AccessLog::Write(const AccessLogEntry& entry) {
@@ -70,7 +71,8 @@ void AccessLog::Write(const AccessLogEntry& entry) {
     line += ",\"model\":";
     AppendJsonString(&line, entry.model);
   }
-  line += fmt::format(",\"pairs\":{},\"bytes\":{},\"micros\":{}", entry.pairs, entry.response_bytes, entry.micros);
+  line += fmt::format(",\"pairs\":{},\"bytes\":{},\"micros\":{}", entry.pairs, entry.response_bytes,
+                      entry.micros);
   if (!entry.error.empty()) {
     line += ",\"error\":";
     AppendJsonString(&line, entry.error);

@@ -59,9 +59,9 @@ class AccessLog {
   std::string path_;
   ServerMetrics* metrics_;
   std::mutex mutex_;
-  int fd_;                     // guarded by mutex_
-  bool warned_ = false;        // guarded by mutex_: a warning for the current run of failures
-  bool line_cut_ = false;      // guarded by mutex_: the last line was written only in part
+  int fd_;                 // guarded by mutex_
+  bool warned_ = false;    // guarded by mutex_: a warning for the current run of failures
+  bool line_cut_ = false;  // guarded by mutex_: the last line was written only in part
 };
 
 }  // namespace ipinsights

@@ -1,7 +1,6 @@
 #include "ipinsights/serve/http_request_parser.h"
 
 #include <algorithm>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
@@ -17,7 +16,8 @@ std::string_view Sv(boost::beast::string_view s) { return {s.data(), s.size()}; 
 
 }  // namespace
 
-HttpRequestParser::HttpRequestParser(size_t header_limit, size_t body_limit, ByteBudget* body_budget)
+HttpRequestParser::HttpRequestParser(size_t header_limit, size_t body_limit,
+                                     ByteBudget* body_budget)
     : body_budget_(body_budget) {
   this->header_limit(static_cast<uint32_t>(header_limit));
   this->body_limit(body_limit);
@@ -36,7 +36,8 @@ size_t HttpRequestParser::Put(std::string_view bytes, error_code& ec) {
   // call that parses header stops at its end). All calls between two pins see one buffer.
   if (!header_was_done && used > 0) {
     const char* end = bytes.data() + used;
-    if (unpinned_begin_ == nullptr || bytes.data() < unpinned_begin_) unpinned_begin_ = bytes.data();
+    if (unpinned_begin_ == nullptr || bytes.data() < unpinned_begin_)
+      unpinned_begin_ = bytes.data();
     if (unpinned_end_ == nullptr || end > unpinned_end_) unpinned_end_ = end;
   }
   return used;
@@ -64,7 +65,8 @@ void HttpRequestParser::PinHeader() {
 }
 
 void HttpRequestParser::on_request_impl(http::verb method, boost::beast::string_view method_str,
-                                        boost::beast::string_view target, int version, error_code&) {
+                                        boost::beast::string_view target, int version,
+                                        error_code&) {
   method_ = method;
   version_ = version;
   view_.method = Keep(method_str);
@@ -80,18 +82,28 @@ void HttpRequestParser::on_field_impl(http::field name, boost::beast::string_vie
   std::string_view v = Keep(value);
   view_.headers.emplace_back(Keep(name_string), v);
   switch (name) {
-    case http::field::content_type: view_.content_type = v; break;
-    case http::field::accept: view_.accept = v; break;
-    case http::field::authorization: view_.authorization = v; break;
-    case http::field::expect: expects_continue_ = boost::beast::iequals(value, "100-continue"); break;
+    case http::field::content_type:
+      view_.content_type = v;
+      break;
+    case http::field::accept:
+      view_.accept = v;
+      break;
+    case http::field::authorization:
+      view_.authorization = v;
+      break;
+    case http::field::expect:
+      expects_continue_ = boost::beast::iequals(value, "100-continue");
+      break;
     default:
-      if (name_string.size() == 13 && boost::beast::iequals(name_string, "x-admin-token")) view_.admin_token = v;
+      if (name_string.size() == 13 && boost::beast::iequals(name_string, "x-admin-token"))
+        view_.admin_token = v;
   }
 }
 
 void HttpRequestParser::on_header_impl(error_code&) {}
 
-void HttpRequestParser::on_body_init_impl(boost::optional<std::uint64_t> const& content_length, error_code&) {
+void HttpRequestParser::on_body_init_impl(boost::optional<std::uint64_t> const& content_length,
+                                          error_code&) {
   content_length_ = content_length ? *content_length : 0;
 }
 
@@ -104,9 +116,11 @@ size_t HttpRequestParser::on_body_impl(boost::beast::string_view body, error_cod
   return body.size();
 }
 
-void HttpRequestParser::on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) {}
+void HttpRequestParser::on_chunk_header_impl(std::uint64_t, boost::beast::string_view,
+                                             error_code&) {}
 
-size_t HttpRequestParser::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code& ec) {
+size_t HttpRequestParser::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body,
+                                             error_code& ec) {
   return AppendBody(Sv(body), ec) ? body.size() : 0;
 }
 
@@ -124,7 +138,8 @@ bool HttpRequestParser::AppendBody(std::string_view piece, error_code& ec) {
     // Grow in doubling steps (from 64 KiB, at most to Content-Length): a client that
     // announces 6 MB and sends 1 KB holds 64 KiB, not 6 MB, of the budget.
     size_t target = std::max({needed, 2 * body_.capacity(), size_t{64} << 10});
-    if (content_length_ > 0) target = std::max<size_t>(needed, std::min<uint64_t>(target, content_length_));
+    if (content_length_ > 0)
+      target = std::max<size_t>(needed, std::min<uint64_t>(target, content_length_));
     if (body_budget_ != nullptr && target > charged_) {
       if (!body_budget_->TryTake(target - charged_)) {
         over_budget_ = true;

@@ -24,13 +24,12 @@
 //   if (parser.is_done()) Handle(parser.view());
 #pragma once
 
+#include <boost/beast/http/basic_parser.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <forward_list>
 #include <string>
 #include <string_view>
-
-#include <boost/beast/http/basic_parser.hpp>
 
 #include "ipinsights/serve/byte_budget.h"
 #include "ipinsights/serve/http_types.h"
@@ -67,14 +66,18 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
  private:
   void on_request_impl(boost::beast::http::verb method, boost::beast::string_view method_str,
                        boost::beast::string_view target, int version, error_code& ec) override;
-  void on_response_impl(int code, boost::beast::string_view reason, int version, error_code& ec) override;
+  void on_response_impl(int code, boost::beast::string_view reason, int version,
+                        error_code& ec) override;
   void on_field_impl(boost::beast::http::field name, boost::beast::string_view name_string,
                      boost::beast::string_view value, error_code& ec) override;
   void on_header_impl(error_code& ec) override;
-  void on_body_init_impl(boost::optional<std::uint64_t> const& content_length, error_code& ec) override;
+  void on_body_init_impl(boost::optional<std::uint64_t> const& content_length,
+                         error_code& ec) override;
   size_t on_body_impl(boost::beast::string_view body, error_code& ec) override;
-  void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions, error_code& ec) override;
-  size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body, error_code& ec) override;
+  void on_chunk_header_impl(std::uint64_t size, boost::beast::string_view extensions,
+                            error_code& ec) override;
+  size_t on_chunk_body_impl(std::uint64_t remain, boost::beast::string_view body,
+                            error_code& ec) override;
   void on_finish_impl(error_code& ec) override;
 
   // Appends a piece of the body to the owned copy; false (ec set) over the body budget.
@@ -86,7 +89,8 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
     return Within(input_, view) ? view : KeepCopy(view);
   }
   static bool Within(std::string_view outer, std::string_view inner) {
-    return inner.data() >= outer.data() && inner.data() + inner.size() <= outer.data() + outer.size();
+    return inner.data() >= outer.data() &&
+           inner.data() + inner.size() <= outer.data() + outer.size();
   }
   std::string_view KeepCopy(std::string_view text);
 
@@ -100,10 +104,10 @@ class HttpRequestParser : public boost::beast::http::basic_parser<true> {
   const char* unpinned_end_ = nullptr;
   // Copies that pinned views point into (nodes: stable addresses; empty costs nothing).
   std::forward_list<std::string> pinned_;
-  std::string body_;                // the body, when it did not arrive in one piece
-  uint64_t content_length_ = 0;     // 0 when unknown (chunked)
+  std::string body_;             // the body, when it did not arrive in one piece
+  uint64_t content_length_ = 0;  // 0 when unknown (chunked)
   ByteBudget* body_budget_ = nullptr;
-  size_t charged_ = 0;              // taken from body_budget_ for body_'s capacity
+  size_t charged_ = 0;  // taken from body_budget_ for body_'s capacity
   bool over_budget_ = false;
 };
 

@@ -1,9 +1,15 @@
 #include "ipinsights/serve/http_server.h"
 
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -12,13 +18,6 @@
 #include <thread>
 #include <type_traits>
 #include <vector>
-
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <fmt/format.h>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
@@ -68,7 +67,8 @@ using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Execut
 // timer operations cost more than the request's own work.
 struct Worker {
   asio::io_context ioc{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{ioc.get_executor()};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{
+      ioc.get_executor()};
   Timer sweep_timer{ioc.get_executor()};
   Clock::duration sweep_interval{};
   std::list<SessionBase*> sessions;
@@ -88,7 +88,8 @@ struct Worker {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(const Router& router, ServerMetrics& metrics, AccessLog* access_log, HttpServerOptions options)
+  Impl(const Router& router, ServerMetrics& metrics, AccessLog* access_log,
+       HttpServerOptions options)
       : router(router),
         metrics(metrics),
         access_log(access_log),
@@ -96,7 +97,7 @@ struct HttpServer::Impl {
         body_budget(this->options.max_buffered_body_bytes),
         own_response_budget(this->options.max_response_bytes),
         response_budget(this->options.response_budget != nullptr ? this->options.response_budget
-                                                                  : &own_response_budget) {}
+                                                                 : &own_response_budget) {}
 
   void DoAccept();
   // accept failed with `ec` (other than a cancel): wait, and make room when out of descriptors.
@@ -282,14 +283,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Feeds the buffered bytes to the parser of the current request.
   Parsed ParseBuffered() {
     if (!parser_) {
-      parser_.emplace(server_.options.max_header_bytes, server_.options.max_body_bytes, &server_.body_budget);
+      parser_.emplace(server_.options.max_header_bytes, server_.options.max_body_bytes,
+                      &server_.body_budget);
       if (buffer_.size() > 0) StartClock();  // a pipelined request: already begun
     }
     while (!parser_->is_done()) {
       if (buffer_.size() == 0) return Parsed::kNeedMore;
       error_code ec;
       const bool had_header = parser_->is_header_done();
-      size_t used = parser_->Put({static_cast<const char*>(buffer_.data().data()), buffer_.size()}, ec);
+      size_t used =
+          parser_->Put({static_cast<const char*>(buffer_.data().data()), buffer_.size()}, ec);
       buffer_.consume(used);
       if (ec == http::error::need_more) return Parsed::kNeedMore;
       if (ec) {
@@ -340,9 +343,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       deadline_ = Clock::now() + server_.options.idle_timeout;
     }
     size_t room = std::max(kReadBytes, buffer_.capacity() - buffer_.size());
-    stream_.async_read_some(buffer_.prepare(room), [self = this->shared_from_this()](error_code ec, size_t n) {
-      self->OnRead(ec, n);
-    });
+    stream_.async_read_some(
+        buffer_.prepare(room),
+        [self = this->shared_from_this()](error_code ec, size_t n) { self->OnRead(ec, n); });
   }
 
   void OnRead(error_code ec, size_t n) {
@@ -403,7 +406,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // The answers in flight already fill their budget: do not build another (maybe large) one.
     if (server_.response_budget->used() >= server_.response_budget->limit()) {
       ipinsights::Route route = Router::RouteOf(view.target);
-      if (route == ipinsights::Route::kInvocations || route == ipinsights::Route::kEndpointInvocations) {
+      if (route == ipinsights::Route::kInvocations ||
+          route == ipinsights::Route::kEndpointInvocations) {
         outcome_ = RequestOutcome();
         outcome_.route = route;
         Busy();
@@ -416,7 +420,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // io_context running (even while draining) until the answer has been handed back.
     if (view.body.size() >= kOffloadBodyBytes || view.target.substr(0, 7) == "/admin/") {
       deadline_ = kNever;
-      asio::post(*server_.batch_pool, [self = this->shared_from_this(), guard = asio::make_work_guard(worker_.ioc)]() mutable {
+      asio::post(*server_.batch_pool, [self = this->shared_from_this(),
+                                       guard = asio::make_work_guard(worker_.ioc)]() mutable {
         self->Route();
         Worker& worker = self->worker_;
         asio::post(worker.ioc, [self = std::move(self), guard = std::move(guard)] {
@@ -443,7 +448,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Busy() {
     std::string().swap(response_.body);  // give back a large refused answer's memory now
     response_.headers.clear();
-    SetError(503, "server busy: answers in flight are over the server's memory budget; retry later", &response_);
+    SetError(503, "server busy: answers in flight are over the server's memory budget; retry later",
+             &response_);
     response_.headers.emplace_back("Retry-After", "1");
     outcome_.error = response_.error;
     outcome_.pairs = 0;
@@ -487,7 +493,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (routed) {
       entry.method = parser_->view().method;
       entry.response_bytes = response_.body.size();
-      entry.micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
+      entry.micros =
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
     }
     server_.access_log->Write(entry);
   }
@@ -499,13 +506,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     header_.clear();
     header_.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
     char number[24];
-    header_.append(number, std::to_chars(number, number + sizeof(number), response_.status).ptr - number);
+    header_.append(number,
+                   std::to_chars(number, number + sizeof(number), response_.status).ptr - number);
     header_ += ' ';
     header_ += ReasonPhrase(response_.status);
     header_ += "\r\nServer: ipinsights\r\nContent-Type: "sv;
     header_ += response_.content_type;
     header_ += "\r\nContent-Length: "sv;
-    header_.append(number, std::to_chars(number, number + sizeof(number), response_.body.size()).ptr - number);
+    header_.append(
+        number, std::to_chars(number, number + sizeof(number), response_.body.size()).ptr - number);
     for (const auto& [name, value] : response_.headers) {
       header_ += "\r\n"sv;
       header_ += name;
@@ -522,7 +531,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     size_t written = 0;
     if constexpr (!kTls) {
       // Most responses fit the socket's send buffer: one sendmsg, no event-loop round trip.
-      std::array<asio::const_buffer, 2> buffers = {asio::buffer(header_), asio::buffer(body.data(), body.size())};
+      std::array<asio::const_buffer, 2> buffers = {asio::buffer(header_),
+                                                   asio::buffer(body.data(), body.size())};
       error_code ec;
       written = socket().write_some(buffers, ec);
       if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
@@ -534,8 +544,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // The rest waits for the socket, under the body timeout.
     size_t header_left = header_.size() - std::min(written, header_.size());
     size_t body_skip = written - (header_.size() - header_left);
-    std::array<asio::const_buffer, 2> rest = {asio::buffer(header_.data() + header_.size() - header_left, header_left),
-                                              asio::buffer(body.data() + body_skip, body.size() - body_skip)};
+    std::array<asio::const_buffer, 2> rest = {
+        asio::buffer(header_.data() + header_.size() - header_left, header_left),
+        asio::buffer(body.data() + body_skip, body.size() - body_skip)};
     deadline_ = Clock::now() + server_.options.body_timeout;
     asio::async_write(stream_, rest, [self = this->shared_from_this()](error_code ec, size_t) {
       if (ec) return self->Shutdown();
@@ -583,15 +594,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void DiscardInput() {
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(kReadBytes), [self = this->shared_from_this()](error_code ec, size_t) {
-      if (ec) {
-        error_code ignored;
-        self->SetClosing();
-        self->socket().close(ignored);
-        return;
-      }
-      self->DiscardInput();
-    });
+    stream_.async_read_some(buffer_.prepare(kReadBytes),
+                            [self = this->shared_from_this()](error_code ec, size_t) {
+                              if (ec) {
+                                error_code ignored;
+                                self->SetClosing();
+                                self->socket().close(ignored);
+                                return;
+                              }
+                              self->DiscardInput();
+                            });
   }
 
   void Shutdown() {
@@ -634,7 +646,8 @@ void HttpServer::Impl::DoAccept() {
   auto socket = std::make_shared<Socket>(target.ioc.get_executor());
   acceptor->async_accept(*socket, [this, &target, socket](error_code ec) {
     if (ec == asio::error::operation_aborted || stopping.load()) return;
-    if (ec == asio::error::connection_aborted || ec == asio::error::interrupted || ec == asio::error::try_again) {
+    if (ec == asio::error::connection_aborted || ec == asio::error::interrupted ||
+        ec == asio::error::try_again) {
       return DoAccept();  // that one client is gone; the next may be there
     }
     if (ec) return OnAcceptError(ec);
@@ -651,16 +664,17 @@ void HttpServer::Impl::OnAcceptError(error_code ec) {
   Clock::time_point now = Clock::now();
   ++accept_failures;
   if (!accept_logged_at || now - *accept_logged_at >= kAcceptLogEvery) {
-    std::fprintf(stderr,
-                 "serve: accept: %s: pausing new connections up to %lld ms at a time and closing idle ones "
-                 "(%zu failed accepts since the last such line)\n",
-                 ec.message().c_str(), static_cast<long long>(kAcceptPause.count()), accept_failures);
+    std::fprintf(
+        stderr,
+        "serve: accept: %s: pausing new connections up to %lld ms at a time and closing idle ones "
+        "(%zu failed accepts since the last such line)\n",
+        ec.message().c_str(), static_cast<long long>(kAcceptPause.count()), accept_failures);
     accept_failures = 0;
     accept_logged_at = now;
   }
   metrics.ConnectionRejected();
-  if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
-      ec == asio::error::no_memory) {
+  if (ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+      ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
     for (auto& worker : workers) {
       Worker* w = worker.get();
       asio::post(w->ioc, [this, w] {
@@ -712,7 +726,8 @@ void HttpServer::Impl::FitConnectionsToFileLimit() {
     // The soft limit is often 1,024 while the hard one is much higher: take what is allowed.
     // (An unlimited hard limit cannot be the soft one: the kernel caps it at nr_open.)
     rlimit raised = limit;
-    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(limit.rlim_cur, 1 << 20) : limit.rlim_max;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(limit.rlim_cur, 1 << 20)
+                                                      : limit.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
   if (limit.rlim_cur == RLIM_INFINITY) return;
@@ -721,14 +736,17 @@ void HttpServer::Impl::FitConnectionsToFileLimit() {
   size_t fits = limit.rlim_cur > reserve ? limit.rlim_cur - reserve : 1;
   if (options.max_connections > fits) {
     std::fprintf(stderr,
-                 "serve: warning: %zu connections do not fit the open-file limit of %llu (RLIMIT_NOFILE, less %zu "
+                 "serve: warning: %zu connections do not fit the open-file limit of %llu "
+                 "(RLIMIT_NOFILE, less %zu "
                  "for the server's own files): capping connections at %zu\n",
-                 options.max_connections, static_cast<unsigned long long>(limit.rlim_cur), reserve, fits);
+                 options.max_connections, static_cast<unsigned long long>(limit.rlim_cur), reserve,
+                 fits);
     options.max_connections = fits;
   }
 }
 
-HttpServer::HttpServer(const Router& router, ServerMetrics& metrics, AccessLog* access_log, HttpServerOptions options)
+HttpServer::HttpServer(const Router& router, ServerMetrics& metrics, AccessLog* access_log,
+                       HttpServerOptions options)
     : impl_(std::make_unique<Impl>(router, metrics, access_log, std::move(options))) {}
 
 HttpServer::~HttpServer() {
@@ -749,8 +767,8 @@ uint16_t HttpServer::Start() {
         throw UsageError("serve: --tls-cert and --tls-key go together");
       s.tls.emplace(asio::ssl::context::tls_server);
       s.tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
-                         asio::ssl::context::no_compression);
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression);
       // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all AEAD and ECDHE).
       if (SSL_CTX_set_cipher_list(s.tls->native_handle(), "ECDHE+AESGCM:ECDHE+CHACHA20") != 1)
         throw Error("serve: this OpenSSL has no ECDHE AEAD cipher suite");
@@ -775,7 +793,8 @@ uint16_t HttpServer::Start() {
     s.acceptor->bind(endpoint);
     s.acceptor->listen(asio::socket_base::max_listen_connections);
   } catch (const boost::system::system_error& e) {
-    throw Error(fmt::format("serve: cannot listen on {}:{}: {}", s.options.host, s.options.port, e.code().message()));
+    throw Error(fmt::format("serve: cannot listen on {}:{}: {}", s.options.host, s.options.port,
+                            e.code().message()));
   }
   uint16_t port = s.acceptor->local_endpoint().port();
   s.FitConnectionsToFileLimit();
@@ -784,8 +803,10 @@ uint16_t HttpServer::Start() {
   s.started = true;
   // Deadlines are checked 8 times per shortest timeout, at most every 250 ms and at least
   // every 10 ms: a timeout fires up to an eighth late.
-  auto shortest = std::min({s.options.idle_timeout, s.options.header_timeout, s.options.body_timeout});
-  auto interval = std::clamp<Clock::duration>(shortest / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+  auto shortest =
+      std::min({s.options.idle_timeout, s.options.header_timeout, s.options.body_timeout});
+  auto interval = std::clamp<Clock::duration>(shortest / 8, std::chrono::milliseconds(10),
+                                              std::chrono::milliseconds(250));
   for (auto& worker : s.workers) {
     Worker* w = worker.get();
     w->sweep_interval = interval;

@@ -51,9 +51,9 @@ struct HttpServerOptions {
   size_t threads = 0;    // 0: every hardware thread
   size_t max_body_bytes = 6u << 20;
   size_t max_header_bytes = 16u << 10;
-  size_t max_connections = 4096;                    // lowered to fit RLIMIT_NOFILE
-  size_t max_buffered_body_bytes = size_t{1} << 30;   // request bodies, all connections
-  size_t max_response_bytes = size_t{1} << 30;        // answers in flight, all connections
+  size_t max_connections = 4096;                     // lowered to fit RLIMIT_NOFILE
+  size_t max_buffered_body_bytes = size_t{1} << 30;  // request bodies, all connections
+  size_t max_response_bytes = size_t{1} << 30;       // answers in flight, all connections
   // When set (it must outlive the server), the budget for answers in flight, shared with the
   // router (RouterOptions::answer_budget); max_response_bytes is then unused.
   ByteBudget* response_budget = nullptr;
@@ -67,7 +67,8 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   // `access_log` may be null. The router, metrics and log must outlive the server.
-  HttpServer(const Router& router, ServerMetrics& metrics, AccessLog* access_log, HttpServerOptions options);
+  HttpServer(const Router& router, ServerMetrics& metrics, AccessLog* access_log,
+             HttpServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

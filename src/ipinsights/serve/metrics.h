@@ -21,7 +21,16 @@
 
 namespace ipinsights {
 
-enum class Route { kPing, kInvocations, kEndpointInvocations, kExecutionParameters, kMetrics, kAdminReload, kOther, kCount };
+enum class Route {
+  kPing,
+  kInvocations,
+  kEndpointInvocations,
+  kExecutionParameters,
+  kMetrics,
+  kAdminReload,
+  kOther,
+  kCount
+};
 
 const char* RouteName(Route route);
 
@@ -41,12 +50,16 @@ class ServerMetrics {
   static constexpr std::array<double, 14> kLatencyBuckets = {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
   // The statuses we answer with; anything else counts as "other".
-  static constexpr std::array<int, 14> kStatuses = {200, 202, 400, 401, 403, 404, 405, 406, 408, 413, 415, 431, 500, 503};
+  static constexpr std::array<int, 14> kStatuses = {200, 202, 400, 401, 403, 404, 405,
+                                                    406, 408, 413, 415, 431, 500, 503};
 
   explicit ServerMetrics(const std::vector<std::string>& model_names);
 
   void RecordRequest(Route route, int status, double seconds);
-  void ConnectionOpened() { connections_open_.fetch_add(1, std::memory_order_relaxed); connections_total_.fetch_add(1, std::memory_order_relaxed); }
+  void ConnectionOpened() {
+    connections_open_.fetch_add(1, std::memory_order_relaxed);
+    connections_total_.fetch_add(1, std::memory_order_relaxed);
+  }
   void ConnectionClosed() { connections_open_.fetch_sub(1, std::memory_order_relaxed); }
   void ConnectionRejected() { connections_rejected_.fetch_add(1, std::memory_order_relaxed); }
   // Protocol-level failures the router never sees (unparsable HTTP, timeouts).

@@ -23,10 +23,14 @@ ModelSpec ParseModelSpec(const std::string& text) {
     size_t dot = file.find('.');
     spec.name = dot == std::string::npos ? file : file.substr(0, dot);
   }
-  if (spec.name.empty() || spec.location.empty()) throw UsageError("--model " + text + ": expected [NAME=]FILE");
+  if (spec.name.empty() || spec.location.empty())
+    throw UsageError("--model " + text + ": expected [NAME=]FILE");
   for (char c : spec.name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) throw UsageError("--model " + text + ": model name \"" + spec.name + "\" may only contain letters, digits, - and _");
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok)
+      throw UsageError("--model " + text + ": model name \"" + spec.name +
+                       "\" may only contain letters, digits, - and _");
   }
   return spec;
 }
@@ -36,7 +40,8 @@ ModelRegistry::ModelRegistry(std::vector<ModelSpec> specs, Loader loader, Server
   if (specs.empty()) throw UsageError("serve: no model given (--model [NAME=]FILE)");
   for (ModelSpec& spec : specs) {
     for (const Entry& entry : entries_) {
-      if (entry.spec.name == spec.name) throw UsageError("serve: two models named \"" + spec.name + "\"");
+      if (entry.spec.name == spec.name)
+        throw UsageError("serve: two models named \"" + spec.name + "\"");
     }
     Entry entry;
     entry.spec = std::move(spec);
@@ -51,7 +56,9 @@ void ModelRegistry::Store(Entry& entry, std::shared_ptr<const Scorer> scorer) {
     entry.metrics->loads.fetch_add(1, std::memory_order_relaxed);
     entry.metrics->last_load_failed.store(false);
     entry.metrics->loaded_unix_seconds.store(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
   }
 }
 
@@ -95,7 +102,9 @@ std::shared_ptr<const Scorer> ModelRegistry::Get(std::string_view name) const {
   return nullptr;
 }
 
-std::shared_ptr<const Scorer> ModelRegistry::First() const { return std::atomic_load(&entries_.front().scorer); }
+std::shared_ptr<const Scorer> ModelRegistry::First() const {
+  return std::atomic_load(&entries_.front().scorer);
+}
 
 bool ModelRegistry::AllLoaded() const {
   for (const Entry& entry : entries_) {

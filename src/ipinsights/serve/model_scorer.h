@@ -20,7 +20,8 @@ class ModelScorer : public Scorer {
   explicit ModelScorer(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
 
   int vector_dim() const override;
-  void ScoreBatch(const std::string_view* entities, const IpAddress* ips, size_t n, float* scores) const override;
+  void ScoreBatch(const std::string_view* entities, const IpAddress* ips, size_t n,
+                  float* scores) const override;
   void EntityEmbedding(std::string_view entity, float* out) const override;
   void IpEmbedding(const IpAddress& ip, float* out) const override;
 

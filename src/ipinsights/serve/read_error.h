@@ -18,10 +18,9 @@
 //   if (answer.action == ReadErrorAnswer::kClose) return Shutdown();
 #pragma once
 
+#include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <string>
-
-#include <boost/system/error_code.hpp>
 
 namespace ipinsights {
 

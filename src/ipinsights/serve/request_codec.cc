@@ -1,8 +1,7 @@
 #include "ipinsights/serve/request_codec.h"
 
-#include <simdjson.h>
-
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "ipinsights/base/strings.h"
 #include "ipinsights/dataset/pair_csv.h"
@@ -28,8 +27,10 @@ simdjson::dom::parser& ThreadParser() {
 }
 
 // Takes the entity and the IP out of one values array [E, IP]. `where` names the instance.
-std::optional<std::string> DecodeValues(simdjson::dom::array values, const std::string& where, PairBatch* batch) {
-  if (values.size() != 2) return fmt::format("{}: expected 2 values (entity, ip), got {}", where, values.size());
+std::optional<std::string> DecodeValues(simdjson::dom::array values, const std::string& where,
+                                        PairBatch* batch) {
+  if (values.size() != 2)
+    return fmt::format("{}: expected 2 values (entity, ip), got {}", where, values.size());
   simdjson::dom::element entity_element = values.at(0).value_unsafe();
   simdjson::dom::element ip_element = values.at(1).value_unsafe();
   std::string_view entity;
@@ -67,11 +68,14 @@ std::optional<std::string> DecodeInstance(simdjson::dom::element instance, const
     simdjson::dom::element inner;
     if (data_object["features"].get(inner)) return where + ": \"data\" has no \"features\"";
     simdjson::dom::object inner_object;
-    if (inner.get_object().get(inner_object)) return where + ": \"data.features\" must be an object";
+    if (inner.get_object().get(inner_object))
+      return where + ": \"data.features\" must be an object";
     simdjson::dom::element values_element;
-    if (inner_object["values"].get(values_element)) return where + ": \"data.features\" has no \"values\"";
+    if (inner_object["values"].get(values_element))
+      return where + ": \"data.features\" has no \"values\"";
     simdjson::dom::array values;
-    if (values_element.get_array().get(values)) return where + ": \"data.features.values\" must be an array";
+    if (values_element.get_array().get(values))
+      return where + ": \"data.features.values\" must be an array";
     return DecodeValues(values, where, batch);
   }
   return where + ": expected \"features\" or \"data\"";
@@ -115,14 +119,17 @@ std::optional<std::string> DecodeJson(std::string_view body, PairBatch* batch) {
   if (simdjson::error_code error = ThreadParser().parse(text, body.size()).get(root))
     return JsonErrorMessage(error);
   simdjson::dom::object object;
-  if (root.get_object().get(object)) return std::string("expected a JSON object with \"instances\"");
+  if (root.get_object().get(object))
+    return std::string("expected a JSON object with \"instances\"");
   simdjson::dom::element instances_element;
   if (object["instances"].get(instances_element)) return std::string("missing \"instances\"");
   simdjson::dom::array instances;
-  if (instances_element.get_array().get(instances)) return std::string("\"instances\" must be an array");
+  if (instances_element.get_array().get(instances))
+    return std::string("\"instances\" must be an array");
   size_t index = 0;
   for (simdjson::dom::element instance : instances) {
-    if (std::optional<std::string> error = DecodeInstance(instance, fmt::format("instance {}", index), batch))
+    if (std::optional<std::string> error =
+            DecodeInstance(instance, fmt::format("instance {}", index), batch))
       return error;
     ++index;
   }
@@ -148,12 +155,14 @@ std::optional<std::string> DecodeJsonLines(std::string_view body, PairBatch* bat
       return where + ": " + JsonErrorMessage(error);
     size_t before = batch->size();
     if (std::optional<std::string> error = DecodeInstance(instance, where, batch)) return error;
-    if (batch->size() > before) batch->entities.back() = batch->unescaped.emplace_back(batch->entities.back());
+    if (batch->size() > before)
+      batch->entities.back() = batch->unescaped.emplace_back(batch->entities.back());
   }
   return std::nullopt;
 }
 
-std::optional<std::string> DecodeRequest(RequestFormat format, std::string_view body, PairBatch* batch) {
+std::optional<std::string> DecodeRequest(RequestFormat format, std::string_view body,
+                                         PairBatch* batch) {
   switch (format) {
     case RequestFormat::kCsv:
       return DecodeCsv(body, batch);

@@ -53,7 +53,8 @@ struct PairBatch {
 
 // Appends the pairs of `body` to `batch`. Returns the error message on a malformed body
 // (and `batch` then holds an unspecified prefix).
-std::optional<std::string> DecodeRequest(RequestFormat format, std::string_view body, PairBatch* batch);
+std::optional<std::string> DecodeRequest(RequestFormat format, std::string_view body,
+                                         PairBatch* batch);
 
 std::optional<std::string> DecodeCsv(std::string_view body, PairBatch* batch);
 std::optional<std::string> DecodeJson(std::string_view body, PairBatch* batch);

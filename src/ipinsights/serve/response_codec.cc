@@ -1,9 +1,10 @@
 #include "ipinsights/serve/response_codec.h"
-#include "ipinsights/base/json_text.h"
 
 #include <charconv>
 #include <cmath>
 #include <cstring>
+
+#include "ipinsights/base/json_text.h"
 
 namespace ipinsights {
 namespace {
@@ -22,8 +23,8 @@ void AppendVector(const float* values, int dim, std::string* out) {
 }
 
 void AppendPrediction(const ResponseFormat& format, size_t i, std::span<const float> scores,
-                      std::span<const float> entity_embeddings, std::span<const float> ip_embeddings, int dim,
-                      std::string* out) {
+                      std::span<const float> entity_embeddings,
+                      std::span<const float> ip_embeddings, int dim, std::string* out) {
   static constexpr char kDot[] = "{\"dot_product\":";
   Append(out, kDot, sizeof(kDot) - 1);
   AppendFloat(scores[i], out);

@@ -1,11 +1,10 @@
 #include "ipinsights/serve/router.h"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 
 #include <chrono>
 #include <exception>
-
-#include <fmt/format.h>
 
 #include "ipinsights/base/json_text.h"
 #include "ipinsights/base/strings.h"
@@ -44,8 +43,8 @@ std::string_view EndpointName(std::string_view path) {
   if (path.size() <= kEndpointsPrefix.size() + kInvocationsSuffix.size()) return {};
   if (path.substr(0, kEndpointsPrefix.size()) != kEndpointsPrefix) return {};
   if (path.substr(path.size() - kInvocationsSuffix.size()) != kInvocationsSuffix) return {};
-  std::string_view name = path.substr(kEndpointsPrefix.size(),
-                                      path.size() - kEndpointsPrefix.size() - kInvocationsSuffix.size());
+  std::string_view name = path.substr(
+      kEndpointsPrefix.size(), path.size() - kEndpointsPrefix.size() - kInvocationsSuffix.size());
   if (name.find('/') != std::string_view::npos) return {};
   return name;
 }
@@ -75,7 +74,8 @@ Scratch& ThreadScratch() {
 // Scratch can grow to hundreds of MB on a huge verbose request; give it back afterwards.
 void TrimScratch(Scratch& scratch) {
   constexpr size_t kKeep = 1 << 20;
-  if (scratch.entity_embeddings.capacity() > kKeep) std::vector<float>().swap(scratch.entity_embeddings);
+  if (scratch.entity_embeddings.capacity() > kKeep)
+    std::vector<float>().swap(scratch.entity_embeddings);
   if (scratch.ip_embeddings.capacity() > kKeep) std::vector<float>().swap(scratch.ip_embeddings);
   if (scratch.scores.capacity() > kKeep) std::vector<float>().swap(scratch.scores);
   if (scratch.batch.ips.capacity() > kKeep) {
@@ -204,8 +204,8 @@ RequestOutcome Router::Handle(const HttpRequestView& request, HttpResponse* resp
   return outcome;
 }
 
-void Router::Score(const HttpRequestView& request, std::string_view model_name, HttpResponse* response,
-                   RequestOutcome* outcome) const {
+void Router::Score(const HttpRequestView& request, std::string_view model_name,
+                   HttpResponse* response, RequestOutcome* outcome) const {
   std::shared_ptr<const Scorer> scorer = registry_->Get(model_name);
   if (scorer == nullptr) {
     SetError(404, fmt::format("no model named \"{}\"", model_name.substr(0, 100)), response);
@@ -214,19 +214,26 @@ void Router::Score(const HttpRequestView& request, std::string_view model_name, 
   outcome->model = model_name;
   std::optional<ResponseFormat> format = ParseAccept(request.accept);
   if (!format) {
-    SetError(406, fmt::format("unsupported Accept \"{}\"; use application/json or application/jsonlines",
-                              request.accept.substr(0, 100)), response);
+    SetError(406,
+             fmt::format("unsupported Accept \"{}\"; use application/json or application/jsonlines",
+                         request.accept.substr(0, 100)),
+             response);
     return;
   }
   std::optional<RequestFormat> input = ParseContentType(request.content_type);
   if (!input) {
-    SetError(415, fmt::format("unsupported Content-Type \"{}\"; use text/csv, application/json or application/jsonlines",
-                              request.content_type.substr(0, 100)), response);
+    SetError(415,
+             fmt::format("unsupported Content-Type \"{}\"; use text/csv, application/json or "
+                         "application/jsonlines",
+                         request.content_type.substr(0, 100)),
+             response);
     return;
   }
   if (request.body.size() > options_.max_body_bytes) {
-    SetError(413, fmt::format("request body of {} bytes is over the limit of {} bytes", request.body.size(),
-                              options_.max_body_bytes), response);
+    SetError(413,
+             fmt::format("request body of {} bytes is over the limit of {} bytes",
+                         request.body.size(), options_.max_body_bytes),
+             response);
     return;
   }
   Scratch& scratch = ThreadScratch();
@@ -245,11 +252,14 @@ void Router::Score(const HttpRequestView& request, std::string_view model_name, 
   // ask for gigabytes of response. 2^24 floats is about 200 MB of JSON.
   constexpr size_t kMaxVerboseFloats = size_t{1} << 24;
   if (format->verbose && 2 * n * static_cast<size_t>(scorer->vector_dim()) > kMaxVerboseFloats) {
-    SetError(413, fmt::format("verbose=True for {} pairs of dimension {} is over the limit of {} embedding values; "
-                              "send at most {} pairs per verbose request",
-                              n, scorer->vector_dim(), kMaxVerboseFloats,
-                              kMaxVerboseFloats / (2 * static_cast<size_t>(scorer->vector_dim()))),
-             response);
+    SetError(
+        413,
+        fmt::format(
+            "verbose=True for {} pairs of dimension {} is over the limit of {} embedding values; "
+            "send at most {} pairs per verbose request",
+            n, scorer->vector_dim(), kMaxVerboseFloats,
+            kMaxVerboseFloats / (2 * static_cast<size_t>(scorer->vector_dim()))),
+        response);
     return;
   }
   // A large answer that the server could not hold while it is sent is refused before it is
@@ -258,7 +268,9 @@ void Router::Score(const HttpRequestView& request, std::string_view model_name, 
     size_t dim = static_cast<size_t>(scorer->vector_dim());
     size_t estimate = n * (format->verbose ? 2 * dim * 14 + 80 : 32);
     if (estimate >= kLargeAnswerBytes && estimate > options_.answer_budget->left()) {
-      SetError(503, "server busy: answers in flight are over the server's memory budget; retry later", response);
+      SetError(503,
+               "server busy: answers in flight are over the server's memory budget; retry later",
+               response);
       response->headers.emplace_back("Retry-After", "1");
       TrimScratch(scratch);
       return;
@@ -286,7 +298,8 @@ void Router::Score(const HttpRequestView& request, std::string_view model_name, 
     }
     response->content_type = ResponseContentType(*format);
     response->headers.emplace_back("X-Amzn-Invoked-Production-Variant", "AllTraffic");
-    EncodeResponse(*format, scratch.scores, scratch.entity_embeddings, scratch.ip_embeddings, dim, &response->body);
+    EncodeResponse(*format, scratch.scores, scratch.entity_embeddings, scratch.ip_embeddings, dim,
+                   &response->body);
   } catch (const std::exception& e) {
     SetError(500, fmt::format("scoring failed: {}", e.what()), response);
     TrimScratch(scratch);

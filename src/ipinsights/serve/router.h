@@ -40,9 +40,9 @@ namespace ipinsights {
 
 struct RouterOptions {
   size_t max_body_bytes = 6u << 20;
-  std::string admin_token;                   // empty: POST /admin/reload is 404
-  const SigV4Verifier* verifier = nullptr;   // null: no authentication
-  std::function<std::time_t()> clock;        // for SigV4; null: time(nullptr)
+  std::string admin_token;                  // empty: POST /admin/reload is 404
+  const SigV4Verifier* verifier = nullptr;  // null: no authentication
+  std::function<std::time_t()> clock;       // for SigV4; null: time(nullptr)
   // Called after an admin reload (for the log); may be null.
   std::function<void(const ModelRegistry::ReloadResult&)> on_reload;
   // The server's budget for answers in flight (HttpServerOptions::response_budget); may be

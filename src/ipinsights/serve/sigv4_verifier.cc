@@ -26,7 +26,8 @@ class HeaderIndex {
     entries_.reserve(request.headers.size());
     for (size_t i = 0; i < request.headers.size(); ++i) {
       size_t at = names_.size();
-      for (char c : request.headers[i].first) names_ += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (char c : request.headers[i].first)
+        names_ += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       entries_.push_back({std::string_view(names_).substr(at, request.headers[i].first.size()),
                           request.headers[i].second, i});
     }
@@ -61,7 +62,8 @@ class HeaderIndex {
 };
 
 // A linear scan without allocation, for the one header needed before the index is built.
-std::optional<std::string_view> FindHeader(const SignedRequestView& request, std::string_view name) {
+std::optional<std::string_view> FindHeader(const SignedRequestView& request,
+                                           std::string_view name) {
   for (const auto& [key, value] : request.headers) {
     if (EqualsIgnoreCase(key, name)) return value;
   }
@@ -74,19 +76,22 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 
 // Canonical request over a prebuilt index; `signed_headers` sorted and unique.
 std::string Canonicalize(const SignedRequestView& request, const HeaderIndex& index,
-                         const std::vector<std::string_view>& signed_headers, std::string_view payload_hash) {
+                         const std::vector<std::string_view>& signed_headers,
+                         std::string_view payload_hash) {
   std::string_view target = request.target;
   size_t question = target.find('?');
   std::string_view path = target.substr(0, question);
-  std::string_view query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
   std::vector<std::pair<std::string_view, std::string_view>> parameters;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     size_t equals = pair.find('=');
-    parameters.emplace_back(pair.substr(0, equals),
-                            equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1));
+    parameters.emplace_back(pair.substr(0, equals), equals == std::string_view::npos
+                                                        ? std::string_view()
+                                                        : pair.substr(equals + 1));
   }
   std::sort(parameters.begin(), parameters.end());
 
@@ -138,8 +143,8 @@ std::optional<std::time_t> ParseAmzDate(std::string_view text) {
   };
   int year = number(0, 4), month = number(4, 2), day = number(6, 2);
   int hour = number(9, 2), minute = number(11, 2), second = number(13, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 ||
-      minute > 59 || second < 0 || second > 60)
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 ||
+      minute < 0 || minute > 59 || second < 0 || second > 60)
     return std::nullopt;
   int64_t days = DaysFromCivil(Date{year, month, day});
   return static_cast<std::time_t>(days * 86400 + hour * 3600 + minute * 60 + second);
@@ -159,7 +164,8 @@ std::map<std::string, std::string> SigV4Verifier::ReadKeysFile(const std::string
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (text.empty() || text.front() == '#') continue;
     size_t space = text.find_first_of(" \t");
-    if (space == std::string_view::npos) throw Error(path + ":" + std::to_string(number) + ": expected \"ACCESS_KEY_ID SECRET\"");
+    if (space == std::string_view::npos)
+      throw Error(path + ":" + std::to_string(number) + ": expected \"ACCESS_KEY_ID SECRET\"");
     std::string_view key = text.substr(0, space);
     std::string_view secret = TrimBlanks(text.substr(space));
     if (secret.empty() || secret.find_first_of(" \t") != std::string_view::npos)
@@ -181,7 +187,9 @@ SigV4Verifier::SigV4Verifier(std::map<std::string, std::string> secrets, Options
     : options_(std::move(options)), keys_(std::make_shared<const Keys>(std::move(secrets))) {}
 
 SigV4Verifier::SigV4Verifier(SigV4Verifier&& other) noexcept
-    : options_(std::move(other.options_)), keys_path_(std::move(other.keys_path_)), keys_(other.keys()) {}
+    : options_(std::move(other.options_)),
+      keys_path_(std::move(other.keys_path_)),
+      keys_(other.keys()) {}
 
 void SigV4Verifier::ReloadKeysFile() {
   if (keys_path_.empty()) throw Error("SigV4 keys were not read from a file");
@@ -195,8 +203,9 @@ std::shared_ptr<const SigV4Verifier::Keys> SigV4Verifier::keys() const {
   return keys_;
 }
 
-std::string SigV4Verifier::Sign(std::string_view secret, std::string_view date, std::string_view region,
-                                std::string_view service, std::string_view string_to_sign) {
+std::string SigV4Verifier::Sign(std::string_view secret, std::string_view date,
+                                std::string_view region, std::string_view service,
+                                std::string_view string_to_sign) {
   return SigV4Signature(secret, date, region, service, string_to_sign);
 }
 
@@ -207,7 +216,8 @@ std::string SigV4Verifier::CanonicalRequest(const SignedRequestView& request,
   return Canonicalize(request, HeaderIndex(request), names, payload_hash);
 }
 
-std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& request, std::time_t now) const {
+std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& request,
+                                                 std::time_t now) const {
   constexpr std::string_view kBadSignature = "signature does not match";
   std::optional<std::string_view> authorization = FindHeader(request, "authorization");
 
@@ -216,14 +226,17 @@ std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& reques
   std::string_view path = request.target.substr(0, request.target.find('?'));
   if (!options_.metrics_token.empty() && path == "/metrics" && authorization &&
       authorization->substr(0, kBearer.size()) == kBearer) {
-    if (ConstantTimeEquals(TrimBlanks(authorization->substr(kBearer.size())), options_.metrics_token)) return std::nullopt;
+    if (ConstantTimeEquals(TrimBlanks(authorization->substr(kBearer.size())),
+                           options_.metrics_token))
+      return std::nullopt;
     return std::string("wrong metrics token");
   }
 
   if (!authorization) return std::string("missing Authorization (AWS SigV4) header");
   std::string_view auth = TrimBlanks(*authorization);
   constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-  if (auth.substr(0, kAlgorithm.size()) != kAlgorithm) return std::string("Authorization is not AWS4-HMAC-SHA256");
+  if (auth.substr(0, kAlgorithm.size()) != kAlgorithm)
+    return std::string("Authorization is not AWS4-HMAC-SHA256");
   auth.remove_prefix(kAlgorithm.size());
   std::string_view credential, signed_headers_text, signature;
   while (!auth.empty()) {
@@ -233,16 +246,20 @@ std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& reques
     size_t equals = part.find('=');
     if (equals == std::string_view::npos) continue;
     std::string_view name = part.substr(0, equals), value = part.substr(equals + 1);
-    if (name == "Credential") credential = value;
-    else if (name == "SignedHeaders") signed_headers_text = value;
-    else if (name == "Signature") signature = value;
+    if (name == "Credential")
+      credential = value;
+    else if (name == "SignedHeaders")
+      signed_headers_text = value;
+    else if (name == "Signature")
+      signature = value;
   }
   if (credential.empty() || signed_headers_text.empty() || signature.empty())
     return std::string("malformed Authorization header");
 
   // SignedHeaders as AWS SDKs send them: at most a few dozen names, lower-case, sorted, unique.
   // Checked before anything else, so a hostile list costs no more than reading it.
-  if (static_cast<size_t>(std::count(signed_headers_text.begin(), signed_headers_text.end(), ';')) >= kMaxSignedHeaders)
+  if (static_cast<size_t>(std::count(signed_headers_text.begin(), signed_headers_text.end(),
+                                     ';')) >= kMaxSignedHeaders)
     return "SignedHeaders must list at most " + std::to_string(kMaxSignedHeaders) + " header names";
   std::vector<std::string_view> signed_headers;
   for (std::string_view rest = signed_headers_text;;) {
@@ -266,8 +283,10 @@ std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& reques
     if (slash == std::string_view::npos || scope.size() > 5) break;
     rest.remove_prefix(slash + 1);
   }
-  if (scope.size() != 5 || scope[4] != "aws4_request") return std::string("malformed credential scope");
-  if (scope[3] != "sagemaker") return std::string("credential scope is not for service \"sagemaker\"");
+  if (scope.size() != 5 || scope[4] != "aws4_request")
+    return std::string("malformed credential scope");
+  if (scope[3] != "sagemaker")
+    return std::string("credential scope is not for service \"sagemaker\"");
   if (!options_.region.empty() && scope[2] != options_.region)
     return std::string("the request was signed for another region");
 
@@ -279,20 +298,24 @@ std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& reques
   if (!signed_at) return std::string("malformed X-Amz-Date header");
   if (std::llabs(static_cast<long long>(*signed_at - now)) > 15 * 60)
     return std::string("request time too skewed (X-Amz-Date)");
-  if (TrimBlanks(*amz_date).substr(0, 8) != scope[1]) return std::string("credential date does not match X-Amz-Date");
+  if (TrimBlanks(*amz_date).substr(0, 8) != scope[1])
+    return std::string("credential date does not match X-Amz-Date");
 
   if (!std::binary_search(signed_headers.begin(), signed_headers.end(), std::string_view("host")))
     return std::string("the Host header must be signed");
   for (std::string_view name : signed_headers) {
-    if (index.Find(name) == index.end()) return "signed header \"" + std::string(name) + "\" is missing";
+    if (index.Find(name) == index.end())
+      return "signed header \"" + std::string(name) + "\" is missing";
   }
   if (!options_.host.empty()) {
     for (auto it = index.Find("host"); it != index.end() && it->name == "host"; ++it) {
-      if (!EqualsIgnoreCase(TrimBlanks(it->value), options_.host)) return std::string("the request was signed for another host");
+      if (!EqualsIgnoreCase(TrimBlanks(it->value), options_.host))
+        return std::string("the request was signed for another host");
     }
   }
   // An unsigned Accept could turn a captured request into verbose=True; "*/*" means no preference.
-  if (!std::binary_search(signed_headers.begin(), signed_headers.end(), std::string_view("accept"))) {
+  if (!std::binary_search(signed_headers.begin(), signed_headers.end(),
+                          std::string_view("accept"))) {
     for (auto it = index.Find("accept"); it != index.end() && it->name == "accept"; ++it) {
       std::string_view value = TrimBlanks(it->value);
       if (!value.empty() && value != "*/*") return std::string("the Accept header must be signed");
@@ -300,15 +323,17 @@ std::optional<std::string> SigV4Verifier::Verify(const SignedRequestView& reques
   }
 
   std::string canonical = Canonicalize(request, index, signed_headers, Sha256Hex(request.body));
-  std::string string_to_sign = std::string(kAlgorithm) + "\n" + std::string(TrimBlanks(*amz_date)) + "\n" +
-                               std::string(scope[1]) + "/" + std::string(scope[2]) + "/" + std::string(scope[3]) +
-                               "/aws4_request\n" + Sha256Hex(canonical);
+  std::string string_to_sign = std::string(kAlgorithm) + "\n" + std::string(TrimBlanks(*amz_date)) +
+                               "\n" + std::string(scope[1]) + "/" + std::string(scope[2]) + "/" +
+                               std::string(scope[3]) + "/aws4_request\n" + Sha256Hex(canonical);
   // An unknown key ID gets the same answer as a wrong signature, after the same work.
   std::shared_ptr<const Keys> current = keys();
   auto secret = current->find(std::string(scope[0]));
-  std::string expected = Sign(secret == current->end() ? std::string_view("unknown-access-key") : secret->second,
-                              scope[1], scope[2], scope[3], string_to_sign);
-  if (secret == current->end() || !ConstantTimeEquals(expected, signature)) return std::string(kBadSignature);
+  std::string expected =
+      Sign(secret == current->end() ? std::string_view("unknown-access-key") : secret->second,
+           scope[1], scope[2], scope[3], string_to_sign);
+  if (secret == current->end() || !ConstantTimeEquals(expected, signature))
+    return std::string(kBadSignature);
   return std::nullopt;
 }
 

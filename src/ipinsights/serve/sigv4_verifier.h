@@ -52,8 +52,8 @@ struct SignedRequestView {
 class SigV4Verifier {
  public:
   struct Options {
-    std::string host;           // the signed Host must equal this (ASCII case-insensitive); empty: any
-    std::string region;         // the credential scope's region must equal this; empty: any
+    std::string host;    // the signed Host must equal this (ASCII case-insensitive); empty: any
+    std::string region;  // the credential scope's region must equal this; empty: any
     std::string metrics_token;  // Bearer token that opens GET /metrics; empty: /metrics needs SigV4
   };
   static constexpr size_t kMaxSignedHeaders = 64;
@@ -78,7 +78,8 @@ class SigV4Verifier {
                           std::string_view service, std::string_view string_to_sign);
   // `signed_headers` must be lower-case, sorted and unique (Verify checks that first); each
   // one's value is every request header of that name, in order, joined by commas.
-  static std::string CanonicalRequest(const SignedRequestView& request, const std::vector<std::string>& signed_headers,
+  static std::string CanonicalRequest(const SignedRequestView& request,
+                                      const std::vector<std::string>& signed_headers,
                                       const std::string& payload_hash);
 
  private:

@@ -18,27 +18,32 @@ constexpr double kAwsInternalShare = 0.02;
 constexpr double kServiceHostShare = 0.03;
 constexpr double kNoEntityShare = 0.005;  // of people's events
 
-constexpr std::string_view kBase62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::string_view kBase62 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 // One API call of the catalogue; request/response are literal JSON.
 struct ApiCall {
-  const char* source;        // eventSource
-  const char* name;          // eventName
-  const char* host;          // endpoint prefix; "{r}" is not used: region appended unless global
-  bool global;               // endpoint without region (iam, s3 ListBuckets)
+  const char* source;  // eventSource
+  const char* name;    // eventName
+  const char* host;    // endpoint prefix; "{r}" is not used: region appended unless global
+  bool global;         // endpoint without region (iam, s3 ListBuckets)
   bool read_only;
-  bool management;           // false: a data event
-  const char* request;       // requestParameters
-  const char* response;      // responseElements
-  const char* additional;    // additionalEventData or nullptr
+  bool management;         // false: a data event
+  const char* request;     // requestParameters
+  const char* response;    // responseElements
+  const char* additional;  // additionalEventData or nullptr
   double person_weight;
   double workload_weight;
 };
 
 constexpr ApiCall kCalls[] = {
-    {"sts.amazonaws.com", "GetCallerIdentity", "sts", false, true, true, "null", "null", nullptr, 8, 6},
-    {"s3.amazonaws.com", "ListBuckets", "s3", true, true, true, "{\"Host\":\"s3.amazonaws.com\"}", "null",
-     "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\",\"bytesTransferredIn\":0,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":\"Fp4bQx2cY3Zt8vJ6Q0mE1kLr5sH7uNwA9dTgCiXoVyB=\",\"bytesTransferredOut\":2374}",
+    {"sts.amazonaws.com", "GetCallerIdentity", "sts", false, true, true, "null", "null", nullptr, 8,
+     6},
+    {"s3.amazonaws.com", "ListBuckets", "s3", true, true, true, "{\"Host\":\"s3.amazonaws.com\"}",
+     "null",
+     "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
+     "\"bytesTransferredIn\":0,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":"
+     "\"Fp4bQx2cY3Zt8vJ6Q0mE1kLr5sH7uNwA9dTgCiXoVyB=\",\"bytesTransferredOut\":2374}",
      6, 2},
     {"ec2.amazonaws.com", "DescribeInstances", "ec2", false, true, true,
      "{\"instancesSet\":{},\"filterSet\":{}}", "null", nullptr, 10, 8},
@@ -46,34 +51,49 @@ constexpr ApiCall kCalls[] = {
      "{\"securityGroupSet\":{},\"securityGroupIdSet\":{},\"filterSet\":{}}", "null", nullptr, 4, 2},
     {"ec2.amazonaws.com", "StartInstances", "ec2", false, false, true,
      "{\"instancesSet\":{\"items\":[{\"instanceId\":\"i-0a1b2c3d4e5f60718\"}]}}",
-     "{\"requestId\":\"5a8f3c1e-9b7d-4e2f-8a6c-1d3b5f7e9a2c\",\"instancesSet\":{\"items\":[{\"instanceId\":\"i-0a1b2c3d4e5f60718\",\"currentState\":{\"code\":0,\"name\":\"pending\"},\"previousState\":{\"code\":80,\"name\":\"stopped\"}}]}}",
+     "{\"requestId\":\"5a8f3c1e-9b7d-4e2f-8a6c-1d3b5f7e9a2c\",\"instancesSet\":{\"items\":[{"
+     "\"instanceId\":\"i-0a1b2c3d4e5f60718\",\"currentState\":{\"code\":0,\"name\":\"pending\"},"
+     "\"previousState\":{\"code\":80,\"name\":\"stopped\"}}]}}",
      nullptr, 1, 0.2},
-    {"iam.amazonaws.com", "ListRoles", "iam", true, true, true, "{\"maxItems\":100}", "null", nullptr, 3, 0.5},
+    {"iam.amazonaws.com", "ListRoles", "iam", true, true, true, "{\"maxItems\":100}", "null",
+     nullptr, 3, 0.5},
     {"iam.amazonaws.com", "GetUser", "iam", true, true, true, "null", "null", nullptr, 2, 0},
-    {"logs.amazonaws.com", "DescribeLogGroups", "logs", false, true, true, "{\"limit\":50}", "null", nullptr, 4, 3},
+    {"logs.amazonaws.com", "DescribeLogGroups", "logs", false, true, true, "{\"limit\":50}", "null",
+     nullptr, 4, 3},
     {"logs.amazonaws.com", "CreateLogStream", "logs", false, false, true,
-     "{\"logGroupName\":\"/aws/app/prod\",\"logStreamName\":\"2024/app/7f3c2a\"}", "null", nullptr, 0.2, 6},
-    {"lambda.amazonaws.com", "ListFunctions20150331", "lambda", false, true, true, "null", "null", nullptr, 3, 1},
-    {"dynamodb.amazonaws.com", "DescribeTable", "dynamodb", false, true, true, "{\"tableName\":\"orders\"}",
-     "null", nullptr, 2, 5},
+     "{\"logGroupName\":\"/aws/app/prod\",\"logStreamName\":\"2024/app/7f3c2a\"}", "null", nullptr,
+     0.2, 6},
+    {"lambda.amazonaws.com", "ListFunctions20150331", "lambda", false, true, true, "null", "null",
+     nullptr, 3, 1},
+    {"dynamodb.amazonaws.com", "DescribeTable", "dynamodb", false, true, true,
+     "{\"tableName\":\"orders\"}", "null", nullptr, 2, 5},
     {"kms.amazonaws.com", "Decrypt", "kms", false, true, true,
-     "{\"encryptionAlgorithm\":\"SYMMETRIC_DEFAULT\",\"encryptionContext\":{\"aws:lambda:FunctionArn\":\"arn:aws:lambda:us-east-1:000000000000:function:orders-api\"}}",
+     "{\"encryptionAlgorithm\":\"SYMMETRIC_DEFAULT\",\"encryptionContext\":{\"aws:lambda:"
+     "FunctionArn\":\"arn:aws:lambda:us-east-1:000000000000:function:orders-api\"}}",
      "null", nullptr, 1, 10},
     {"ssm.amazonaws.com", "GetParameter", "ssm", false, true, true,
      "{\"name\":\"/app/prod/db-url\",\"withDecryption\":true}", "null", nullptr, 1, 8},
     {"secretsmanager.amazonaws.com", "GetSecretValue", "secretsmanager", false, true, true,
      "{\"secretId\":\"prod/app/database\"}", "null", nullptr, 1, 6},
     {"monitoring.amazonaws.com", "GetMetricData", "monitoring", false, true, true,
-     "{\"startTime\":\"Jan 1, 2024, 12:00:00 AM\",\"endTime\":\"Jan 1, 2024, 3:00:00 AM\",\"maxDatapoints\":1440}",
+     "{\"startTime\":\"Jan 1, 2024, 12:00:00 AM\",\"endTime\":\"Jan 1, 2024, 3:00:00 "
+     "AM\",\"maxDatapoints\":1440}",
      "null", nullptr, 3, 2},
     {"s3.amazonaws.com", "GetObject", "s3", false, true, false,
-     "{\"bucketName\":\"acme-prod-data\",\"Host\":\"acme-prod-data.s3.amazonaws.com\",\"key\":\"reports/daily/part-0001.parquet\"}",
+     "{\"bucketName\":\"acme-prod-data\",\"Host\":\"acme-prod-data.s3.amazonaws.com\",\"key\":"
+     "\"reports/daily/part-0001.parquet\"}",
      "null",
-     "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\",\"bytesTransferredIn\":0,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":\"k2Yz9Qb7cR1tW5xN3mV8pL4sD6fG0hJ2aE7uB9oI1nM=\",\"bytesTransferredOut\":183924}",
+     "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
+     "\"bytesTransferredIn\":0,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":"
+     "\"k2Yz9Qb7cR1tW5xN3mV8pL4sD6fG0hJ2aE7uB9oI1nM=\",\"bytesTransferredOut\":183924}",
      2, 8},
     {"sts.amazonaws.com", "AssumeRole", "sts", false, false, true,
-     "{\"roleArn\":\"arn:aws:iam::000000000000:role/deploy\",\"roleSessionName\":\"deploy-session\",\"durationSeconds\":3600}",
-     "{\"credentials\":{\"accessKeyId\":\"ASIAQ7EXAMPLE4SESSION\",\"sessionToken\":\"IQoJb3JpZ2luX2VjEXAMPLETOKEN\",\"expiration\":\"Jan 1, 2024, 1:00:00 PM\"},\"assumedRoleUser\":{\"assumedRoleId\":\"AROAQ7EXAMPLEROLEID01:deploy-session\",\"arn\":\"arn:aws:sts::000000000000:assumed-role/deploy/deploy-session\"}}",
+     "{\"roleArn\":\"arn:aws:iam::000000000000:role/"
+     "deploy\",\"roleSessionName\":\"deploy-session\",\"durationSeconds\":3600}",
+     "{\"credentials\":{\"accessKeyId\":\"ASIAQ7EXAMPLE4SESSION\",\"sessionToken\":"
+     "\"IQoJb3JpZ2luX2VjEXAMPLETOKEN\",\"expiration\":\"Jan 1, 2024, 1:00:00 "
+     "PM\"},\"assumedRoleUser\":{\"assumedRoleId\":\"AROAQ7EXAMPLEROLEID01:deploy-session\","
+     "\"arn\":\"arn:aws:sts::000000000000:assumed-role/deploy/deploy-session\"}}",
      nullptr, 1, 1},
 };
 constexpr size_t kCallCount = sizeof(kCalls) / sizeof(kCalls[0]);
@@ -103,9 +123,14 @@ const CallTable kCallTable;
 // Services that call on their own behalf (userIdentity.type AWSService) or through a
 // principal (invokedBy, sourceIPAddress = the service's host name).
 constexpr const char* kServiceHosts[] = {
-    "ec2.amazonaws.com",        "lambda.amazonaws.com",     "cloudformation.amazonaws.com",
-    "config.amazonaws.com",     "autoscaling.amazonaws.com", "ssm.amazonaws.com",
-    "elasticloadbalancing.amazonaws.com", "access-analyzer.amazonaws.com",
+    "ec2.amazonaws.com",
+    "lambda.amazonaws.com",
+    "cloudformation.amazonaws.com",
+    "config.amazonaws.com",
+    "autoscaling.amazonaws.com",
+    "ssm.amazonaws.com",
+    "elasticloadbalancing.amazonaws.com",
+    "access-analyzer.amazonaws.com",
 };
 
 std::string RandomString(Rng& rng, size_t count, std::string_view alphabet) {
@@ -135,7 +160,8 @@ void AppendWithAccount(std::string& out, std::string_view text, std::string_view
 void AppendTlsDetails(std::string& out, std::string_view host, std::string_view region, bool global,
                       bool tls13) {
   out += ",\"tlsDetails\":{\"tlsVersion\":\"";
-  out += tls13 ? "TLSv1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\"" : "TLSv1.2\",\"cipherSuite\":\"ECDHE-RSA-AES128-GCM-SHA256\"";
+  out += tls13 ? "TLSv1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\""
+               : "TLSv1.2\",\"cipherSuite\":\"ECDHE-RSA-AES128-GCM-SHA256\"";
   out += ",\"clientProvidedHostHeader\":\"";
   out += host;
   if (!global) {
@@ -170,9 +196,9 @@ CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
                                   "web-frontend",    "ci-deployer",   "reporting-batch"};
   for (int a = 0; a < 3; ++a) {
     for (const char* set : kPermissionSets) {
-      person_roles[a].push_back({std::string("AWSReservedSSO_") + set + "_" +
-                                     RandomString(account_rng, 16, kHexLower),
-                                 "AROA" + RandomString(account_rng, 17, kUpperAlnum)});
+      person_roles[a].push_back(
+          {std::string("AWSReservedSSO_") + set + "_" + RandomString(account_rng, 16, kHexLower),
+           "AROA" + RandomString(account_rng, 17, kUpperAlnum)});
     }
     for (const char* role : kWorkloadRoles) {
       workload_roles[a].push_back({role, "AROA" + RandomString(account_rng, 17, kUpperAlnum)});
@@ -223,9 +249,11 @@ CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
         id.principal_id = role.id + ":" + session;
       } while (!taken.insert(id.principal_id).second);
       head += "\"type\":\"AssumedRole\",\"principalId\":\"" + id.principal_id +
-              "\",\"arn\":\"arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" + session +
-              "\",\"accountId\":\"" + account + "\",\"accessKeyId\":\"" + access_key + "\"";
-      session_context("Role", role.id, "arn:aws:iam::" + account + ":role/" + role.name, role.name, ec2);
+              "\",\"arn\":\"arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" +
+              session + "\",\"accountId\":\"" + account + "\",\"accessKeyId\":\"" + access_key +
+              "\"";
+      session_context("Role", role.id, "arn:aws:iam::" + account + ":role/" + role.name, role.name,
+                      ec2);
       id.api_agent = JsonLiteral(MakeSdkUserAgent(rng, ec2));
       id.console_agent = id.api_agent;
     } else {
@@ -235,9 +263,12 @@ CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
         root_taken[id.account] = true;
         id.principal_id = account;
         taken.insert(id.principal_id);
-        head += "\"type\":\"Root\",\"principalId\":\"" + account + "\",\"arn\":\"arn:aws:iam::" + account +
-                ":root\",\"accountId\":\"" + account + "\",\"accessKeyId\":\"" + access_key + "\"";
-        head += ",\"sessionContext\":{\"sessionIssuer\":{},\"webIdFederationData\":{},\"attributes\":{\"creationDate\":\"";
+        head += "\"type\":\"Root\",\"principalId\":\"" + account +
+                "\",\"arn\":\"arn:aws:iam::" + account + ":root\",\"accountId\":\"" + account +
+                "\",\"accessKeyId\":\"" + access_key + "\"";
+        head +=
+            ",\"sessionContext\":{\"sessionIssuer\":{},\"webIdFederationData\":{},\"attributes\":{"
+            "\"creationDate\":\"";
         tail = "\",\"mfaAuthenticated\":\"true\"}}";
       } else if (kind < 0.36) {
         for (int n = 2; !taken.insert("iam:" + account + ":" + user).second; ++n) {
@@ -246,10 +277,10 @@ CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
         do {
           id.principal_id = "AIDA" + RandomString(rng, 17, kUpperAlnum);
         } while (!taken.insert(id.principal_id).second);
-        head += "\"type\":\"IAMUser\",\"principalId\":\"" + id.principal_id + "\",\"arn\":\"arn:aws:iam::" +
-                account + ":user/" + user + "\",\"accountId\":\"" + account +
-                "\",\"accessKeyId\":\"AKIA" + RandomString(rng, 16, kUpperAlnum) + "\",\"userName\":\"" + user +
-                "\"";
+        head += "\"type\":\"IAMUser\",\"principalId\":\"" + id.principal_id +
+                "\",\"arn\":\"arn:aws:iam::" + account + ":user/" + user + "\",\"accountId\":\"" +
+                account + "\",\"accessKeyId\":\"AKIA" + RandomString(rng, 16, kUpperAlnum) +
+                "\",\"userName\":\"" + user + "\"";
       } else if (kind < 0.43) {
         do {
           id.principal_id = account + ":" + user;
@@ -258,8 +289,8 @@ CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
         user = id.principal_id.substr(account.size() + 1);
         const std::string broker_id = "AIDA" + RandomString(rng, 17, kUpperAlnum);
         head += "\"type\":\"FederatedUser\",\"principalId\":\"" + id.principal_id +
-                "\",\"arn\":\"arn:aws:sts::" + account + ":federated-user/" + user + "\",\"accountId\":\"" +
-                account + "\",\"accessKeyId\":\"" + access_key + "\"";
+                "\",\"arn\":\"arn:aws:sts::" + account + ":federated-user/" + user +
+                "\",\"accountId\":\"" + account + "\",\"accessKeyId\":\"" + access_key + "\"";
         session_context("IAMUser", broker_id, "arn:aws:iam::" + account + ":user/federation-broker",
                         "federation-broker", false);
       } else {
@@ -269,27 +300,31 @@ CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
           email = name.login + std::to_string(n) + "@" + name.domain;
         }
         id.principal_id = role.id + ":" + email;
-        head += "\"type\":\"AssumedRole\",\"principalId\":\"" + id.principal_id + "\",\"arn\":\"arn:aws:sts::" +
-                account + ":assumed-role/" + role.name + "/" + email + "\",\"accountId\":\"" + account +
-                "\",\"accessKeyId\":\"" + access_key + "\"";
-        session_context("Role", role.id,
-                        "arn:aws:iam::" + account + ":role/aws-reserved/sso.amazonaws.com/" + role.name,
-                        role.name, false);
+        head += "\"type\":\"AssumedRole\",\"principalId\":\"" + id.principal_id +
+                "\",\"arn\":\"arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" +
+                email + "\",\"accountId\":\"" + account + "\",\"accessKeyId\":\"" + access_key +
+                "\"";
+        session_context(
+            "Role", role.id,
+            "arn:aws:iam::" + account + ":role/aws-reserved/sso.amazonaws.com/" + role.name,
+            role.name, false);
       }
       id.console_agent = JsonLiteral(MakeBrowserUserAgent(rng));
       id.api_agent = JsonLiteral(MakeCliUserAgent(rng));
       if (rng.Bernoulli(0.5)) {
-        id.no_entity_identity = "\"userIdentity\":{\"type\":\"SAMLUser\",\"userName\":\"" + name.email + "\"}";
+        id.no_entity_identity =
+            "\"userIdentity\":{\"type\":\"SAMLUser\",\"userName\":\"" + name.email + "\"}";
       } else {
         // One draw per statement: the order of draws inside one expression is unspecified.
         std::string user_id;
         AppendUuid(user_id, rng);
         const std::string store = RandomString(rng, 10, "0123456789");
         const std::string credential = RandomString(rng, 32, kBase62);
-        id.no_entity_identity = "\"userIdentity\":{\"type\":\"IdentityCenterUser\",\"accountId\":\"" + account +
-                                "\",\"onBehalfOf\":{\"userId\":\"" + user_id +
-                                "\",\"identityStoreArn\":\"arn:aws:identitystore::" + account + ":identitystore/d-" +
-                                store + "\"},\"credentialId\":\"" + credential + "\"}";
+        id.no_entity_identity =
+            "\"userIdentity\":{\"type\":\"IdentityCenterUser\",\"accountId\":\"" + account +
+            "\",\"onBehalfOf\":{\"userId\":\"" + user_id +
+            "\",\"identityStoreArn\":\"arn:aws:identitystore::" + account + ":identitystore/d-" +
+            store + "\"},\"credentialId\":\"" + credential + "\"}";
       }
     }
     id.head = std::move(head);
@@ -316,7 +351,8 @@ void CloudTrailFormat::Classify(uint32_t entity, Rng& rng, SimulatedEvent& event
   }
 }
 
-std::string CloudTrailFormat::ObjectKey(const SimulatedEvent* events, size_t count, Rng& rng) const {
+std::string CloudTrailFormat::ObjectKey(const SimulatedEvent* events, size_t count,
+                                        Rng& rng) const {
   const size_t partition = events[0].partition;
   const std::string& account = accounts_[partition / regions_.size()];
   const std::string& region = regions_[partition % regions_.size()];
@@ -348,9 +384,15 @@ void CloudTrailFormat::AppendObject(const SimulatedEvent* events, size_t count, 
   for (size_t i = 0; i < count; ++i) {
     if (i > 0) out.push_back(',');
     switch (events[i].kind) {
-      case EventKind::kAwsService: AppendServiceRecord(events[i], rng, out); break;
-      case EventKind::kNoEntity: AppendNoEntityRecord(events[i], rng, out); break;
-      default: AppendRecord(events[i], rng, out); break;
+      case EventKind::kAwsService:
+        AppendServiceRecord(events[i], rng, out);
+        break;
+      case EventKind::kNoEntity:
+        AppendNoEntityRecord(events[i], rng, out);
+        break;
+      default:
+        AppendRecord(events[i], rng, out);
+        break;
     }
   }
   out += "]}";
@@ -379,7 +421,9 @@ void CloudTrailFormat::AppendRecord(const SimulatedEvent& event, Rng& rng, std::
   out += "},\"eventTime\":\"";
   AppendIsoTime(out, event.time_ms, false);
   if (console_login) {
-    out += "\",\"eventSource\":\"signin.amazonaws.com\",\"eventName\":\"ConsoleLogin\",\"awsRegion\":\"";
+    out +=
+        "\",\"eventSource\":\"signin.amazonaws.com\",\"eventName\":\"ConsoleLogin\",\"awsRegion\":"
+        "\"";
   } else {
     out += "\",\"eventSource\":\"";
     out += call.source;
@@ -390,7 +434,9 @@ void CloudTrailFormat::AppendRecord(const SimulatedEvent& event, Rng& rng, std::
   out += region;
   out += "\",\"sourceIPAddress\":\"";
   switch (event.kind) {
-    case EventKind::kAwsInternal: out += "AWS Internal\",\"userAgent\":\"AWS Internal\""; break;
+    case EventKind::kAwsInternal:
+      out += "AWS Internal\",\"userAgent\":\"AWS Internal\"";
+      break;
     case EventKind::kServiceHost:
       out += service_host;
       out += "\",\"userAgent\":\"";
@@ -403,9 +449,11 @@ void CloudTrailFormat::AppendRecord(const SimulatedEvent& event, Rng& rng, std::
       out += console_login || rng.Bernoulli(0.25) ? id.console_agent : id.api_agent;
   }
   if (console_login) {
-    out += ",\"requestParameters\":null,\"responseElements\":{\"ConsoleLogin\":\"Success\"},"
-           "\"additionalEventData\":{\"LoginTo\":\"https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true\","
-           "\"MobileVersion\":\"No\",\"MFAUsed\":\"Yes\"}";
+    out +=
+        ",\"requestParameters\":null,\"responseElements\":{\"ConsoleLogin\":\"Success\"},"
+        "\"additionalEventData\":{\"LoginTo\":\"https://console.aws.amazon.com/console/"
+        "home?state=hashArgs%23&isauthcode=true\","
+        "\"MobileVersion\":\"No\",\"MFAUsed\":\"Yes\"}";
   } else {
     out += ",\"requestParameters\":";
     AppendWithAccount(out, call.request, account);
@@ -421,7 +469,9 @@ void CloudTrailFormat::AppendRecord(const SimulatedEvent& event, Rng& rng, std::
   out += "\",\"eventID\":\"";
   AppendUuid(out, rng);
   if (console_login) {
-    out += "\",\"readOnly\":false,\"eventType\":\"AwsConsoleSignIn\",\"managementEvent\":true,\"recipientAccountId\":\"";
+    out +=
+        "\",\"readOnly\":false,\"eventType\":\"AwsConsoleSignIn\",\"managementEvent\":true,"
+        "\"recipientAccountId\":\"";
   } else {
     out += call.read_only ? "\",\"readOnly\":true" : "\",\"readOnly\":false";
     out += ",\"eventType\":\"AwsApiCall\",\"managementEvent\":";
@@ -468,14 +518,15 @@ void CloudTrailFormat::AppendServiceRecord(const SimulatedEvent& event, Rng& rng
   AppendIsoTime(out, event.time_ms + 6 * 3600 * 1000, false);
   out += "\"},\"assumedRoleUser\":{\"assumedRoleId\":\"AROA";
   AppendRandomChars(out, rng, 17, kUpperAlnum);
-  out += ":" + session + "\",\"arn\":\"arn:aws:sts::" + account + ":assumed-role/app-instance-role/" + session +
-         "\"}},\"requestID\":\"";
+  out += ":" + session + "\",\"arn\":\"arn:aws:sts::" + account +
+         ":assumed-role/app-instance-role/" + session + "\"}},\"requestID\":\"";
   AppendUuid(out, rng);
   out += "\",\"eventID\":\"";
   AppendUuid(out, rng);
   out += "\",\"readOnly\":true,\"resources\":[{\"accountId\":\"" + account +
          "\",\"type\":\"AWS::IAM::Role\",\"ARN\":\"arn:aws:iam::" + account +
-         ":role/service-role/app-instance-role\"}],\"eventType\":\"AwsApiCall\",\"managementEvent\":true,"
+         ":role/service-role/"
+         "app-instance-role\"}],\"eventType\":\"AwsApiCall\",\"managementEvent\":true,"
          "\"recipientAccountId\":\"" +
          account + "\",\"sharedEventID\":\"";
   AppendUuid(out, rng);
@@ -493,21 +544,29 @@ void CloudTrailFormat::AppendNoEntityRecord(const SimulatedEvent& event, Rng& rn
   out += id.no_entity_identity;
   out += ",\"eventTime\":\"";
   AppendIsoTime(out, event.time_ms, false);
-  out += "\",\"eventSource\":\"signin.amazonaws.com\",\"eventName\":\"UserAuthentication\",\"awsRegion\":\"";
+  out +=
+      "\",\"eventSource\":\"signin.amazonaws.com\",\"eventName\":\"UserAuthentication\","
+      "\"awsRegion\":\"";
   out += region;
   out += "\",\"sourceIPAddress\":\"";
   AppendIp(out, event.ip);
   out += "\",\"userAgent\":";
   out += id.console_agent;
-  out += ",\"requestParameters\":null,\"responseElements\":null,\"additionalEventData\":{\"AuthWorkflowID\":\"";
+  out +=
+      ",\"requestParameters\":null,\"responseElements\":null,\"additionalEventData\":{"
+      "\"AuthWorkflowID\":\"";
   AppendUuid(out, rng);
   out += "\",\"CredentialType\":\"EXTERNAL_IDP\"},\"requestID\":\"";
   AppendUuid(out, rng);
   out += "\",\"eventID\":\"";
   AppendUuid(out, rng);
-  out += "\",\"readOnly\":false,\"eventType\":\"AwsServiceEvent\",\"managementEvent\":true,\"recipientAccountId\":\"";
+  out +=
+      "\",\"readOnly\":false,\"eventType\":\"AwsServiceEvent\",\"managementEvent\":true,"
+      "\"recipientAccountId\":\"";
   out += account;
-  out += "\",\"serviceEventDetails\":{\"UserAuthentication\":\"Success\"},\"eventCategory\":\"Management\"";
+  out +=
+      "\",\"serviceEventDetails\":{\"UserAuthentication\":\"Success\"},\"eventCategory\":"
+      "\"Management\"";
   AppendTlsDetails(out, "signin.aws.amazon.com", "", true, true);
   out.push_back('}');
 }
@@ -533,12 +592,14 @@ std::vector<std::pair<std::string, std::string>> CloudTrailFormat::Digests(
       std::string files;
       int64_t oldest = 0, newest = 0;
       for (const DeliveredObject& object : objects) {
-        if (object.partition != partition || object.last_ms < from || object.last_ms >= to) continue;
+        if (object.partition != partition || object.last_ms < from || object.last_ms >= to)
+          continue;
         if (!files.empty()) files.push_back(',');
         if (oldest == 0) oldest = object.first_ms;
         newest = object.last_ms;
         files += "{\"s3Bucket\":\"acme-cloudtrail-logs\",\"s3Object\":\"" + object.key +
-                 "\",\"hashValue\":\"" + object.sha256_hex + "\",\"hashAlgorithm\":\"SHA-256\",\"newestEventTime\":\"";
+                 "\",\"hashValue\":\"" + object.sha256_hex +
+                 "\",\"hashAlgorithm\":\"SHA-256\",\"newestEventTime\":\"";
         AppendIsoTime(files, object.last_ms, false);
         files += "\",\"oldestEventTime\":\"";
         AppendIsoTime(files, object.first_ms, false);
@@ -551,9 +612,9 @@ std::vector<std::pair<std::string, std::string>> CloudTrailFormat::Digests(
       for (char c : stamp) {
         if (c != '-' && c != ':') compact.push_back(c);
       }
-      const std::string key = "AWSLogs/" + account + "/CloudTrail-Digest/" + region + "/" + date_path + "/" +
-                              account + "_CloudTrail-Digest_" + region + "_management-events_" + region +
-                              "_" + compact + ".json.gz";
+      const std::string key = "AWSLogs/" + account + "/CloudTrail-Digest/" + region + "/" +
+                              date_path + "/" + account + "_CloudTrail-Digest_" + region +
+                              "_management-events_" + region + "_" + compact + ".json.gz";
       std::string body = "{\"awsAccountId\":\"" + account + "\",\"digestStartTime\":\"";
       AppendIsoTime(body, from, false);
       body += "\",\"digestEndTime\":\"";

@@ -48,9 +48,9 @@ class CloudTrailFormat : public LogFormat {
     // `"userIdentity":{...` up to (not including) the session creation date, or the whole
     // object without its closing brace when there is no session context.
     std::string head;
-    std::string tail;  // after the creation date; empty when no session context
-    std::string console_agent;  // JSON string literal
-    std::string api_agent;      // JSON string literal
+    std::string tail;                // after the creation date; empty when no session context
+    std::string console_agent;       // JSON string literal
+    std::string api_agent;           // JSON string literal
     std::string no_entity_identity;  // SAMLUser / IdentityCenterUser object for sign-ins
     uint8_t account = 0;
     uint8_t home_region = 0;

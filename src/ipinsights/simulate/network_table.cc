@@ -47,7 +47,14 @@ const char* PickCountry(const CountryWeight (&table)[N], Rng& rng) {
 bool PublicFirstOctet(unsigned octet) {
   if (octet == 0 || octet >= 224) return false;
   switch (octet) {
-    case 10: case 100: case 127: case 169: case 172: case 192: case 198: case 203:
+    case 10:
+    case 100:
+    case 127:
+    case 169:
+    case 172:
+    case 192:
+    case 198:
+    case 203:
       return false;
     default:
       return true;
@@ -78,8 +85,8 @@ NetworkTable::NetworkTable(uint64_t seed, size_t count, double ipv6_capable) {
                : slot < 11 ? NetworkKind::kMobile
                : slot < 18 ? NetworkKind::kCorporate
                            : NetworkKind::kCloud;
-    const char* country =
-        net.kind == NetworkKind::kCloud ? PickCountry(kCloudCountries, rng) : PickCountry(kCountries, rng);
+    const char* country = net.kind == NetworkKind::kCloud ? PickCountry(kCloudCountries, rng)
+                                                          : PickCountry(kCountries, rng);
     net.country[0] = country[0];
     net.country[1] = country[1];
     uint32_t slash16;
@@ -89,10 +96,18 @@ NetworkTable::NetworkTable(uint64_t seed, size_t count, double ipv6_capable) {
     } while (by_v4_slash16_.count(slash16));
     by_v4_slash16_.emplace(slash16, static_cast<uint32_t>(i));
     switch (net.kind) {
-      case NetworkKind::kResidential: net.v4_length = static_cast<uint8_t>(16 + rng.Below(3)); break;
-      case NetworkKind::kMobile: net.v4_length = static_cast<uint8_t>(17 + rng.Below(4)); break;
-      case NetworkKind::kCorporate: net.v4_length = static_cast<uint8_t>(22 + rng.Below(7)); break;
-      case NetworkKind::kCloud: net.v4_length = static_cast<uint8_t>(16 + rng.Below(5)); break;
+      case NetworkKind::kResidential:
+        net.v4_length = static_cast<uint8_t>(16 + rng.Below(3));
+        break;
+      case NetworkKind::kMobile:
+        net.v4_length = static_cast<uint8_t>(17 + rng.Below(4));
+        break;
+      case NetworkKind::kCorporate:
+        net.v4_length = static_cast<uint8_t>(22 + rng.Below(7));
+        break;
+      case NetworkKind::kCloud:
+        net.v4_length = static_cast<uint8_t>(16 + rng.Below(5));
+        break;
     }
     const uint32_t inside = static_cast<uint32_t>(rng.Below(uint64_t{1} << (net.v4_length - 16)));
     net.v4_base = (slash16 << 16) | (inside << (32 - net.v4_length));

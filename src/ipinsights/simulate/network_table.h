@@ -30,7 +30,7 @@ enum class NetworkKind : uint8_t { kResidential, kMobile, kCorporate, kCloud };
 struct Network {
   NetworkKind kind = NetworkKind::kResidential;
   char country[3] = {'U', 'S', 0};
-  uint32_t v4_base = 0;   // host order, aligned to v4_length
+  uint32_t v4_base = 0;    // host order, aligned to v4_length
   uint8_t v4_length = 16;  // prefix length, 16..28
   bool has_v6 = false;
   uint8_t v6_length = 32;  // 32 or 48

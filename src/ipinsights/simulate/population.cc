@@ -46,7 +46,8 @@ Population::Population(const NetworkTable& networks, const PopulationOptions& op
   for (size_t i = 0; i < n; ++i) total += networks_.network(i).popularity;
   double running = 0;
   for (size_t i = 0; i < n; ++i) {
-    const double probability = 0.5 * networks_.network(i).popularity / total + 0.5 / static_cast<double>(n);
+    const double probability =
+        0.5 * networks_.network(i).popularity / total + 0.5 / static_cast<double>(n);
     running += probability;
     travel_cumulative_[i] = running;
     travel_log_probability_[i] = std::log(probability);
@@ -56,7 +57,8 @@ Population::Population(const NetworkTable& networks, const PopulationOptions& op
       const Network& net = networks_.network(index);
       const int v6 = net.has_v6 ? 1 : 0;
       pick_members_[kind][v6].push_back(index);
-      const double previous = pick_cumulative_[kind][v6].empty() ? 0 : pick_cumulative_[kind][v6].back();
+      const double previous =
+          pick_cumulative_[kind][v6].empty() ? 0 : pick_cumulative_[kind][v6].back();
       pick_cumulative_[kind][v6].push_back(previous + net.popularity);
     }
   }
@@ -65,7 +67,8 @@ Population::Population(const NetworkTable& networks, const PopulationOptions& op
   for (size_t i = 0; i < entities_.size(); ++i) {
     Rng rng(DeriveSeed(options_.seed, kTagPopulation, i));
     Entity& e = entities_[i];
-    e.role = rng.Bernoulli(options_.workload_fraction) ? EntityRole::kWorkload : EntityRole::kPerson;
+    e.role =
+        rng.Bernoulli(options_.workload_fraction) ? EntityRole::kWorkload : EntityRole::kPerson;
     e.ipv6_user = rng.Bernoulli(options_.ipv6_fraction);
     e.p6 = 0.5 + 0.45 * rng.Uniform();
     // Lognormal daily rate with sigma 1.1: the busiest 1% make ~15x the median.
@@ -73,16 +76,20 @@ Population::Population(const NetworkTable& networks, const PopulationOptions& op
     e.rate = options_.mean_events_per_day * std::exp(kSigma * rng.Normal() - kSigma * kSigma / 2);
     double weights[4] = {0, 0, 0, 0};
     if (e.role == EntityRole::kPerson) {
-      e.travel_weight = std::exp(std::log(0.005) + rng.Uniform() * (std::log(0.06) - std::log(0.005)));
-      e.components[0] = {0, PickNetwork(NetworkKind::kResidential, e.ipv6_user, rng), Mode::kHome, 0};
+      e.travel_weight =
+          std::exp(std::log(0.005) + rng.Uniform() * (std::log(0.06) - std::log(0.005)));
+      e.components[0] = {0, PickNetwork(NetworkKind::kResidential, e.ipv6_user, rng), Mode::kHome,
+                         0};
       weights[0] = 0.45 + 0.3 * rng.Uniform();
       int count = 1;
       if (rng.Bernoulli(0.75)) {
-        e.components[count] = {0, PickNetwork(NetworkKind::kCorporate, e.ipv6_user, rng), Mode::kUniform, 0};
+        e.components[count] = {0, PickNetwork(NetworkKind::kCorporate, e.ipv6_user, rng),
+                               Mode::kUniform, 0};
         weights[count++] = 0.25 + 0.25 * rng.Uniform();
       }
       if (rng.Bernoulli(0.5)) {
-        e.components[count] = {0, PickNetwork(NetworkKind::kMobile, e.ipv6_user, rng), Mode::kUniform, 0};
+        e.components[count] = {0, PickNetwork(NetworkKind::kMobile, e.ipv6_user, rng),
+                               Mode::kUniform, 0};
         weights[count++] = 0.05 + 0.1 * rng.Uniform();
       }
       e.component_count = static_cast<uint8_t>(count);
@@ -197,7 +204,8 @@ double Population::AttackLogLikelihood(const IpAddress& ip) const {
   if (!owner) return kNegativeInfinity;
   const Network& net = networks_.network(*owner);
   const bool v6 = !ip.is_v4();
-  const double family = net.has_v6 ? (v6 ? options_.attack_ipv6 : 1 - options_.attack_ipv6) : (v6 ? 0 : 1);
+  const double family =
+      net.has_v6 ? (v6 ? options_.attack_ipv6 : 1 - options_.attack_ipv6) : (v6 ? 0 : 1);
   if (family == 0) return kNegativeInfinity;
   return std::log(family / static_cast<double>(networks_.size())) - net.LogSize(v6);
 }

@@ -7,12 +7,11 @@
 //   AppendUuid(out, rng);
 #pragma once
 
-#include "ipinsights/base/json_text.h"  // AppendJsonString
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "ipinsights/base/json_text.h"  // AppendJsonString
 #include "ipinsights/pairs/ip_address.h"
 #include "ipinsights/simulate/random.h"
 

@@ -1,5 +1,6 @@
 #include "ipinsights/simulate/simulator.h"
 
+#include <fmt/format.h>
 #include <libdeflate.h>
 #include <openssl/evp.h>
 
@@ -7,8 +8,6 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
@@ -52,7 +51,8 @@ struct DeflateCompressor {
 
   void Gzip(std::string_view in, std::string& out) {
     out.resize(libdeflate_gzip_compress_bound(handle, in.size()));
-    const size_t size = libdeflate_gzip_compress(handle, in.data(), in.size(), out.data(), out.size());
+    const size_t size =
+        libdeflate_gzip_compress(handle, in.data(), in.size(), out.data(), out.size());
     if (size == 0) throw Error("simulate: gzip compression failed");
     out.resize(size);
   }
@@ -100,7 +100,8 @@ struct ObjectResult {
 
 void ValidateOptions(const SimulateOptions& options) {
   if (options.out.empty()) throw UsageError("simulate: --out is required");
-  if (options.days < 1 || options.days > 3660) throw UsageError("simulate: --days must be in 1..3660");
+  if (options.days < 1 || options.days > 3660)
+    throw UsageError("simulate: --days must be in 1..3660");
   if (options.ipv6_fraction < 0 || options.ipv6_fraction > 1) {
     throw UsageError("simulate: --ipv6-fraction must be in 0..1");
   }
@@ -110,7 +111,8 @@ void ValidateOptions(const SimulateOptions& options) {
   if (!(options.events_per_user_per_day > 0) || options.events_per_user_per_day > 100000) {
     throw UsageError("simulate: --events-per-day must be in (0, 100000]");
   }
-  if (options.attacks > 100'000'000) throw UsageError("simulate: --attacks must be at most 100,000,000");
+  if (options.attacks > 100'000'000)
+    throw UsageError("simulate: --attacks must be at most 100,000,000");
   if (options.users > 50'000'000) throw UsageError("simulate: --users must be at most 50,000,000");
   if (options.compression_level < 0 || options.compression_level > 12) {
     throw UsageError("simulate: compression level must be in 0..12");
@@ -136,7 +138,8 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
       options.users = static_cast<size_t>(
           std::max(10.0, std::round(records / (options.days * options.events_per_user_per_day))));
     } else {
-      options.events_per_user_per_day = records / (static_cast<double>(options.users) * options.days);
+      options.events_per_user_per_day =
+          records / (static_cast<double>(options.users) * options.days);
     }
   }
   if (options.users == 0) options.users = 1000;
@@ -162,7 +165,8 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
   if (cloudtrail) {
     format = std::make_unique<simulate::CloudTrailFormat>(population, options.seed);
   } else {
-    format = std::make_unique<simulate::WafFormat>(population, options.seed, options.prefix, options.gzip);
+    format = std::make_unique<simulate::WafFormat>(population, options.seed, options.prefix,
+                                                   options.gzip);
   }
 
   SimulateSummary summary;
@@ -173,7 +177,8 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
   summary.labels_path = JoinPath(options.out, "labels.csv");
   if (progress) {
     double expected = 0;
-    for (size_t e = 0; e < population.size(); ++e) expected += population.rate(static_cast<uint32_t>(e));
+    for (size_t e = 0; e < population.size(); ++e)
+      expected += population.rate(static_cast<uint32_t>(e));
     progress->SetTotal(static_cast<uint64_t>(expected * options.days) + options.attacks);
   }
 
@@ -231,8 +236,9 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
       Rng rng(DeriveSeed(options.seed, kTagAttacks));
       for (uint64_t a = 0; a < options.attacks; ++a) {
         SimulatedEvent attack;
-        attack.entity = pair_events.empty() ? static_cast<uint32_t>(rng.Below(population.size()))
-                                            : events[pair_events[rng.Below(pair_events.size())]].entity;
+        attack.entity = pair_events.empty()
+                            ? static_cast<uint32_t>(rng.Below(population.size()))
+                            : events[pair_events[rng.Below(pair_events.size())]].entity;
         attack.time_ms = day_start_ms + static_cast<int64_t>(rng.Below(kDayMs));
         format->Classify(attack.entity, rng, attack);
         attack.kind = EventKind::kPair;
@@ -251,7 +257,9 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
       int64_t t = 0;
       const int span = format->window_max_seconds() - format->window_min_seconds();
       while (t < kDayMs) {
-        t += (format->window_min_seconds() + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(span) + 1))) * 1000;
+        t += (format->window_min_seconds() +
+              static_cast<int64_t>(rng.Below(static_cast<uint64_t>(span) + 1))) *
+             1000;
         window_ends[p].push_back(std::min(t, kDayMs));
       }
       window_offset[p + 1] = window_offset[p] + window_ends[p].size();
@@ -262,8 +270,10 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
     for (size_t i = 0; i < events.size(); ++i) {
       const std::vector<int64_t>& ends = window_ends[events[i].partition];
       const int64_t t = events[i].time_ms - day_start_ms;
-      const size_t w = static_cast<size_t>(std::upper_bound(ends.begin(), ends.end(), t) - ends.begin());
-      window_of[i] = static_cast<uint32_t>(window_offset[events[i].partition] + std::min(w, ends.size() - 1));
+      const size_t w =
+          static_cast<size_t>(std::upper_bound(ends.begin(), ends.end(), t) - ends.begin());
+      window_of[i] =
+          static_cast<uint32_t>(window_offset[events[i].partition] + std::min(w, ends.size() - 1));
       ++window_start[window_of[i] + 1];
     }
     for (size_t w = 0; w < windows; ++w) window_start[w + 1] += window_start[w];
@@ -275,9 +285,10 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
     std::vector<SimulatedEvent>().swap(events);
     std::vector<uint32_t>().swap(window_of);
     ParallelFor(windows, threads, [&](size_t w, size_t) {
-      std::stable_sort(sorted.begin() + static_cast<ptrdiff_t>(window_start[w]),
-                       sorted.begin() + static_cast<ptrdiff_t>(window_start[w + 1]),
-                       [](const SimulatedEvent& a, const SimulatedEvent& b) { return a.time_ms < b.time_ms; });
+      std::stable_sort(
+          sorted.begin() + static_cast<ptrdiff_t>(window_start[w]),
+          sorted.begin() + static_cast<ptrdiff_t>(window_start[w + 1]),
+          [](const SimulatedEvent& a, const SimulatedEvent& b) { return a.time_ms < b.time_ms; });
     });
 
     // 4. Objects: each window, split where it holds more than an object takes.
@@ -292,7 +303,8 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
       if (count == 0) continue;
       const size_t pieces = (count + max_records - 1) / max_records;
       for (size_t k = 0; k < pieces; ++k) {
-        objects.push_back({window_start[w] + count * k / pieces, window_start[w] + count * (k + 1) / pieces});
+        objects.push_back(
+            {window_start[w] + count * k / pieces, window_start[w] + count * (k + 1) / pieces});
       }
     }
 
@@ -312,23 +324,32 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
       result.bytes = json.size();
       std::string stored = writer.TakeBuffer();
       if (format->compressed()) {
-        if (!compressors[worker]) compressors[worker] = std::make_unique<DeflateCompressor>(options.compression_level);
+        if (!compressors[worker])
+          compressors[worker] = std::make_unique<DeflateCompressor>(options.compression_level);
         compressors[worker]->Gzip(json, stored);
       } else {
         stored.swap(json);  // the worker's next object starts in the recycled buffer
       }
       result.stored_bytes = stored.size();
       if (cloudtrail) {
-        result.delivered = {first->partition, key, first->time_ms, first[count - 1].time_ms, Sha256Hex(stored)};
+        result.delivered = {first->partition, key, first->time_ms, first[count - 1].time_ms,
+                            Sha256Hex(stored)};
       }
       writer.Submit(JoinPath(options.out, key), std::move(stored));
       for (size_t i = 0; i < count; ++i) {
         const SimulatedEvent& event = first[i];
         switch (event.kind) {
-          case EventKind::kPair: break;
-          case EventKind::kAwsService: ++result.aws_service; continue;
-          case EventKind::kNoEntity: ++result.no_entity; continue;
-          default: ++result.not_an_ip; continue;
+          case EventKind::kPair:
+            break;
+          case EventKind::kAwsService:
+            ++result.aws_service;
+            continue;
+          case EventKind::kNoEntity:
+            ++result.no_entity;
+            continue;
+          default:
+            ++result.not_an_ip;
+            continue;
         }
         ++result.pairs;
         if (!event.ip.is_v4()) ++result.ipv6_pairs;
@@ -367,7 +388,8 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
 
     // 6. Digest files (CloudTrail), small: written here, in order.
     Rng digest_rng(DeriveSeed(options.seed, kTagDigests, static_cast<uint64_t>(day)));
-    std::vector<std::pair<std::string, std::string>> digests = format->Digests(delivered, day_start_ms, digest_rng);
+    std::vector<std::pair<std::string, std::string>> digests =
+        format->Digests(delivered, day_start_ms, digest_rng);
     if (!digests.empty()) {
       DeflateCompressor compressor(options.compression_level);
       for (const auto& [key, body] : digests) {
@@ -383,7 +405,8 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
   summary.stored_bytes += labels.size();
   writer.Submit(summary.labels_path, std::move(labels));
   writer.Finish();
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
 }
 
@@ -397,12 +420,15 @@ std::string SummaryJson(const SimulateSummary& s) {
   AppendJsonString(&labels_path, s.labels_path);
   return fmt::format(
       "{{\"kind\":\"{}\",\"users\":{},\"networks\":{},\"days\":{},\"files\":{},\"digest_files\":{},"
-      "\"records\":{},\"bytes\":{},\"stored_bytes\":{},\"pairs\":{},\"ipv6_pairs\":{},\"pairs_per_day\":[{}],"
-      "\"attacks\":{},\"label_rows\":{},\"labels\":{},\"skipped\":{{\"aws_service\":{},\"not_an_ip\":{},"
+      "\"records\":{},\"bytes\":{},\"stored_bytes\":{},\"pairs\":{},\"ipv6_pairs\":{},\"pairs_per_"
+      "day\":[{}],"
+      "\"attacks\":{},\"label_rows\":{},\"labels\":{},\"skipped\":{{\"aws_service\":{},\"not_an_"
+      "ip\":{},"
       "\"no_entity\":{}}},\"seconds\":{:.3f},\"mb_per_second\":{:.1f}}}",
-      s.kind, s.users, s.networks, s.days, s.files, s.digest_files, s.records, s.bytes, s.stored_bytes, s.pairs,
-      s.ipv6_pairs, per_day, s.attacks, s.label_rows, labels_path, s.skipped_aws_service, s.skipped_not_an_ip,
-      s.skipped_no_entity, s.seconds, s.seconds > 0 ? s.bytes / 1e6 / s.seconds : 0.0);
+      s.kind, s.users, s.networks, s.days, s.files, s.digest_files, s.records, s.bytes,
+      s.stored_bytes, s.pairs, s.ipv6_pairs, per_day, s.attacks, s.label_rows, labels_path,
+      s.skipped_aws_service, s.skipped_not_an_ip, s.skipped_no_entity, s.seconds,
+      s.seconds > 0 ? s.bytes / 1e6 / s.seconds : 0.0);
 }
 
 }  // namespace ipinsights

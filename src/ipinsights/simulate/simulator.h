@@ -29,36 +29,36 @@ namespace ipinsights {
 
 struct SimulateOptions {
   LogKind kind = LogKind::kCloudTrail;
-  std::string out;               // output folder (created)
-  size_t users = 0;              // 0: 1,000, or what --target-mb needs
+  std::string out;   // output folder (created)
+  size_t users = 0;  // 0: 1,000, or what --target-mb needs
   int days = 7;
   Date start{2024, 3, 1};
-  uint64_t attacks = 1000;       // anomalous events on the last day
-  double target_mb = 0;          // approximate uncompressed size; 0 = not set
+  uint64_t attacks = 1000;  // anomalous events on the last day
+  double target_mb = 0;     // approximate uncompressed size; 0 = not set
   uint64_t seed = 1;
-  double ipv6_fraction = 0.05;   // share of entities on IPv6-capable networks
+  double ipv6_fraction = 0.05;  // share of entities on IPv6-capable networks
   double events_per_user_per_day = 30;
-  bool gzip = false;             // WAF: gzip'd delivery (CloudTrail is always gzip'd)
+  bool gzip = false;                    // WAF: gzip'd delivery (CloudTrail is always gzip'd)
   std::string prefix = "AWSLogs/waf/";  // WAF Firehose prefix
-  size_t threads = 0;            // 0 = all cores
-  int compression_level = 1;     // libdeflate level for .gz objects
+  size_t threads = 0;                   // 0 = all cores
+  int compression_level = 1;            // libdeflate level for .gz objects
 };
 
 struct SimulateSummary {
-  std::string kind;              // "cloudtrail" / "waf"
+  std::string kind;  // "cloudtrail" / "waf"
   uint64_t users = 0;
   uint64_t networks = 0;
   int days = 0;
-  uint64_t files = 0;            // log objects (not digests)
+  uint64_t files = 0;  // log objects (not digests)
   uint64_t digest_files = 0;
-  uint64_t records = 0;          // records in the log objects
-  uint64_t bytes = 0;            // uncompressed bytes of the log objects
-  uint64_t stored_bytes = 0;     // bytes written (compressed where compressed), digests included
-  uint64_t pairs = 0;            // records `prepare` turns into (entity, ip) rows
+  uint64_t records = 0;       // records in the log objects
+  uint64_t bytes = 0;         // uncompressed bytes of the log objects
+  uint64_t stored_bytes = 0;  // bytes written (compressed where compressed), digests included
+  uint64_t pairs = 0;         // records `prepare` turns into (entity, ip) rows
   uint64_t ipv6_pairs = 0;
   std::vector<uint64_t> pairs_per_day;
   uint64_t attacks = 0;
-  uint64_t label_rows = 0;       // last day's pairs, attacks included
+  uint64_t label_rows = 0;  // last day's pairs, attacks included
   // What `prepare` must skip, by its reason names.
   uint64_t skipped_aws_service = 0;
   uint64_t skipped_not_an_ip = 0;

@@ -37,7 +37,7 @@ class WafFormat : public LogFormat {
  private:
   struct Acl {
     std::string stream;
-    std::string record_head;  // `{"timestamp":` is written first; this follows the number
+    std::string record_head;    // `{"timestamp":` is written first; this follows the number
     std::string source_fields;  // `,"httpSourceName":..,"httpSourceId":..,`
     std::string host;
   };

@@ -5,8 +5,8 @@
 #include <simdjson.h>
 
 #include <cctype>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -125,7 +125,8 @@ std::string UrlHost(const std::string& url) {
   size_t start = url.find("://");
   start = start == std::string::npos ? 0 : start + 3;
   size_t end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  std::string authority =
+      url.substr(start, end == std::string::npos ? std::string::npos : end - start);
   size_t at = authority.rfind('@');
   if (at != std::string::npos) authority = authority.substr(at + 1);
   if (!authority.empty() && authority[0] == '[') {
@@ -268,8 +269,8 @@ std::optional<AwsCredentials> CredentialsFromSharedFiles(const AwsEnvironment& e
 
   // A profile that exists but gets its credentials some other way.
   if (from_config) {
-    for (const char* unsupported : {"role_arn", "credential_process", "sso_start_url", "sso_session",
-                                    "web_identity_token_file"}) {
+    for (const char* unsupported : {"role_arn", "credential_process", "sso_start_url",
+                                    "sso_session", "web_identity_token_file"}) {
       if (from_config->count(unsupported)) {
         throw Error("AWS profile \"" + profile + "\" in " + config_path + " uses " + unsupported +
                     ", which ipinsights does not support; export plain credentials (for example "
@@ -345,8 +346,8 @@ std::optional<AwsCredentials> CredentialsFromInstanceMetadata(const AwsEnvironme
     *tried += "EC2 instance metadata (AWS_EC2_METADATA_DISABLED); ";
     return std::nullopt;
   }
-  std::string endpoint = environment.Get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-                             .value_or("http://169.254.169.254");
+  std::string endpoint =
+      environment.Get("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
 
   auto make_request = [&](const std::string& method, const std::string& path) {

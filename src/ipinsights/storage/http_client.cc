@@ -193,7 +193,8 @@ HttpClientResponse HttpPerform(const HttpRequest& request, const HttpBodySink& s
   } else if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
     bool has_type = false;
     for (const auto& header : request.headers) {
       if (strcasecmp(header.first.c_str(), "content-type") == 0) has_type = true;

@@ -150,8 +150,8 @@ S3Config S3Config::FromEnvironment(const AwsEnvironment& environment) {
   return config;
 }
 
-S3Address S3AddressOf(const S3Config& config, const std::string& region,
-                      const std::string& bucket, const std::string& key) {
+S3Address S3AddressOf(const S3Config& config, const std::string& region, const std::string& bucket,
+                      const std::string& key) {
   if (!IsValidBucketName(bucket)) throw Error("s3://" + bucket + ": " + BucketNameError(bucket));
   if (!IsValidRegionName(region)) throw Error("s3://" + bucket + ": " + RegionNameError(region));
   S3Address address;
@@ -209,13 +209,13 @@ struct S3Client::Request {
   bool sign_payload = false;  // SHA-256 of the body (PUT, POST); GETs use UNSIGNED-PAYLOAD
   HttpBodySink sink;
   std::function<void(long, const HttpHeaders&)> on_headers;
-  std::function<void(Request&)> before_attempt;  // rebuilds headers (GET resume)
+  std::function<void(Request&)> before_attempt;           // rebuilds headers (GET resume)
   std::function<bool(const HttpClientResponse&)> accept;  // non-2xx answers the caller handles
 };
 
 struct S3Client::Response : HttpClientResponse {
-  int attempts = 1;               // sends of the request, the answered one included
-  double resend_window_s = 0;     // seconds from the first send to the answered one
+  int attempts = 1;            // sends of the request, the answered one included
+  double resend_window_s = 0;  // seconds from the first send to the answered one
 };
 
 S3Client::S3Client(S3Config config) : config_(std::move(config)) {
@@ -286,25 +286,35 @@ S3Client::Response S3Client::Send(Request& request) {
     const std::string& path = address.path;
 
     AwsCredentials credentials = config_.credentials->Get();
-    SignableRequest signable{request.method, host, path, request.query, request.headers,
-                             payload_hash};
+    SignableRequest signable{request.method,  host,        path, request.query,
+                             request.headers, payload_hash};
     HttpRequest http;
     http.method = request.method;
     http.url = address.scheme + "://" + host + path + (query.empty() ? "" : "?" + query);
     http.headers = request.headers;
-    for (auto& header : SignV4(signable, credentials, region, "s3",
-                               static_cast<int64_t>(std::time(nullptr)))) {
+    for (auto& header :
+         SignV4(signable, credentials, region, "s3", static_cast<int64_t>(std::time(nullptr)))) {
       http.headers.push_back(std::move(header));
     }
     http.body = request.body;
     http.on_headers = request.on_headers;
 
     switch (request.kind) {
-      case RequestKind::kList: counters_.list.fetch_add(1); break;
-      case RequestKind::kGet: counters_.get.fetch_add(1); break;
-      case RequestKind::kHead: counters_.head.fetch_add(1); break;
-      case RequestKind::kPut: counters_.put.fetch_add(1); break;
-      case RequestKind::kMultipart: counters_.multipart.fetch_add(1); break;
+      case RequestKind::kList:
+        counters_.list.fetch_add(1);
+        break;
+      case RequestKind::kGet:
+        counters_.get.fetch_add(1);
+        break;
+      case RequestKind::kHead:
+        counters_.head.fetch_add(1);
+        break;
+      case RequestKind::kPut:
+        counters_.put.fetch_add(1);
+        break;
+      case RequestKind::kMultipart:
+        counters_.multipart.fetch_add(1);
+        break;
     }
 
     Response response;
@@ -328,8 +338,8 @@ S3Client::Response S3Client::Send(Request& request) {
     std::string named_region = response.Header("x-amz-bucket-region");
     if (named_region.empty()) named_region = ErrorField(response.body, "Region");
     if (!named_region.empty() && !IsValidRegionName(named_region)) {
-      throw S3Error(what + ": S3 named the bucket's region " + RegionNameError(named_region),
-                    code, status);
+      throw S3Error(what + ": S3 named the bucket's region " + RegionNameError(named_region), code,
+                    status);
     }
     if ((status == 301 || status == 307 || code == "PermanentRedirect" ||
          code == "AuthorizationHeaderMalformed" || code == "IllegalLocationConstraintException") &&
@@ -345,8 +355,8 @@ S3Client::Response S3Client::Send(Request& request) {
         config_.credentials->Invalidate();
         continue;
       }
-      throw S3Error(what + ": the AWS session token from " + credentials.source +
-                        " has expired (" + code + "); refresh the credentials and run again",
+      throw S3Error(what + ": the AWS session token from " + credentials.source + " has expired (" +
+                        code + "); refresh the credentials and run again",
                     code, status);
     }
     if (status >= 500 || status == 429 || IsRetryableCode(code)) {
@@ -358,7 +368,7 @@ S3Client::Response S3Client::Send(Request& request) {
                              credentials.access_key_id + ")";
     if (code == "NoSuchBucket") {
       throw S3Error("s3://" + request.bucket + ": no such bucket (region " + region +
-                  (config_.endpoint.empty() ? "" : ", endpoint " + config_.endpoint) + ")",
+                        (config_.endpoint.empty() ? "" : ", endpoint " + config_.endpoint) + ")",
                     code, status);
     }
     if (code == "NoSuchKey" || (status == 404 && request.kind == RequestKind::kGet)) {
@@ -372,12 +382,16 @@ S3Client::Response S3Client::Send(Request& request) {
         throw S3Error(what + ": S3 does not know the access key id" + from, code, status);
       }
       if (code == "SignatureDoesNotMatch") {
-        throw S3Error(what + ": S3 refused the request signature: the secret access key does "
-                      "not match" + from, code, status);
+        throw S3Error(what +
+                          ": S3 refused the request signature: the secret access key does "
+                          "not match" +
+                          from,
+                      code, status);
       }
       throw S3Error(what + ": access denied for " + request.method + " in bucket \"" +
-                  request.bucket + "\"" + (request.key.empty() ? "" : ", key \"" + request.key + "\"") +
-                  from, code.empty() ? "AccessDenied" : code, status);
+                        request.bucket + "\"" +
+                        (request.key.empty() ? "" : ", key \"" + request.key + "\"") + from,
+                    code.empty() ? "AccessDenied" : code, status);
     }
     if (code == "PreconditionFailed" || status == 412) {
       throw S3Error(what + ": the object changed while it was being read; read it again",
@@ -385,7 +399,8 @@ S3Client::Response S3Client::Send(Request& request) {
     }
     if (status == 301 || code == "PermanentRedirect") {
       throw S3Error(what + ": the bucket is in another region than " + region +
-                    " and S3 did not say which; set AWS_REGION", code, status);
+                        " and S3 did not say which; set AWS_REGION",
+                    code, status);
     }
     throw S3Error(what + ": " + request.method + " failed: HTTP " + std::to_string(status) +
                       (code.empty() ? "" : " " + code) + (message.empty() ? "" : ": " + message),
@@ -399,11 +414,12 @@ S3ListPage S3Client::ListPage(const std::string& bucket, const std::string& pref
   Request request;
   request.kind = RequestKind::kList;
   request.bucket = bucket;
-  request.query = {{"list-type", "2"}, {"encoding-type", "url"},
-                   {"max-keys", std::to_string(max_keys)}};
+  request.query = {
+      {"list-type", "2"}, {"encoding-type", "url"}, {"max-keys", std::to_string(max_keys)}};
   if (!prefix.empty()) request.query.emplace_back("prefix", prefix);
   if (!delimiter.empty()) request.query.emplace_back("delimiter", delimiter);
-  if (!continuation_token.empty()) request.query.emplace_back("continuation-token", continuation_token);
+  if (!continuation_token.empty())
+    request.query.emplace_back("continuation-token", continuation_token);
   Response response = Send(request);
 
   const std::string where = "s3://" + bucket + "/" + prefix + ": ListObjectsV2";
@@ -478,9 +494,9 @@ S3ObjectHead S3Client::Get(const std::string& bucket, const std::string& key, ui
                            const std::function<void(uint64_t)>& on_size) {
   const std::string what = "s3://" + bucket + "/" + key;
   const uint64_t want_end = length ? offset + *length : UINT64_MAX;  // exclusive
-  uint64_t delivered = 0;       // bytes handed to `sink`
-  uint64_t body_position = 0;   // object offset of the next byte of the current answer
-  bool headers_seen = false;    // for the current attempt
+  uint64_t delivered = 0;                                            // bytes handed to `sink`
+  uint64_t body_position = 0;  // object offset of the next byte of the current answer
+  bool headers_seen = false;   // for the current attempt
   bool size_announced = false;
   S3ObjectHead head;
   head.etag = if_match;
@@ -506,8 +522,8 @@ S3ObjectHead S3Client::Get(const std::string& bucket, const std::string& key, ui
       }
       if (first != asked) {
         throw Error(what + ": asked for bytes from " + std::to_string(asked) +
-                    ", the answer's Content-Range starts at " + std::to_string(first) +
-                    " (\"" + range + "\")");
+                    ", the answer's Content-Range starts at " + std::to_string(first) + " (\"" +
+                    range + "\")");
       }
       body_position = first;
       total = size;
@@ -576,8 +592,8 @@ S3ObjectHead S3Client::Get(const std::string& bucket, const std::string& key, ui
     // The answer ended early without a transport error (no Content-Length to check
     // against): ask again for the rest.
     if (short_reads + 1 >= config_.max_attempts) {
-      throw Error(what + ": the download kept ending early (" + std::to_string(delivered) +
-                  " of " + std::to_string(expected) + " bytes)");
+      throw Error(what + ": the download kept ending early (" + std::to_string(delivered) + " of " +
+                  std::to_string(expected) + " bytes)");
     }
     counters_.retries.fetch_add(1);
     SleepBackoff(config_, short_reads + 1);
@@ -616,8 +632,8 @@ std::string S3Client::CreateMultipartUpload(const std::string& bucket, const std
 // send may have created an upload whose answer was lost. Nobody would complete or abort it,
 // and S3 keeps (and bills) its parts until a lifecycle rule removes them. Such uploads are
 // for this key and were initiated, by S3's clock, at most the resend window (plus a second
-// of slack) before the one S3 answered with, or a second after it: those are aborted. The one risk is another
-// writer starting an upload of the very same key in those seconds; its completion then
+// of slack) before the one S3 answered with, or a second after it: those are aborted. The one risk
+// is another writer starting an upload of the very same key in those seconds; its completion then
 // fails with "the multipart upload no longer exists" (loudly, nothing is lost silently).
 // Best effort: without s3:ListBucketMultipartUploads the write goes on as before.
 void S3Client::AbortLostUploads(const std::string& bucket, const std::string& key,
@@ -730,8 +746,10 @@ void S3Client::CreateBucket(const std::string& bucket) {
   std::string body;
   const std::string region = RegionOf(bucket);
   if (region != "us-east-1") {
-    body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-           "<LocationConstraint>" + region + "</LocationConstraint></CreateBucketConfiguration>";
+    body =
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<LocationConstraint>" +
+        region + "</LocationConstraint></CreateBucketConfiguration>";
   }
   Request request;
   request.kind = RequestKind::kPut;

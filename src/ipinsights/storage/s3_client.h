@@ -51,10 +51,10 @@ struct S3Config {
   std::string endpoint;              // "http://127.0.0.1:9000"; empty: AWS
   bool force_path_style = false;     // path-style even on AWS
   std::shared_ptr<AwsCredentialsProvider> credentials;
-  int max_attempts = 8;              // per request, the first try included
-  int retry_base_ms = 100;           // backoff: random in [0, min(max, base * 2^attempt)]
+  int max_attempts = 8;     // per request, the first try included
+  int retry_base_ms = 100;  // backoff: random in [0, min(max, base * 2^attempt)]
   int retry_max_ms = 10'000;
-  size_t part_size = 8u << 20;       // multipart upload part (S3's minimum is 5 MiB)
+  size_t part_size = 8u << 20;  // multipart upload part (S3's minimum is 5 MiB)
 
   // Region, endpoint (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the override set with
   // SetS3EndpointOverride), AWS_S3_FORCE_PATH_STYLE / s3.addressing_style, and the standard
@@ -68,7 +68,7 @@ void SetS3EndpointOverride(std::string endpoint_url);
 
 // Requests sent, by kind (retries included), and how many were retries.
 struct S3RequestCounts {
-  uint64_t list = 0;       // ListObjectsV2 pages
+  uint64_t list = 0;  // ListObjectsV2 pages
   uint64_t get = 0;
   uint64_t head = 0;
   uint64_t put = 0;        // PutObject, UploadPart, CreateBucket
@@ -176,8 +176,8 @@ struct S3Address {
   std::string host;    // the Host header: "bucket.s3.eu-west-1.amazonaws.com", "127.0.0.1:9000"
   std::string path;    // URI-encoded: "/key%20name", "/bucket/key"
 };
-S3Address S3AddressOf(const S3Config& config, const std::string& region,
-                      const std::string& bucket, const std::string& key);
+S3Address S3AddressOf(const S3Config& config, const std::string& region, const std::string& bucket,
+                      const std::string& key);
 
 // "s3://bucket/key/with/slashes" -> {"bucket", "key/with/slashes"}. Throws UsageError.
 struct S3Location {

@@ -2,13 +2,13 @@
 //
 // List and ListUnder use ListObjectsV2 (every page; ListUnder kOneLevel with delimiter "/").
 // Keys mean nothing here: digest files are listed like any object, and the pruned listing
-// of the AWS log layouts is logs/log_listing.h's walk over ListUnder. Readers stream GETs: ReadAll into
-// the caller's string, OpenSequential in ranged chunks of kReadChunk bytes (the next chunk
-// is fetched while the caller consumes the current one), so memory stays bounded and
-// nothing is staged on disk; a cut download resumes where it stopped (S3Client). Writers
-// buffer one part: objects under S3Config::part_size go up in one PUT on Close(), larger
-// ones as a multipart upload completed on Close(), aborted when Close() fails or the
-// writer is destroyed without it. Readers see the object whole or not at all.
+// of the AWS log layouts is logs/log_listing.h's walk over ListUnder. Readers stream GETs: ReadAll
+// into the caller's string, OpenSequential in ranged chunks of kReadChunk bytes (the next chunk is
+// fetched while the caller consumes the current one), so memory stays bounded and nothing is staged
+// on disk; a cut download resumes where it stopped (S3Client). Writers buffer one part: objects
+// under S3Config::part_size go up in one PUT on Close(), larger ones as a multipart upload
+// completed on Close(), aborted when Close() fails or the writer is destroyed without it. Readers
+// see the object whole or not at all.
 //
 // Thread-safety: as Storage. A reader or writer is used by one thread at a time.
 //

@@ -73,11 +73,16 @@ std::string XmlText(std::string_view raw) {
       continue;
     }
     std::string_view entity = raw.substr(i + 1, semicolon - i - 1);
-    if (entity == "amp") out.push_back('&');
-    else if (entity == "lt") out.push_back('<');
-    else if (entity == "gt") out.push_back('>');
-    else if (entity == "quot") out.push_back('"');
-    else if (entity == "apos") out.push_back('\'');
+    if (entity == "amp")
+      out.push_back('&');
+    else if (entity == "lt")
+      out.push_back('<');
+    else if (entity == "gt")
+      out.push_back('>');
+    else if (entity == "quot")
+      out.push_back('"');
+    else if (entity == "apos")
+      out.push_back('\'');
     else if (entity.size() > 1 && entity[0] == '#') {
       std::string digits(entity.substr(entity[1] == 'x' ? 2 : 1));
       AppendUtf8(std::strtoul(digits.c_str(), nullptr, entity[1] == 'x' ? 16 : 10), &out);
@@ -92,10 +97,14 @@ std::string XmlText(std::string_view raw) {
 std::string XmlEscape(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else out.push_back(c);
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out.push_back(c);
   }
   return out;
 }

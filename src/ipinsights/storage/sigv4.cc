@@ -48,7 +48,8 @@ std::string UriEncode(std::string_view text, bool keep_slash) {
   std::string out;
   out.reserve(text.size());
   for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
@@ -69,8 +70,7 @@ std::string UriDecode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 &&
-        hex(text[i + 2]) >= 0) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
       i += 2;
     } else {
@@ -139,7 +139,8 @@ HeaderList SignV4(const SignableRequest& request, const AwsCredentials& credenti
   // joined with commas.
   std::vector<std::pair<std::string, std::string>> headers;
   headers.emplace_back("host", request.host);
-  for (const auto& [name, value] : request.headers) headers.emplace_back(Lower(name), CollapseBlanks(value));
+  for (const auto& [name, value] : request.headers)
+    headers.emplace_back(Lower(name), CollapseBlanks(value));
   for (const auto& [name, value] : added) headers.emplace_back(name, CollapseBlanks(value));
   std::stable_sort(headers.begin(), headers.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -169,9 +170,8 @@ HeaderList SignV4(const SignableRequest& request, const AwsCredentials& credenti
   const std::string signature =
       SigV4Signature(credentials.secret_access_key, day, region, service, string_to_sign);
 
-  added.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=" +
-                                          credentials.access_key_id + "/" + scope +
-                                          ", SignedHeaders=" + signed_headers +
+  added.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=" + credentials.access_key_id +
+                                          "/" + scope + ", SignedHeaders=" + signed_headers +
                                           ", Signature=" + signature);
   return added;
 }

@@ -30,12 +30,12 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 
 struct SignableRequest {
-  std::string method;             // "GET", "PUT", ...
-  std::string host;               // Host header value, with ":port" when not the default
-  std::string path;               // URI-encoded path, e.g. "/my%20key"
-  HeaderList query;               // decoded name/value pairs ("uploads", "") in any order
-  HeaderList headers;             // extra headers to send and sign (Range, Content-Type, ...)
-  std::string payload_sha256;     // hex SHA-256 of the body, or kUnsignedPayload
+  std::string method;          // "GET", "PUT", ...
+  std::string host;            // Host header value, with ":port" when not the default
+  std::string path;            // URI-encoded path, e.g. "/my%20key"
+  HeaderList query;            // decoded name/value pairs ("uploads", "") in any order
+  HeaderList headers;          // extra headers to send and sign (Range, Content-Type, ...)
+  std::string payload_sha256;  // hex SHA-256 of the body, or kUnsignedPayload
 };
 
 // Returns the headers to add to the request: "host" is not among them (curl sets it from

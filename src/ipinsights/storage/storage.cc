@@ -23,8 +23,8 @@ void ExcludeOutputs(const std::string& input_flag, const std::string& input,
     for (const std::string& output : outputs) {
       if (output.empty() || !SameObject(object.location, output)) continue;
       if (object.location == input) {
-        throw UsageError(output + ": is both an input and an output (" + input_flag + " " +
-                         input + ")");
+        throw UsageError(output + ": is both an input and an output (" + input_flag + " " + input +
+                         ")");
       }
       return true;
     }

@@ -38,8 +38,8 @@ void ForgetTempFile(TempFile& temp);
 bool IsTempFileName(std::string_view file_name);
 
 // SIGINT, SIGTERM, SIGHUP and SIGABRT (std::terminate, a failed assertion) unlink every
-// registered temp file, then end the process by the same signal (default action). A signal the process inherited as ignored stays
-// ignored. Idempotent.
+// registered temp file, then end the process by the same signal (default action). A signal the
+// process inherited as ignored stays ignored. Idempotent.
 void InstallTempFileCleanup();
 
 }  // namespace ipinsights

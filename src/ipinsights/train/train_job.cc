@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -34,7 +34,8 @@ bool LooksLikeJsonLogs(const std::string& location) {
     char head[64];
     const size_t got = reader->Read(head, sizeof(head));
     size_t i = 0;
-    while (i < got && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) ++i;
+    while (i < got && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
+      ++i;
     if (got >= 2 && static_cast<unsigned char>(head[0]) == 0x1f &&
         static_cast<unsigned char>(head[1]) == 0x8b) {
       return true;
@@ -70,8 +71,8 @@ std::string EntityVectorAdvice(int64_t num_entity_vectors, uint64_t entities) {
 // too small a learning rate): its scores separate little, and nothing else would say so.
 std::string UnderfitAdvice(const Hyperparameters& hp, uint64_t rows, double accuracy) {
   if (accuracy >= 0.85) return "";
-  const uint64_t steps_per_epoch =
-      (rows + static_cast<uint64_t>(hp.mini_batch_size) - 1) / static_cast<uint64_t>(hp.mini_batch_size);
+  const uint64_t steps_per_epoch = (rows + static_cast<uint64_t>(hp.mini_batch_size) - 1) /
+                                   static_cast<uint64_t>(hp.mini_batch_size);
   return fmt::format(
       "training accuracy is {:.3f} after {} epochs of {} mini-batches: the model looks underfit. "
       "Give it more steps or a larger step: --epochs, --learning-rate (0.01 is common), or a "
@@ -107,9 +108,9 @@ std::unique_ptr<Model::Impl> WarmStart(const TrainJobOptions& options, Hyperpara
       hp->*shape.field = old.*shape.field;
     } else if (hp->*shape.field != old.*shape.field &&
                !(shape.field == &Hyperparameters::ip_hash_buckets && hp->*shape.field == 0)) {
-      throw Error(fmt::format(
-          "--init-model {}: shape mismatch: {} is {} in the model but {} was asked for",
-          options.init_model, shape.name, old.*shape.field, hp->*shape.field));
+      throw Error(
+          fmt::format("--init-model {}: shape mismatch: {} is {} in the model but {} was asked for",
+                      options.init_model, shape.name, old.*shape.field, hp->*shape.field));
     }
   }
   hp->ip_hash_buckets = old.ip_hash_buckets;
@@ -153,10 +154,10 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   result.bad_rows = train.stats.bad_rows;
   result.row_errors = train_bad_rows.messages();
   if (train.rows.empty()) {
-    std::string message = fmt::format(
-        "{}: no valid training rows ({} bad rows{}{})", options.train, train.stats.bad_rows,
-        result.row_errors.empty() ? "" : "; first: ",
-        result.row_errors.empty() ? "" : result.row_errors[0]);
+    std::string message =
+        fmt::format("{}: no valid training rows ({} bad rows{}{})", options.train,
+                    train.stats.bad_rows, result.row_errors.empty() ? "" : "; first: ",
+                    result.row_errors.empty() ? "" : result.row_errors[0]);
     if (LooksLikeJsonLogs(options.train)) {
       message += fmt::format(
           ". It holds JSON logs (CloudTrail or WAF), not entity,ip CSV: run `ipinsights "
@@ -178,15 +179,17 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   TrainingSet validation;
   if (!options.validation.empty()) {
     BadRecordLog validation_bad_rows(BadRecordLog::kDefaultCap, options.strict);
-    validation = LoadTrainingSet(options.validation, model->hash_seed, nullptr, &validation_bad_rows);
+    validation =
+        LoadTrainingSet(options.validation, model->hash_seed, nullptr, &validation_bad_rows);
     result.validation_rows = validation.rows.size();
     result.validation_bad_rows = validation.stats.bad_rows;
-    log(fmt::format("read {} validation rows from {} ({} bad rows skipped)",
-                    validation.rows.size(), options.validation, validation.stats.bad_rows));
+    log(fmt::format("read {} validation rows from {} ({} bad rows skipped)", validation.rows.size(),
+                    options.validation, validation.stats.bad_rows));
     for (const std::string& error : validation_bad_rows.messages()) log("skipped: " + error);
   }
 
-  Trainer trainer(model.get(), TrainerOptions{options.threads, options.seed, static_cast<int>(hp.epochs)});
+  Trainer trainer(model.get(),
+                  TrainerOptions{options.threads, options.seed, static_cast<int>(hp.epochs)});
   result.threads = trainer.threads();
   log(fmt::format("training: {} threads, {} kernels, hyperparameters {}", trainer.threads(),
                   kernels::ActiveKernels(), hp.ToJson()));
@@ -194,8 +197,7 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
       1 + hp.random_negative_sampling_rate + hp.shuffled_negative_sampling_rate;
   for (int64_t epoch = 0; epoch < hp.epochs; ++epoch) {
     Progress progress(fmt::format("epoch {}/{}", epoch + 1, hp.epochs),
-                      train.rows.size() * samples_per_pair, Progress::Unit::kCount,
-                      options.quiet);
+                      train.rows.size() * samples_per_pair, Progress::Unit::kCount, options.quiet);
     uint64_t batches = 0;
     uint64_t samples_done = 0;
     const auto epoch_start = std::chrono::steady_clock::now();
@@ -207,14 +209,14 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
           ++batches;
           if (batches % hp.batch_metrics_publish_interval == 0) {
             progress.SetStatus(fmt::format("loss {:.4f} accuracy {:.4f}", loss, accuracy));
-            const double seconds = std::chrono::duration<double>(
-                                       std::chrono::steady_clock::now() - epoch_start)
-                                       .count();
-            log(fmt::format("Epoch[{}] Batch [{}]\tSpeed: {:.2f} samples/sec\t"
-                            "binary_classification_accuracy={:.6f}\t"
-                            "binary_classification_cross_entropy={:.6f}",
-                            epoch, batches, seconds > 0 ? samples_done / seconds : 0.0,
-                            accuracy, loss));
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start)
+                    .count();
+            log(fmt::format(
+                "Epoch[{}] Batch [{}]\tSpeed: {:.2f} samples/sec\t"
+                "binary_classification_accuracy={:.6f}\t"
+                "binary_classification_cross_entropy={:.6f}",
+                epoch, batches, seconds > 0 ? samples_done / seconds : 0.0, accuracy, loss));
           }
         });
     progress.Done();
@@ -223,14 +225,17 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
       record.validation_auc =
           DiscriminatorAuc(*model, validation.rows, options.seed, options.threads);
     }
-    log(fmt::format("#quality_metric: host=algo-1, epoch={}, train binary_classification_accuracy "
+    log(
+        fmt::format("#quality_metric: host=algo-1, epoch={}, train binary_classification_accuracy "
                     "<score>={}",
                     epoch, m.accuracy));
-    log(fmt::format("#quality_metric: host=algo-1, epoch={}, train "
+    log(
+        fmt::format("#quality_metric: host=algo-1, epoch={}, train "
                     "binary_classification_cross_entropy <loss>={}",
                     epoch, m.loss));
     if (record.validation_auc) {
-      log(fmt::format("#quality_metric: host=algo-1, epoch={}, validation discriminator_auc "
+      log(
+          fmt::format("#quality_metric: host=algo-1, epoch={}, validation discriminator_auc "
                       "<score>={}",
                       epoch, *record.validation_auc));
     }
@@ -251,13 +256,12 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
       train.rows.size(), hp.epochs, options.seed, trainer.threads(),
       Number(result.epochs.back().metrics.loss));
   CheckTrainedModel(*model, result.epochs.back().metrics.loss);
-  if (std::string advice = UnderfitAdvice(hp, train.rows.size(),
-                                          result.epochs.back().metrics.accuracy);
+  if (std::string advice =
+          UnderfitAdvice(hp, train.rows.size(), result.epochs.back().metrics.accuracy);
       !advice.empty()) {
     result.warnings.push_back(advice);
   }
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // The model and its metrics are one unit: both temp files are written and synced first,
   // then metrics.json is renamed into place and the model last, so a failure (a full disk,
   // an unwritable metrics.json) leaves the earlier model in place.
@@ -276,12 +280,16 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
 
 void CheckTrainedModel(const Model::Impl& model, double final_loss) {
   if (!std::isfinite(final_loss)) {
-    throw Error(fmt::format("training diverged (final loss {}): no model written; lower "
-                            "--learning-rate", final_loss));
+    throw Error(
+        fmt::format("training diverged (final loss {}): no model written; lower "
+                    "--learning-rate",
+                    final_loss));
   }
   if (std::string where = FirstNonFiniteWeight(model); !where.empty()) {
-    throw Error(fmt::format("training diverged (non-finite weight at {}): no model written; "
-                            "lower --learning-rate", where));
+    throw Error(
+        fmt::format("training diverged (non-finite weight at {}): no model written; "
+                    "lower --learning-rate",
+                    where));
   }
 }
 
@@ -290,12 +298,12 @@ std::string MetricsJson(const TrainJobResult& result, uint64_t seed) {
   for (size_t i = 0; i < result.epochs.size(); ++i) {
     const EpochRecord& e = result.epochs[i];
     if (i > 0) epochs += ",\n    ";
-    epochs += fmt::format(
-        R"({{"epoch": {}, "loss": {}, "accuracy": {}, "validation_auc": {}, )"
-        R"("records_per_second": {}, "seconds": {}, "records": {}}})",
-        e.metrics.epoch + 1, Number(e.metrics.loss), Number(e.metrics.accuracy),
-        e.validation_auc ? Number(*e.validation_auc) : "null",
-        Number(e.metrics.records_per_second), Number(e.metrics.seconds), e.metrics.records);
+    epochs += fmt::format(R"({{"epoch": {}, "loss": {}, "accuracy": {}, "validation_auc": {}, )"
+                          R"("records_per_second": {}, "seconds": {}, "records": {}}})",
+                          e.metrics.epoch + 1, Number(e.metrics.loss), Number(e.metrics.accuracy),
+                          e.validation_auc ? Number(*e.validation_auc) : "null",
+                          Number(e.metrics.records_per_second), Number(e.metrics.seconds),
+                          e.metrics.records);
   }
   return fmt::format(
       "{{\n  \"hyperparameters\": {},\n  \"epochs\": [\n    {}\n  ],\n"

@@ -25,10 +25,10 @@
 namespace ipinsights {
 
 struct TrainJobOptions {
-  std::string train;                      // location of the training CSV (file, folder, s3)
-  std::string validation;                 // optional: validation CSV
-  std::string model_dir;                  // where model.ipinsights and metrics.json go
-  std::string init_model;                 // optional: warm start from this model file
+  std::string train;       // location of the training CSV (file, folder, s3)
+  std::string validation;  // optional: validation CSV
+  std::string model_dir;   // where model.ipinsights and metrics.json go
+  std::string init_model;  // optional: warm start from this model file
   Hyperparameters hyperparameters;
   // Names of the hyperparameters given explicitly; with init_model, shape parameters not
   // named here are taken from the model, and named ones must match it.

@@ -292,8 +292,7 @@ void Trainer::State::CollectTouchedRows() {
   gradient.entities.Reset(b.entity_gradient.data(), 1, b.pairs);
   for (size_t j = 0; j < b.pairs; ++j)
     gradient.entities.Add(b.entity_rows[j], static_cast<uint32_t>(j));
-  gradient.prefixes.Reset(batch.PrefixSumGradients(), kMaxIpPrefixes,
-                          b.addresses * kMaxIpPrefixes);
+  gradient.prefixes.Reset(batch.PrefixSumGradients(), kMaxIpPrefixes, b.addresses * kMaxIpPrefixes);
   for (size_t i = 0; i < b.addresses; ++i) {
     for (int k = 0; k < b.prefix_count[i]; ++k) {
       if (((b.prefix_kept[i] >> k) & 1) == 0) continue;

@@ -56,10 +56,10 @@ struct TrainerOptions {
 };
 
 struct EpochMetrics {
-  int epoch = 0;              // 0-based
-  double loss = 0;            // mean binary cross-entropy over the epoch's samples
-  double accuracy = 0;        // fraction of samples with (score > 0) == label
-  uint64_t records = 0;       // labelled samples: (1 + R + S) per observed pair
+  int epoch = 0;         // 0-based
+  double loss = 0;       // mean binary cross-entropy over the epoch's samples
+  double accuracy = 0;   // fraction of samples with (score > 0) == label
+  uint64_t records = 0;  // labelled samples: (1 + R + S) per observed pair
   double seconds = 0;
   double records_per_second = 0;
 };

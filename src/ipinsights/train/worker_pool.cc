@@ -1,8 +1,8 @@
 #include "ipinsights/train/worker_pool.h"
 
-#include <system_error>
-
 #include <fmt/format.h>
+
+#include <system_error>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
