@@ -5,11 +5,14 @@
 #   git ls-files '*.h' '*.cc' '*.inc' | xargs clang-format -i
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v clang-format >/dev/null; then
+missing=()
+command -v clang-format >/dev/null || missing+=(clang-format)
+command -v python3 >/dev/null || missing+=(python3)
+if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang-format
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 mapfile -t files < <(git ls-files '*.h' '*.cc' '*.inc')
 clang-format --dry-run -Werror "${files[@]}"
