@@ -60,7 +60,6 @@ class LabeledScores {
   size_t anomalous_count() const { return anomalous_.size(); }
   // Ascending.
   const std::vector<float>& normal_scores() const { return normal_; }
-  const std::vector<float>& anomalous_scores() const { return anomalous_; }
 
   double Auc() const;
   ThresholdMetrics AtThreshold(double threshold) const;

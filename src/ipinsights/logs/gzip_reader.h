@@ -61,7 +61,6 @@ class GzipStreamReader : public SequentialReader {
   // trailer that does not match what was decoded), as opposed to truncation or trailing
   // garbage after whole members. Bytes of that member were handed out unverified.
   bool corrupt() const { return corrupt_; }
-  uint64_t compressed_bytes_read() const { return compressed_total_; }
 
  private:
   bool Refill();

@@ -400,6 +400,8 @@ class LogFileReader::Impl : public RecordVisitor {
   }
 
   static constexpr size_t kNeedMore = static_cast<size_t>(-1);
+  // What a scan step returns once it has set stop_: the loop ends on stop_ without reading it.
+  static constexpr size_t kStopped = kNeedMore - 1;
 
   // Returns bytes consumed (0 for a top-level document stream) or kNeedMore.
   size_t OpenContainer(const char* data, size_t size, bool final) {
@@ -531,7 +533,7 @@ class LogFileReader::Impl : public RecordVisitor {
   size_t MalformedRest(uint64_t offset, const std::string& what) {
     MalformedDocument(offset, what);
     stop_ = true;
-    return kNeedMore - 1;  // never used: stop_ ends the loop
+    return kStopped;
   }
 
   static std::string Printable(char c) {
