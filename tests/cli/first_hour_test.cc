@@ -75,6 +75,28 @@ TEST_F(FirstHour, ScoreOnAFileWithNoPairFailsAndQuietIsQuiet) {
   EXPECT_EQ(allowed.err, "") << "--quiet prints no warnings";
 }
 
+TEST_F(FirstHour, ATerminalSeesOneEpochNumberingAndLogsKeepSageMakersLines) {
+  const std::string args =
+      "train --train train.csv --model-dir m --num-entity-vectors 400 "
+      "--vector-dim 16 --epochs 2 --learning-rate 0.01";
+  // A log (not a terminal): SageMaker's lines, for the scrapers that read them.
+  CommandResult logged = RunIpinsights(dir_, args);
+  ASSERT_EQ(logged.exit_code, 0) << logged.err;
+  EXPECT_THAT(logged.err, HasSubstr("Epoch[0] Train-binary_classification_accuracy="));
+  if (testing::RunShell("command -v script >/dev/null").exit_code != 0) {
+    GTEST_SKIP() << "util-linux's script (a pseudo-terminal) is not installed";
+  }
+  // A terminal: one line per epoch, numbered from 1 like the bar and metrics.json.
+  CommandResult terminal =
+      testing::RunShell("cd '" + dir_.string() + "' && script -qec \"'" +
+                        testing::IpinsightsBinary() + "' " + args + "\" /dev/null");
+  ASSERT_EQ(terminal.exit_code, 0) << terminal.out;
+  EXPECT_THAT(terminal.out, HasSubstr("epoch 1/2: loss "));
+  EXPECT_THAT(terminal.out, HasSubstr("epoch 2/2: loss "));
+  EXPECT_THAT(terminal.out, Not(HasSubstr("Epoch[")));
+  EXPECT_THAT(terminal.out, Not(HasSubstr("#quality_metric")));
+}
+
 TEST_F(FirstHour, TargetFprIsAFractionWithAHint) {
   Ok("train --train train.csv --model-dir m --num-entity-vectors 400 --vector-dim 16 --epochs 1 "
      "--quiet");

@@ -249,6 +249,7 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
     log(fmt::format("#throughput_metric: host=algo-1, train throughput={:.2f} records/second",
                     m.records_per_second));
     result.epochs.push_back(record);
+    if (options.epoch_done) options.epoch_done(record, hp.epochs);
   }
 
   model->training_info = fmt::format(

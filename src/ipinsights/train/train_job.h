@@ -24,6 +24,8 @@
 
 namespace ipinsights {
 
+struct EpochRecord;
+
 struct TrainJobOptions {
   std::string train;       // location of the training CSV (file, folder, s3)
   std::string validation;  // optional: validation CSV
@@ -38,6 +40,8 @@ struct TrainJobOptions {
   bool quiet = false;
   bool strict = false;  // the first bad row of --train or --validation is an Error
   std::function<void(const std::string&)> log;  // one line, no newline; may be empty
+  // Called after each epoch (its 0-based number is record.metrics.epoch); may be empty.
+  std::function<void(const EpochRecord& record, int64_t epochs)> epoch_done;
 };
 
 struct EpochRecord {
