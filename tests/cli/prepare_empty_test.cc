@@ -78,6 +78,30 @@ TEST_F(PrepareEmpty, ValidationOutputAloneSplitsAtTheLastDay) {
   EXPECT_THAT(no_day.err, HasSubstr("--validation-output needs --split-at DATE, or --to DATE"));
 }
 
+TEST_F(PrepareEmpty, ASplitThatLeavesOneSideEmptyIsRefused) {
+  // --to past the data: the default split's day has no events.
+  CommandResult late = RunIpinsights(dir_,
+                                     "prepare cloudtrail --input sim/AWSLogs --to 2024-03-10 "
+                                     "--output t.csv --validation-output v.csv");
+  EXPECT_EQ(late.exit_code, 1);
+  EXPECT_THAT(late.err, HasSubstr("left the validation set empty"));
+  EXPECT_THAT(late.err, HasSubstr("events from 2024-03-01 to 2024-03-02"));
+  EXPECT_FALSE(std::filesystem::exists(Path("t.csv")));
+  // One day only: it all goes to validation.
+  CommandResult one_day =
+      RunIpinsights(dir_,
+                    "prepare cloudtrail --input sim/AWSLogs --from 2024-03-02 --to 2024-03-02 "
+                    "--output t.csv --validation-output v.csv");
+  EXPECT_EQ(one_day.exit_code, 1);
+  EXPECT_THAT(one_day.err, HasSubstr("left the training set empty"));
+  // The simulation folder itself (labels.csv beside the logs) with days outside the data
+  // still says that no log file is in the window.
+  CommandResult outside = RunIpinsights(
+      dir_, "prepare cloudtrail --input sim --from 2025-01-01 --to 2025-01-02 --output t.csv");
+  EXPECT_EQ(outside.exit_code, 1);
+  EXPECT_THAT(outside.err, HasSubstr("no log files under sim for 2025-01-01..2025-01-02"));
+}
+
 TEST_F(PrepareEmpty, JsonWithRowsOnStdoutGoesToStderrLikeScore) {
   CommandResult run =
       RunIpinsights(dir_, "prepare cloudtrail --input sim/AWSLogs --output - --json");

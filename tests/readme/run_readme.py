@@ -137,10 +137,11 @@ class Runner:
         if command.startswith("aws ") and shutil.which("aws") is None:
             return "the AWS CLI is not installed"
         if "s3://" in command:
+            # The README fills its bucket with the AWS CLI, so every S3 line needs both.
             if shutil.which("moto_server") is None:
                 return "moto_server is not installed (it is on the development image only), so there is no S3 to run against"
-            if command.startswith("aws ") and shutil.which("aws") is None:
-                return "the AWS CLI is not installed"
+            if shutil.which("aws") is None:
+                return "the AWS CLI is not installed, and the README fills its bucket with it"
             self.start_moto()
         return None
 
@@ -184,8 +185,18 @@ class Runner:
         if kind != "script":
             print("%s: $ %s" % (where, command.strip().split("\n")[0]), flush=True)
         started = time.time()
-        result = subprocess.run(argv, cwd=self.work, env=self.env, capture_output=True, text=True,
-                                errors="replace", timeout=900)
+        # Its own session, so a timeout stops the command's children (a `train`) as well.
+        process = subprocess.Popen(argv, cwd=self.work, env=self.env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, errors="replace",
+                                   start_new_session=True)
+        try:
+            stdout, stderr = process.communicate(timeout=900)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            stderr += "\n(killed after 900 s)"
+            process.returncode = -1
+        result = subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
         self.ran += 1
         if result.returncode != 0:
             print("%s: FAILED with exit code %d after %.1f s\n--- stdout\n%s\n--- stderr\n%s" %
@@ -228,10 +239,16 @@ class Runner:
     def start_server(self, where, command):
         port = re.search(r"--port[ =](\d+)", command)
         port = int(port.group(1)) if port else 8080
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                print("%s: FAILED: port %d is already in use, so the README's server cannot start"
+                      % (where, port), flush=True)
+                self.failures += 1
+                return False
         print("%s: $ %s   (in the background)" % (where, command.strip()), flush=True)
         log = open(os.path.join(self.work, ".serve_%d.log" % port), "w")
         process = subprocess.Popen(["bash", "-c", "exec " + command], cwd=self.work, env=self.env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.servers.append((where, process, log.name))
         self.ran += 1
         if not wait_for_http("http://127.0.0.1:%d/ping" % port, process=process):
@@ -261,7 +278,11 @@ class Runner:
                 self.failures += 1
         if self.moto is not None:
             self.moto.terminate()
-            self.moto.wait()
+            try:
+                self.moto.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.moto.kill()
+                self.moto.wait()
 
 
 def main():

@@ -1,5 +1,7 @@
 #include "ipinsights/base/distinct_hashes.h"
 
+#include "ipinsights/base/error.h"
+
 namespace ipinsights {
 
 void DistinctHashes::Insert(uint64_t hash) {
@@ -31,6 +33,7 @@ void DistinctHashes::Grow() {
 }
 
 void DistinctHashes::Merge(const DistinctHashes& other) {
+  IPI_CHECK(&other != this);
   for (uint64_t hash : other.slots_) {
     if (hash != 0) Insert(hash);
   }
@@ -40,6 +43,7 @@ void DistinctHashes::Clear() {
   slots_.clear();
   size_ = 0;
   last_ = 0;
+  has_last_ = false;
 }
 
 }  // namespace ipinsights

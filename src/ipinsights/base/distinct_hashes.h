@@ -23,11 +23,12 @@ class DistinctHashes {
  public:
   void Add(uint64_t hash) {
     // Consecutive events of one entity are the common case in logs: one compare skips them.
-    if (hash == last_ && size_ > 0) return;
+    if (has_last_ && hash == last_) return;
     last_ = hash;
+    has_last_ = true;
     Insert(hash);
   }
-  void Merge(const DistinctHashes& other);
+  void Merge(const DistinctHashes& other);  // `other` must not be *this
   uint64_t size() const { return size_; }
   void Clear();
 
@@ -37,7 +38,8 @@ class DistinctHashes {
 
   std::vector<uint64_t> slots_;  // 0 = empty; the hash 0 is stored as 1
   uint64_t size_ = 0;
-  uint64_t last_ = 0;
+  uint64_t last_ = 0;  // the hash Add saw last, when has_last_
+  bool has_last_ = false;
 };
 
 }  // namespace ipinsights

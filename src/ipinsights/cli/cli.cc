@@ -50,6 +50,7 @@ void CheckSubcommandWords(CLI::App& app, int argc, char** argv) {
     for (CLI::App* subcommand : subcommands) {
       const std::string& name = subcommand->get_name();
       if (name == word) match = subcommand;
+      if (subcommand->get_group().empty()) continue;  // hidden (not built yet): not suggested
       names += (names.empty() ? "" : ", ") + name;
       const size_t distance = EditDistance(word, name);
       if (distance < nearest_distance) nearest_distance = distance, nearest = name;

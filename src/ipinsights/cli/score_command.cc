@@ -88,7 +88,8 @@ void RunScore(const ScoreFlags& flags) {
       std::fprintf(stderr, "ipinsights: warning: %s (row skipped)\n", message.c_str());
     }
     if (bad_rows.count() > bad_rows.messages().size()) {
-      std::fprintf(stderr, "ipinsights: warning: more bad rows: not shown, counted below\n");
+      std::fprintf(stderr, "ipinsights: warning: %llu more bad rows not shown\n",
+                   static_cast<unsigned long long>(bad_rows.count() - bad_rows.messages().size()));
     }
   }
   // Rows read but none scored: a log file or labels.csv given as pairs, most likely. Not a

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,9 @@ struct OutputTotals {
   uint64_t train_rows = 0;
   uint64_t validation_rows = 0;
   DistinctHashes entities;  // of every row written, training and validation
+  // The event times written (Unix seconds), when the split reads them.
+  int64_t first_time = std::numeric_limits<int64_t>::max();
+  int64_t last_time = std::numeric_limits<int64_t>::min();
 };
 
 // One object's rows, buffered until its turn to be written.
@@ -40,7 +44,11 @@ class PairRowsOutput : public FileOutput {
     if (split_.enabled()) {
       std::string_view row(train_rows_.data() + start, train_rows_.size() - start - 1);
       std::optional<int64_t> time;
-      if (event.has_time) time = event.time;
+      if (event.has_time) {
+        time = event.time;
+        first_time_ = std::min(first_time_, event.time);
+        last_time_ = std::max(last_time_, event.time);
+      }
       if (split_.ToValidation(row, time)) {
         validation_rows_.append(train_rows_, start, std::string::npos);
         train_rows_.resize(start);
@@ -62,6 +70,8 @@ class PairRowsOutput : public FileOutput {
     totals_->validation_rows += validation_count_;
     totals_->entities.Merge(entities_);
     entities_.Clear();
+    totals_->first_time = std::min(totals_->first_time, first_time_);
+    totals_->last_time = std::max(totals_->last_time, last_time_);
     train_count_ = 0;
     validation_count_ = 0;
   }
@@ -84,7 +94,27 @@ class PairRowsOutput : public FileOutput {
   uint64_t train_count_ = 0;
   uint64_t validation_count_ = 0;
   DistinctHashes entities_;
+  int64_t first_time_ = std::numeric_limits<int64_t>::max();
+  int64_t last_time_ = std::numeric_limits<int64_t>::min();
 };
+
+// A split that leaves one side empty is a mistake the next step would hide: `train` on an
+// empty file says only "no valid training rows", and an empty validation set trains without
+// a validation AUC. The message names the split and the days the events span.
+std::string OneSideEmptyMessage(const PrepareOptions& options, const OutputTotals& totals) {
+  std::string span = "no readable event times";
+  if (totals.first_time <= totals.last_time) {
+    span = "events from " + FormatDate(CivilFromDays(totals.first_time / 86400)) + " to " +
+           FormatDate(CivilFromDays(totals.last_time / 86400));
+  }
+  std::string split =
+      options.split.enabled() ? "the split" : "the default split (the last day of --to)";
+  return fmt::format(
+      "prepare: {} left the {} set empty ({} training rows, {} validation rows; {}): choose "
+      "--split-at inside that range, or --to its last day; --allow-empty accepts it",
+      split, totals.train_rows == 0 ? "training" : "validation", totals.train_rows,
+      totals.validation_rows, span);
+}
 
 void CheckOptions(const PrepareOptions& options) {
   if (options.inputs.empty()) throw UsageError("prepare: no --input given");
@@ -116,7 +146,8 @@ Split EffectiveSplit(const PrepareOptions& options) {
 
 // Why a run that read something wrote nothing, and what to do (an empty training set is
 // never a success unless asked for: a script cannot tell it from one).
-std::string NothingWrittenMessage(const PrepareOptions& options, const ScanSummary& scan) {
+std::string NothingWrittenMessage(const PrepareOptions& options, const ScanSummary& scan,
+                                  uint64_t dated_objects) {
   const char* kind = options.kind == LogKind::kWaf ? "waf" : "cloudtrail";
   std::string inputs;
   for (const std::string& input : options.inputs) inputs += (inputs.empty() ? "" : " ") + input;
@@ -125,7 +156,9 @@ std::string NothingWrittenMessage(const PrepareOptions& options, const ScanSumma
     days = fmt::format(" for {}..{}", options.days.from ? FormatDate(*options.days.from) : "",
                        options.days.to ? FormatDate(*options.days.to) : "");
   }
-  if (scan.files == scan.digest_files) {
+  // No object of the AWS key layouts in the window (a stray labels.csv may still be there).
+  if (scan.files == scan.digest_files ||
+      ((options.days.from || options.days.to) && dated_objects == 0)) {
     return fmt::format(
         "prepare {}: no log files under {}{} ({} digest files): check --input and --from/--to "
         "(dates are read from the AWS key layout); --allow-empty accepts an empty result",
@@ -185,11 +218,13 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
 
   std::vector<ObjectInfo> objects;
   uint64_t total_stored = 0;
+  uint64_t dated_objects = 0;  // objects whose key carries a day (the AWS layouts)
   for (const std::string& input : options.inputs) {
     std::vector<ObjectInfo> listed = ListLogObjects(OpenStorage(input), input, options.days);
     ExcludeOutputs("--input", input, {options.output, options.validation_output}, &listed);
     for (ObjectInfo& object : listed) {
       total_stored += object.size;
+      if (DateInKey(object.location)) ++dated_objects;
       objects.push_back(std::move(object));
     }
   }
@@ -219,7 +254,11 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
                               });
   // Before anything is renamed into place: a refused run leaves earlier outputs untouched.
   if (totals.train_rows + totals.validation_rows == 0 && !options.allow_empty) {
-    throw Error(NothingWrittenMessage(options, scan));
+    throw Error(NothingWrittenMessage(options, scan, dated_objects));
+  }
+  if (validation_out && (totals.train_rows == 0 || totals.validation_rows == 0) &&
+      !options.allow_empty) {
+    throw Error(OneSideEmptyMessage(options, totals));
   }
   // Both outputs are flushed and synced before either is renamed, and the training file
   // goes last: a failure leaves the earlier training file in place.
