@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../testing/large_file.h"
+#include "../testing/peak_rss.h"
 #include "../testing/scratch_test.h"
 #include "ipinsights/dataset/csv_chunk_reader.h"
 #include "ipinsights/dataset/csv_record_reader.h"
@@ -163,17 +164,8 @@ class CsvChunkReaderTest : public testing::ScratchTest {
   }
 };
 
-// Peak resident memory of this process (VmHWM), in bytes; ResetPeakRss() starts it again
-// from the current resident size (Linux 4.0+: "5" > /proc/self/clear_refs).
-size_t PeakRssBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+using testing::PeakRssBytes;
+using testing::ResetPeakRss;
 
 TEST_F(CsvChunkReaderTest, ChunksHoldWholeRecordsWhateverTheChunkSize) {
   std::string text;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../testing/large_file.h"
+#include "../testing/peak_rss.h"
 #include "../testing/scratch_test.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/storage/storage.h"
@@ -19,17 +20,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Peak resident memory of this process (VmHWM), in bytes; ResetPeakRss() starts it again
-// from the current resident size (Linux 4.0+: "5" > /proc/self/clear_refs).
-size_t PeakRssBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+using testing::PeakRssBytes;
+using testing::ResetPeakRss;
 
 class PairReaderTest : public testing::ScratchTest {
  protected:
