@@ -169,6 +169,7 @@ TEST_F(TrainJobTest, WritesModelAndMetrics) {
   std::vector<std::string> lines;
   TrainJobOptions options = Options();
   options.log = [&](const std::string& line) { lines.push_back(line); };
+  options.metrics_log = options.log;
   const TrainJobResult result = RunTrainJob(options);
   EXPECT_EQ(result.training_rows, population_.train.size());
   ASSERT_EQ(result.epochs.size(), 2u);

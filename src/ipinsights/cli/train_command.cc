@@ -100,25 +100,24 @@ void RunTrain(TrainFlags& flags) {
     options.seed = flags.seed;
     options.quiet = flags.quiet;
     options.strict = flags.strict;
-    if (!flags.quiet && failure_file.empty() && Progress::StderrIsTerminal()) {
-      // A person at a terminal: one line per epoch, numbered from 1 like the bar and
-      // metrics.json. SageMaker's log lines (0-based Epoch[0], #quality_metric) are for log
-      // scrapers, so they go where logs go: a pipe, a file, the container's CloudWatch.
-      options.log = [](const std::string& line) {
-        if (line.starts_with("Epoch[") || line.starts_with("#")) return;
-        Progress::PrintLine(line);
-      };
-      options.epoch_done = [](const EpochRecord& record, int64_t epochs) {
-        const EpochMetrics& m = record.metrics;
-        Progress::PrintLine(fmt::format(
-            "epoch {}/{}: loss {:.4f}, accuracy {:.4f}{}, {} samples/s, {:.1f} s", m.epoch + 1,
-            epochs, m.loss, m.accuracy,
-            record.validation_auc ? fmt::format(", validation AUC {:.4f}", *record.validation_auc)
-                                  : "",
-            FormatCount(static_cast<uint64_t>(m.records_per_second)), m.seconds));
-      };
-    } else if (!flags.quiet) {
+    if (!flags.quiet) {
       options.log = [](const std::string& line) { Progress::PrintLine(line); };
+      if (failure_file.empty() && Progress::StderrIsTerminal()) {
+        // A person at a terminal: one line per epoch, numbered from 1 like the bar and
+        // metrics.json. SageMaker's metric lines are for log scrapers, so they go where logs
+        // go: a pipe, a file, the container's CloudWatch.
+        options.epoch_done = [](const EpochRecord& record, int64_t epochs) {
+          const EpochMetrics& m = record.metrics;
+          Progress::PrintLine(fmt::format(
+              "epoch {}/{}: loss {:.4f}, accuracy {:.4f}{}, {} samples/s, {:.1f} s", m.epoch + 1,
+              epochs, m.loss, m.accuracy,
+              record.validation_auc ? fmt::format(", validation AUC {:.4f}", *record.validation_auc)
+                                    : "",
+              FormatCount(static_cast<uint64_t>(m.records_per_second)), m.seconds));
+        };
+      } else {
+        options.metrics_log = options.log;
+      }
     }
     const TrainJobResult result = RunTrainJob(options);
     const EpochRecord& last = result.epochs.back();

@@ -125,6 +125,9 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   auto log = [&](const std::string& line) {
     if (options.log) options.log(line);
   };
+  auto metrics_log = [&](const std::string& line) {
+    if (options.metrics_log) options.metrics_log(line);
+  };
   Hyperparameters hp = options.hyperparameters;
   hp.Validate();
   if (options.train.empty()) throw UsageError("train: --train is required");
@@ -212,7 +215,7 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
             const double seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start)
                     .count();
-            log(fmt::format(
+            metrics_log(fmt::format(
                 "Epoch[{}] Batch [{}]\tSpeed: {:.2f} samples/sec\t"
                 "binary_classification_accuracy={:.6f}\t"
                 "binary_classification_cross_entropy={:.6f}",
@@ -225,28 +228,31 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
       record.validation_auc =
           DiscriminatorAuc(*model, validation.rows, options.seed, options.threads);
     }
-    log(
+    metrics_log(
         fmt::format("#quality_metric: host=algo-1, epoch={}, train binary_classification_accuracy "
                     "<score>={}",
                     epoch, m.accuracy));
-    log(
+    metrics_log(
         fmt::format("#quality_metric: host=algo-1, epoch={}, train "
                     "binary_classification_cross_entropy <loss>={}",
                     epoch, m.loss));
     if (record.validation_auc) {
-      log(
+      metrics_log(
           fmt::format("#quality_metric: host=algo-1, epoch={}, validation discriminator_auc "
                       "<score>={}",
                       epoch, *record.validation_auc));
     }
-    log(fmt::format("Epoch[{}] Train-binary_classification_accuracy={:.6f}", epoch, m.accuracy));
-    log(fmt::format("Epoch[{}] Train-binary_classification_cross_entropy={:.6f}", epoch, m.loss));
+    metrics_log(
+        fmt::format("Epoch[{}] Train-binary_classification_accuracy={:.6f}", epoch, m.accuracy));
+    metrics_log(
+        fmt::format("Epoch[{}] Train-binary_classification_cross_entropy={:.6f}", epoch, m.loss));
     if (record.validation_auc) {
-      log(fmt::format("Epoch[{}] Validation-discriminator_auc={:.6f}", epoch,
-                      *record.validation_auc));
+      metrics_log(fmt::format("Epoch[{}] Validation-discriminator_auc={:.6f}", epoch,
+                              *record.validation_auc));
     }
-    log(fmt::format("Epoch[{}] Time cost={:.3f}", epoch, m.seconds));
-    log(fmt::format("#throughput_metric: host=algo-1, train throughput={:.2f} records/second",
+    metrics_log(fmt::format("Epoch[{}] Time cost={:.3f}", epoch, m.seconds));
+    metrics_log(
+        fmt::format("#throughput_metric: host=algo-1, train throughput={:.2f} records/second",
                     m.records_per_second));
     result.epochs.push_back(record);
     if (options.epoch_done) options.epoch_done(record, hp.epochs);

@@ -40,6 +40,9 @@ struct TrainJobOptions {
   bool quiet = false;
   bool strict = false;  // the first bad row of --train or --validation is an Error
   std::function<void(const std::string&)> log;  // one line, no newline; may be empty
+  // SageMaker's metric lines (Epoch[0] ..., #quality_metric: ...), 0-based as SageMaker
+  // writes them, for log scrapers; one line, no newline; may be empty.
+  std::function<void(const std::string&)> metrics_log;
   // Called after each epoch (its 0-based number is record.metrics.epoch); may be empty.
   std::function<void(const EpochRecord& record, int64_t epochs)> epoch_done;
 };
