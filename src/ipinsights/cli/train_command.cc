@@ -77,7 +77,6 @@ void RunTrain(TrainFlags& flags) {
       const std::string text = ReadWholeObject(flags.hyperparameters_file);
       options.hyperparameters = Hyperparameters::FromJson(text, flags.hyperparameters_file);
       // Every key in the file counts as given explicitly.
-      const Hyperparameters defaults;
       for (const HyperparameterInfo& info : AllHyperparameters()) {
         if (text.find(std::string("\"") + info.name + "\"") != std::string::npos) {
           options.explicit_hyperparameters.insert(info.name);

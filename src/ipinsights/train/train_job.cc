@@ -15,6 +15,7 @@
 #include "ipinsights/base/hash.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/base/progress.h"
+#include "ipinsights/logs/gzip_reader.h"
 #include "ipinsights/model/kernels.h"
 #include "ipinsights/model/model_file.h"
 #include "ipinsights/storage/storage.h"
@@ -32,15 +33,10 @@ bool LooksLikeJsonLogs(const std::string& location) {
     if (objects.empty() || objects[0].location == "-") return false;
     std::unique_ptr<SequentialReader> reader = storage.OpenSequential(objects[0].location);
     char head[64];
-    const size_t got = reader->Read(head, sizeof(head));
-    size_t i = 0;
-    while (i < got && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
-      ++i;
-    if (got >= 2 && static_cast<unsigned char>(head[0]) == 0x1f &&
-        static_cast<unsigned char>(head[1]) == 0x8b) {
-      return true;
-    }
-    return i < got && (head[i] == '{' || head[i] == '[');
+    const std::string_view text(head, reader->Read(head, sizeof(head)));
+    if (LooksGzipped(text)) return true;
+    const size_t first = text.find_first_not_of(" \t\r\n");
+    return first != std::string_view::npos && (text[first] == '{' || text[first] == '[');
   } catch (const Error&) {
     return false;  // only a hint: the read error itself was reported already
   }
