@@ -4,10 +4,11 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libsimdjson-dev libdeflate-dev zlib1g-dev libcli11-dev libfmt-dev libxxhash-dev
-  libboost-dev libcurl4-openssl-dev libssl-dev
+  libboost-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl jq openssl
   python3-botocore  # tests/storage: SigV4 checked against botocore's signer
+  umoci  # tests/container: the OCI image is assembled and unpacked without a daemon
 )
 # --fuzz (scripts/fuzz.sh): clang and libFuzzer's runtime (libclang_rt.fuzzer for clang-14);
 # the normal build does not need them.
