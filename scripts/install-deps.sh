@@ -9,6 +9,9 @@ packages=(
   python3 curl jq openssl
   python3-botocore  # tests/storage: SigV4 checked against botocore's signer
   umoci  # tests/container: the OCI image is assembled and unpacked without a daemon
+  ca-certificates  # scripts/build-image.sh: the image's CA bundle (S3 over HTTPS) comes from here
+  python3-yaml  # tests/container: the Kubernetes manifest is parsed
+  util-linux  # tests/container: unshare/nsenter run the image's rootfs in its own namespaces
 )
 # --fuzz (scripts/fuzz.sh): clang and libFuzzer's runtime (libclang_rt.fuzzer for clang-14);
 # the normal build does not need them.
