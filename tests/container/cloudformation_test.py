@@ -51,7 +51,7 @@ PARAMS = {
     "RegistryPrefix": "ipinsights/registry/",
     "ShardCount": "3",
 }
-DAYS = ("2024-03-01", "2024-03-03")  # what `simulate --days 3` writes from its default start
+DAYS = ("2024-03-01", "2024-03-02")  # what `simulate --days 2 --start 2024-03-01` writes
 
 
 def free_port():
@@ -220,7 +220,7 @@ class CloudFormationTest(unittest.TestCase):
             s3.create_bucket(Bucket=bucket)
         logs = os.path.join(self.tmp, "logs")
         r = subprocess.run([ARGS.binary, "simulate", "cloudtrail", "--out", logs, "--users", "60",
-                            "--days", "3", "--attacks", "20", "--start", DAYS[0], "--quiet"],
+                            "--days", "2", "--attacks", "20", "--start", DAYS[0], "--quiet"],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         files = []

@@ -32,20 +32,26 @@ def apt_packages(text):
     return names
 
 
-def package_of(path):
-    """The Debian package that owns a library path (merged-/usr: try both spellings)."""
-    real = os.path.realpath(path)
-    candidates = [path, real]
-    for p in (path, real):
-        if p.startswith("/usr/"):
-            candidates.append(p[4:])
-        else:
-            candidates.append("/usr" + p)
-    for candidate in candidates:
-        r = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
-        if r.returncode == 0:
-            return r.stdout.split(":", 1)[0].strip()
-    return None
+def owners(paths):
+    """{path: Debian package} for library paths, with one dpkg -S for all of them (merged-/usr:
+    a path dpkg does not know is retried as its /usr or non-/usr twin and its real path)."""
+    def twins(path):
+        real = os.path.realpath(path)
+        out = [path, real]
+        for p in (path, real):
+            out.append(p[4:] if p.startswith("/usr/") else "/usr" + p)
+        return out
+
+    candidates = {path: twins(path) for path in paths}
+    everything = sorted({c for cs in candidates.values() for c in cs})
+    r = subprocess.run(["dpkg", "-S"] + everything, capture_output=True, text=True)
+    found = {}
+    for line in r.stdout.splitlines():
+        package, _, owned = line.partition(": ")
+        for p in owned.split(", "):
+            found[p.strip()] = package.split(",")[0].strip()
+    return {path: next((found[c] for c in cs if c in found), None)
+            for path, cs in candidates.items()}
 
 
 class DockerfileTest(unittest.TestCase):
@@ -69,8 +75,7 @@ class DockerfileTest(unittest.TestCase):
         paths = sorted(set(re.findall(r"(/\S+) \(0x", ldd.stdout)))
         self.assertGreater(len(paths), 3)
         missing = {}
-        for path in paths:
-            package = package_of(path)
+        for path, package in owners(paths).items():
             self.assertIsNotNone(package, f"no Debian package owns {path}")
             package = package.split(":")[0]  # libc6:amd64 -> libc6
             if package not in listed:
