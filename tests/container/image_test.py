@@ -122,20 +122,21 @@ class ImageTest(unittest.TestCase):
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # --- the image as `docker run IMAGE ARGS...` would run it -------------------------------
-    def container_argv(self, args):
+    def container_argv(self, args, user=None):
         c = self.config["config"]
         workdir = c.get("WorkingDir") or "/"
-        return (self.nsenter + ["unshare", "--mount", "--uts", "--ipc",
-                                f"--root={self.rootfs}", f"--wd={workdir}", "--"] +
-                c["Entrypoint"] + list(args))
+        as_user = [f"--setuid={user}", f"--setgid={user}"] if user is not None else []
+        return (self.nsenter + ["unshare", "--mount", "--uts", "--ipc"] + as_user +
+                [f"--root={self.rootfs}", f"--wd={workdir}", "--"] + c["Entrypoint"] +
+                list(args))
 
     def container_env(self, extra=None):
         env = dict(e.split("=", 1) for e in self.config["config"].get("Env", []))
         env.update(extra or {})
         return env  # nothing from the host's environment
 
-    def run_image(self, args, extra_env=None, timeout=600):
-        r = subprocess.run(self.container_argv(args), env=self.container_env(extra_env),
+    def run_image(self, args, extra_env=None, timeout=600, user=None):
+        r = subprocess.run(self.container_argv(args, user), env=self.container_env(extra_env),
                            capture_output=True, text=True, timeout=timeout)
         self.assertEqual(r.returncode, 0, f"{args}: exit {r.returncode}\n{r.stderr[-4000:]}")
         return r
@@ -169,6 +170,54 @@ class ImageTest(unittest.TestCase):
                            env=self.container_env(), capture_output=True, text=True, timeout=60)
         self.assertNotEqual(r.returncode, 0, "a host path was visible inside the image")
 
+    def serve_and_stop(self, user=None):
+        """Starts `serve` (the image's /opt/ml/model), checks /ping and /invocations, stops it
+        with SIGTERM and expects exit 0."""
+        with open(os.path.join(self.rootfs, "opt/ml/input/data/train/train.csv")) as f:
+            rows = [next(f).rstrip("\n") for _ in range(5)]
+        server = subprocess.Popen(self.container_argv(["serve"], user), env=self.container_env(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # unshare and nsenter exec: the PID is the server's, and its root is the image's.
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                try:
+                    if os.readlink(f"/proc/{server.pid}/exe").endswith("/usr/local/bin/ipinsights"):
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            self.assertEqual(os.path.realpath(os.readlink(f"/proc/{server.pid}/root")),
+                             os.path.realpath(self.rootfs))
+            if user is not None and not self.rootless:
+                with open(f"/proc/{server.pid}/status") as f:
+                    uid_line = next(l for l in f if l.startswith("Uid:"))
+                self.assertEqual(uid_line.split()[1], str(user))
+            ping = {"status": 0}
+            while time.time() < deadline and server.poll() is None:
+                ping = self.http("GET", "/ping")
+                if ping["status"] == 200:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(ping["status"], 200, ping)
+            inv = self.http("POST", "/invocations", "\n".join(rows) + "\n", "text/csv")
+            self.assertEqual(inv["status"], 200, inv)
+            predictions = json.loads(inv["body"])["predictions"]
+            self.assertEqual(len(predictions), 5)
+            for p in predictions:
+                self.assertIsInstance(p["dot_product"], float)
+            bad = self.http("POST", "/invocations", "someone,not-an-ip\n", "text/csv")
+            self.assertEqual(bad["status"], 400, bad)
+        finally:
+            if server.poll() is None:
+                os.kill(server.pid, signal.SIGTERM)
+            try:
+                out, err = server.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                out, err = server.communicate()
+        self.assertEqual(server.returncode, 0, err[-4000:])
+
     def test_3_sagemaker_train_then_serve(self):
         # Channels written by the image itself: simulate + prepare (two more subcommands).
         self.run_image(["simulate", "cloudtrail", "--out", "/work/logs", "--users", "60",
@@ -195,46 +244,20 @@ class ImageTest(unittest.TestCase):
         self.assertEqual(str(metrics["hyperparameters"]["vector_dim"]), "16")
         self.assertFalse(os.path.exists(os.path.join(ml, "output/failure")))
 
-        server = subprocess.Popen(self.container_argv(["serve"]), env=self.container_env(),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            # unshare and nsenter exec: the PID is the server's, and its root is the image's.
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                try:
-                    if os.readlink(f"/proc/{server.pid}/exe").endswith("/usr/local/bin/ipinsights"):
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.05)
-            self.assertEqual(os.path.realpath(os.readlink(f"/proc/{server.pid}/root")),
-                             os.path.realpath(self.rootfs))
-            ping = {"status": 0}
-            while time.time() < deadline and server.poll() is None:
-                ping = self.http("GET", "/ping")
-                if ping["status"] == 200:
-                    break
-                time.sleep(0.2)
-            self.assertEqual(ping["status"], 200, ping)
-            sample = "\n".join(rows[:5]) + "\n"
-            inv = self.http("POST", "/invocations", sample, "text/csv")
-            self.assertEqual(inv["status"], 200, inv)
-            predictions = json.loads(inv["body"])["predictions"]
-            self.assertEqual(len(predictions), 5)
-            for p in predictions:
-                self.assertIsInstance(p["dot_product"], float)
-            bad = self.http("POST", "/invocations", "someone,not-an-ip\n", "text/csv")
-            self.assertEqual(bad["status"], 400, bad)
-        finally:
-            if server.poll() is None:
-                os.kill(server.pid, signal.SIGTERM)
-            try:
-                out, err = server.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                out, err = server.communicate()
-        self.assertEqual(server.returncode, 0, err[-4000:])
+        self.serve_and_stop()
 
+    def test_4_runs_as_a_non_root_user(self):
+        # `docker run --user 1000` / Kubernetes runAsNonRoot: the layout lets uid 1000 train
+        # into /work and serve /opt/ml/model.
+        if self.rootless:
+            self.skipTest("as non-root only uid 0 is mapped in the user namespace")
+        if not os.path.isfile(os.path.join(self.rootfs, "opt/ml/model/model.ipinsights")):
+            self.skipTest("test_3 did not train a model")
+        self.run_image(["train", "--train", "/opt/ml/input/data/train", "--model-dir",
+                        "/work/model-1000", "--epochs", "1", "--quiet"], user=1000)
+        st = os.stat(os.path.join(self.rootfs, "work/model-1000/model.ipinsights"))
+        self.assertEqual(st.st_uid, 1000)
+        self.serve_and_stop(user=1000)
 
 def main():
     global ARGS
