@@ -160,6 +160,20 @@ class ImageTest(unittest.TestCase):
                         "etc/passwd", "opt/ml/model", "tmp"):
             self.assertTrue(os.path.lexists(os.path.join(self.rootfs, present)), present)
 
+    def test_1b_skopeo_reads_the_image(self):
+        # Optional (skopeo is not in install-deps): a standard OCI tool reads the layout and
+        # converts it to what `docker load` takes.
+        if shutil.which("skopeo") is None:
+            self.skipTest("skopeo is missing (apt-get install skopeo)")
+        r = subprocess.run(["skopeo", "inspect", "--config", f"oci:{self.layout}:test"],
+                           capture_output=True, text=True, check=True)
+        self.assertEqual(json.loads(r.stdout)["config"]["Entrypoint"],
+                         ["/usr/local/bin/ipinsights"])
+        archive = os.path.join(self.tmp, "docker-archive.tar")
+        subprocess.run(["skopeo", "copy", "--quiet", f"oci:{self.layout}:test",
+                        f"docker-archive:{archive}:ipinsights:test"], check=True)
+        self.assertGreater(os.path.getsize(archive), 1 << 20)
+
     def test_2_every_subcommand_runs_from_the_image(self):
         r = self.run_image(["--help"])
         for sub in ("simulate", "prepare", "train", "evaluate", "score", "serve"):
