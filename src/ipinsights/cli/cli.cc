@@ -105,6 +105,8 @@ int RunCli(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CommandExitStatus& status) {
+    return status.code;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "ipinsights: %s\nRun with --help for usage.\n", e.what());
     return 2;

@@ -20,6 +20,12 @@ void AddServeCommand(CLI::App& app);
 void AddPipelineCommand(CLI::App& app);
 void AddDemoCommand(CLI::App& app);
 
+// Thrown by a command that finished but must end with a status other than 0, 1 or 2
+// (pipeline: 3 when a quality gate refused a model); what it had to say is printed.
+struct CommandExitStatus {
+  int code;
+};
+
 // Parses argv, runs the chosen subcommand, returns the process exit code
 // (0 success, 1 runtime failure, 2 usage error).
 int RunCli(int argc, char** argv);

@@ -14,6 +14,7 @@
 #include "ipinsights/dataset/labels_reader.h"
 #include "ipinsights/dataset/pair_reader.h"
 #include "ipinsights/eval/evaluation.h"
+#include "ipinsights/eval/held_out_pairs.h"
 #include "ipinsights/eval/random_attacks.h"
 #include "ipinsights/model/model.h"
 
@@ -35,37 +36,17 @@ struct EvaluateFlags {
   bool strict = false;
 };
 
-// The normal pairs of --test SRC, with their entity bytes kept in one arena.
-struct NormalPairs {
-  std::string arena;
-  std::vector<std::string_view> entities;
-  std::vector<IpAddress> ips;
-  uint64_t bad_rows = 0;
-};
-
-NormalPairs ReadNormalPairs(const std::string& location, bool quiet, bool strict) {
-  NormalPairs pairs;
-  std::vector<std::pair<size_t, size_t>> spans;  // offset, length in the arena
+// The normal pairs of --test SRC; bad rows are printed as warnings.
+HeldOutPairs ReadNormalPairs(const std::string& location, bool quiet, bool strict) {
   BadRecordLog bad_rows(BadRecordLog::kDefaultCap, strict);
-  PairReader reader(location, &bad_rows);
-  std::string_view entity;
-  IpAddress ip;
-  while (reader.Next(&entity, &ip)) {
-    spans.emplace_back(pairs.arena.size(), entity.size());
-    pairs.arena.append(entity);
-    pairs.ips.push_back(ip);
-  }
-  for (const auto& [offset, length] : spans) {
-    pairs.entities.emplace_back(pairs.arena.data() + offset, length);
-  }
-  pairs.bad_rows = reader.stats().bad_rows;
+  HeldOutPairs pairs = ReadHeldOutPairs(location, &bad_rows);
   const std::vector<std::string> messages = bad_rows.messages();
   for (const std::string& message : messages) {
     std::fprintf(stderr, "ipinsights: warning: %s (row skipped)\n", message.c_str());
   }
-  if (reader.stats().bad_rows > messages.size() && !quiet) {
+  if (pairs.bad_rows > messages.size() && !quiet) {
     std::fprintf(stderr, "ipinsights: warning: %llu bad rows skipped in %s in all\n",
-                 static_cast<unsigned long long>(reader.stats().bad_rows), location.c_str());
+                 static_cast<unsigned long long>(pairs.bad_rows), location.c_str());
   }
   return pairs;
 }
@@ -100,7 +81,7 @@ void RunEvaluate(const EvaluateFlags& flags) {
     result = EvaluateLabels(*model, labels, options, flags.threads);
     result.source = flags.labels;
   } else {
-    NormalPairs normal = ReadNormalPairs(flags.test, flags.quiet, flags.strict);
+    HeldOutPairs normal = ReadNormalPairs(flags.test, flags.quiet, flags.strict);
     if (normal.entities.empty()) throw Error(flags.test + ": no valid entity,ip rows");
     RandomAttacks attacks = MakeRandomAttacks(normal.entities, flags.random_attacks, flags.seed);
     result = EvaluatePairs(*model, normal.entities, normal.ips, attacks.entities, attacks.ips,

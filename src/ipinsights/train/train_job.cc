@@ -91,6 +91,23 @@ std::string Number(double value) {
 std::unique_ptr<Model::Impl> WarmStart(const TrainJobOptions& options, Hyperparameters* hp) {
   std::unique_ptr<Model::Impl> model = ReadModelFile(options.init_model);
   const Hyperparameters& old = model->hyperparameters;
+  if (std::optional<std::string> mismatch =
+          WarmStartMismatch(*hp, options.explicit_hyperparameters, old)) {
+    throw Error(fmt::format("--init-model {}: shape mismatch: {}", options.init_model, *mismatch));
+  }
+  hp->num_entity_vectors = old.num_entity_vectors;
+  hp->vector_dim = old.vector_dim;
+  hp->num_ip_encoder_layers = old.num_ip_encoder_layers;
+  hp->ip_hash_buckets = old.ip_hash_buckets;
+  model->hyperparameters = *hp;
+  return model;
+}
+
+}  // namespace
+
+std::optional<std::string> WarmStartMismatch(const Hyperparameters& wanted,
+                                             const std::set<std::string>& explicit_names,
+                                             const Hyperparameters& model) {
   struct Shape {
     const char* name;
     int64_t Hyperparameters::*field;
@@ -100,21 +117,15 @@ std::unique_ptr<Model::Impl> WarmStart(const TrainJobOptions& options, Hyperpara
                           {"num_ip_encoder_layers", &Hyperparameters::num_ip_encoder_layers},
                           {"ip_hash_buckets", &Hyperparameters::ip_hash_buckets}};
   for (const Shape& shape : shapes) {
-    if (options.explicit_hyperparameters.count(shape.name) == 0) {
-      hp->*shape.field = old.*shape.field;
-    } else if (hp->*shape.field != old.*shape.field &&
-               !(shape.field == &Hyperparameters::ip_hash_buckets && hp->*shape.field == 0)) {
-      throw Error(
-          fmt::format("--init-model {}: shape mismatch: {} is {} in the model but {} was asked for",
-                      options.init_model, shape.name, old.*shape.field, hp->*shape.field));
-    }
+    if (explicit_names.count(shape.name) == 0 || wanted.*shape.field == model.*shape.field)
+      continue;
+    // ip_hash_buckets 0 means "derive it", which the model's value satisfies.
+    if (shape.field == &Hyperparameters::ip_hash_buckets && wanted.*shape.field == 0) continue;
+    return fmt::format("{} is {} in the model but {} was asked for", shape.name, model.*shape.field,
+                       wanted.*shape.field);
   }
-  hp->ip_hash_buckets = old.ip_hash_buckets;
-  model->hyperparameters = *hp;
-  return model;
+  return std::nullopt;
 }
-
-}  // namespace
 
 TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   const auto start = std::chrono::steady_clock::now();

@@ -73,6 +73,14 @@ struct TrainJobResult {
 // Throws UsageError for bad options, Error for unreadable inputs or unwritable outputs.
 TrainJobResult RunTrainJob(const TrainJobOptions& options);
 
+// Why a model with hyperparameters `model` cannot warm-start a job asking for `wanted` (of
+// which `explicit_names` were given explicitly): a shape parameter named explicitly that
+// differs ("vector_dim is 64 in the model but 128 was asked for"), or nullopt when it can.
+// Shape parameters not named are taken from the model.
+std::optional<std::string> WarmStartMismatch(const Hyperparameters& wanted,
+                                             const std::set<std::string>& explicit_names,
+                                             const Hyperparameters& model);
+
 // Throws Error unless `final_loss` and every weight are finite: a diverged model would
 // score every pair NaN and flag nothing, so it is never written.
 void CheckTrainedModel(const Model::Impl& model, double final_loss);

@@ -1,0 +1,78 @@
+#include "ipinsights/pipeline/server_notifier.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "ipinsights/base/error.h"
+#include "ipinsights/base/strings.h"
+#include "ipinsights/storage/http_client.h"
+#include "ipinsights/storage/storage.h"
+
+namespace ipinsights {
+namespace {
+
+std::string AdminToken(const NotifyTarget& target) {
+  if (!target.token_file.empty()) {
+    return std::string(TrimWhitespace(ReadWholeObject(target.token_file)));
+  }
+  const char* value = std::getenv(target.token_env.c_str());
+  if (value == nullptr || *value == '\0') {
+    throw Error(fmt::format("notify {}: the environment variable {} (token_env) is not set",
+                            target.url, target.token_env));
+  }
+  return value;
+}
+
+std::string NotifyByHttp(const NotifyTarget& target) {
+  const std::string token = AdminToken(target);
+  HttpRequest request;
+  request.method = "POST";
+  request.url = target.url;
+  request.headers = {{"X-Admin-Token", token}};
+  request.connect_timeout_ms = 5'000;
+  request.timeout_ms = 120'000;  // a reload of large models takes a while
+  request.bypass_proxy = true;
+  std::string body;
+  HttpClientResponse response;
+  try {
+    response = HttpPerform(request, [&](std::string_view chunk) {
+      if (body.size() < 4096) body.append(chunk.substr(0, 4096 - body.size()));
+    });
+  } catch (const HttpTransportError& error) {
+    throw Error(fmt::format("notify {}: {}", target.url, error.what()));
+  }
+  if (response.status < 200 || response.status >= 300) {
+    const std::string& detail = response.body.empty() ? body : response.body;
+    throw Error(fmt::format("notify {}: HTTP {}: {}", target.url, response.status,
+                            CollapseBlanks(std::string(TrimWhitespace(detail)))));
+  }
+  return fmt::format("{}: HTTP {} {}", target.url, response.status,
+                     CollapseBlanks(std::string(TrimWhitespace(body))));
+}
+
+std::string NotifyBySignal(const NotifyTarget& target) {
+  const std::string text(TrimWhitespace(ReadWholeObject(target.pid_file)));
+  char* end = nullptr;
+  const long pid = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || end == nullptr || *end != '\0' || pid <= 1) {
+    throw Error(
+        fmt::format("notify {}: {} is not a process ID", target.pid_file, QuoteForMessage(text)));
+  }
+  if (kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
+    throw Error(
+        ErrnoMessage(fmt::format("notify {}: SIGHUP to process {}", target.pid_file, pid), errno));
+  }
+  return fmt::format("{}: SIGHUP sent to process {}", target.pid_file, pid);
+}
+
+}  // namespace
+
+std::string NotifyServer(const NotifyTarget& target) {
+  return target.url.empty() ? NotifyBySignal(target) : NotifyByHttp(target);
+}
+
+}  // namespace ipinsights
