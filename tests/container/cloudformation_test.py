@@ -284,6 +284,9 @@ class CloudFormationTest(unittest.TestCase):
         self.assertEqual(self.job_definition("PipelineJobDefinition")["parameters"]["config"],
                          work + "pipeline.yaml")
         self.assertEqual(self.outputs["ShardCount"], PARAMS["ShardCount"])
+        pipeline_retry = self.job_definition("PipelineJobDefinition")["retryStrategy"]
+        self.assertIn(("3", "EXIT"), [(e["onExitCode"], e["action"].upper())  # moto lowercases
+                                      for e in pipeline_retry["evaluateOnExit"]])
 
         events = self.client("events")
         rule = events.describe_rule(Name=self.resources["PipelineSchedule"]["PhysicalResourceId"])
@@ -440,19 +443,49 @@ class CloudFormationTest(unittest.TestCase):
         self.assertIn(work + "model/metrics.json", keys)
 
     def test_6_pipeline_job(self):
-        if not binary_has([], "pipeline"):
+        if not binary_has([], "pipeline") or not binary_has(["pipeline"], "--config"):
             self.skipTest("this build has no pipeline subcommand (not merged yet)")
-        d = self.job_definition("PipelineJobDefinition")
-        argv = self.job_argv(d, {})
-        self.assertEqual(argv[:2], ["pipeline", "--config"])
-        self.assertTrue(binary_has(["pipeline"], "--config"))
-        # The command as the schedule submits it reaches the config (none uploaded here): a
-        # runtime failure naming it (exit 1), not a usage error (exit 2).
         self.upload_logs()
-        r = self.run_job(argv, self.job_env(d), timeout=120)
-        self.assertEqual(r.returncode, 1, r.stderr[-3000:])
-        self.assertIn("pipeline.yaml", r.stderr)
-
+        d = self.job_definition("PipelineJobDefinition")
+        argv = self.job_argv(d, {})  # as the schedule submits it: the defaults
+        self.assertEqual(argv, ["pipeline", "--config",
+                                f"s3://{PARAMS['WorkBucket']}/{PARAMS['WorkPrefix']}pipeline.yaml"])
+        # A config (docs/formats/pipeline-config.md) whose every location lies under the
+        # prefixes the job role may use; explicit dates stand in for "days ending yesterday".
+        registry = f"s3://{PARAMS['RegistryBucket']}/{PARAMS['RegistryPrefix']}"
+        config = f"""registry: {registry.rstrip('/')}
+work: s3://{PARAMS['WorkBucket']}/{PARAMS['WorkPrefix']}runs
+gate:
+  min_auc: 0.5
+  max_auc_drop: 0.5
+hyperparameters:
+  vector_dim: 16
+  epochs: 2
+  mini_batch_size: 500
+jobs:
+  - name: cloudtrail
+    source:
+      kind: cloudtrail
+      input: s3://{PARAMS['CloudTrailBucket']}/{PARAMS['CloudTrailPrefix']}
+    window:
+      from: {DAYS[0]}
+      to: {DAYS[1]}
+    hyperparameters:
+      num_entity_vectors: 200
+"""
+        self.client("s3").put_object(Bucket=PARAMS["WorkBucket"],
+                                     Key=PARAMS["WorkPrefix"] + "pipeline.yaml",
+                                     Body=config.encode())
+        r = self.run_job(argv, self.job_env(d), timeout=600)
+        self.assertEqual(r.returncode, 0, r.stdout[-2000:] + r.stderr[-3000:])
+        keys = self.s3_keys(PARAMS["RegistryBucket"], PARAMS["RegistryPrefix"] + "cloudtrail/")
+        self.assertIn(PARAMS["RegistryPrefix"] + "cloudtrail/current", keys)
+        self.assertTrue([k for k in keys if k.endswith("/model.ipinsights")], keys)
+        # Nothing was written outside the prefixes the job role allows.
+        for bucket, prefix in ((PARAMS["WorkBucket"], PARAMS["WorkPrefix"]),
+                               (PARAMS["RegistryBucket"], PARAMS["RegistryPrefix"])):
+            for key in self.s3_keys(bucket, ""):
+                self.assertTrue(key.startswith(prefix), f"s3://{bucket}/{key}")
 
 def main():
     global ARGS

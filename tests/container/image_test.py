@@ -176,7 +176,7 @@ class ImageTest(unittest.TestCase):
 
     def test_2_every_subcommand_runs_from_the_image(self):
         r = self.run_image(["--help"])
-        for sub in ("simulate", "prepare", "train", "evaluate", "score", "serve"):
+        for sub in ("simulate", "prepare", "train", "evaluate", "score", "serve", "pipeline"):
             self.assertIn(sub, r.stdout + r.stderr)
         # The process sees only the image: the host's binary path does not exist in there.
         r = subprocess.run(self.container_argv(["prepare", "cloudtrail", "--input",
