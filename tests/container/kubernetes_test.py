@@ -109,7 +109,10 @@ class KubernetesManifestTest(unittest.TestCase):
         single_argv[single_argv.index("--output") + 1] = single
         single_argv[single_argv.index("--validation-output") + 1] = os.path.join(tmp, "sv.csv")
         subprocess.run([ARGS.binary] + single_argv + ["--quiet"], check=True)
-        joined = b"".join(open(p, "rb").read() for p in parts)
+        joined = b""
+        for part in parts:
+            with open(part, "rb") as f:
+                joined += f.read()
         with open(single, "rb") as f:
             self.assertEqual(joined, f.read())
 
