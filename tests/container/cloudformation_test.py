@@ -17,7 +17,9 @@
    logs are uploaded, the prepare array job writes part-I-of-N plus summaries whose
    concatenation equals the single-machine output, the train job writes the model, and the
    pipeline job's command is accepted by the binary. Steps that need a subcommand or flag
-   this build lacks (prepare --shard, pipeline) skip with a message saying so.
+   this build lacks (prepare --shard, pipeline) skip with a message saying so. Every S3
+   request each job made (moto's request log) must be one the job role's policies allow,
+   so the least-privilege role is also known to be enough.
 
 Needs moto_server and boto3 (pip install 'moto[server]' boto3); skips without them.
 """
@@ -237,6 +239,72 @@ class CloudFormationTest(unittest.TestCase):
         type(self)._uploaded = True
         type(self)._logs = logs
 
+    # --- least privilege, checked against what the binary really did --------------------
+    def log_offset(self):
+        self.moto_log.flush()
+        return os.path.getsize(self.moto_log.name)
+
+    def s3_requests_since(self, offset):
+        """(action, resource ARN, list prefix or None) for every S3 request moto logged since
+        offset, as IAM authorises it (HeadObject needs s3:GetObject, a multipart upload
+        s3:PutObject, HeadBucket s3:ListBucket)."""
+        from urllib.parse import parse_qs, unquote, urlsplit
+        time.sleep(0.2)
+        with open(self.moto_log.name) as f:
+            f.seek(offset)
+            lines = f.read().splitlines()
+        out = []
+        for line in lines:
+            m = re.search(r'"(GET|HEAD|PUT|POST|DELETE) (\S+) HTTP/[\d.]+"', line)
+            if not m:
+                continue
+            method, target = m.groups()
+            url = urlsplit(target)
+            if url.path == "/":
+                continue  # the JSON/query APIs (cloudformation, batch, ...): not the job's
+            bucket, _, key = unquote(url.path).lstrip("/").partition("/")
+            query = parse_qs(url.query, keep_blank_values=True)
+            if not key:
+                if method in ("GET", "HEAD") and ("list-type" in query or not query):
+                    out.append(("s3:ListBucket", f"arn:aws:s3:::{bucket}",
+                                query.get("prefix", [""])[0]))
+                else:
+                    out.append((f"unexpected {method} {target}", f"arn:aws:s3:::{bucket}", None))
+                continue
+            arn = f"arn:aws:s3:::{bucket}/{key}"
+            if method in ("GET", "HEAD"):
+                out.append(("s3:GetObject", arn, None))
+            elif method in ("PUT", "POST"):
+                out.append(("s3:PutObject", arn, None))
+            elif method == "DELETE":
+                action = "s3:AbortMultipartUpload" if "uploadId" in query else "s3:DeleteObject"
+                out.append((action, arn, None))
+        return out
+
+    def assert_job_role_allows(self, requests):
+        """Every request is allowed by the job role's policies (IAM's wildcard matching, and
+        the s3:prefix condition of ListBucket)."""
+        import fnmatch
+        _, docs = self.role_policies("JobRole")
+        statements = list(self.statements(docs))
+        denied = []
+        for action, arn, prefix in requests:
+            allowed = False
+            for st, actions, resources in statements:
+                if action not in actions:
+                    continue
+                if not any(fnmatch.fnmatchcase(arn, r) for r in resources):
+                    continue
+                condition = st.get("Condition", {}).get("StringLike", {}).get("s3:prefix")
+                if condition is not None and not fnmatch.fnmatchcase(prefix or "", condition):
+                    continue
+                allowed = True
+                break
+            if not allowed:
+                denied.append((action, arn, prefix))
+        self.assertGreater(len(requests), 0)
+        self.assertEqual(denied, [], "the job role would refuse these requests on AWS")
+
     # --- 1. the stack on moto ------------------------------------------------------------
     def test_1_stack_resources(self):
         self.assertEqual(self.stack["StackStatus"], "CREATE_COMPLETE")
@@ -394,10 +462,13 @@ class CloudFormationTest(unittest.TestCase):
                                    "AWS_BATCH_JOB_ARRAY_SIZE": str(shards)})
             return self.run_job(argv + ["--quiet"], env)
 
+        offset = self.log_offset()
         with concurrent.futures.ThreadPoolExecutor(shards) as pool:
             results = list(pool.map(child, range(shards)))
+        requests = self.s3_requests_since(offset)
         for i, r in enumerate(results):
             self.assertEqual(r.returncode, 0, f"child {i}: {r.stderr[-3000:]}")
+        self.assert_job_role_allows(requests)
         prefix = PARAMS["WorkPrefix"] + "train/"
         keys = set(self.s3_keys(PARAMS["WorkBucket"], prefix))
         parts = [f"{prefix}part-{i}-of-{shards}" for i in range(shards)]
@@ -435,9 +506,11 @@ class CloudFormationTest(unittest.TestCase):
                 s3.upload_file(os.path.join(self.tmp, channel + ".csv"), PARAMS["WorkBucket"],
                                f"{work}{channel}/part-0-of-1")
         argv = self.job_argv(d, {})
+        offset = self.log_offset()
         r = self.run_job(argv + ["--epochs", "2", "--vector-dim", "16", "--num-entity-vectors",
                                  "200", "--quiet"], self.job_env(d))
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assert_job_role_allows(self.s3_requests_since(offset))
         keys = self.s3_keys(PARAMS["WorkBucket"], work + "model/")
         self.assertIn(work + "model/model.ipinsights", keys)
         self.assertIn(work + "model/metrics.json", keys)
@@ -476,8 +549,10 @@ jobs:
         self.client("s3").put_object(Bucket=PARAMS["WorkBucket"],
                                      Key=PARAMS["WorkPrefix"] + "pipeline.yaml",
                                      Body=config.encode())
+        offset = self.log_offset()
         r = self.run_job(argv, self.job_env(d), timeout=600)
         self.assertEqual(r.returncode, 0, r.stdout[-2000:] + r.stderr[-3000:])
+        self.assert_job_role_allows(self.s3_requests_since(offset))
         keys = self.s3_keys(PARAMS["RegistryBucket"], PARAMS["RegistryPrefix"] + "cloudtrail/")
         self.assertIn(PARAMS["RegistryPrefix"] + "cloudtrail/current", keys)
         self.assertTrue([k for k in keys if k.endswith("/model.ipinsights")], keys)
