@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "../serve/server_process.h"
 #include "../storage/s3_test_support.h"
 #include "../testing/command.h"
 #include "../testing/scratch_test.h"
@@ -316,6 +317,66 @@ TEST_F(PipelineRunTest, RegistryAndWorkOnS3) {
   std::string current;
   storage.ReadAll("s3://models/registry/cloudtrail/current", &current);
   EXPECT_THAT(current, HasSubstr("\"version\": \"2024-03-07\""));
+}
+
+}  // namespace
+}  // namespace ipinsights
+
+namespace ipinsights {
+namespace {
+
+// The whole loop: a server follows what the pipeline publishes, is told by /admin/reload,
+// never fails a request, keeps its model when the gate refuses, and follows a rollback.
+TEST_F(PipelineRunTest, AServerFollowsThePipelineWithoutAFailedRequest) {
+  ConfigOptions options;
+  WriteConfig(options);
+  testing::CommandResult first = Pipeline("--date 2024-03-08");
+  ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
+
+  Write("admin-token", "s3cr3t-token\n");
+  serve_test::ServerProcess server;
+  ASSERT_TRUE(server.Start(
+      {"--model", "cloudtrail=" + Path("registry/cloudtrail"), "--model",
+       "waf=" + Path("registry/waf"), "--admin-token-file", Path("admin-token"), "--threads", "2"},
+      Path("serve.log")))
+      << server.log();
+  auto versions = [&] {
+    return serve_test::RunCommand("curl -sf " + server.url() + "/execution-parameters").output;
+  };
+  EXPECT_THAT(versions(), HasSubstr("\"cloudtrail\":\"2024-03-07\""));
+
+  // The next day's run tells the server, which switches while clients keep sending.
+  options.ct_extra =
+      "    notify: [{url: \"" + server.url() + "/admin/reload\", token_file: admin-token}]\n";
+  WriteConfig(options);
+  serve_test::Load load(server.port(), 3);
+  testing::CommandResult next = Pipeline("--date 2024-03-09 --job cloudtrail");
+  ASSERT_EQ(next.exit_code, 0) << next.err << next.out;
+  EXPECT_THAT(next.out, HasSubstr("/admin/reload: HTTP 200"));
+  EXPECT_THAT(versions(), HasSubstr("\"cloudtrail\":\"2024-03-08\""));
+  EXPECT_THAT(versions(), HasSubstr("\"waf\":\"2024-03-07\""));
+
+  // A candidate the gate refuses changes nothing on the server.
+  options.min_auc = 0.9999;
+  WriteConfig(options);
+  testing::CommandResult refused = Pipeline("--date 2024-03-09 --job waf");
+  EXPECT_EQ(refused.exit_code, 3) << refused.out;
+  EXPECT_THAT(versions(), HasSubstr("\"waf\":\"2024-03-07\""));
+
+  // A rollback points current back and tells the server.
+  testing::CommandResult rollback =
+      testing::RunIpinsights(dir_, "pipeline --config pipeline.yaml --rollback cloudtrail");
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.err;
+  EXPECT_THAT(versions(), HasSubstr("\"cloudtrail\":\"2024-03-07\""));
+
+  load.Stop();
+  EXPECT_EQ(load.failed_, 0) << server.log();
+  EXPECT_GT(load.ok_, 100);
+  const std::string metrics =
+      serve_test::RunCommand("curl -sf " + server.url() + "/metrics").output;
+  EXPECT_THAT(metrics,
+              HasSubstr("ipinsights_model_info{model=\"cloudtrail\",version=\"2024-03-07\"} 1"));
+  EXPECT_EQ(server.Stop(), 0) << server.log();
 }
 
 }  // namespace
