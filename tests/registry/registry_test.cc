@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "../storage/s3_test_support.h"
@@ -54,6 +55,9 @@ class MotoEnvironment : public ::testing::Environment {
     ::testing::AddGlobalTestEnvironment(new MotoEnvironment);
 
 enum class Backend { kLocal, kS3 };
+void PrintTo(Backend backend, std::ostream* out) {
+  *out << (backend == Backend::kLocal ? "local folder" : "moto_server bucket");
+}
 
 class RegistryTest : public testing::ScratchTest, public ::testing::WithParamInterface<Backend> {
  protected:

@@ -573,52 +573,6 @@ TEST_F(AwsErrorTest, AwsCliPrintsTheCodeAndTheServersReason) {
   }
 }
 
-// Continuous keep-alive load on `threads` connections; counts answers by status.
-class Load {
- public:
-  Load(int port, int threads) {
-    for (int t = 0; t < threads; ++t) {
-      workers_.emplace_back([this, port] {
-        int fd = Connect(port);
-        std::string pending;
-        std::string request =
-            "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: "
-            "9\r\n\r\nu,1.2.3.4";
-        while (!stop_) {
-          if (fd < 0 || !SendAll(fd, request)) {
-            ++failed_;
-            break;
-          }
-          std::string response = ReadResponse(fd, &pending);
-          if (response.rfind("HTTP/1.1 200", 0) != 0) {
-            ++failed_;
-            break;
-          }
-          ++ok_;
-          std::lock_guard<std::mutex> lock(mutex_);
-          last_ = response.substr(response.find("\r\n\r\n") + 4);
-        }
-        if (fd >= 0) close(fd);
-      });
-    }
-  }
-  void Stop() {
-    stop_ = true;
-    for (auto& w : workers_) w.join();
-  }
-  std::string last() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return last_;
-  }
-  std::atomic<int> ok_{0}, failed_{0};
-
- private:
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::string last_;
-};
-
 TEST(ServerReload, SighupUnderLoadSwapsModelsAndLosesNothing) {
   std::string dir = TempDir();
   std::string file = dir + "/reload.ipinsights";

@@ -1,6 +1,6 @@
 // ServerProcess: runs the real `ipinsights serve` binary for integration tests, on a free
 // port (--port 0; the port is read from its "listening on" line), and stops it by PID.
-// Also small helpers: shell commands, raw sockets.
+// Also small helpers: shell commands, raw sockets, a load client.
 #pragma once
 
 #include <arpa/inet.h>
@@ -13,11 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -210,5 +212,53 @@ inline std::string ReadResponse(int fd, std::string* pending, int timeout_ms = 5
     out.append(buffer, static_cast<size_t>(n));
   }
 }
+
+// Continuous keep-alive load on `threads` connections (POST /invocations, one CSV pair):
+// counts the 200 answers and the failures (any other answer, or a lost connection, which
+// ends that connection's loop), and keeps the last body.
+class Load {
+ public:
+  Load(int port, int threads) {
+    for (int t = 0; t < threads; ++t) {
+      workers_.emplace_back([this, port] {
+        int fd = Connect(port);
+        std::string pending;
+        std::string request =
+            "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: "
+            "9\r\n\r\nu,1.2.3.4";
+        while (!stop_) {
+          if (fd < 0 || !SendAll(fd, request)) {
+            ++failed_;
+            break;
+          }
+          std::string response = ReadResponse(fd, &pending);
+          if (response.rfind("HTTP/1.1 200", 0) != 0) {
+            ++failed_;
+            break;
+          }
+          ++ok_;
+          std::lock_guard<std::mutex> lock(mutex_);
+          last_ = response.substr(response.find("\r\n\r\n") + 4);
+        }
+        if (fd >= 0) close(fd);
+      });
+    }
+  }
+  void Stop() {
+    stop_ = true;
+    for (auto& w : workers_) w.join();
+  }
+  std::string last() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_;
+  }
+  std::atomic<int> ok_{0}, failed_{0};
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::string last_;
+};
 
 }  // namespace ipinsights::serve_test

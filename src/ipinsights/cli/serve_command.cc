@@ -4,6 +4,8 @@
 // Signals are taken synchronously by this thread (sigwait) while the server threads run:
 // SIGHUP reloads every model here, off the I/O threads, so no request waits for a reload;
 // SIGTERM / SIGINT stop accepting, drain in-flight requests and return (exit 0).
+// A --model location that is a registry model (REGISTRY/NAME with a `current` pointer) serves
+// the current version; --poll-registry re-reads the pointers on a thread of its own.
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -25,6 +27,7 @@
 #include "ipinsights/serve/metrics.h"
 #include "ipinsights/serve/model_registry.h"
 #include "ipinsights/serve/model_scorer.h"
+#include "ipinsights/serve/registry_poller.h"
 #include "ipinsights/serve/router.h"
 #include "ipinsights/serve/sigv4_verifier.h"
 
@@ -54,6 +57,7 @@ struct ServeFlags {
   std::string auth_host;
   std::string auth_region;
   std::string metrics_token_file;
+  double poll_registry_s = 0;  // 0: no polling
 };
 
 constexpr const char* kAdminTokenEnv = "IPINSIGHTS_ADMIN_TOKEN";
@@ -130,6 +134,7 @@ void CheckServeFlagRanges(const ServeFlags& flags) {
   if (flags.threads > 1024)
     throw UsageError(fmt::format("serve: --threads must be at most 1024 (0: every core), got {}",
                                  flags.threads));
+  if (flags.poll_registry_s != 0) seconds(flags.poll_registry_s, "--poll-registry");
   if (flags.max_connections < 1 || flags.max_connections > 1000000)
     throw UsageError(fmt::format("serve: --max-connections must be from 1 to 1000000, got {}",
                                  flags.max_connections));
@@ -161,12 +166,20 @@ std::vector<std::string> ContainerModels() {
   return files;
 }
 
-void LogReload(const ModelRegistry::ReloadResult& result) {
+// " (version V)" for a registry model, else "".
+std::string VersionNote(const ModelRegistry& registry, const std::string& name) {
+  std::string version = registry.version(name);
+  return version.empty() ? "" : fmt::format(" (version {})", version);
+}
+
+void LogReload(const ModelRegistry& registry, const ModelRegistry::ReloadResult& result) {
   for (const std::string& name : result.reloaded)
-    std::fprintf(stderr, "serve: reloaded model %s\n", name.c_str());
+    std::fprintf(stderr, "serve: reloaded model %s%s\n", name.c_str(),
+                 VersionNote(registry, name).c_str());
   for (const std::string& failure : result.failed)
     std::fprintf(stderr, "serve: reload failed, the previous model keeps serving: %s\n",
                  failure.c_str());
+  std::fflush(stderr);
 }
 
 std::chrono::milliseconds Millis(double seconds, const char* flag) {
@@ -198,10 +211,17 @@ void RunServe(const ServeFlags& flags) {
   std::vector<std::string> model_args = container_mode ? ContainerModels() : flags.models;
   std::vector<ModelSpec> specs;
   std::vector<std::string> names;
+  bool any_registry = false;
   for (const std::string& arg : model_args) {
     specs.push_back(ParseModelSpec(arg));
     names.push_back(specs.back().name);
+    if (!container_mode) specs.back().registry = IsRegistryModelLocation(specs.back().location);
+    any_registry |= specs.back().registry;
   }
+  if (flags.poll_registry_s > 0 && !any_registry)
+    throw UsageError(
+        "serve: --poll-registry needs a registry model (--model NAME=REGISTRY/NAME, a location "
+        "with a `current` pointer)");
   if (!(flags.max_body_mb > 0)) throw UsageError("serve: --max-body-mb must be positive");
   size_t max_body_bytes = static_cast<size_t>(flags.max_body_mb * (1 << 20));
 
@@ -233,7 +253,9 @@ void RunServe(const ServeFlags& flags) {
   router_options.answer_budget = &answer_budget;
   router_options.admin_token = admin_token;
   router_options.verifier = verifier.get();
-  router_options.on_reload = LogReload;
+  router_options.on_reload = [&registry](const ModelRegistry::ReloadResult& result) {
+    LogReload(registry, result);
+  };
   Router router(&registry, &metrics, router_options);
 
   HttpServerOptions options;
@@ -254,19 +276,27 @@ void RunServe(const ServeFlags& flags) {
 
   std::string model_list;
   for (const ModelSpec& spec : specs)
-    model_list += fmt::format("{}{}={}", model_list.empty() ? "" : ", ", spec.name, spec.location);
+    model_list += fmt::format("{}{}={}{}", model_list.empty() ? "" : ", ", spec.name, spec.location,
+                              VersionNote(registry, spec.name));
   std::fprintf(stderr, "serve: listening on %s://%s:%u (%zu threads%s%s), models: %s\n",
                options.tls_cert_file.empty() ? "http" : "https", options.host.c_str(), port,
                options.threads, verifier ? ", SigV4 auth" : "",
                admin_token.empty() ? "" : ", admin reload", model_list.c_str());
   std::fflush(stderr);
 
+  std::unique_ptr<RegistryPoller> poller;
+  if (flags.poll_registry_s > 0) {
+    poller = std::make_unique<RegistryPoller>(
+        &registry, std::chrono::milliseconds(static_cast<int64_t>(flags.poll_registry_s * 1000)),
+        [&registry](const ModelRegistry::ReloadResult& result) { LogReload(registry, result); });
+  }
+
   for (;;) {
     int signal_number = 0;
     if (sigwait(&signals, &signal_number) != 0) continue;
     if (signal_number == SIGHUP) {
       std::fprintf(stderr, "serve: SIGHUP: reloading models\n");
-      LogReload(registry.Reload());
+      LogReload(registry, registry.Reload());
       // Log rotation and key rotation ride on the same signal; a failure keeps the old one.
       if (access_log) {
         try {
@@ -289,6 +319,7 @@ void RunServe(const ServeFlags& flags) {
     }
     std::fprintf(stderr, "serve: %s: finishing in-flight requests\n",
                  signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (poller) poller->Stop();
     server.Stop();
     server.Wait();
     std::fprintf(stderr, "serve: stopped\n");
@@ -306,8 +337,11 @@ void AddServeCommand(CLI::App& app) {
       "/endpoints/NAME/invocations, /execution-parameters, /metrics)");
   command->add_option(
       "--model", flags->models,
-      "[NAME=]FILE, repeatable; a bare FILE is named after its stem. POST /invocations uses the "
-      "first. None: every *.ipinsights in $SM_ROOT/model (default /opt/ml/model), on 0.0.0.0");
+      "[NAME=]FILE or [NAME=]REGISTRY/NAME, repeatable; a bare FILE is named after its stem. "
+      "REGISTRY/NAME (a local folder or s3://bucket/prefix/NAME with a `current` pointer, see "
+      "docs/formats/registry.md) serves its current version and follows it on reload. POST "
+      "/invocations uses the first. None: every *.ipinsights in $SM_ROOT/model (default "
+      "/opt/ml/model), on 0.0.0.0");
   command->add_option("--host", flags->host,
                       "address to bind (default 127.0.0.1; 0.0.0.0 in container mode)");
   command->add_option("--port", flags->port, "port (default 8080; 0 picks a free one)");
@@ -355,6 +389,10 @@ void AddServeCommand(CLI::App& app) {
       "--metrics-token-file", flags->metrics_token_file,
       "with --auth-keys: GET /metrics also accepts 'Authorization: Bearer TOKEN', TOKEN being the "
       "file's one line (Prometheus: authorization: {credentials_file: FILE})");
+  command->add_option(
+      "--poll-registry", flags->poll_registry_s,
+      "every SECONDS, re-read the `current` pointer of each registry model and switch the names "
+      "whose version changed (default: only on SIGHUP or POST /admin/reload)");
   command->callback([flags] { RunServe(*flags); });
 }
 

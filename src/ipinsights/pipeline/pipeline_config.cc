@@ -28,8 +28,13 @@ class ConfigReader {
   void CheckKeys(const YAML::Node& map, const std::set<std::string>& known,
                  const std::string& where) const {
     if (!map.IsMap()) Fail(map, fmt::format("{} must be a mapping (key: value lines)", where));
+    std::set<std::string> seen;
     for (const auto& entry : map) {
       const std::string key = entry.first.as<std::string>();
+      // YAML forbids duplicate keys, but yaml-cpp keeps the first silently.
+      if (!seen.insert(key).second) {
+        Fail(entry.first, fmt::format("{} appears twice in {}", QuoteForMessage(key), where));
+      }
       if (known.count(key) == 0) {
         std::string list;
         for (const std::string& name : known) list += (list.empty() ? "" : ", ") + name;

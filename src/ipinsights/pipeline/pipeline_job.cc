@@ -101,7 +101,10 @@ class JobRun {
       } catch (const std::exception& error) {
         result_->steps.push_back({step, "failed", Seconds(start), "{}", error.what()});
         result_->outcome = JobOutcome::kFailed;
-        result_->message = fmt::format("{}: {}", step, error.what());
+        // Library errors often name the step already ("prepare: ...").
+        const std::string what = error.what();
+        result_->message =
+            what.rfind(std::string(step) + ":", 0) == 0 ? what : fmt::format("{}: {}", step, what);
         MarkRest(step);
         return;
       }

@@ -16,8 +16,8 @@
 // publish to the same NAME at once are not coordinated (the pipeline runs one job per NAME).
 //
 //   Registry registry("s3://models/ipinsights");
-//   registry.PublishVersion("cloudtrail", "2024-05-31", {{"model.ipinsights", "/tmp/m/model.ipinsights"}},
-//                           summary_json);
+//   registry.PublishVersion("cloudtrail", "2024-05-31",
+//                           {{"model.ipinsights", "/tmp/m/model.ipinsights"}}, summary_json);
 //   registry.SetCurrent("cloudtrail", "2024-05-31");
 //   std::optional<std::string> live = registry.Current("cloudtrail");   // "2024-05-31"
 #pragma once

@@ -164,6 +164,26 @@ std::string ServerMetrics::Render() const {
   for (const auto& model : models_)
     out += fmt::format("ipinsights_model_loaded_timestamp_seconds{{model=\"{}\"}} {}\n",
                        EscapeLabelValue(model->name), load(model->loaded_unix_seconds));
+  out +=
+      "# HELP ipinsights_model_info The model each name serves: its registry version (empty for "
+      "a model file).\n";
+  out += "# TYPE ipinsights_model_info gauge\n";
+  for (const auto& model : models_)
+    out += fmt::format("ipinsights_model_info{{model=\"{}\",version=\"{}\"}} 1\n",
+                       EscapeLabelValue(model->name), EscapeLabelValue(model->version()));
+  bool any_registry = false;
+  for (const auto& model : models_) any_registry |= load(model->from_registry);
+  if (any_registry) {
+    out +=
+        "# HELP ipinsights_registry_poll_errors_total Reads of a registry model's current "
+        "pointer that failed (the served version stayed).\n";
+    out += "# TYPE ipinsights_registry_poll_errors_total counter\n";
+    for (const auto& model : models_) {
+      if (!load(model->from_registry)) continue;
+      out += fmt::format("ipinsights_registry_poll_errors_total{{model=\"{}\"}} {}\n",
+                         EscapeLabelValue(model->name), load(model->registry_poll_errors));
+    }
+  }
   out += "# HELP ipinsights_connections_open Open client connections.\n";
   out += "# TYPE ipinsights_connections_open gauge\n";
   out += fmt::format("ipinsights_connections_open {}\n", load(connections_open_));

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,23 @@ struct ModelMetrics {
   std::atomic<uint64_t> loads{0};
   std::atomic<int64_t> loaded_unix_seconds{0};
   std::atomic<bool> last_load_failed{false};
+  // Registry models (serve --model NAME=REGISTRY/NAME): the version served, and the polls
+  // (--poll-registry) whose `current` pointer could not be read.
+  std::atomic<bool> from_registry{false};
+  std::atomic<uint64_t> registry_poll_errors{0};
+
+  void SetVersion(std::string version) {
+    std::lock_guard<std::mutex> lock(version_mutex_);
+    version_ = std::move(version);
+  }
+  std::string version() const {
+    std::lock_guard<std::mutex> lock(version_mutex_);
+    return version_;
+  }
+
+ private:
+  mutable std::mutex version_mutex_;
+  std::string version_;  // empty: a model file, not a registry version
 };
 
 class ServerMetrics {

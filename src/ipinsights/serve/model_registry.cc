@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "ipinsights/base/error.h"
+#include "ipinsights/registry/registry.h"
+#include "ipinsights/storage/storage.h"
 
 namespace ipinsights {
 
@@ -35,6 +37,42 @@ ModelSpec ParseModelSpec(const std::string& text) {
   return spec;
 }
 
+bool IsRegistryModelLocation(const std::string& location) {
+  constexpr std::string_view kModelSuffix = ".ipinsights";
+  if (location.empty() || location == "-") return false;
+  if (location.size() >= kModelSuffix.size() &&
+      location.compare(location.size() - kModelSuffix.size(), kModelSuffix.size(), kModelSuffix) ==
+          0)
+    return false;
+  std::string trimmed = location;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  Storage& storage = OpenStorage(trimmed);
+  try {
+    if (!IsS3Location(trimmed)) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(trimmed, ec)) return false;
+    } else {
+      // An object of that exact name is a model file, whatever it is called.
+      for (const ObjectInfo& object : storage.ListUnder(trimmed, ListDepth::kOneLevel).objects) {
+        if (object.location == trimmed) return false;
+      }
+    }
+    return storage.Exists(trimmed + "/current");
+  } catch (const Error& e) {
+    throw Error(location + ": cannot tell a model file from a registry model: " + e.what());
+  }
+}
+
+ResolvedModel ResolveModel(const ModelSpec& spec) {
+  if (!spec.registry) return {spec.location, ""};
+  auto [root, name] = SplitRegistryModelLocation(spec.location);
+  Registry registry(root);
+  std::optional<CurrentPointer> current = registry.ReadCurrent(name);
+  if (!current)
+    throw Error(spec.location + "/current: no current version (the registry pointer is gone)");
+  return {registry.ModelLocation(name, current->version), current->version};
+}
+
 ModelRegistry::ModelRegistry(std::vector<ModelSpec> specs, Loader loader, ServerMetrics* metrics)
     : loader_(std::move(loader)), metrics_(metrics) {
   if (specs.empty()) throw UsageError("serve: no model given (--model [NAME=]FILE)");
@@ -43,16 +81,27 @@ ModelRegistry::ModelRegistry(std::vector<ModelSpec> specs, Loader loader, Server
       if (entry.spec.name == spec.name)
         throw UsageError("serve: two models named \"" + spec.name + "\"");
     }
+    specs_.push_back(spec);
     Entry entry;
     entry.spec = std::move(spec);
     if (metrics_ != nullptr) entry.metrics = metrics_->model(entry.spec.name);
+    if (entry.metrics != nullptr) entry.metrics->from_registry.store(entry.spec.registry);
     entries_.push_back(std::move(entry));
   }
 }
 
-void ModelRegistry::Store(Entry& entry, std::shared_ptr<const Scorer> scorer) {
-  std::atomic_store(&entry.scorer, std::move(scorer));
+void ModelRegistry::Store(Entry& entry, std::shared_ptr<const Scorer> scorer,
+                          const std::string& version) {
+  {
+    // The version changes with the scorer: a reader may see the new model with the old
+    // version for an instant, never a version that was not served.
+    std::lock_guard<std::mutex> lock(version_mutex_);
+    std::atomic_store(&entry.scorer, std::move(scorer));
+    entry.version = version;
+  }
+  entry.failed_version.clear();
   if (entry.metrics != nullptr) {
+    entry.metrics->SetVersion(version);
     entry.metrics->loads.fetch_add(1, std::memory_order_relaxed);
     entry.metrics->last_load_failed.store(false);
     entry.metrics->loaded_unix_seconds.store(
@@ -66,33 +115,83 @@ void ModelRegistry::LoadAll() {
   std::lock_guard<std::mutex> lock(reload_mutex_);
   for (Entry& entry : entries_) {
     std::shared_ptr<const Scorer> scorer;
+    ResolvedModel resolved;
     try {
-      scorer = loader_(entry.spec.location);
+      resolved = ResolveModel(entry.spec);
+      scorer = loader_(resolved.file);
     } catch (const Error& e) {
       throw Error("model \"" + entry.spec.name + "\": " + e.what());
     }
-    Store(entry, std::move(scorer));
+    Store(entry, std::move(scorer), resolved.version);
+  }
+}
+
+void ModelRegistry::LoadInto(Entry& entry, const ResolvedModel* resolved, ReloadResult* result) {
+  ResolvedModel found;
+  try {
+    found = resolved != nullptr ? *resolved : ResolveModel(entry.spec);
+    std::shared_ptr<const Scorer> scorer = loader_(found.file);
+    Store(entry, std::move(scorer), found.version);
+    result->reloaded.push_back(entry.spec.name);
+  } catch (const std::exception& e) {
+    // The old model keeps serving.
+    if (entry.metrics != nullptr) {
+      entry.metrics->load_failures.fetch_add(1, std::memory_order_relaxed);
+      entry.metrics->last_load_failed.store(true);
+    }
+    entry.failed_version = found.version;
+    std::string what = e.what();
+    if (!found.version.empty()) what = "version " + found.version + ": " + what;
+    result->failed.push_back(entry.spec.name + ": " + what);
   }
 }
 
 ModelRegistry::ReloadResult ModelRegistry::Reload() {
   std::lock_guard<std::mutex> lock(reload_mutex_);
   ReloadResult result;
+  for (Entry& entry : entries_) LoadInto(entry, nullptr, &result);
+  return result;
+}
+
+ModelRegistry::ReloadResult ModelRegistry::ReloadChanged() {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  ReloadResult result;
   for (Entry& entry : entries_) {
+    if (!entry.spec.registry) continue;
+    ResolvedModel resolved;
     try {
-      std::shared_ptr<const Scorer> scorer = loader_(entry.spec.location);
-      Store(entry, std::move(scorer));
-      result.reloaded.push_back(entry.spec.name);
+      resolved = ResolveModel(entry.spec);
     } catch (const std::exception& e) {
-      // The old model keeps serving.
-      if (entry.metrics != nullptr) {
-        entry.metrics->load_failures.fetch_add(1, std::memory_order_relaxed);
-        entry.metrics->last_load_failed.store(true);
-      }
+      // Nothing is loaded: the served version stays, and this is no load failure.
+      if (entry.metrics != nullptr)
+        entry.metrics->registry_poll_errors.fetch_add(1, std::memory_order_relaxed);
       result.failed.push_back(entry.spec.name + ": " + e.what());
+      continue;
     }
+    std::string served;
+    {
+      std::lock_guard<std::mutex> version_lock(version_mutex_);
+      served = entry.version;
+    }
+    if (resolved.version == served || resolved.version == entry.failed_version) continue;
+    LoadInto(entry, &resolved, &result);
   }
   return result;
+}
+
+std::string ModelRegistry::version(std::string_view name) const {
+  std::lock_guard<std::mutex> lock(version_mutex_);
+  for (const Entry& entry : entries_) {
+    if (entry.spec.name == name) return entry.version;
+  }
+  return "";
+}
+
+bool ModelRegistry::has_registry_models() const {
+  for (const Entry& entry : entries_) {
+    if (entry.spec.registry) return true;
+  }
+  return false;
 }
 
 std::shared_ptr<const Scorer> ModelRegistry::Get(std::string_view name) const {

@@ -153,6 +153,25 @@ RequestOutcome Router::Handle(const HttpRequestView& request, HttpResponse* resp
         MethodNotAllowed("GET", response);
       } else if (authenticated()) {
         response->body = execution_parameters_;
+        if (registry_->has_registry_models()) {
+          // Which registry version each name serves (null: a model file).
+          std::string& body = response->body;
+          body.pop_back();  // '}'
+          body += ",\"ModelVersions\":{";
+          bool first = true;
+          for (const ModelSpec& spec : registry_->specs()) {
+            if (!first) body += ',';
+            first = false;
+            AppendJsonString(&body, spec.name);
+            body += ':';
+            std::string version = registry_->version(spec.name);
+            if (spec.registry && !version.empty())
+              AppendJsonString(&body, version);
+            else
+              body += "null";
+          }
+          body += "}}";
+        }
       }
       break;
     case Route::kMetrics:

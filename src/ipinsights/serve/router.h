@@ -3,7 +3,8 @@
 //   GET  /ping                           200 when every model is loaded (503 otherwise)
 //   POST /invocations                    score with the first model
 //   POST /endpoints/NAME/invocations     score with model NAME (SageMaker Runtime's path)
-//   GET  /execution-parameters           batch-transform parameters
+//   GET  /execution-parameters           batch-transform parameters (and, when a model comes
+//                                        from a registry, "ModelVersions": {NAME: VERSION})
 //   GET  /metrics                        Prometheus text
 //   POST /admin/reload                   re-read every model (only with an admin token)
 // Errors: 400 malformed body (which line / instance), 403 authentication, 404 unknown route or

@@ -1,0 +1,383 @@
+// `ipinsights pipeline` end to end, as a user runs it: simulated CloudTrail and WAF logs,
+// a config with two jobs, a local (and an S3) registry, and the binary.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "../serve/server_process.h"
+#include "../storage/s3_test_support.h"
+#include "../testing/command.h"
+#include "../testing/scratch_test.h"
+#include "ipinsights/registry/registry.h"
+#include "ipinsights/storage/aws_credentials.h"
+#include "ipinsights/storage/s3_storage.h"
+
+namespace ipinsights {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+// Logs shared by every test of the process (simulating them is the slow part).
+const fs::path& SimulatedLogs() {
+  static const fs::path logs = [] {
+    const fs::path dir =
+        fs::temp_directory_path() / ("ipinsights_pipeline_logs_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    for (const std::string& args :
+         {std::string(
+              "simulate cloudtrail --out ct --days 8 --start 2024-03-01 --users 300 --quiet"),
+          std::string("simulate waf --out waf --days 8 --start 2024-03-01 --users 150 --quiet")}) {
+      testing::CommandResult run = testing::RunIpinsights(dir, args);
+      EXPECT_EQ(run.exit_code, 0) << run.err;
+    }
+    return dir;
+  }();
+  return logs;
+}
+
+class LogsCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(
+        fs::temp_directory_path() / ("ipinsights_pipeline_logs_" + std::to_string(::getpid())),
+        ignored);
+  }
+};
+::testing::Environment* const kLogsCleanup = ::testing::AddGlobalTestEnvironment(new LogsCleanup);
+
+struct ConfigOptions {
+  std::string registry = "registry";
+  std::string work = "work";
+  double min_auc = 0.6;
+  int epochs = 3;
+  std::string ct_input;  // default: the simulated CloudTrail logs
+  std::string ct_extra;  // more keys of the cloudtrail job (indented 4)
+  bool waf = true;
+};
+
+class PipelineRunTest : public testing::ScratchTest {
+ protected:
+  std::string WriteConfig(const ConfigOptions& o) {
+    const std::string logs = SimulatedLogs().string();
+    std::string yaml = "registry: " + o.registry + "\nwork: " + o.work +
+                       "\nthreads: 2\ngate: {min_auc: " + std::to_string(o.min_auc) +
+                       ", max_auc_drop: 0.05}\nhyperparameters: {vector_dim: 16, epochs: " +
+                       std::to_string(o.epochs) +
+                       ", learning_rate: 0.01, mini_batch_size: 500, num_entity_vectors: 1000}\n"
+                       "jobs:\n"
+                       "  - name: cloudtrail\n"
+                       "    source: {kind: cloudtrail, input: " +
+                       (o.ct_input.empty() ? logs + "/ct/AWSLogs" : o.ct_input) +
+                       "}\n    window: {days: 5}\n" + o.ct_extra;
+    if (o.waf) {
+      yaml += "  - name: waf\n    source: {kind: waf, input: " + logs +
+              "/waf/AWSLogs}\n    window: {days: 5}\n";
+    }
+    return Write("pipeline.yaml", yaml);
+  }
+
+  testing::CommandResult Pipeline(const std::string& args, const std::string& env = "") {
+    return testing::RunIpinsights(dir_, "pipeline --config pipeline.yaml --json " + args, "", env);
+  }
+
+  static std::string Outcome(const std::string& json, const std::string& job) {
+    const size_t at = json.find("\"name\": \"" + job + "\"");
+    if (at == std::string::npos) return "(no job " + job + ")";
+    const size_t outcome = json.find("\"outcome\": \"", at);
+    const size_t start = outcome + 12;
+    return json.substr(start, json.find('"', start) - start);
+  }
+
+  // How many steps of `job` have `status`.
+  static int Steps(const std::string& json, const std::string& job, const std::string& status) {
+    const size_t at = json.find("\"name\": \"" + job + "\"");
+    const size_t end = json.find("\"name\": \"", at + 1);
+    int count = 0;
+    for (size_t p = json.find("\"status\": \"" + status + "\"", at); p < end;
+         p = json.find("\"status\": \"" + status + "\"", p + 1)) {
+      ++count;
+    }
+    return count;
+  }
+};
+
+TEST_F(PipelineRunTest, PublishesBothJobsAndASecondRunForTheSameDayPublishesNothing) {
+  WriteConfig({});
+  testing::CommandResult first = Pipeline("--date 2024-03-08");
+  ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
+  EXPECT_EQ(Outcome(first.out, "cloudtrail"), "published");
+  EXPECT_EQ(Outcome(first.out, "waf"), "published");
+  EXPECT_EQ(Steps(first.out, "cloudtrail", "done"), 6);
+  for (const char* name : {"cloudtrail", "waf"}) {
+    for (const char* file :
+         {"model.ipinsights", "metrics.json", "evaluation.json", "summary.json"}) {
+      EXPECT_TRUE(fs::exists(dir_ / "registry" / name / "versions/2024-03-07" / file))
+          << name << file;
+    }
+  }
+  Registry registry(Path("registry"));
+  EXPECT_EQ(registry.Current("cloudtrail"), "2024-03-07");
+  const std::string summary = Read("registry/cloudtrail/versions/2024-03-07/summary.json");
+  EXPECT_THAT(summary, HasSubstr("\"from\": \"2024-03-03\""));
+  EXPECT_THAT(summary, HasSubstr("\"candidate_auc\""));
+  const auto published_at =
+      fs::last_write_time(dir_ / "registry/cloudtrail/versions/2024-03-07/summary.json");
+  const std::string current_before = Read("registry/cloudtrail/current");
+
+  testing::CommandResult again = Pipeline("--date 2024-03-08");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Outcome(again.out, "cloudtrail"), "published");
+  EXPECT_EQ(Steps(again.out, "cloudtrail", "done_earlier"), 6);
+  EXPECT_EQ(Steps(again.out, "cloudtrail", "done"), 0);
+  EXPECT_EQ(fs::last_write_time(dir_ / "registry/cloudtrail/versions/2024-03-07/summary.json"),
+            published_at);
+  EXPECT_EQ(Read("registry/cloudtrail/current"), current_before);
+
+  // The next day: warm-started from the current model, compared with it, published.
+  testing::CommandResult next = Pipeline("--date 2024-03-09 --job cloudtrail");
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_THAT(next.out, HasSubstr("\"warm_start_from\": \"2024-03-07\""));
+  EXPECT_THAT(next.out, HasSubstr("\"current_version\": \"2024-03-07\""));
+  EXPECT_EQ(Outcome(next.out, "waf"), "(no job waf)");
+  EXPECT_EQ(registry.Current("cloudtrail"), "2024-03-08");
+  EXPECT_EQ(registry.Versions("cloudtrail"),
+            (std::vector<std::string>{"2024-03-07", "2024-03-08"}));
+
+  // The human report (stderr without --json) names every step.
+  testing::CommandResult table = testing::RunIpinsights(
+      dir_, "pipeline --config pipeline.yaml --date 2024-03-09 --job cloudtrail");
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_THAT(table.err, HasSubstr("cloudtrail: published, version 2024-03-08"));
+  EXPECT_THAT(table.err, HasSubstr("warm start from 2024-03-07"));
+
+  // Rollback points current back and says so.
+  testing::CommandResult rollback =
+      testing::RunIpinsights(dir_, "pipeline --config pipeline.yaml --rollback cloudtrail");
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.err;
+  EXPECT_THAT(rollback.err, HasSubstr("current is now 2024-03-07 (was 2024-03-08)"));
+  EXPECT_EQ(registry.Current("cloudtrail"), "2024-03-07");
+  EXPECT_EQ(
+      testing::RunIpinsights(dir_, "pipeline --config pipeline.yaml --rollback nope").exit_code, 2);
+}
+
+TEST_F(PipelineRunTest, TheGateKeepsTheCurrentModelAndSaysWhy) {
+  ConfigOptions options;
+  options.min_auc = 0.9999;
+  options.waf = false;
+  WriteConfig(options);
+  testing::CommandResult run = Pipeline("--date 2024-03-08");
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  EXPECT_EQ(Outcome(run.out, "cloudtrail"), "refused");
+  EXPECT_THAT(run.out, HasSubstr("below the floor min_auc 0.9999"));
+  EXPECT_EQ(Steps(run.out, "cloudtrail", "not_run"), 2);  // publish, notify
+  EXPECT_FALSE(fs::exists(dir_ / "registry/cloudtrail/current"));
+  EXPECT_TRUE(Registry(Path("registry")).Versions("cloudtrail").empty());
+  // Running again does not retrain and still refuses.
+  testing::CommandResult again = Pipeline("--date 2024-03-08");
+  EXPECT_EQ(again.exit_code, 3);
+  EXPECT_EQ(Steps(again.out, "cloudtrail", "done_earlier"), 4);
+}
+
+TEST_F(PipelineRunTest, AFailedJobDoesNotStopTheOthersUnlessFailFast) {
+  ConfigOptions options;
+  options.ct_input = Path("no-such-logs");
+  WriteConfig(options);
+  testing::CommandResult run = Pipeline("--date 2024-03-08");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(Outcome(run.out, "cloudtrail"), "failed");
+  EXPECT_THAT(run.out, HasSubstr("no-such-logs"));
+  EXPECT_EQ(Outcome(run.out, "waf"), "published");
+  fs::remove_all(dir_ / "registry");
+  fs::remove_all(dir_ / "work");
+  testing::CommandResult fast = Pipeline("--date 2024-03-08 --fail-fast");
+  EXPECT_EQ(fast.exit_code, 1);
+  EXPECT_EQ(Outcome(fast.out, "waf"), "not_run");
+  EXPECT_FALSE(fs::exists(dir_ / "registry/waf"));
+}
+
+TEST_F(PipelineRunTest, AKilledRunResumesAfterItsLastFinishedStep) {
+  ConfigOptions options;
+  options.epochs = 200;  // long enough to be killed while training
+  options.waf = false;
+  WriteConfig(options);
+  const std::string command = "cd '" + dir_.string() + "' && exec '" + testing::IpinsightsBinary() +
+                              "' pipeline --config pipeline.yaml --date 2024-03-08 --quiet";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const fs::path record = dir_ / "work/cloudtrail/runs/2024-03-07/run.json";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (
+      std::chrono::steady_clock::now() < deadline &&
+      (!fs::exists(record) ||
+       Read("work/cloudtrail/runs/2024-03-07/run.json").find("\"prepare\"") == std::string::npos)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // into training
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it could be killed";
+  const std::string killed_record = Read("work/cloudtrail/runs/2024-03-07/run.json");
+  EXPECT_THAT(killed_record, HasSubstr("\"prepare\""));
+  EXPECT_THAT(killed_record, ::testing::Not(HasSubstr("\"step\": \"train\"")));
+  EXPECT_FALSE(fs::exists(dir_ / "registry/cloudtrail/current"));
+
+  options.epochs = 2;
+  WriteConfig(options);
+  testing::CommandResult resumed = Pipeline("--date 2024-03-08");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(Steps(resumed.out, "cloudtrail", "done_earlier"), 1);  // prepare
+  EXPECT_EQ(Steps(resumed.out, "cloudtrail", "done"), 5);
+  EXPECT_EQ(Registry(Path("registry")).Current("cloudtrail"), "2024-03-07");
+}
+
+TEST_F(PipelineRunTest, ServersAreToldBySignalAndAFailedNotifyIsRetriedAlone) {
+  // A stand-in server process that records each SIGHUP it gets.
+  const std::string pid_file = Path("serve.pid");
+  const std::string hups = Path("hups");
+  const pid_t server = ::fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {
+    const std::string script =
+        "trap 'echo hup >> \"" + hups + "\"' HUP; while :; do sleep 0.05; done";
+    ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the trap is set
+  Write("serve.pid", "999999999\n");                            // no such process yet
+  ConfigOptions options;
+  options.waf = false;
+  options.ct_extra = "    notify: [{pid_file: serve.pid}]\n";
+  WriteConfig(options);
+  testing::CommandResult first = Pipeline("--date 2024-03-08");
+  EXPECT_EQ(first.exit_code, 1);
+  EXPECT_EQ(Outcome(first.out, "cloudtrail"), "failed");
+  EXPECT_THAT(first.out, HasSubstr("notify"));
+  // The version is out regardless; servers that poll the registry see it.
+  EXPECT_EQ(Registry(Path("registry")).Current("cloudtrail"), "2024-03-07");
+
+  Write("serve.pid", std::to_string(server) + "\n");
+  testing::CommandResult retry = Pipeline("--date 2024-03-08");
+  EXPECT_EQ(retry.exit_code, 0) << retry.out;
+  EXPECT_EQ(Steps(retry.out, "cloudtrail", "done_earlier"), 5);
+  EXPECT_EQ(Steps(retry.out, "cloudtrail", "done"), 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Read("hups").empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Read("hups"), "hup\n");
+  ::kill(server, SIGKILL);
+  ::waitpid(server, nullptr, 0);
+}
+
+TEST_F(PipelineRunTest, RegistryAndWorkOnS3) {
+  if (!s3test::OnPath("moto_server"))
+    GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]')";
+  auto moto = s3test::StartServer({"moto_server", "-H", "127.0.0.1"}, {}, "-p");
+  if (!moto) GTEST_SKIP() << "moto_server did not start";
+  const std::string env =
+      "AWS_ACCESS_KEY_ID=AKIAIPINSIGHTSTEST01 AWS_SECRET_ACCESS_KEY=secret AWS_REGION=us-east-1 "
+      "AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=" +
+      moto->url() + " ";
+  int status = 0;
+  s3test::RunCommand("curl -sf -X PUT " + moto->url() + "/models", &status);
+  ASSERT_EQ(status, 0);
+  ConfigOptions options;
+  options.registry = "s3://models/registry";
+  options.work = "s3://models/work";
+  options.waf = false;
+  WriteConfig(options);
+  testing::CommandResult run = Pipeline("--date 2024-03-08", env);
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_THAT(run.out, HasSubstr("s3://models/registry/cloudtrail/versions/2024-03-07"));
+  testing::CommandResult again = Pipeline("--date 2024-03-08", env);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Steps(again.out, "cloudtrail", "done_earlier"), 6);
+  S3Config config;
+  config.endpoint = moto->url();
+  config.region = "us-east-1";
+  config.credentials = std::make_shared<StaticCredentialsProvider>(
+      AwsCredentials{"AKIAIPINSIGHTSTEST01", "secret", "", std::nullopt, "test keys"});
+  S3Storage storage(config);
+  std::string current;
+  storage.ReadAll("s3://models/registry/cloudtrail/current", &current);
+  EXPECT_THAT(current, HasSubstr("\"version\": \"2024-03-07\""));
+}
+
+}  // namespace
+}  // namespace ipinsights
+
+namespace ipinsights {
+namespace {
+
+// The whole loop: a server follows what the pipeline publishes, is told by /admin/reload,
+// never fails a request, keeps its model when the gate refuses, and follows a rollback.
+TEST_F(PipelineRunTest, AServerFollowsThePipelineWithoutAFailedRequest) {
+  ConfigOptions options;
+  WriteConfig(options);
+  testing::CommandResult first = Pipeline("--date 2024-03-08");
+  ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
+
+  Write("admin-token", "s3cr3t-token\n");
+  serve_test::ServerProcess server;
+  ASSERT_TRUE(server.Start(
+      {"--model", "cloudtrail=" + Path("registry/cloudtrail"), "--model",
+       "waf=" + Path("registry/waf"), "--admin-token-file", Path("admin-token"), "--threads", "2"},
+      Path("serve.log")))
+      << server.log();
+  auto versions = [&] {
+    return serve_test::RunCommand("curl -sf " + server.url() + "/execution-parameters").output;
+  };
+  EXPECT_THAT(versions(), HasSubstr("\"cloudtrail\":\"2024-03-07\""));
+
+  // The next day's run tells the server, which switches while clients keep sending.
+  options.ct_extra =
+      "    notify: [{url: \"" + server.url() + "/admin/reload\", token_file: admin-token}]\n";
+  WriteConfig(options);
+  serve_test::Load load(server.port(), 3);
+  testing::CommandResult next = Pipeline("--date 2024-03-09 --job cloudtrail");
+  ASSERT_EQ(next.exit_code, 0) << next.err << next.out;
+  EXPECT_THAT(next.out, HasSubstr("/admin/reload: HTTP 200"));
+  EXPECT_THAT(versions(), HasSubstr("\"cloudtrail\":\"2024-03-08\""));
+  EXPECT_THAT(versions(), HasSubstr("\"waf\":\"2024-03-07\""));
+
+  // A candidate the gate refuses changes nothing on the server.
+  options.min_auc = 0.9999;
+  WriteConfig(options);
+  testing::CommandResult refused = Pipeline("--date 2024-03-09 --job waf");
+  EXPECT_EQ(refused.exit_code, 3) << refused.out;
+  EXPECT_THAT(versions(), HasSubstr("\"waf\":\"2024-03-07\""));
+
+  // A rollback points current back and tells the server.
+  testing::CommandResult rollback =
+      testing::RunIpinsights(dir_, "pipeline --config pipeline.yaml --rollback cloudtrail");
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.err;
+  EXPECT_THAT(versions(), HasSubstr("\"cloudtrail\":\"2024-03-07\""));
+
+  load.Stop();
+  EXPECT_EQ(load.failed_, 0) << server.log();
+  EXPECT_GT(load.ok_, 100);
+  const std::string metrics =
+      serve_test::RunCommand("curl -sf " + server.url() + "/metrics").output;
+  EXPECT_THAT(metrics,
+              HasSubstr("ipinsights_model_info{model=\"cloudtrail\",version=\"2024-03-07\"} 1"));
+  EXPECT_EQ(server.Stop(), 0) << server.log();
+}
+
+}  // namespace
+}  // namespace ipinsights
