@@ -259,20 +259,30 @@ TEST_F(PipelineRunTest, ServersAreToldBySignalAndAFailedNotifyIsRetriedAlone) {
     ::_exit(127);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the trap is set
-  Write("serve.pid", "999999999\n");                            // no such process yet
   ConfigOptions options;
   options.waf = false;
-  options.ct_extra = "    notify: [{pid_file: serve.pid}]\n";
+  options.ct_extra = "    notify: [{pid_file: serve.pid}, {url: \"http://127.0.0.1:" +
+                     std::to_string(s3test::FreePort()) +
+                     "/admin/reload\", token_env: IPINSIGHTS_ADMIN_TOKEN}]\n";
   WriteConfig(options);
-  testing::CommandResult first = Pipeline("--date 2024-03-08");
+  // Servers that are not running (no PID file; nothing listening) have nothing to reload:
+  // said, not failed.
+  testing::CommandResult none = Pipeline("--date 2024-03-08", "IPINSIGHTS_ADMIN_TOKEN=t ");
+  EXPECT_EQ(none.exit_code, 0) << none.out;
+  EXPECT_THAT(none.out, HasSubstr("no PID file, so no server is running"));
+  EXPECT_THAT(none.out, HasSubstr("no server is listening"));
+
+  Write("serve.pid", "not-a-pid\n");  // a broken PID file is an error
+  testing::CommandResult first = Pipeline("--date 2024-03-09", "IPINSIGHTS_ADMIN_TOKEN=t ");
   EXPECT_EQ(first.exit_code, 1);
   EXPECT_EQ(Outcome(first.out, "cloudtrail"), "failed");
   EXPECT_THAT(first.out, HasSubstr("notify"));
+  EXPECT_THAT(first.out, HasSubstr("is not a process ID"));
   // The version is out regardless; servers that poll the registry see it.
-  EXPECT_EQ(Registry(Path("registry")).Current("cloudtrail"), "2024-03-07");
+  EXPECT_EQ(Registry(Path("registry")).Current("cloudtrail"), "2024-03-08");
 
   Write("serve.pid", std::to_string(server) + "\n");
-  testing::CommandResult retry = Pipeline("--date 2024-03-08");
+  testing::CommandResult retry = Pipeline("--date 2024-03-09", "IPINSIGHTS_ADMIN_TOKEN=t ");
   EXPECT_EQ(retry.exit_code, 0) << retry.out;
   EXPECT_EQ(Steps(retry.out, "cloudtrail", "done_earlier"), 5);
   EXPECT_EQ(Steps(retry.out, "cloudtrail", "done"), 1);

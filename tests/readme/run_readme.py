@@ -3,7 +3,8 @@
 
 A README that drifts from the program fails CI: each command must exit 0. What it reads:
   - indented code blocks (4 spaces) and ```sh / ```python fenced blocks, in file order;
-    a line ending in a backslash continues on the next one;
+    a line ending in a backslash continues on the next one, and a here-document
+    (`cat > f <<'EOF'` up to `EOF`) is part of its command;
   - `ipinsights ...` runs the binary under test ($IPINSIGHTS_BINARY or --binary), put first
     on PATH so the README's commands run unchanged;
   - `ipinsights serve ...` is started in the background; the next command waits until its
@@ -66,13 +67,25 @@ def blocks(readme_text):
 
 
 def commands(line_number, text):
-    """Splits a shell block into (line_number, command), joining backslash continuations."""
-    pending, first = "", None
+    """Splits a shell block into (line_number, command), joining backslash continuations
+    and keeping a here-document (`cat > f <<'EOF'` ... `EOF`) with its command."""
+    pending, first, heredoc_end = "", None, None
     for offset, line in enumerate(text.split("\n")):
+        if heredoc_end is not None:
+            pending += line + "\n"
+            if line.strip() == heredoc_end:
+                yield first, pending.rstrip("\n")
+                pending, first, heredoc_end = "", None, None
+            continue
         if first is None:
             if not line.strip():
                 continue
             first = line_number + offset
+        heredoc = re.search(r"<<-?\s*'?\"?(\w+)'?\"?\s*$", line)
+        if heredoc:
+            heredoc_end = heredoc.group(1)
+            pending += line + "\n"
+            continue
         if line.rstrip().endswith("\\"):
             pending += line.rstrip()[:-1] + " "
             continue

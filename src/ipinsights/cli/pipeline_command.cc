@@ -46,8 +46,8 @@ void RunRollback(const PipelineConfig& config, const PipelineFlags& flags) {
   std::vector<std::string> failures;
   for (const NotifyTarget& target : job->notify) {
     try {
-      const std::string said = NotifyServer(target);
-      if (!flags.quiet) PrintLog(job->name + ": notify: " + said);
+      const NotifyResult said = NotifyServer(target);
+      if (!flags.quiet) PrintLog(job->name + ": notify: " + said.message);
     } catch (const Error& error) {
       failures.push_back(error.what());
     }

@@ -376,9 +376,13 @@ class JobRun {
     std::vector<std::string> failures;
     for (const NotifyTarget& target : job_.notify) {
       try {
-        const std::string said = NotifyServer(target);
-        Log("notify: " + said);
-        told += (told.empty() ? "" : ", ") + Quoted(said);
+        const NotifyResult said = NotifyServer(target);
+        Log("notify: " + said.message);
+        if (!said.running) result_->warnings.push_back("notify: " + said.message);
+        told += fmt::format("{}{{\"server\": {}, \"running\": {}, \"result\": {}}}",
+                            told.empty() ? "" : ", ",
+                            Quoted(target.url.empty() ? target.pid_file : target.url),
+                            said.running ? "true" : "false", Quoted(said.message));
       } catch (const Error& error) {
         failures.push_back(error.what());
       }

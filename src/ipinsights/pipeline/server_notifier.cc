@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/strings.h"
@@ -27,7 +28,7 @@ std::string AdminToken(const NotifyTarget& target) {
   return value;
 }
 
-std::string NotifyByHttp(const NotifyTarget& target) {
+NotifyResult NotifyByHttp(const NotifyTarget& target) {
   const std::string token = AdminToken(target);
   HttpRequest request;
   request.method = "POST";
@@ -43,6 +44,11 @@ std::string NotifyByHttp(const NotifyTarget& target) {
       if (body.size() < 4096) body.append(chunk.substr(0, 4096 - body.size()));
     });
   } catch (const HttpTransportError& error) {
+    if (error.connection_refused()) {
+      return {false, fmt::format("{}: no server is listening (it reads the current version when "
+                                 "it starts)",
+                                 target.url)};
+    }
     throw Error(fmt::format("notify {}: {}", target.url, error.what()));
   }
   if (response.status < 200 || response.status >= 300) {
@@ -50,11 +56,16 @@ std::string NotifyByHttp(const NotifyTarget& target) {
     throw Error(fmt::format("notify {}: HTTP {}: {}", target.url, response.status,
                             CollapseBlanks(std::string(TrimWhitespace(detail)))));
   }
-  return fmt::format("{}: HTTP {} {}", target.url, response.status,
-                     CollapseBlanks(std::string(TrimWhitespace(body))));
+  return {true, fmt::format("{}: HTTP {} {}", target.url, response.status,
+                            CollapseBlanks(std::string(TrimWhitespace(body))))};
 }
 
-std::string NotifyBySignal(const NotifyTarget& target) {
+NotifyResult NotifyBySignal(const NotifyTarget& target) {
+  if (!std::filesystem::exists(target.pid_file)) {
+    return {false, fmt::format("{}: no PID file, so no server is running (it reads the current "
+                               "version when it starts)",
+                               target.pid_file)};
+  }
   const std::string text(TrimWhitespace(ReadWholeObject(target.pid_file)));
   char* end = nullptr;
   const long pid = std::strtol(text.c_str(), &end, 10);
@@ -63,15 +74,20 @@ std::string NotifyBySignal(const NotifyTarget& target) {
         fmt::format("notify {}: {} is not a process ID", target.pid_file, QuoteForMessage(text)));
   }
   if (kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
+    if (errno == ESRCH) {
+      return {false, fmt::format("{}: process {} is not running (a server reads the current "
+                                 "version when it starts)",
+                                 target.pid_file, pid)};
+    }
     throw Error(
         ErrnoMessage(fmt::format("notify {}: SIGHUP to process {}", target.pid_file, pid), errno));
   }
-  return fmt::format("{}: SIGHUP sent to process {}", target.pid_file, pid);
+  return {true, fmt::format("{}: SIGHUP sent to process {}", target.pid_file, pid)};
 }
 
 }  // namespace
 
-std::string NotifyServer(const NotifyTarget& target) {
+NotifyResult NotifyServer(const NotifyTarget& target) {
   return target.url.empty() ? NotifyBySignal(target) : NotifyByHttp(target);
 }
 

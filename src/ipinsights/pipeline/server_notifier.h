@@ -2,9 +2,14 @@
 // re-reads its registry pointers: POST NotifyTarget::url (the server's /admin/reload) with
 // the admin token in X-Admin-Token, or SIGHUP to the PID in NotifyTarget::pid_file.
 //
+// A server that is not running (connection refused; no process with that PID, or no PID
+// file) has nothing to reload: when it starts it reads the registry's current version. That
+// is reported, not an error. A running server that refuses (wrong token) or fails the reload
+// is an error.
+//
 // Thread-safety: reentrant.
 //
-//   std::string said = NotifyServer(target);   // "http://127.0.0.1:8080/admin/reload: 200"
+//   NotifyResult said = NotifyServer(target);  // "http://127.0.0.1:8080/admin/reload: HTTP 200"
 #pragma once
 
 #include <string>
@@ -13,8 +18,13 @@
 
 namespace ipinsights {
 
-// Returns a short description of what was done. Throws Error naming the target when the
-// server could not be told (refused connection, non-2xx answer, no such process).
-std::string NotifyServer(const NotifyTarget& target);
+struct NotifyResult {
+  bool running = true;  // false: no server there to tell
+  std::string message;  // what was done, naming the target
+};
+
+// Throws Error naming the target when a running server could not be told (a non-2xx
+// answer, a timeout, an unreadable token or PID file).
+NotifyResult NotifyServer(const NotifyTarget& target);
 
 }  // namespace ipinsights

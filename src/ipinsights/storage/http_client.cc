@@ -210,7 +210,8 @@ HttpClientResponse HttpPerform(const HttpRequest& request, const HttpBodySink& s
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
   if (state.error) std::rethrow_exception(state.error);
   if (code != CURLE_OK) {
-    throw HttpTransportError(request.method + " " + request.url + ": " + curl_easy_strerror(code));
+    throw HttpTransportError(request.method + " " + request.url + ": " + curl_easy_strerror(code),
+                             code == CURLE_COULDNT_CONNECT);
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

@@ -62,6 +62,13 @@ using HttpBodySink = std::function<void(std::string_view chunk)>;
 class HttpTransportError : public Error {
  public:
   using Error::Error;
+  HttpTransportError(const std::string& message, bool refused)
+      : Error(message), connection_refused_(refused) {}
+  // Nothing listens at the address (the connection was refused): no server is running.
+  bool connection_refused() const { return connection_refused_; }
+
+ private:
+  bool connection_refused_ = false;
 };
 
 // Performs the request. Throws HttpTransportError when no complete response arrived.
