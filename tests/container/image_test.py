@@ -261,6 +261,17 @@ class ImageTest(unittest.TestCase):
 
         self.serve_and_stop()
 
+    def test_3b_sm_root_moves_opt_ml(self):
+        # SM_ROOT moves /opt/ml (how tests and other runners point the contract elsewhere).
+        ml = os.path.join(self.rootfs, "opt/ml")
+        if not os.path.isfile(os.path.join(ml, "input/data/train/train.csv")):
+            self.skipTest("test_3 did not write the channels")
+        root = os.path.join(self.rootfs, "tmp/sm")
+        shutil.copytree(os.path.join(ml, "input"), os.path.join(root, "input"))
+        self.run_image(["train"], extra_env={"SM_ROOT": "/tmp/sm"})
+        self.assertTrue(os.path.isfile(os.path.join(root, "model/model.ipinsights")))
+        self.assertTrue(os.path.isfile(os.path.join(root, "model/metrics.json")))
+
     def test_4_runs_as_a_non_root_user(self):
         # `docker run --user 1000` / Kubernetes runAsNonRoot: the layout lets uid 1000 train
         # into /work and serve /opt/ml/model.
