@@ -256,6 +256,8 @@ class ImageTest(unittest.TestCase):
         with open(os.path.join(ml, "model/metrics.json")) as f:
             metrics = json.load(f)
         self.assertEqual(len(metrics["epochs"]), 2)
+        # The validation channel was found: each epoch has its discriminator AUC.
+        self.assertIsNotNone(metrics["epochs"][-1]["validation_auc"])
         self.assertEqual(str(metrics["hyperparameters"]["vector_dim"]), "16")
         self.assertFalse(os.path.exists(os.path.join(ml, "output/failure")))
 
