@@ -391,3 +391,23 @@ TEST_F(PipelineRunTest, AServerFollowsThePipelineWithoutAFailedRequest) {
 
 }  // namespace
 }  // namespace ipinsights
+
+namespace ipinsights {
+namespace {
+
+// examples/pipeline/pipeline.yaml as shipped, on logs where its paths expect them.
+TEST_F(PipelineRunTest, TheWorkedExampleRunsAsShipped) {
+  fs::copy_file(fs::path(IPINSIGHTS_SOURCE_DIR) / "examples/pipeline/pipeline.yaml",
+                dir_ / "pipeline.yaml");
+  fs::create_directories(dir_ / "logs");
+  fs::create_directory_symlink(SimulatedLogs() / "ct", dir_ / "logs/cloudtrail");
+  fs::create_directory_symlink(SimulatedLogs() / "waf", dir_ / "logs/waf");
+  testing::CommandResult run = Pipeline("--date 2024-03-08");
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_EQ(Outcome(run.out, "cloudtrail"), "published");
+  EXPECT_EQ(Outcome(run.out, "waf"), "published");
+  EXPECT_EQ(Registry(Path("registry")).Current("waf"), "2024-03-07");
+}
+
+}  // namespace
+}  // namespace ipinsights
