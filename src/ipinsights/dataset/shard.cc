@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "ipinsights/base/error.h"
@@ -112,7 +113,8 @@ ShardBounds ShardRange(const std::vector<ObjectInfo>& objects, const Shard& shar
       owner = static_cast<size_t>((2 * before + objects[i].size) * shard.count / (2 * total));
     }
     before += objects[i].size;
-    return owner;
+    // Empty objects after the last byte sit at the end: they belong to the last shard.
+    return std::min(owner, shard.count - 1);
   };
   ShardBounds bounds{objects.size(), objects.size()};
   bool found_begin = false;
