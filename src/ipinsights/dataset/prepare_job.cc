@@ -6,7 +6,6 @@
 #include <chrono>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -228,18 +227,13 @@ class KeptBadRecords : public BadRecordReporter {
   explicit KeptBadRecords(BadRecordReporter* next) : next_(next) {}
   void Report(const BadRecord& record) override {
     if (next_ != nullptr) next_->Report(record);
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++count_;
-    if (messages_.size() < BadRecordLog::kDefaultCap) messages_.push_back(FormatBadRecord(record));
+    kept_.Report(record);
   }
-  uint64_t count() const { return count_; }
-  std::vector<std::string> TakeMessages() { return std::move(messages_); }
+  const BadRecordLog& kept() const { return kept_; }
 
  private:
   BadRecordReporter* next_;
-  std::mutex mutex_;
-  uint64_t count_ = 0;
-  std::vector<std::string> messages_;
+  BadRecordLog kept_;
 };
 
 // The folder a location is in ("s3://b/out/part-0-of-2" -> "s3://b/out").
@@ -418,8 +412,8 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   summary.output_location = output;
   summary.validation_location = validation_output;
   summary.shard = options.shard;
-  summary.problem_count = bad_records.count();
-  summary.problems = bad_records.TakeMessages();
+  summary.problem_count = bad_records.kept().count();
+  summary.problems = bad_records.kept().messages();
   if (options.shard) {
     // Last: a summary file says its parts are complete.
     summary.summary_location = output + std::string(kShardSummarySuffix);
