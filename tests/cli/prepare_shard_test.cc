@@ -219,16 +219,31 @@ TEST_F(PrepareShardTest, ARerunOfOneShardGivesTheSameBytes) {
   const std::string prepare =
       "prepare cloudtrail --input sim/AWSLogs --to 2024-03-03 --quiet --shard 1/3 --output out "
       "--validation-output vout";
+  // A shard killed part way (SIGKILL: no clean-up runs) leaves at most its writers' hidden
+  // temp files, never a part.
+  testing::CommandResult killed = testing::RunShell(
+      "cd '" + dir_.string() + "' && { '" + testing::IpinsightsBinary() + "' " + prepare +
+      " --threads 1 & pid=$!; sleep 0.05; kill -9 $pid; wait $pid; } 2>/dev/null; echo killed");
+  ASSERT_EQ(killed.out, "killed\n");
+  if (!fs::exists(Path("out/part-1-of-3.summary.json"))) {
+    EXPECT_FALSE(fs::exists(Path("out/part-1-of-3"))) << "the kill left a part without summary";
+  }
   ASSERT_EQ(Run(prepare + " --threads 1").exit_code, 0);
   const std::string part = Read("out/part-1-of-3");
   const std::string validation_part = Read("vout/part-1-of-3");
   ASSERT_FALSE(part.empty());
-  // A killed shard leaves its writer's temp file behind, never a part; run again (with
-  // another thread count) it writes the same bytes over the first run's.
-  Write("out/.part-1-of-3.tmp-killed", "half a part");
+  // Run again (with another thread count) it writes the same bytes over the first run's;
+  // a leftover temp file is not read.
+  Write("out/.part-1-of-3.ipinsights-tmp-killed", "half a part");
   ASSERT_EQ(Run(prepare + " --threads 2").exit_code, 0);
   EXPECT_TRUE(Read("out/part-1-of-3") == part);
   EXPECT_TRUE(Read("vout/part-1-of-3") == validation_part);
+  // And the same bytes as a shard that was never killed.
+  ASSERT_EQ(Run("prepare cloudtrail --input sim/AWSLogs --to 2024-03-03 --quiet --shard 1/3 "
+                "--output clean --validation-output vclean")
+                .exit_code,
+            0);
+  EXPECT_TRUE(Read("clean/part-1-of-3") == part);
 }
 
 TEST_F(PrepareShardTest, AnEmptyShardWritesAnEmptyPartAndIsNoError) {
