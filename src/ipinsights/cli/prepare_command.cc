@@ -101,6 +101,9 @@ std::string SummaryText(const PrepareFlags& flags, const PrepareSummary& summary
     text += fmt::format(" + {} to {}", FormatCount(summary.validation_pairs_written),
                         summary.validation_location);
   }
+  if (summary.shard) {
+    text += fmt::format(" (shard {}/{})", summary.shard->index, summary.shard->count);
+  }
   text += fmt::format(
       " in {:.2f} s ({:.0f} MB/s)\n{} distinct entities (train with --num-entity-vectors about "
       "twice that: {})\nskipped:",
