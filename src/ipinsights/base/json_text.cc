@@ -114,4 +114,16 @@ void AppendJsonNumber(std::string* out, double value) { AppendFiniteOrNull(out, 
 
 void AppendJsonNumber(std::string* out, float value) { AppendFiniteOrNull(out, value); }
 
+std::string JsonString(std::string_view text) {
+  std::string out;
+  AppendJsonString(&out, text);
+  return out;
+}
+
+std::string JsonNumber(double value) {
+  std::string out;
+  AppendJsonNumber(&out, value);
+  return out;
+}
+
 }  // namespace ipinsights

@@ -23,4 +23,8 @@ void AppendJsonString(std::string* out, std::string_view text);
 void AppendJsonNumber(std::string* out, double value);
 void AppendJsonNumber(std::string* out, float value);
 
+// The same, as a new string, for building a summary with fmt::format.
+std::string JsonString(std::string_view text);
+std::string JsonNumber(double value);
+
 }  // namespace ipinsights

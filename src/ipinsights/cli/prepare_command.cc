@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,10 +12,10 @@
 #include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
-#include "ipinsights/base/json_text.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
 #include "ipinsights/dataset/prepare_job.h"
+#include "ipinsights/dataset/shard.h"
 
 namespace ipinsights {
 namespace {
@@ -37,6 +38,7 @@ struct PrepareFlags {
   size_t threads = 0;
   bool quiet = false;
   bool json = false;
+  std::string shard;
 };
 
 std::optional<Date> DateFlag(const std::string& flag, const std::string& text) {
@@ -78,59 +80,29 @@ PrepareOptions ToOptions(const PrepareFlags& flags) {
   options.keep_corrupt = flags.keep_corrupt;
   options.allow_empty = flags.allow_empty;
   options.threads = flags.threads;
+  // The flag wins over the environment (AWS Batch array jobs, Kubernetes Indexed Jobs).
+  options.shard = flags.shard.empty() ? ShardFromEnvironment(std::getenv) : ParseShard(flags.shard);
   return options;
-}
-
-// `["a", "b"]`, at most 100 of them.
-std::string JsonStrings(const std::vector<std::string>& texts) {
-  std::string out = "[";
-  for (size_t i = 0; i < texts.size() && i < 100; ++i) {
-    if (i) out += ", ";
-    AppendJsonString(&out, texts[i]);
-  }
-  return out + "]";
 }
 
 double MegabytesPerSecond(const PrepareSummary& summary) {
   return summary.seconds > 0 ? summary.json_bytes / 1e6 / summary.seconds : 0.0;
 }
 
-// The --json summary (docs/formats/training-csv.md), one line.
-std::string SummaryJson(const PrepareSummary& summary, bool split,
-                        const std::vector<std::string>& problems) {
-  std::string out = fmt::format(
-      "{{\"files\": {}, \"digest_files\": {}, \"bytes_read\": {}, \"compressed_bytes\": {}, "
-      "\"records\": {}, \"pairs_written\": {}",
-      summary.files, summary.digest_files, summary.json_bytes, summary.stored_bytes,
-      summary.records, summary.pairs_written);
-  if (split)
-    out += fmt::format(", \"validation_pairs_written\": {}", summary.validation_pairs_written);
-  out += fmt::format(", \"entities\": {}", summary.entities);
-  out += ", \"skipped\": {";
-  for (size_t i = 0; i < kNumSkipReasons; ++i) {
-    const SkipReason reason = static_cast<SkipReason>(i);
-    out +=
-        fmt::format("{}\"{}\": {}", i ? ", " : "", SkipReasonName(reason), summary.skipped[reason]);
-  }
-  out += "}, \"problems\": " + JsonStrings(problems);
-  out += ", \"warnings\": " + JsonStrings(summary.warnings);
-  out += fmt::format(
-      ", \"seconds\": {:.3f}, \"json_mb_per_second\": {:.1f}, \"threads\": {}, "
-      "\"json_kernel\": \"{}\"}}\n",
-      summary.seconds, MegabytesPerSecond(summary), summary.threads, summary.json_kernel);
-  return out;
-}
-
 // The two stderr lines without --json.
-std::string SummaryText(const PrepareFlags& flags, const PrepareSummary& summary, bool split) {
+std::string SummaryText(const PrepareFlags& flags, const PrepareSummary& summary) {
+  const bool split = !summary.validation_location.empty();
   std::string text = fmt::format(
       "prepare {}: {} files{}, {} of JSON ({} stored), {} records -> {} pairs to {}", flags.kind,
       summary.files, summary.digest_files ? fmt::format(" ({} digest)", summary.digest_files) : "",
       FormatBytes(summary.json_bytes), FormatBytes(summary.stored_bytes),
-      FormatCount(summary.records), FormatCount(summary.pairs_written), flags.output);
+      FormatCount(summary.records), FormatCount(summary.pairs_written), summary.output_location);
   if (split) {
     text += fmt::format(" + {} to {}", FormatCount(summary.validation_pairs_written),
-                        flags.validation_output);
+                        summary.validation_location);
+  }
+  if (summary.shard) {
+    text += fmt::format(" (shard {}/{})", summary.shard->index, summary.shard->count);
   }
   text += fmt::format(
       " in {:.2f} s ({:.0f} MB/s)\n{} distinct entities (train with --num-entity-vectors about "
@@ -177,14 +149,14 @@ void RunPrepare(const PrepareFlags& flags) {
     }
   }
   if (flags.json) {
-    const std::string json = SummaryJson(summary, !options.validation_output.empty(), problems);
+    const std::string json = PrepareSummaryJson(summary);
     // Like `score`: when the rows go to stdout, the summary goes to stderr.
     const bool rows_on_stdout = flags.output == "-" || flags.validation_output == "-";
     std::FILE* out = rows_on_stdout ? stderr : stdout;
     std::fwrite(json.data(), 1, json.size(), out);
     std::fflush(out);
   } else if (!flags.quiet) {
-    std::fputs(SummaryText(flags, summary, !options.validation_output.empty()).c_str(), stderr);
+    std::fputs(SummaryText(flags, summary).c_str(), stderr);
   }
 }
 
@@ -203,7 +175,10 @@ void AddPrepareCommand(CLI::App& app) {
           "Log files, folders (walked recursively) or - for stdin; gzip detected by content")
       ->required()
       ->expected(1, -1);
-  command->add_option("--output", flags->output, "Training CSV: a file or - for stdout")
+  command
+      ->add_option("--output", flags->output,
+                   "Training CSV: a file, s3://bucket/key or - for stdout (with --shard: a "
+                   "folder or s3:// prefix)")
       ->required();
   command->add_option("--from", flags->from, "First day to read, YYYY-MM-DD (inclusive)");
   command->add_option("--to", flags->to, "Last day to read, YYYY-MM-DD (inclusive)");
@@ -234,6 +209,14 @@ void AddPrepareCommand(CLI::App& app) {
   command->add_flag("--ipv4-only", flags->ipv4_only,
                     "Skip IPv6 addresses (reason ipv6), as SageMaker's built-in algorithm needs");
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");
+  command->add_option(
+      "--shard", flags->shard,
+      "I/N: run the I-th (0-based) of N shards: a contiguous, byte-balanced range of the "
+      "sorted object list. --output and --validation-output are then folders or s3:// "
+      "prefixes that receive part-I-of-N and part-I-of-N.summary.json; the parts in order "
+      "equal the unsharded output. Default: from AWS_BATCH_JOB_ARRAY_INDEX + "
+      "AWS_BATCH_JOB_ARRAY_SIZE (AWS Batch array jobs) or JOB_COMPLETION_INDEX + "
+      "IPINSIGHTS_SHARD_COUNT (Kubernetes Indexed Jobs)");
   command->add_flag("--quiet", flags->quiet, "No progress, warnings or summary on stderr");
   command->add_flag("--json", flags->json,
                     "Print the summary as one JSON object (on stdout, or on stderr when the "

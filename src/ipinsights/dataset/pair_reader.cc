@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ipinsights/dataset/channel_listing.h"
 #include "ipinsights/dataset/pair_csv.h"
 
 namespace ipinsights {
@@ -15,7 +16,7 @@ PairReader::PairReader(const std::string& location, BadRecordReporter* reporter,
   if (location == "-") {
     objects_.push_back(location);
   } else {
-    for (const ObjectInfo& object : OpenStorage(location).List(location)) {
+    for (const ObjectInfo& object : ListChannel(location)) {
       objects_.push_back(object.location);
     }
   }

@@ -7,8 +7,9 @@
 // ParsePairRecord. A record longer than kMaxRecordBytes is one bad row, skipped in linear
 // time and constant memory: the buffer never holds more than about one read plus one
 // record. A location may be a file, "-" (stdin), a folder or an s3://
-// prefix: every object under it is read in order, and `entity,ip` on the first line of each
-// object is a header.
+// prefix: every object under it is read in the order of dataset/channel_listing.h (the parts
+// of a sharded `prepare` in index order, their summaries skipped), and `entity,ip` on the
+// first line of each object is a header.
 //
 // A bad row is skipped: it is counted and handed to the BadRecordReporter (if any) as
 // BadRecord::AtLine(object, line, reason), e.g. "train.csv:88: bad IP \"10.0.0.256\"". A

@@ -13,6 +13,7 @@
 #include "ipinsights/base/distinct_hashes.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/hash.h"
+#include "ipinsights/base/json_text.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/dataset/pair_csv_writer.h"
 #include "ipinsights/logs/log_scan.h"
@@ -119,6 +120,17 @@ std::string OneSideEmptyMessage(const PrepareOptions& options, const OutputTotal
 void CheckOptions(const PrepareOptions& options) {
   if (options.inputs.empty()) throw UsageError("prepare: no --input given");
   if (options.output.empty()) throw UsageError("prepare: no --output given");
+  if (options.shard) {
+    if (options.shard->count == 0 || options.shard->index >= options.shard->count) {
+      throw UsageError(fmt::format("prepare: shard {}/{}: the index must be below the count",
+                                   options.shard->index, options.shard->count));
+    }
+    if (options.output == "-" || options.validation_output == "-") {
+      throw UsageError(
+          "--shard: --output (and --validation-output) must be a folder or s3:// prefix that "
+          "receives part-I-of-N, not - (stdout)");
+    }
+  }
   if (options.days.from && options.days.to && *options.days.from > *options.days.to) {
     throw UsageError("--from " + FormatDate(*options.days.from) + " is after --to " +
                      FormatDate(*options.days.to));
@@ -208,39 +220,153 @@ LogReaderOptions ReaderOptions(const PrepareOptions& options, size_t threads) {
   return reader;
 }
 
+// Forwards bad records to the caller's reporter and keeps the first messages for the
+// summary (a shard's summary file carries them as `prepare --json` prints them).
+class KeptBadRecords : public BadRecordReporter {
+ public:
+  explicit KeptBadRecords(BadRecordReporter* next) : next_(next) {}
+  void Report(const BadRecord& record) override {
+    if (next_ != nullptr) next_->Report(record);
+    kept_.Report(record);
+  }
+  const BadRecordLog& kept() const { return kept_; }
+
+ private:
+  BadRecordReporter* next_;
+  BadRecordLog kept_;
+};
+
+// The folder a location is in ("s3://b/out/part-0-of-2" -> "s3://b/out").
+std::string_view ParentOf(std::string_view location) {
+  const size_t slash = location.rfind('/');
+  return slash == std::string_view::npos ? std::string_view(".") : location.substr(0, slash);
+}
+
+std::string WithoutTrailingSlash(std::string location) {
+  while (location.size() > 1 && location.back() == '/') location.pop_back();
+  return location;
+}
+
+// Drops from a listing the part files and summaries of sharded runs that lie in the output
+// folders (an input folder that holds them would otherwise read the other shards' parts,
+// finished or not, as logs).
+void ExcludeShardOutputs(const std::vector<std::string>& destinations,
+                         std::vector<ObjectInfo>* objects) {
+  auto is_part = [&](const ObjectInfo& object) {
+    std::string_view name = object.location;
+    if (const size_t slash = name.rfind('/'); slash != std::string_view::npos) {
+      name.remove_prefix(slash + 1);
+    }
+    if (name.size() > kShardSummarySuffix.size() &&
+        name.substr(name.size() - kShardSummarySuffix.size()) == kShardSummarySuffix) {
+      name.remove_suffix(kShardSummarySuffix.size());
+    }
+    if (!ParsePartName(name)) return false;
+    const std::string folder(ParentOf(object.location));
+    for (const std::string& destination : destinations) {
+      if (destination.empty()) continue;
+      const std::string dest = WithoutTrailingSlash(destination);
+      if (folder == dest || SameObject(folder, dest)) return true;
+    }
+    return false;
+  };
+  objects->erase(std::remove_if(objects->begin(), objects->end(), is_part), objects->end());
+}
+
+// `["a", "b"]`, at most 100 of them.
+std::string JsonStrings(const std::vector<std::string>& texts) {
+  std::string out = "[";
+  for (size_t i = 0; i < texts.size() && i < 100; ++i) {
+    if (i) out += ", ";
+    AppendJsonString(&out, texts[i]);
+  }
+  return out + "]";
+}
+
 }  // namespace
+
+std::string PrepareSummaryJson(const PrepareSummary& summary) {
+  std::string out = fmt::format(
+      "{{\"files\": {}, \"digest_files\": {}, \"bytes_read\": {}, \"compressed_bytes\": {}, "
+      "\"records\": {}, \"pairs_written\": {}",
+      summary.files, summary.digest_files, summary.json_bytes, summary.stored_bytes,
+      summary.records, summary.pairs_written);
+  if (!summary.validation_location.empty()) {
+    out += fmt::format(", \"validation_pairs_written\": {}", summary.validation_pairs_written);
+  }
+  out += fmt::format(", \"entities\": {}", summary.entities);
+  out += ", \"skipped\": {";
+  for (size_t i = 0; i < kNumSkipReasons; ++i) {
+    const SkipReason reason = static_cast<SkipReason>(i);
+    out +=
+        fmt::format("{}\"{}\": {}", i ? ", " : "", SkipReasonName(reason), summary.skipped[reason]);
+  }
+  out += "}, \"problems\": " + JsonStrings(summary.problems);
+  out += ", \"warnings\": " + JsonStrings(summary.warnings);
+  if (summary.shard) {
+    out += fmt::format(", \"shard\": {{\"index\": {}, \"count\": {}}}", summary.shard->index,
+                       summary.shard->count);
+  }
+  const double mb_per_second = summary.seconds > 0 ? summary.json_bytes / 1e6 / summary.seconds : 0;
+  out += fmt::format(
+      ", \"seconds\": {:.3f}, \"json_mb_per_second\": {:.1f}, \"threads\": {}, "
+      "\"json_kernel\": \"{}\"}}\n",
+      summary.seconds, mb_per_second, summary.threads, summary.json_kernel);
+  return out;
+}
 
 PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   CheckOptions(options);
   const Split split = EffectiveSplit(options);
   const size_t threads = options.threads ? options.threads : HardwareThreads();
   const LogReaderOptions reader_options = ReaderOptions(options, threads);
-
-  std::vector<ObjectInfo> objects;
-  uint64_t total_stored = 0;
-  uint64_t dated_objects = 0;  // objects whose key carries a day (the AWS layouts)
-  for (const std::string& input : options.inputs) {
-    std::vector<ObjectInfo> listed = ListLogObjects(OpenStorage(input), input, options.days);
-    ExcludeOutputs("--input", input, {options.output, options.validation_output}, &listed);
-    for (ObjectInfo& object : listed) {
-      total_stored += object.size;
-      if (DateInKey(object.location)) ++dated_objects;
-      objects.push_back(std::move(object));
+  // With a shard, the outputs are part files under the folders given.
+  std::string output = options.output;
+  std::string validation_output = options.validation_output;
+  if (options.shard) {
+    output = ShardPartLocation(options.output, *options.shard);
+    if (!validation_output.empty()) {
+      validation_output = ShardPartLocation(options.validation_output, *options.shard);
     }
   }
+  // One shard of several may find nothing (or one side of the split empty): that is for the
+  // whole run to judge, not a shard.
+  const bool judge_emptiness =
+      !options.allow_empty && (!options.shard || options.shard->count == 1);
 
-  std::unique_ptr<WritableFile> train_out =
-      OpenStorage(options.output).OpenWritable(options.output);
+  std::vector<ObjectInfo> objects;
+  for (const std::string& input : options.inputs) {
+    std::vector<ObjectInfo> listed = ListLogObjects(OpenStorage(input), input, options.days);
+    ExcludeOutputs("--input", input, {output, validation_output}, &listed);
+    if (options.shard) {
+      ExcludeShardOutputs({options.output, options.validation_output}, &listed);
+    }
+    for (ObjectInfo& object : listed) objects.push_back(std::move(object));
+  }
+  if (options.shard) {
+    const ShardBounds range = ShardRange(objects, *options.shard);
+    objects.erase(objects.begin() + static_cast<ptrdiff_t>(range.end), objects.end());
+    objects.erase(objects.begin(), objects.begin() + static_cast<ptrdiff_t>(range.begin));
+  }
+  uint64_t total_stored = 0;
+  uint64_t dated_objects = 0;  // objects whose key carries a day (the AWS layouts)
+  for (const ObjectInfo& object : objects) {
+    total_stored += object.size;
+    if (DateInKey(object.location)) ++dated_objects;
+  }
+
+  std::unique_ptr<WritableFile> train_out = OpenStorage(output).OpenWritable(output);
   std::unique_ptr<WritableFile> validation_out;
-  if (!options.validation_output.empty()) {
-    validation_out = OpenStorage(options.validation_output).OpenWritable(options.validation_output);
+  if (!validation_output.empty()) {
+    validation_out = OpenStorage(validation_output).OpenWritable(validation_output);
   }
 
   const auto start = std::chrono::steady_clock::now();
   if (options.progress) options.progress(0, total_stored);
+  KeptBadRecords bad_records(options.bad_records);
   ScanOptions scan_options;
   scan_options.threads = threads;
-  scan_options.bad_records = options.bad_records;
+  scan_options.bad_records = &bad_records;
   scan_options.keep_corrupt = options.keep_corrupt;
   if (options.progress) {
     scan_options.progress = [&](uint64_t bytes) { options.progress(bytes, total_stored); };
@@ -253,11 +379,11 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
                                     split, train_out.get(), validation_out.get(), &totals);
                               });
   // Before anything is renamed into place: a refused run leaves earlier outputs untouched.
-  if (totals.train_rows + totals.validation_rows == 0 && !options.allow_empty) {
+  if (totals.train_rows + totals.validation_rows == 0 && judge_emptiness) {
     throw Error(NothingWrittenMessage(options, scan, dated_objects));
   }
   if (validation_out && (totals.train_rows == 0 || totals.validation_rows == 0) &&
-      !options.allow_empty) {
+      judge_emptiness) {
     throw Error(OneSideEmptyMessage(options, totals));
   }
   // Both outputs are flushed and synced before either is renamed, and the training file
@@ -283,6 +409,16 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   summary.threads = threads;
   summary.json_kernel = std::move(scan.json_kernel);
+  summary.output_location = output;
+  summary.validation_location = validation_output;
+  summary.shard = options.shard;
+  summary.problem_count = bad_records.kept().count();
+  summary.problems = bad_records.kept().messages();
+  if (options.shard) {
+    // Last: a summary file says its parts are complete.
+    summary.summary_location = output + std::string(kShardSummarySuffix);
+    WriteWholeObject(summary.summary_location, PrepareSummaryJson(summary));
+  }
   return summary;
 }
 

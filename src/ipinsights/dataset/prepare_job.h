@@ -9,6 +9,13 @@
 // they are synced before either is renamed into place, the training file last, so a
 // failure leaves an earlier training file untouched.
 //
+// With a shard (dataset/shard.h) the job reads only the shard's range of the object list and
+// `output` / `validation_output` are folders or S3 prefixes: it writes DEST/part-I-of-N (and
+// DEST2/part-I-of-N), then DEST/part-I-of-N.summary.json (PrepareSummaryJson), last, so a
+// summary says its parts are complete. The parts concatenated in index order are the output
+// of the same run without a shard, byte for byte, and the summaries' counters sum to its
+// summary (except `entities`, distinct per part). An empty shard is not an error.
+//
 // Thread-safety: one job at a time per output; `progress` and `bad_records` are called from
 // worker threads (bad_records serialised).
 //
@@ -30,6 +37,7 @@
 #include <vector>
 
 #include "ipinsights/base/bad_record.h"
+#include "ipinsights/dataset/shard.h"
 #include "ipinsights/dataset/split.h"
 #include "ipinsights/logs/log_listing.h"
 #include "ipinsights/logs/skip_reason.h"
@@ -39,9 +47,13 @@ namespace ipinsights {
 
 struct PrepareOptions {
   LogKind kind = LogKind::kCloudTrail;
-  std::vector<std::string> inputs;   // files, folders (walked recursively), s3:// or "-"
-  std::string output;                // training CSV: a file, s3://bucket/key or "-"
-  std::string validation_output;     // with a split, and only then
+  std::vector<std::string> inputs;  // files, folders (walked recursively), s3:// or "-"
+  std::string output;               // training CSV: a file, s3://bucket/key or "-"
+  std::string validation_output;    // with a split, and only then
+  // This run is one shard of N: `output` and `validation_output` are folders or S3 prefixes
+  // that receive part-I-of-N and part-I-of-N.summary.json. With N > 1 an empty result (the
+  // shard's or one side of the split) is not an error: only the whole run can judge that.
+  std::optional<Shard> shard;
   std::optional<EntitySpec> entity;  // default: DefaultEntitySpec(kind)
   // Only logs of these days: prunes what is listed (logs/log_listing.h) and filters records
   // by their own event time.
@@ -81,10 +93,21 @@ struct PrepareSummary {
   double seconds = 0;                 // reading and writing (after the listing)
   size_t threads = 0;                 // worker threads used
   std::string json_kernel;            // "haswell" or "fallback"
+  // Where the rows went: `output` and `validation_output`, or with a shard the part files.
+  std::string output_location;
+  std::string validation_location;    // empty without a split
+  std::optional<Shard> shard;         // as asked for
+  std::string summary_location;       // with a shard: the summary file written
+  std::vector<std::string> problems;  // the first BadRecordLog::kDefaultCap bad records
+  uint64_t problem_count = 0;         // every bad record reported
 };
 
 // Throws UsageError for inconsistent options (the messages name the CLI's flags), Error for
 // unreadable inputs, unwritable outputs or what `bad_records` throws.
 PrepareSummary RunPrepareJob(const PrepareOptions& options);
+
+// The summary as one line of JSON (`prepare --json`, and a shard's summary file), ending in
+// '\n'. Format: docs/formats/training-csv.md.
+std::string PrepareSummaryJson(const PrepareSummary& summary);
 
 }  // namespace ipinsights

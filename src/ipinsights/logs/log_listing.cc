@@ -124,37 +124,48 @@ DayListing ListByDays(const std::string& location, const DayRange& days, const F
   DayListing result;
   std::vector<std::string> date_prefixes;
 
-  // Depth-first over folders that are not dates; each is one one-level listing.
-  std::vector<std::string> pending{location};
+  // Level by level over folders that are not dates; each is one one-level listing, and the
+  // folders of a level are listed in parallel (an organisation trail has thousands of
+  // account and region folders: one after the other they would cost thousands of round
+  // trips in sequence). Results are taken in level order and sorted at the end, so the
+  // listing does not depend on the thread count.
+  std::vector<std::string> level_folders{location};
   bool first = true;
-  while (!pending.empty()) {
-    std::string folder = std::move(pending.back());
-    pending.pop_back();
-    Listing level = list(folder, ListDepth::kOneLevel);
-    if (first) {
-      result.location_empty = level.objects.empty() && level.folders.empty();
-      first = false;
-    }
-    for (ObjectInfo& object : level.objects) {
-      // The location itself may name one object: it is read whatever its date.
-      if (object.location == location || InRange(object.location, days)) {
-        result.objects.push_back(std::move(object));
+  while (!level_folders.empty()) {
+    std::vector<Listing> levels(level_folders.size());
+    ParallelFor(
+        level_folders.size(), std::min(threads, std::max<size_t>(level_folders.size(), 1)),
+        [&](size_t i, size_t) { levels[i] = list(level_folders[i], ListDepth::kOneLevel); });
+    std::vector<std::string> next_folders;
+    for (size_t f = 0; f < level_folders.size(); ++f) {
+      const std::string& folder = level_folders[f];
+      Listing& level = levels[f];
+      if (first) {
+        result.location_empty = level.objects.empty() && level.folders.empty();
+        first = false;
+      }
+      for (ObjectInfo& object : level.objects) {
+        // The location itself may name one object: it is read whatever its date.
+        if (object.location == location || InRange(object.location, days)) {
+          result.objects.push_back(std::move(object));
+        }
+      }
+      std::vector<int> years;
+      for (std::string& sub : level.folders) {
+        std::string_view name = FolderName(sub);
+        if (IsDigestKey(name)) continue;  // integrity digests, not logs: never walked
+        if (IsYearFolder(name)) {
+          years.push_back(std::stoi(std::string(name)));
+        } else {
+          next_folders.push_back(std::move(sub));
+        }
+      }
+      const std::string root = folder.empty() || folder.back() == '/' ? folder : folder + "/";
+      for (std::string& date_prefix : DatePrefixes(root, years, days)) {
+        date_prefixes.push_back(std::move(date_prefix));
       }
     }
-    std::vector<int> years;
-    for (std::string& sub : level.folders) {
-      std::string_view name = FolderName(sub);
-      if (IsDigestKey(name)) continue;  // integrity digests, not logs: never walked
-      if (IsYearFolder(name)) {
-        years.push_back(std::stoi(std::string(name)));
-      } else {
-        pending.push_back(std::move(sub));
-      }
-    }
-    const std::string root = folder.empty() || folder.back() == '/' ? folder : folder + "/";
-    for (std::string& date_prefix : DatePrefixes(root, years, days)) {
-      date_prefixes.push_back(std::move(date_prefix));
-    }
+    level_folders = std::move(next_folders);
   }
 
   // The day (or month, year) prefixes are independent: list them in parallel.

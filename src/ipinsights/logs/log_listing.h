@@ -6,7 +6,8 @@
 // Without a day range, ListLogObjects is Storage::List: every object at the location,
 // digest files included (LogFileReader counts them as skip reason `digest`).
 // With a --from/--to range it never lists a whole bucket: ListByDays walks the folders with
-// one-level listings (that is how it discovers accounts, organisation ids and regions) until
+// one-level listings, the folders of a level in parallel (that is how it discovers accounts,
+// organisation ids and regions: 2 + regions x (1 + days) requests per account) until
 // it meets a level of year folders ("2024/"): the CloudTrail layout
 // "AWSLogs/[<org-id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/" and the Firehose layout
 // "<prefix>YYYY/MM/DD/HH/". There it lists only the day prefixes in the range (whole months or

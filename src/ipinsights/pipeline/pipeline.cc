@@ -14,12 +14,6 @@
 namespace ipinsights {
 namespace {
 
-std::string Quoted(std::string_view text) {
-  std::string out;
-  AppendJsonString(&out, text);
-  return out;
-}
-
 std::string Fixed(std::optional<double> value, int digits) {
   return value ? fmt::format("{:.{}f}", *value, digits) : std::string("-");
 }
@@ -129,7 +123,7 @@ std::string PipelineJson(const PipelineResult& result) {
   std::string out = fmt::format(
       "{{\"config\": {}, \"run_date\": {}, \"seconds\": {:.3f}, \"ok\": {}, \"exit_code\": {}, "
       "\"jobs\": [",
-      Quoted(result.config), Quoted(result.run_date), result.seconds,
+      JsonString(result.config), JsonString(result.run_date), result.seconds,
       result.ExitCode() == 0 ? "true" : "false", result.ExitCode());
   for (size_t j = 0; j < result.jobs.size(); ++j) {
     const JobResult& job = result.jobs[j];
@@ -137,12 +131,12 @@ std::string PipelineJson(const PipelineResult& result) {
     out += fmt::format(
         "{{\"name\": {}, \"version\": {}, \"window\": {{\"from\": {}, \"to\": {}}}, "
         "\"outcome\": {}, \"message\": {}, \"warnings\": [",
-        Quoted(job.name), job.version.empty() ? "null" : Quoted(job.version),
-        job.version.empty() ? "null" : Quoted(FormatDate(job.from)),
-        job.version.empty() ? "null" : Quoted(FormatDate(job.to)),
-        Quoted(JobOutcomeName(job.outcome)), Quoted(job.message));
+        JsonString(job.name), job.version.empty() ? "null" : JsonString(job.version),
+        job.version.empty() ? "null" : JsonString(FormatDate(job.from)),
+        job.version.empty() ? "null" : JsonString(FormatDate(job.to)),
+        JsonString(JobOutcomeName(job.outcome)), JsonString(job.message));
     for (size_t w = 0; w < job.warnings.size(); ++w) {
-      out += (w == 0 ? "" : ", ") + Quoted(job.warnings[w]);
+      out += (w == 0 ? "" : ", ") + JsonString(job.warnings[w]);
     }
     out += "], \"steps\": [";
     for (size_t s = 0; s < job.steps.size(); ++s) {
@@ -150,8 +144,8 @@ std::string PipelineJson(const PipelineResult& result) {
       out += fmt::format(
           "{}{{\"step\": {}, \"status\": {}, \"seconds\": {:.3f}, \"figures\": {}, "
           "\"message\": {}}}",
-          s == 0 ? "" : ", ", Quoted(step.step), Quoted(step.status), step.seconds,
-          step.figures_json.empty() ? "{}" : step.figures_json, Quoted(step.message));
+          s == 0 ? "" : ", ", JsonString(step.step), JsonString(step.status), step.seconds,
+          step.figures_json.empty() ? "{}" : step.figures_json, JsonString(step.message));
     }
     out += "]}";
   }

@@ -36,18 +36,6 @@ std::string Join(const std::string& folder, const std::string& name) {
 
 std::string UtcNow() { return FormatTimestamp(static_cast<int64_t>(std::time(nullptr))); }
 
-std::string Quoted(std::string_view text) {
-  std::string out;
-  AppendJsonString(&out, text);
-  return out;
-}
-
-std::string Number(double value) {
-  std::string out;
-  AppendJsonNumber(&out, value);
-  return out;
-}
-
 // The run's files: WORK/NAME/runs/VERSION/...
 struct RunPaths {
   std::string folder;
@@ -84,14 +72,14 @@ class JobRun {
   void Run() {
     record_ = ReadRunRecord(paths_.record);
     for (const char* step : kSteps) {
-      if (const StepRecord* done = record_.Find(step)) {
+      const StepRecord* done = record_.Find(step);
+      // A refusal is decided again from the recorded figures with the config's gate as it is
+      // now: relaxing a gate and running again publishes without retraining.
+      const bool decide_again = done != nullptr && std::string_view(step) == "gate" &&
+                                !FigureBool(done->figures_json, "passed").value_or(false);
+      if (done != nullptr && !decide_again) {
         result_->steps.push_back({step, "done_earlier", done->seconds, done->figures_json, ""});
         Log(fmt::format("{}: done by an earlier run ({})", step, done->finished));
-        if (std::string_view(step) == "gate" &&
-            !FigureBool(done->figures_json, "passed").value_or(false)) {
-          Refuse(FigureText(done->figures_json, "reason").value_or("refused by the gate"));
-          return;
-        }
         continue;
       }
       const auto start = std::chrono::steady_clock::now();
@@ -184,8 +172,8 @@ class JobRun {
         "{{\"files\": {}, \"records\": {}, \"pairs\": {}, \"validation_pairs\": {}, "
         "\"entities\": {}, \"skipped\": {}, \"malformed\": {}, \"train\": {}, \"validation\": {}}}",
         summary.files, summary.records, summary.pairs_written, summary.validation_pairs_written,
-        summary.entities, skipped, bad_records.count(), Quoted(paths_.train),
-        Quoted(paths_.validation));
+        summary.entities, skipped, bad_records.count(), JsonString(paths_.train),
+        JsonString(paths_.validation));
   }
 
   // The registry's current model, once per run (train and evaluate both use it).
@@ -223,7 +211,7 @@ class JobRun {
           result_->warnings.push_back("train: " + cold_reason);
         } else {
           train.init_model = registry_.ModelLocation(job_.name, *current_version_);
-          warm_start = Quoted(*current_version_);
+          warm_start = JsonString(*current_version_);
         }
       }
     }
@@ -242,9 +230,10 @@ class JobRun {
     return fmt::format(
         "{{\"rows\": {}, \"entities\": {}, \"epochs\": {}, \"loss\": {}, \"validation_auc\": {}, "
         "\"warm_start_from\": {}, \"seconds\": {}, \"model\": {}}}",
-        trained.training_rows, trained.entities, trained.epochs.size(), Number(last.metrics.loss),
-        last.validation_auc ? Number(*last.validation_auc) : "null", warm_start,
-        Number(trained.seconds), Quoted(paths_.model));
+        trained.training_rows, trained.entities, trained.epochs.size(),
+        JsonNumber(last.metrics.loss),
+        last.validation_auc ? JsonNumber(*last.validation_auc) : "null", warm_start,
+        JsonNumber(trained.seconds), JsonString(paths_.model));
   }
 
   std::string Evaluate() {
@@ -281,9 +270,9 @@ class JobRun {
     const std::string figures = fmt::format(
         "{{\"day\": {}, \"normal\": {}, \"anomalous\": {}, \"candidate_auc\": {}, "
         "\"current_version\": {}, \"current_auc\": {}, \"candidate\": {}, \"current\": {}}}",
-        Quoted(FormatDate(result_->to)), held_out.entities.size(), attacks_count,
-        Number(candidate_auc_), current_version_ ? Quoted(*current_version_) : "null",
-        current_auc_ ? Number(*current_auc_) : "null", EvaluationJson(candidate_result),
+        JsonString(FormatDate(result_->to)), held_out.entities.size(), attacks_count,
+        JsonNumber(candidate_auc_), current_version_ ? JsonString(*current_version_) : "null",
+        current_auc_ ? JsonNumber(*current_auc_) : "null", EvaluationJson(candidate_result),
         current_result ? EvaluationJson(*current_result) : "null");
     WriteWholeObject(paths_.evaluation, figures + "\n");
     return figures;
@@ -308,14 +297,14 @@ class JobRun {
     gate_reason_ = decision.reason;
     Log(fmt::format("gate: {}: {}", decision.passed ? "passed" : "refused", decision.reason));
     return fmt::format("{{\"passed\": {}, \"reason\": {}, \"min_auc\": {}, \"max_auc_drop\": {}}}",
-                       decision.passed ? "true" : "false", Quoted(decision.reason),
-                       Number(job_.gate.min_auc), Number(job_.gate.max_auc_drop));
+                       decision.passed ? "true" : "false", JsonString(decision.reason),
+                       JsonNumber(job_.gate.min_auc), JsonNumber(job_.gate.max_auc_drop));
   }
 
   std::string SummaryJson() const {
     std::string inputs;
     for (const std::string& input : job_.inputs)
-      inputs += (inputs.empty() ? "" : ", ") + Quoted(input);
+      inputs += (inputs.empty() ? "" : ", ") + JsonString(input);
     auto figures = [&](const char* step) {
       const StepRecord* done = record_.Find(step);
       return done != nullptr ? done->figures_json : std::string("{}");
@@ -325,24 +314,25 @@ class JobRun {
         "[{}], "
         "\"entity\": {}, \"from\": {}, \"to\": {}}}, \"prepare\": {}, \"training\": {}, "
         "\"evaluation\": {}, \"gate\": {}}}\n",
-        Quoted(job_.name), Quoted(result_->version), Quoted(UtcNow()),
-        Quoted(job_.kind == LogKind::kWaf ? "waf" : "cloudtrail"), inputs,
-        job_.entity_text.empty() ? "null" : Quoted(job_.entity_text),
-        Quoted(FormatDate(result_->from)), Quoted(FormatDate(result_->to)), figures("prepare"),
-        figures("train"), EvaluationSummary(figures("evaluate")), figures("gate"));
+        JsonString(job_.name), JsonString(result_->version), JsonString(UtcNow()),
+        JsonString(job_.kind == LogKind::kWaf ? "waf" : "cloudtrail"), inputs,
+        job_.entity_text.empty() ? "null" : JsonString(job_.entity_text),
+        JsonString(FormatDate(result_->from)), JsonString(FormatDate(result_->to)),
+        figures("prepare"), figures("train"), EvaluationSummary(figures("evaluate")),
+        figures("gate"));
   }
 
   // The headline figures of the evaluate step (the full ones are in evaluation.json).
   static std::string EvaluationSummary(const std::string& figures) {
     auto number = [&](const char* key) {
       std::optional<double> value = FigureNumber(figures, key);
-      return value ? Number(*value) : std::string("null");
+      return value ? JsonNumber(*value) : std::string("null");
     };
     std::optional<std::string> current = FigureText(figures, "current_version");
     return fmt::format(
         "{{\"day\": {}, \"candidate_auc\": {}, \"current_version\": {}, \"current_auc\": {}}}",
-        Quoted(FigureText(figures, "day").value_or("")), number("candidate_auc"),
-        current ? Quoted(*current) : "null", number("current_auc"));
+        JsonString(FigureText(figures, "day").value_or("")), number("candidate_auc"),
+        current ? JsonString(*current) : "null", number("current_auc"));
   }
 
   std::string Publish() {
@@ -366,9 +356,10 @@ class JobRun {
                     switched ? "is now current"
                              : fmt::format("(current stays {})", current.value_or(version))));
     return fmt::format("{{\"version\": {}, \"location\": {}, \"current\": {}, \"previous\": {}}}",
-                       Quoted(version), Quoted(registry_.VersionLocation(job_.name, version)),
-                       Quoted(registry_.Current(job_.name).value_or("")),
-                       current && *current != version ? Quoted(*current) : "null");
+                       JsonString(version),
+                       JsonString(registry_.VersionLocation(job_.name, version)),
+                       JsonString(registry_.Current(job_.name).value_or("")),
+                       current && *current != version ? JsonString(*current) : "null");
   }
 
   std::string Notify() {
@@ -381,8 +372,8 @@ class JobRun {
         if (!said.running) result_->warnings.push_back("notify: " + said.message);
         told += fmt::format("{}{{\"server\": {}, \"running\": {}, \"result\": {}}}",
                             told.empty() ? "" : ", ",
-                            Quoted(target.url.empty() ? target.pid_file : target.url),
-                            said.running ? "true" : "false", Quoted(said.message));
+                            JsonString(target.url.empty() ? target.pid_file : target.url),
+                            said.running ? "true" : "false", JsonString(said.message));
       } catch (const Error& error) {
         failures.push_back(error.what());
       }

@@ -15,6 +15,7 @@
 #include "ipinsights/base/hash.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/base/progress.h"
+#include "ipinsights/dataset/channel_listing.h"
 #include "ipinsights/logs/gzip_reader.h"
 #include "ipinsights/model/kernels.h"
 #include "ipinsights/model/model_file.h"
@@ -29,7 +30,7 @@ namespace {
 bool LooksLikeJsonLogs(const std::string& location) {
   try {
     Storage& storage = OpenStorage(location);
-    const std::vector<ObjectInfo> objects = storage.List(location);
+    const std::vector<ObjectInfo> objects = ListChannel(location);
     if (objects.empty() || objects[0].location == "-") return false;
     std::unique_ptr<SequentialReader> reader = storage.OpenSequential(objects[0].location);
     char head[64];
