@@ -118,6 +118,12 @@ jobs:
       ErrorOf("registry: r\nwork: w\njobs:\n  - name: 'a/b'\n    source: {kind: waf, input: x}\n"),
       HasSubstr("may only use letters, digits"));
   EXPECT_THAT(ErrorOf("jobs: [\n"), HasSubstr("not valid YAML"));
+  EXPECT_THAT(ErrorOf("? [a]\n: 1\njobs: []\n"),
+              HasSubstr("p.yaml:1:3: a key must be a plain name"));
+  EXPECT_THAT(ErrorOf(std::string(kMinimal) + "    hyperparameters: {[a]: 1}\n"),
+              HasSubstr("a key must be a plain name"));
+  EXPECT_THAT(ErrorOf("jobs: " + std::string(100000, '[') + std::string(100000, ']') + "\n"),
+              HasSubstr("p.yaml:1:"));
   EXPECT_THAT(ErrorOf("registry: r\nwork: w\njobs: []\n"), HasSubstr("must list at least one job"));
 }
 

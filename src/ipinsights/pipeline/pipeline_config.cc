@@ -30,7 +30,7 @@ class ConfigReader {
     if (!map.IsMap()) Fail(map, fmt::format("{} must be a mapping (key: value lines)", where));
     std::set<std::string> seen;
     for (const auto& entry : map) {
-      const std::string key = entry.first.as<std::string>();
+      const std::string key = Key(entry.first);
       // YAML forbids duplicate keys, but yaml-cpp keeps the first silently.
       if (!seen.insert(key).second) {
         Fail(entry.first, fmt::format("{} appears twice in {}", QuoteForMessage(key), where));
@@ -42,6 +42,12 @@ class ConfigReader {
              fmt::format("unknown key {} in {}; known: {}", QuoteForMessage(key), where, list));
       }
     }
+  }
+
+  // A mapping key: a plain name (YAML also allows lists and mappings as keys).
+  std::string Key(const YAML::Node& node) const {
+    if (!node.IsScalar()) Fail(node, "a key must be a plain name, not a list or mapping");
+    return node.Scalar();
   }
 
   std::string Text(const YAML::Node& node, const std::string& what) const {
@@ -180,7 +186,7 @@ void ReadShared(const ConfigReader& reader, const YAML::Node& map, const std::st
       reader.Fail(hyperparameters, "hyperparameters must be a mapping of SageMaker's names");
     }
     for (const auto& entry : hyperparameters) {
-      const std::string name = entry.first.as<std::string>();
+      const std::string name = reader.Key(entry.first);
       try {
         job->hyperparameters.Set(name, reader.Text(entry.second, name));
       } catch (const UsageError& error) {
@@ -205,8 +211,10 @@ bool IsRegistryName(std::string_view name) {
   return true;
 }
 
-PipelineConfig ParsePipelineConfig(std::string_view yaml, const std::string& source,
-                                   const std::string& base_folder) {
+namespace {
+
+PipelineConfig ParseConfig(std::string_view yaml, const std::string& source,
+                           const std::string& base_folder) {
   ConfigReader reader(source, base_folder);
   YAML::Node root;
   try {
@@ -304,6 +312,20 @@ PipelineConfig ParsePipelineConfig(std::string_view yaml, const std::string& sou
     config.jobs.push_back(std::move(job));
   }
   return config;
+}
+
+}  // namespace
+
+PipelineConfig ParsePipelineConfig(std::string_view yaml, const std::string& source,
+                                   const std::string& base_folder) {
+  try {
+    return ParseConfig(yaml, source, base_folder);
+  } catch (const YAML::Exception& error) {
+    // What the checks above did not foresee (yaml-cpp throws on conversions): still a
+    // usage error naming the file and position.
+    throw UsageError(
+        fmt::format("{}:{}:{}: {}", source, error.mark.line + 1, error.mark.column + 1, error.msg));
+  }
 }
 
 PipelineConfig LoadPipelineConfig(const std::string& location) {
