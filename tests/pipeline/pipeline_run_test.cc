@@ -61,8 +61,9 @@ struct ConfigOptions {
   std::string work = "work";
   double min_auc = 0.6;
   int epochs = 3;
-  std::string ct_input;  // default: the simulated CloudTrail logs
-  std::string ct_extra;  // more keys of the cloudtrail job (indented 4)
+  std::string ct_input;   // default: the simulated CloudTrail logs
+  std::string ct_extra;   // more keys of the cloudtrail job (indented 4)
+  std::string top_extra;  // more top-level keys
   bool waf = true;
 };
 
@@ -70,7 +71,7 @@ class PipelineRunTest : public testing::ScratchTest {
  protected:
   std::string WriteConfig(const ConfigOptions& o) {
     const std::string logs = SimulatedLogs().string();
-    std::string yaml = "registry: " + o.registry + "\nwork: " + o.work +
+    std::string yaml = o.top_extra + "registry: " + o.registry + "\nwork: " + o.work +
                        "\nthreads: 2\ngate: {min_auc: " + std::to_string(o.min_auc) +
                        ", max_auc_drop: 0.05}\nhyperparameters: {vector_dim: 16, epochs: " +
                        std::to_string(o.epochs) +
@@ -255,52 +256,63 @@ TEST_F(PipelineRunTest, AKilledRunResumesAfterItsLastFinishedStep) {
 }
 
 TEST_F(PipelineRunTest, ServersAreToldBySignalAndAFailedNotifyIsRetriedAlone) {
-  // A stand-in server process that records each SIGHUP it gets.
-  const std::string pid_file = Path("serve.pid");
-  const std::string hups = Path("hups");
-  const pid_t server = ::fork();
-  ASSERT_GE(server, 0);
-  if (server == 0) {
-    const std::string script =
-        "trap 'echo hup >> \"" + hups + "\"' HUP; while :; do sleep 0.05; done";
-    ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the trap is set
   ConfigOptions options;
-  options.waf = false;
-  options.ct_extra = "    notify: [{pid_file: serve.pid}, {url: \"http://127.0.0.1:" +
-                     std::to_string(s3test::FreePort()) +
-                     "/admin/reload\", token_env: IPINSIGHTS_ADMIN_TOKEN}]\n";
+  options.top_extra = "notify: [{pid_file: serve.pid}, {url: \"http://127.0.0.1:" +
+                      std::to_string(s3test::FreePort()) +
+                      "/admin/reload\", token_env: IPINSIGHTS_ADMIN_TOKEN}]\n";
   WriteConfig(options);
+  const std::string env = "IPINSIGHTS_ADMIN_TOKEN=t ";
   // Servers that are not running (no PID file; nothing listening) have nothing to reload:
   // said, not failed.
-  testing::CommandResult none = Pipeline("--date 2024-03-08", "IPINSIGHTS_ADMIN_TOKEN=t ");
+  testing::CommandResult none = Pipeline("--date 2024-03-08 --job waf", env);
   EXPECT_EQ(none.exit_code, 0) << none.out;
   EXPECT_THAT(none.out, HasSubstr("no PID file, so no server is running"));
   EXPECT_THAT(none.out, HasSubstr("no server is listening"));
 
-  Write("serve.pid", "not-a-pid\n");  // a broken PID file is an error
-  testing::CommandResult first = Pipeline("--date 2024-03-09", "IPINSIGHTS_ADMIN_TOKEN=t ");
-  EXPECT_EQ(first.exit_code, 1);
-  EXPECT_EQ(Outcome(first.out, "cloudtrail"), "failed");
-  EXPECT_THAT(first.out, HasSubstr("notify"));
-  EXPECT_THAT(first.out, HasSubstr("is not a process ID"));
-  // The version is out regardless; servers that poll the registry see it.
+  // A stale PID file naming another program: that program is left alone.
+  const pid_t other = ::fork();
+  ASSERT_GE(other, 0);
+  if (other == 0) {
+    ::execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Write("serve.pid", std::to_string(other) + "\n");
+  testing::CommandResult stale = Pipeline("--date 2024-03-08 --job cloudtrail", env);
+  EXPECT_EQ(stale.exit_code, 0) << stale.out;
+  EXPECT_THAT(stale.out, HasSubstr("is not an ipinsights server"));
+  EXPECT_EQ(::waitpid(other, nullptr, WNOHANG), 0) << "the other program was signalled";
+  ::kill(other, SIGKILL);
+  ::waitpid(other, nullptr, 0);
+
+  // A PID that is not one (kill(-1) would signal every process) fails the step...
+  Write("serve.pid", "4294967295\n");
+  testing::CommandResult broken = Pipeline("--date 2024-03-09 --job cloudtrail", env);
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_EQ(Outcome(broken.out, "cloudtrail"), "failed");
+  EXPECT_THAT(broken.out, HasSubstr("\\\"4294967295\\\" is not a process ID"));
+  // ...after the version is out: servers that poll the registry see it.
   EXPECT_EQ(Registry(Path("registry")).Current("cloudtrail"), "2024-03-08");
 
-  Write("serve.pid", std::to_string(server) + "\n");
-  testing::CommandResult retry = Pipeline("--date 2024-03-09", "IPINSIGHTS_ADMIN_TOKEN=t ");
+  // The next run tells the real server, and does nothing else.
+  serve_test::ServerProcess server;
+  ASSERT_TRUE(
+      server.Start({"--model", "cloudtrail=" + Path("registry/cloudtrail")}, Path("serve.log")))
+      << server.log();
+  EXPECT_THAT(server.log(), HasSubstr("(version 2024-03-08)"));
+  Registry(Path("registry")).Rollback("cloudtrail");  // so the reload has something to switch
+  Write("serve.pid", std::to_string(server.pid()) + "\n");
+  testing::CommandResult retry = Pipeline("--date 2024-03-09 --job cloudtrail", env);
   EXPECT_EQ(retry.exit_code, 0) << retry.out;
   EXPECT_EQ(Steps(retry.out, "cloudtrail", "done_earlier"), 5);
   EXPECT_EQ(Steps(retry.out, "cloudtrail", "done"), 1);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (Read("hups").empty() && std::chrono::steady_clock::now() < deadline) {
+  while (server.log().find("reloaded model cloudtrail (version 2024-03-07)") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(Read("hups"), "hup\n");
-  ::kill(server, SIGKILL);
-  ::waitpid(server, nullptr, 0);
+  EXPECT_THAT(server.log(), HasSubstr("reloaded model cloudtrail (version 2024-03-07)"));
+  EXPECT_EQ(server.Stop(), 0);
 }
 
 TEST_F(PipelineRunTest, RegistryAndWorkOnS3) {

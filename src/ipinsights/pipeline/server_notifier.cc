@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <optional>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/strings.h"
@@ -60,6 +64,25 @@ NotifyResult NotifyByHttp(const NotifyTarget& target) {
                             CollapseBlanks(std::string(TrimWhitespace(body))))};
 }
 
+// The command line of a process ("prog arg1 arg2"), or nullopt where /proc cannot tell.
+std::optional<std::string> ProgramOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (char& c : line) c = c == '\0' ? ' ' : c;
+  return std::string(TrimWhitespace(line));
+}
+
+// "…/ipinsights serve …" (any path, any flags).
+bool IsIpinsightsServe(const std::string& command_line) {
+  const size_t space = command_line.find(' ');
+  const std::string program = command_line.substr(0, space);
+  const size_t slash = program.rfind('/');
+  const std::string name = slash == std::string::npos ? program : program.substr(slash + 1);
+  return name.find("ipinsights") != std::string::npos &&
+         (" " + command_line + " ").find(" serve ") != std::string::npos;
+}
+
 NotifyResult NotifyBySignal(const NotifyTarget& target) {
   if (!std::filesystem::exists(target.pid_file)) {
     return {false, fmt::format("{}: no PID file, so no server is running (it reads the current "
@@ -67,11 +90,25 @@ NotifyResult NotifyBySignal(const NotifyTarget& target) {
                                target.pid_file)};
   }
   const std::string text(TrimWhitespace(ReadWholeObject(target.pid_file)));
-  char* end = nullptr;
-  const long pid = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || end == nullptr || *end != '\0' || pid <= 1) {
+  // Strictly a positive decimal that fits pid_t: kill(-1) or kill(0) would signal every
+  // process we may signal.
+  int64_t pid = 0;
+  const bool digits = !text.empty() && text.size() <= 10 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits) pid = std::stoll(text);
+  if (!digits || pid <= 1 || pid > std::numeric_limits<pid_t>::max()) {
     throw Error(
         fmt::format("notify {}: {} is not a process ID", target.pid_file, QuoteForMessage(text)));
+  }
+  // A PID file outliving its server may name a process that reused the number: signal only
+  // an `ipinsights serve` (SIGHUP would end most other programs).
+  if (std::optional<std::string> program = ProgramOf(static_cast<pid_t>(pid))) {
+    if (!IsIpinsightsServe(*program)) {
+      return {false,
+              fmt::format("{}: process {} is not an ipinsights server ({}); a stale PID file "
+                          "(a server reads the current version when it starts)",
+                          target.pid_file, pid, QuoteForMessage(*program))};
+    }
   }
   if (kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
     if (errno == ESRCH) {
