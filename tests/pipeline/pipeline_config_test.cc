@@ -118,6 +118,14 @@ jobs:
       ErrorOf("registry: r\nwork: w\njobs:\n  - name: 'a/b'\n    source: {kind: waf, input: x}\n"),
       HasSubstr("may only use letters, digits"));
   EXPECT_THAT(ErrorOf("jobs: [\n"), HasSubstr("not valid YAML"));
+  EXPECT_THAT(ErrorOf(std::string(kMinimal) + "    threads: 0x10\n"),
+              HasSubstr("threads: \"0x10\" is not a number"));
+  EXPECT_THAT(ErrorOf(std::string(kMinimal) + "    evaluate: {random_attacks: 1000000000}\n"),
+              HasSubstr("random_attacks: 1000000000 is outside 0..100000000"));
+  EXPECT_THAT(ErrorOf(std::string(kMinimal) + "---\nregistry: other\n"),
+              HasSubstr("2 YAML documents"));
+  EXPECT_THAT(ErrorOf("registry: r\nwork: w\njobs:\n  - cloudtrail\n"),
+              HasSubstr("p.yaml:4:5: every job is a mapping"));
   EXPECT_THAT(ErrorOf("? [a]\n: 1\njobs: []\n"),
               HasSubstr("p.yaml:1:3: a key must be a plain name"));
   EXPECT_THAT(ErrorOf(std::string(kMinimal) + "    hyperparameters: {[a]: 1}\n"),

@@ -1,8 +1,10 @@
 // `ipinsights pipeline` end to end, as a user runs it: simulated CloudTrail and WAF logs,
 // a config with two jobs, a local (and an S3) registry, and the binary.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -217,7 +219,7 @@ TEST_F(PipelineRunTest, AFailedJobDoesNotStopTheOthersUnlessFailFast) {
 
 TEST_F(PipelineRunTest, AKilledRunResumesAfterItsLastFinishedStep) {
   ConfigOptions options;
-  options.epochs = 200;  // long enough to be killed while training
+  options.epochs = 60;  // long enough to be killed while training
   options.waf = false;
   WriteConfig(options);
   const std::string command = "cd '" + dir_.string() + "' && exec '" + testing::IpinsightsBinary() +
@@ -246,8 +248,6 @@ TEST_F(PipelineRunTest, AKilledRunResumesAfterItsLastFinishedStep) {
   EXPECT_THAT(killed_record, ::testing::Not(HasSubstr("\"step\": \"train\"")));
   EXPECT_FALSE(fs::exists(dir_ / "registry/cloudtrail/current"));
 
-  options.epochs = 2;
-  WriteConfig(options);
   testing::CommandResult resumed = Pipeline("--date 2024-03-08");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(Steps(resumed.out, "cloudtrail", "done_earlier"), 1);  // prepare
@@ -427,6 +427,108 @@ TEST_F(PipelineRunTest, TheWorkedExampleRunsAsShipped) {
   EXPECT_EQ(Outcome(run.out, "cloudtrail"), "published");
   EXPECT_EQ(Outcome(run.out, "waf"), "published");
   EXPECT_EQ(Registry(Path("registry")).Current("waf"), "2024-03-07");
+}
+
+}  // namespace
+}  // namespace ipinsights
+
+namespace ipinsights {
+namespace {
+
+// What a run may not continue from, and the kill points between the registry's writes.
+TEST_F(PipelineRunTest, AChangedConfigIsNotContinuedAndAWindowIsPublishedOnce) {
+  ConfigOptions options;
+  options.waf = false;
+  WriteConfig(options);
+  ASSERT_EQ(Pipeline("--date 2024-03-08").exit_code, 0);
+  options.epochs = 2;
+  WriteConfig(options);
+  testing::CommandResult changed = Pipeline("--date 2024-03-08");
+  EXPECT_EQ(changed.exit_code, 1);
+  EXPECT_THAT(changed.out, HasSubstr("the job's config changed since this window's run began"));
+  EXPECT_THAT(changed.out, HasSubstr("(hyperparameters.epochs: \\\"3\\\" -> \\\"2\\\")"));
+
+  // Started over, the window trains a different model: the published one stays.
+  fs::remove_all(dir_ / "work/cloudtrail/runs/2024-03-07");
+  const std::string published = Read("registry/cloudtrail/versions/2024-03-07/model.ipinsights");
+  testing::CommandResult again = Pipeline("--date 2024-03-08");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.out, HasSubstr("version 2024-03-07 is already published with another model"));
+  EXPECT_EQ(Read("registry/cloudtrail/versions/2024-03-07/model.ipinsights"), published);
+
+  // A changed gate or notify list is fine.
+  options.epochs = 3;
+  options.min_auc = 0.5;
+  WriteConfig(options);
+  fs::remove_all(dir_ / "work");
+  EXPECT_EQ(Pipeline("--date 2024-03-08").exit_code, 0);  // the same model again: no conflict
+}
+
+TEST_F(PipelineRunTest, KilledBetweenPublishingAndRecordingItPublishesOnce) {
+  ConfigOptions options;
+  options.waf = false;
+  WriteConfig(options);
+  ASSERT_EQ(Pipeline("--date 2024-03-08").exit_code, 0);
+  ASSERT_EQ(Pipeline("--date 2024-03-09").exit_code, 0);
+  Registry registry(Path("registry"));
+  // As if killed after the version was written, before `current` moved and before run.json
+  // recorded it.
+  ASSERT_EQ(registry.Rollback("cloudtrail"), "2024-03-07");
+  const std::string record = Read("work/cloudtrail/runs/2024-03-08/run.json");
+  const size_t publish = record.find(",\n  {\"step\": \"publish\"");
+  ASSERT_NE(publish, std::string::npos);
+  Write("work/cloudtrail/runs/2024-03-08/run.json", record.substr(0, publish) + "\n]}\n");
+  testing::CommandResult resumed = Pipeline("--date 2024-03-09");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out;
+  EXPECT_EQ(Steps(resumed.out, "cloudtrail", "done_earlier"), 4);
+  EXPECT_EQ(registry.Current("cloudtrail"), "2024-03-08");
+  EXPECT_EQ(registry.Versions("cloudtrail"),
+            (std::vector<std::string>{"2024-03-07", "2024-03-08"}));
+  EXPECT_EQ(registry.ReadCurrent("cloudtrail")->previous, (std::vector<std::string>{"2024-03-07"}));
+
+  // As if killed after `current` moved: nothing changes.
+  Write("work/cloudtrail/runs/2024-03-08/run.json", record.substr(0, publish) + "\n]}\n");
+  testing::CommandResult again = Pipeline("--date 2024-03-09");
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_EQ(registry.ReadCurrent("cloudtrail")->previous, (std::vector<std::string>{"2024-03-07"}));
+}
+
+TEST_F(PipelineRunTest, ABackfillPublishesItsVersionAndLeavesCurrent) {
+  ConfigOptions options;
+  options.waf = false;
+  WriteConfig(options);
+  ASSERT_EQ(Pipeline("--date 2024-03-09").exit_code, 0);  // current 2024-03-08
+  // The window ending 2024-03-07: the 2024-03-08 model trained on that day, so it is neither
+  // the baseline nor the warm start; nothing older exists.
+  testing::CommandResult backfill = Pipeline("--date 2024-03-08");
+  ASSERT_EQ(backfill.exit_code, 0) << backfill.out;
+  EXPECT_THAT(backfill.out, HasSubstr("\"warm_start_from\": null"));
+  EXPECT_THAT(backfill.out, HasSubstr("\"current_version\": null"));
+  EXPECT_THAT(backfill.out, HasSubstr("\"previous\": null"));
+  Registry registry(Path("registry"));
+  EXPECT_EQ(registry.Current("cloudtrail"), "2024-03-08");
+  EXPECT_EQ(registry.Versions("cloudtrail"),
+            (std::vector<std::string>{"2024-03-07", "2024-03-08"}));
+}
+
+TEST_F(PipelineRunTest, OneRunOfAWindowAtATime) {
+  ConfigOptions options;
+  options.waf = false;
+  WriteConfig(options);
+  fs::create_directories(dir_ / "work/cloudtrail/runs/2024-03-07");
+  const int fd =
+      ::open(Path("work/cloudtrail/runs/2024-03-07/run.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  testing::CommandResult busy = Pipeline("--date 2024-03-08");
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_THAT(busy.out, HasSubstr("another pipeline run of this job and window is in progress"));
+  ::close(fd);
+  EXPECT_EQ(Pipeline("--date 2024-03-08").exit_code, 0);
+  EXPECT_EQ(testing::RunIpinsights(
+                dir_, "pipeline --config pipeline.yaml --rollback cloudtrail --date 2024-03-08")
+                .exit_code,
+            2);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ TEST(QualityGateTest, FloorAndDrop) {
   EXPECT_TRUE(DecideGate(gate, 0.90, 0.91).passed);   // within the drop allowed
   EXPECT_TRUE(DecideGate(gate, 0.95, 0.91).passed);   // better
   EXPECT_FALSE(DecideGate(gate, 0.88, 0.91).passed);  // 0.03 worse
+  EXPECT_TRUE(DecideGate(gate, 0.89, 0.91).passed);   // exactly max_auc_drop worse
   EXPECT_THAT(DecideGate(gate, 0.88, 0.91).reason, HasSubstr("below the current model's 0.9100"));
   EXPECT_FALSE(DecideGate(gate, std::nan(""), std::nullopt).passed);
   // A current model whose AUC could not be measured does not block.

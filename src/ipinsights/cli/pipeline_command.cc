@@ -8,6 +8,7 @@
 
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
+#include "ipinsights/base/json_text.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/base/strings.h"
 #include "ipinsights/cli/commands.h"
@@ -48,14 +49,14 @@ void RunRollback(const PipelineConfig& config, const PipelineFlags& flags) {
     try {
       const NotifyResult said = NotifyServer(target);
       if (!flags.quiet) PrintLog(job->name + ": notify: " + said.message);
-    } catch (const Error& error) {
+    } catch (const std::exception& error) {
       failures.push_back(error.what());
     }
   }
   if (flags.json) {
-    std::printf(
-        "{\"name\": \"%s\", \"current\": \"%s\", \"was\": \"%s\", \"notify_failures\": %zu}\n",
-        job->name.c_str(), now.c_str(), was.value_or("").c_str(), failures.size());
+    std::printf("{\"name\": %s, \"current\": %s, \"was\": %s, \"notify_failures\": %zu}\n",
+                JsonString(job->name).c_str(), JsonString(now).c_str(),
+                was ? JsonString(*was).c_str() : "null", failures.size());
   } else if (!flags.quiet) {
     std::fprintf(stderr, "%s: current is now %s (was %s)\n", job->name.c_str(), now.c_str(),
                  was.value_or("none").c_str());
@@ -69,6 +70,9 @@ void RunRollback(const PipelineConfig& config, const PipelineFlags& flags) {
 void RunPipelineCommand(const PipelineFlags& flags) {
   const PipelineConfig config = LoadPipelineConfig(flags.config);
   if (!flags.rollback.empty()) {
+    if (!flags.date.empty() || !flags.jobs.empty() || flags.fail_fast) {
+      throw UsageError("pipeline: --rollback NAME takes no --date, --job or --fail-fast");
+    }
     RunRollback(config, flags);
     return;
   }

@@ -58,6 +58,10 @@ class ConfigReader {
   double Number(const YAML::Node& node, const std::string& what, double min, double max) const {
     const std::string text = Text(node, what);
     double value = 0;
+    // Decimal only: std::stod would also take hex ("0x10") and "inf".
+    if (text.empty() || text.find_first_not_of("0123456789+-.eE") != std::string::npos) {
+      Fail(node, fmt::format("{}: {} is not a number", what, QuoteForMessage(text)));
+    }
     try {
       size_t used = 0;
       value = std::stod(text, &used);
@@ -147,8 +151,8 @@ void ReadShared(const ConfigReader& reader, const YAML::Node& map, const std::st
   if (const YAML::Node evaluate = map["evaluate"]) {
     reader.CheckKeys(evaluate, {"random_attacks"}, "evaluate of " + where);
     if (const YAML::Node node = evaluate["random_attacks"]) {
-      job->random_attacks = static_cast<uint64_t>(
-          reader.Integer(node, "evaluate.random_attacks", 0, int64_t{1} << 40));
+      job->random_attacks =
+          static_cast<uint64_t>(reader.Integer(node, "evaluate.random_attacks", 0, 100'000'000));
     }
   }
   if (const YAML::Node notify = map["notify"]) {
@@ -218,7 +222,12 @@ PipelineConfig ParseConfig(std::string_view yaml, const std::string& source,
   ConfigReader reader(source, base_folder);
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml));
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    if (documents.size() > 1) {
+      throw UsageError(
+          fmt::format("{}: {} YAML documents (---); a config is one", source, documents.size()));
+    }
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& error) {
     throw UsageError(fmt::format("{}:{}:{}: not valid YAML: {}", source, error.mark.line + 1,
                                  error.mark.column + 1, error.msg));
@@ -242,7 +251,8 @@ PipelineConfig ParseConfig(std::string_view yaml, const std::string& source,
   std::set<std::string> names;
   for (const YAML::Node& item : jobs) {
     JobConfig job = defaults;
-    const YAML::Node name = item.IsMap() ? item["name"] : YAML::Node();
+    if (!item.IsMap()) reader.Fail(item, "every job is a mapping with a name: and a source:");
+    const YAML::Node name = item["name"];
     if (!name) reader.Fail(item, "every job needs a name:");
     job.name = reader.Text(name, "name");
     if (!IsRegistryName(job.name)) {

@@ -10,12 +10,15 @@
 #include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/json_text.h"
+#include "ipinsights/base/strings.h"
 #include "ipinsights/dataset/prepare_job.h"
 #include "ipinsights/eval/evaluation.h"
 #include "ipinsights/eval/held_out_pairs.h"
 #include "ipinsights/eval/random_attacks.h"
+#include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/pipeline/quality_gate.h"
+#include "ipinsights/pipeline/run_lock.h"
 #include "ipinsights/pipeline/run_record.h"
 #include "ipinsights/pipeline/server_notifier.h"
 #include "ipinsights/registry/registry.h"
@@ -70,7 +73,9 @@ class JobRun {
   }
 
   void Run() {
+    const RunLock lock(paths_.folder);
     record_ = ReadRunRecord(paths_.record);
+    CheckConfigUnchanged();
     for (const char* step : kSteps) {
       const StepRecord* done = record_.Find(step);
       // A refusal is decided again from the recorded figures with the config's gate as it is
@@ -111,6 +116,60 @@ class JobRun {
  private:
   static double Seconds(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  // The settings that decide what the steps produce. Gate, notify and threads may change
+  // between runs of a window; these may not.
+  std::vector<std::pair<std::string, std::string>> Fingerprint() const {
+    std::string inputs;
+    for (const std::string& input : job_.inputs) inputs += (inputs.empty() ? "" : " ") + input;
+    std::string explicit_names;
+    for (const std::string& name : job_.explicit_hyperparameters) {
+      explicit_names += (explicit_names.empty() ? "" : " ") + name;
+    }
+    std::vector<std::pair<std::string, std::string>> settings = {
+        {"kind", job_.kind == LogKind::kWaf ? "waf" : "cloudtrail"},
+        {"inputs", inputs},
+        {"entity", job_.entity_text},
+        {"ipv4_only", job_.ipv4_only ? "true" : "false"},
+        {"window", FormatDate(result_->from) + " .. " + FormatDate(result_->to)},
+        {"explicit_hyperparameters", explicit_names},
+        {"warm_start", job_.warm_start ? "true" : "false"},
+        {"seed", std::to_string(job_.seed)},
+        {"random_attacks", std::to_string(job_.random_attacks)},
+        {"registry", job_.registry}};
+    for (const HyperparameterInfo& info : AllHyperparameters()) {
+      settings.emplace_back(std::string("hyperparameters.") + info.name,
+                            job_.hyperparameters.Get(info.name));
+    }
+    return settings;
+  }
+
+  // Finished steps made with other settings are not continued from: the summary would
+  // describe a model that was never trained, or a new registry would never get the model.
+  void CheckConfigUnchanged() {
+    const std::vector<std::pair<std::string, std::string>> now = Fingerprint();
+    if (record_.steps.empty() || record_.config.empty()) {
+      record_.config = now;
+      return;
+    }
+    std::string changed;
+    for (const auto& [key, value] : now) {
+      std::string before = "(not recorded)";
+      for (const auto& [old_key, old_value] : record_.config) {
+        if (old_key == key) before = old_value;
+      }
+      if (before != value) {
+        changed += fmt::format("{}{}: {} -> {}", changed.empty() ? "" : "; ", key,
+                               QuoteForMessage(before, 120), QuoteForMessage(value, 120));
+      }
+    }
+    if (!changed.empty()) {
+      throw Error(fmt::format(
+          "the job's config changed since this window's run began ({}); its finished steps were "
+          "made with the old one. Restore it, or delete {} to run the window again",
+          changed, paths_.folder));
+    }
   }
 
   void Log(const std::string& line) const {
@@ -176,11 +235,21 @@ class JobRun {
         JsonString(paths_.validation));
   }
 
-  // The registry's current model, once per run (train and evaluate both use it).
+  // The model this window's candidate is compared with and warm-started from, once per
+  // run: the registry's current version, or for a backfill (a window older than current)
+  // the newest version before this one, since later versions were trained on this window's
+  // held-out day.
   std::shared_ptr<const Model> CurrentModel() {
     if (!current_loaded_) {
       current_loaded_ = true;
+      const std::string& version = result_->version;
       current_version_ = registry_.Current(job_.name);
+      if (current_version_ && *current_version_ >= version) {
+        current_version_.reset();
+        for (const std::string& older : registry_.Versions(job_.name)) {
+          if (older < version) current_version_ = older;
+        }
+      }
       if (current_version_) {
         current_model_ = Model::Load(registry_.ModelLocation(job_.name, *current_version_));
       }
@@ -241,6 +310,10 @@ class JobRun {
     HeldOutPairs held_out = ReadHeldOutPairs(paths_.validation, &bad_rows);
     if (held_out.entities.empty())
       throw Error(paths_.validation + ": no held-out pairs to evaluate on");
+    if (bad_rows.count() > 0) {
+      result_->warnings.push_back(fmt::format("evaluate: {} bad rows skipped; first: {}",
+                                              bad_rows.count(), bad_rows.messages().front()));
+    }
     const uint64_t attacks_count =
         job_.random_attacks > 0 ? job_.random_attacks
                                 : std::min<uint64_t>(held_out.entities.size(), kMaxDefaultAttacks);
@@ -338,28 +411,39 @@ class JobRun {
   std::string Publish() {
     const std::string& version = result_->version;
     const bool existed = registry_.IsComplete(job_.name, version);
-    registry_.PublishVersion(job_.name, version,
-                             {{"model.ipinsights", paths_.model},
-                              {"metrics.json", paths_.metrics},
-                              {"evaluation.json", paths_.evaluation}},
-                             SummaryJson());
+    if (existed) {
+      // Published before: by this run's earlier attempt (killed before it was recorded) when
+      // the model is the same; else by another run of the window, which stays.
+      if (ReadWholeObject(registry_.ModelLocation(job_.name, version)) !=
+          ReadWholeObject(paths_.model)) {
+        throw Error(fmt::format(
+            "version {} is already published with another model ({}); a window is published "
+            "once. Delete {} from the registry to replace it",
+            version, registry_.ModelLocation(job_.name, version),
+            registry_.VersionLocation(job_.name, version)));
+      }
+    } else {
+      registry_.PublishVersion(job_.name, version,
+                               {{"model.ipinsights", paths_.model},
+                                {"metrics.json", paths_.metrics},
+                                {"evaluation.json", paths_.evaluation}},
+                               SummaryJson());
+    }
     // A run for an older window (a backfill) publishes its version but leaves a newer
     // current one in service.
     const std::optional<std::string> current = registry_.Current(job_.name);
-    bool switched = false;
-    if (!current || *current <= version) {
-      switched = !current || *current != version;
-      registry_.SetCurrent(job_.name, version);
-    }
+    const bool switched = !current || *current < version;
+    if (switched) registry_.SetCurrent(job_.name, version);
     Log(fmt::format("publish: {} {}{}", registry_.VersionLocation(job_.name, version),
                     existed ? "(already complete) " : "",
-                    switched ? "is now current"
-                             : fmt::format("(current stays {})", current.value_or(version))));
+                    switched || (current && *current == version)
+                        ? "is now current"
+                        : fmt::format("(current stays {})", *current)));
     return fmt::format("{{\"version\": {}, \"location\": {}, \"current\": {}, \"previous\": {}}}",
                        JsonString(version),
                        JsonString(registry_.VersionLocation(job_.name, version)),
                        JsonString(registry_.Current(job_.name).value_or("")),
-                       current && *current != version ? JsonString(*current) : "null");
+                       switched && current ? JsonString(*current) : "null");
   }
 
   std::string Notify() {
@@ -374,7 +458,7 @@ class JobRun {
                             told.empty() ? "" : ", ",
                             JsonString(target.url.empty() ? target.pid_file : target.url),
                             said.running ? "true" : "false", JsonString(said.message));
-      } catch (const Error& error) {
+      } catch (const std::exception& error) {
         failures.push_back(error.what());
       }
     }

@@ -15,7 +15,8 @@ GateDecision DecideGate(const QualityGate& gate, double candidate_auc,
     return decision;
   }
   if (current_auc && std::isfinite(*current_auc) &&
-      candidate_auc < *current_auc - gate.max_auc_drop) {
+      // "At most max_auc_drop below": a drop of exactly that much passes, rounding aside.
+      candidate_auc < *current_auc - gate.max_auc_drop - 1e-12) {
     decision.reason = fmt::format(
         "candidate AUC {:.4f} is {:.4f} below the current model's {:.4f} on the same day "
         "(max_auc_drop {:.4f})",

@@ -54,6 +54,16 @@ RunRecord ReadRunRecord(const std::string& location) {
                     "delete it to start the run over",
                     location));
   }
+  simdjson::dom::object config;
+  if (root["config"].get_object().get(config) == simdjson::SUCCESS) {
+    for (auto [key, value] : config) {
+      std::string_view text;
+      if (value.get_string().get(text) != simdjson::SUCCESS) {
+        throw Error(fmt::format("{}: config.{} is not a string", location, key));
+      }
+      record.config.emplace_back(std::string(key), std::string(text));
+    }
+  }
   for (simdjson::dom::element entry : steps) {
     std::string_view step;
     std::string_view finished;
@@ -74,7 +84,14 @@ RunRecord ReadRunRecord(const std::string& location) {
 void WriteRunRecord(const std::string& location, const std::string& job, const RunRecord& record) {
   std::string out = "{\"job\": ";
   AppendJsonString(&out, job);
-  out += ", \"steps\": [";
+  out += ", \"config\": {";
+  for (size_t i = 0; i < record.config.size(); ++i) {
+    out += i == 0 ? "" : ", ";
+    AppendJsonString(&out, record.config[i].first);
+    out += ": ";
+    AppendJsonString(&out, record.config[i].second);
+  }
+  out += "}, \"steps\": [";
   for (size_t i = 0; i < record.steps.size(); ++i) {
     const StepRecord& step = record.steps[i];
     out += i == 0 ? "\n  " : ",\n  ";

@@ -2,9 +2,11 @@
 // same window continues after the last finished step (and never publishes twice).
 //
 // Kept as WORK/NAME/runs/TO/run.json (TO: the window's last day), rewritten atomically after
-// every finished step: {"job": .., "steps": [{"step": "prepare", "finished": "2024-03-08T
-// 02:00:07Z", "seconds": 12.5, "figures": {...}}, ...]}. A step's outputs are written
-// before its entry, so an entry always means its outputs are whole.
+// every finished step: {"job": .., "config": {"kind": "cloudtrail", ...}, "steps": [{"step":
+// "prepare", "finished": "2024-03-08T02:00:07Z", "seconds": 12.5, "figures": {...}}, ...]}.
+// A step's outputs are written before its entry, so an entry always means its outputs are
+// whole. `config` holds the job settings the finished steps were made with, so a run with
+// another config does not continue from them.
 //
 // Thread-safety: a plain value type; one process per job and window.
 //
@@ -16,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ipinsights {
@@ -28,6 +31,8 @@ struct StepRecord {
 };
 
 struct RunRecord {
+  // The settings that decide what the steps produce, as text ("kind" -> "cloudtrail").
+  std::vector<std::pair<std::string, std::string>> config;
   std::vector<StepRecord> steps;  // in the order they finished
 
   const StepRecord* Find(std::string_view step) const;
