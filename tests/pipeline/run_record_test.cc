@@ -42,5 +42,17 @@ TEST_F(RunRecordFileTest, ACorruptRecordIsAnErrorNamingIt) {
   EXPECT_THROW(ReadRunRecord(location), Error);
 }
 
+TEST(RunRecordTest, FiguresAreReadBack) {
+  const std::string figures =
+      R"({"passed": true, "reason": "ok", "auc": 0.93, "rows": 12, "none": null})";
+  EXPECT_EQ(FigureBool(figures, "passed"), true);
+  EXPECT_EQ(FigureText(figures, "reason"), "ok");
+  EXPECT_DOUBLE_EQ(*FigureNumber(figures, "auc"), 0.93);
+  EXPECT_DOUBLE_EQ(*FigureNumber(figures, "rows"), 12);
+  EXPECT_FALSE(FigureNumber(figures, "none").has_value());
+  EXPECT_FALSE(FigureNumber(figures, "missing").has_value());
+  EXPECT_FALSE(FigureText("not json", "reason").has_value());
+}
+
 }  // namespace
 }  // namespace ipinsights
