@@ -7,6 +7,7 @@
 
 #include "../testing/scratch_test.h"
 #include "ipinsights/base/error.h"
+#include "ipinsights/registry/registry.h"
 
 namespace ipinsights {
 namespace {

@@ -25,34 +25,9 @@ using ::testing::IsEmpty;
 
 constexpr const char* kBucket = "ipinsights-registry-test";
 
-// One moto_server for the whole process: DefaultS3Storage() reads its endpoint once.
-s3test::LocalServer* Moto() {
-  static s3test::LocalServer* moto = [] {
-    s3test::LocalServer* server = nullptr;
-    if (!s3test::OnPath("moto_server")) return server;
-    auto started = s3test::StartServer({"moto_server", "-H", "127.0.0.1"}, {}, "-p");
-    if (!started) return server;
-    server = new s3test::LocalServer(std::move(*started));
-    ::setenv("AWS_ACCESS_KEY_ID", "AKIAIPINSIGHTSTEST01", 1);
-    ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-    ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    ::setenv("AWS_REGION", "us-east-1", 1);
-    SetS3EndpointOverride(server->url());
-    DefaultS3Storage().client().CreateBucket(kBucket);
-    return server;
-  }();
-  return moto;
-}
-
-class MotoEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override {
-    // Stops moto_server (by its PID) when the process's tests end.
-    if (s3test::LocalServer* moto = Moto()) moto->process.reset();
-  }
-};
+s3test::LocalServer* Moto() { return s3test::ProcessMoto(kBucket); }
 ::testing::Environment* const kMotoEnvironment =
-    ::testing::AddGlobalTestEnvironment(new MotoEnvironment);
+    ::testing::AddGlobalTestEnvironment(new s3test::StopProcessMoto(kBucket));
 
 enum class Backend { kLocal, kS3 };
 void PrintTo(Backend backend, std::ostream* out) {

@@ -35,33 +35,9 @@ using ::testing::Not;
 constexpr const char* kBucket = "ipinsights-serve-registry";
 constexpr const char* kKeyId = "AKIAIPINSIGHTSTEST01";
 
-// One moto_server for the process: DefaultS3Storage() reads its endpoint once.
-s3test::LocalServer* Moto() {
-  static s3test::LocalServer* moto = [] {
-    s3test::LocalServer* server = nullptr;
-    if (!s3test::OnPath("moto_server")) return server;
-    auto started = s3test::StartServer({"moto_server", "-H", "127.0.0.1"}, {}, "-p");
-    if (!started) return server;
-    server = new s3test::LocalServer(std::move(*started));
-    ::setenv("AWS_ACCESS_KEY_ID", kKeyId, 1);
-    ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-    ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    ::setenv("AWS_REGION", "us-east-1", 1);
-    SetS3EndpointOverride(server->url());
-    DefaultS3Storage().client().CreateBucket(kBucket);
-    return server;
-  }();
-  return moto;
-}
-
-class MotoEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (s3test::LocalServer* moto = Moto()) moto->process.reset();  // stopped by its PID
-  }
-};
+s3test::LocalServer* Moto() { return s3test::ProcessMoto(kBucket); }
 ::testing::Environment* const kMotoEnvironment =
-    ::testing::AddGlobalTestEnvironment(new MotoEnvironment);
+    ::testing::AddGlobalTestEnvironment(new s3test::StopProcessMoto(kBucket));
 
 // What the server must answer for "u,1.2.3.4" with the model in `file`.
 std::string PredictionOf(const std::string& file) {

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -21,6 +22,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "ipinsights/storage/s3_client.h"
+#include "ipinsights/storage/s3_storage.h"
 
 extern char** environ;
 
@@ -153,5 +157,38 @@ inline std::string RunCommand(const std::string& command, int* status) {
   *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   return output;
 }
+
+// One moto_server for the whole test process, with test credentials in the environment and
+// DefaultS3Storage() pointed at it (it reads its endpoint once); the first call creates
+// `bucket`. nullptr where moto_server is missing or does not start. A test binary that uses
+// it registers StopProcessMoto, which stops it by its PID when the tests end.
+inline LocalServer* ProcessMoto(const char* bucket) {
+  static LocalServer* moto = [bucket] {
+    LocalServer* server = nullptr;
+    if (!OnPath("moto_server")) return server;
+    auto started = StartServer({"moto_server", "-H", "127.0.0.1"}, {}, "-p");
+    if (!started) return server;
+    server = new LocalServer(std::move(*started));
+    ::setenv("AWS_ACCESS_KEY_ID", "AKIAIPINSIGHTSTEST01", 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+    ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    ::setenv("AWS_REGION", "us-east-1", 1);
+    SetS3EndpointOverride(server->url());
+    DefaultS3Storage().client().CreateBucket(bucket);
+    return server;
+  }();
+  return moto;
+}
+
+class StopProcessMoto : public ::testing::Environment {
+ public:
+  explicit StopProcessMoto(const char* bucket) : bucket_(bucket) {}
+  void TearDown() override {
+    if (LocalServer* moto = ProcessMoto(bucket_)) moto->process.reset();
+  }
+
+ private:
+  const char* bucket_;
+};
 
 }  // namespace ipinsights::s3test

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
+
 namespace ipinsights {
 namespace {
 
@@ -93,5 +95,7 @@ std::string FormatTimestamp(int64_t unix_seconds) {
   return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", d.year, d.month, d.day,
                      rest / 3600, rest / 60 % 60, rest % 60);
 }
+
+std::string UtcNowTimestamp() { return FormatTimestamp(static_cast<int64_t>(std::time(nullptr))); }
 
 }  // namespace ipinsights

@@ -36,5 +36,7 @@ inline Date DateOfUnixSeconds(int64_t seconds) {
 std::optional<int64_t> ParseTimestamp(std::string_view text);
 // "2024-05-01T12:00:00Z"
 std::string FormatTimestamp(int64_t unix_seconds);
+// FormatTimestamp of the current time ("2024-03-08T02:00:07Z").
+std::string UtcNowTimestamp();
 
 }  // namespace ipinsights

@@ -44,26 +44,22 @@ void RunRollback(const PipelineConfig& config, const PipelineFlags& flags) {
   Registry registry(job->registry);
   const std::optional<std::string> was = registry.Current(job->name);
   const std::string now = registry.Rollback(job->name);
-  std::vector<std::string> failures;
-  for (const NotifyTarget& target : job->notify) {
-    try {
-      const NotifyResult said = NotifyServer(target);
-      if (!flags.quiet) PrintLog(job->name + ": notify: " + said.message);
-    } catch (const std::exception& error) {
-      failures.push_back(error.what());
-    }
+  const NotifyReport report = NotifyServers(job->notify);
+  if (!flags.quiet) {
+    for (const NotifyResult& said : report.results)
+      PrintLog(job->name + ": notify: " + said.message);
   }
   if (flags.json) {
     std::printf("{\"name\": %s, \"current\": %s, \"was\": %s, \"notify_failures\": %zu}\n",
                 JsonString(job->name).c_str(), JsonString(now).c_str(),
-                was ? JsonString(*was).c_str() : "null", failures.size());
+                was ? JsonString(*was).c_str() : "null", report.failures.size());
   } else if (!flags.quiet) {
     std::fprintf(stderr, "%s: current is now %s (was %s)\n", job->name.c_str(), now.c_str(),
                  was.value_or("none").c_str());
   }
-  if (!failures.empty()) {
-    throw Error(fmt::format("rolled back, but {} server(s) could not be told: {}", failures.size(),
-                            failures.front()));
+  if (!report.failures.empty()) {
+    throw Error(fmt::format("rolled back, but {} server(s) could not be told: {}",
+                            report.failures.size(), report.failures.front()));
   }
 }
 

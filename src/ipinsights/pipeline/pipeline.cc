@@ -22,12 +22,6 @@ std::string Count(std::optional<double> value) {
   return value ? fmt::format("{}", static_cast<uint64_t>(*value)) : std::string("-");
 }
 
-size_t CountOf(const std::string& text, std::string_view what) {
-  size_t count = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
-  return count;
-}
-
 // The figures of a step worth a line in the table.
 std::string StepLine(const StepResult& step) {
   const std::string& f = step.figures_json;
@@ -62,11 +56,10 @@ std::string StepLine(const StepResult& step) {
     return fmt::format("{} (current: {})", FigureText(f, "location").value_or("?"),
                        FigureText(f, "current").value_or("?"));
   }
-  const size_t servers = CountOf(f, "\"server\":");
-  // Figures read back from run.json are minified; fresh ones are not.
-  const size_t not_running = CountOf(f, "\"running\":false") + CountOf(f, "\"running\": false");
-  if (servers == 0) return "no servers configured";
-  return fmt::format("{} server(s) told to reload{}", servers - not_running,
+  const uint64_t told = static_cast<uint64_t>(FigureNumber(f, "told").value_or(0));
+  const uint64_t not_running = static_cast<uint64_t>(FigureNumber(f, "not_running").value_or(0));
+  if (told + not_running == 0) return "no servers configured";
+  return fmt::format("{} server(s) told to reload{}", told,
                      not_running ? fmt::format(", {} not running", not_running) : std::string());
 }
 

@@ -8,6 +8,7 @@
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/strings.h"
+#include "ipinsights/registry/registry.h"
 #include "ipinsights/storage/storage.h"
 
 namespace ipinsights {
@@ -204,16 +205,6 @@ void ReadShared(const ConfigReader& reader, const YAML::Node& map, const std::st
 }
 
 }  // namespace
-
-bool IsRegistryName(std::string_view name) {
-  if (name.empty() || name == "." || name == "..") return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 namespace {
 

@@ -80,7 +80,4 @@ PipelineConfig ParsePipelineConfig(std::string_view yaml, const std::string& sou
 // Reads and parses a local or s3:// config file.
 PipelineConfig LoadPipelineConfig(const std::string& location);
 
-// True for names usable as a registry NAME or VERSION: [A-Za-z0-9._-]+, not "." or "..".
-bool IsRegistryName(std::string_view name);
-
 }  // namespace ipinsights

@@ -32,13 +32,6 @@ constexpr const char* kSteps[] = {"prepare", "train", "evaluate", "gate", "publi
 // Generated anomalies when the config sets none: as many as held-out pairs, up to this.
 constexpr uint64_t kMaxDefaultAttacks = 1'000'000;
 
-std::string Join(const std::string& folder, const std::string& name) {
-  if (folder.empty() || folder.back() == '/') return folder + name;
-  return folder + "/" + name;
-}
-
-std::string UtcNow() { return FormatTimestamp(static_cast<int64_t>(std::time(nullptr))); }
-
 // The run's files: WORK/NAME/runs/VERSION/...
 struct RunPaths {
   std::string folder;
@@ -53,14 +46,14 @@ struct RunPaths {
 
 RunPaths PathsFor(const JobConfig& job, const std::string& version) {
   RunPaths paths;
-  paths.folder = Join(job.work, job.name + "/runs/" + version);
-  paths.record = Join(paths.folder, "run.json");
-  paths.train = Join(paths.folder, "train.csv");
-  paths.validation = Join(paths.folder, "validation.csv");
-  paths.model_dir = Join(paths.folder, "model");
-  paths.model = Join(paths.model_dir, "model.ipinsights");
-  paths.metrics = Join(paths.model_dir, "metrics.json");
-  paths.evaluation = Join(paths.folder, "evaluation.json");
+  paths.folder = JoinLocation(job.work, job.name + "/runs/" + version);
+  paths.record = JoinLocation(paths.folder, "run.json");
+  paths.train = JoinLocation(paths.folder, "train.csv");
+  paths.validation = JoinLocation(paths.folder, "validation.csv");
+  paths.model_dir = JoinLocation(paths.folder, "model");
+  paths.model = JoinLocation(paths.model_dir, "model.ipinsights");
+  paths.metrics = JoinLocation(paths.model_dir, "metrics.json");
+  paths.evaluation = JoinLocation(paths.folder, "evaluation.json");
   return paths;
 }
 
@@ -102,7 +95,7 @@ class JobRun {
         return;
       }
       const double seconds = Seconds(start);
-      record_.Add({step, UtcNow(), seconds, figures});
+      record_.Add({step, UtcNowTimestamp(), seconds, figures});
       WriteRunRecord(paths_.record, job_.name, record_);
       result_->steps.push_back({step, "done", seconds, figures, ""});
       if (std::string_view(step) == "gate" && !gate_passed_) {
@@ -387,7 +380,7 @@ class JobRun {
         "[{}], "
         "\"entity\": {}, \"from\": {}, \"to\": {}}}, \"prepare\": {}, \"training\": {}, "
         "\"evaluation\": {}, \"gate\": {}}}\n",
-        JsonString(job_.name), JsonString(result_->version), JsonString(UtcNow()),
+        JsonString(job_.name), JsonString(result_->version), JsonString(UtcNowTimestamp()),
         JsonString(job_.kind == LogKind::kWaf ? "waf" : "cloudtrail"), inputs,
         job_.entity_text.empty() ? "null" : JsonString(job_.entity_text),
         JsonString(FormatDate(result_->from)), JsonString(FormatDate(result_->to)),
@@ -447,30 +440,25 @@ class JobRun {
   }
 
   std::string Notify() {
-    std::string told;
-    std::vector<std::string> failures;
-    for (const NotifyTarget& target : job_.notify) {
-      try {
-        const NotifyResult said = NotifyServer(target);
-        Log("notify: " + said.message);
-        if (!said.running) result_->warnings.push_back("notify: " + said.message);
-        told += fmt::format("{}{{\"server\": {}, \"running\": {}, \"result\": {}}}",
-                            told.empty() ? "" : ", ",
-                            JsonString(target.url.empty() ? target.pid_file : target.url),
-                            said.running ? "true" : "false", JsonString(said.message));
-      } catch (const std::exception& error) {
-        failures.push_back(error.what());
+    const NotifyReport report = NotifyServers(job_.notify);
+    std::string servers;
+    size_t not_running = 0;
+    for (const NotifyResult& said : report.results) {
+      Log("notify: " + said.message);
+      if (!said.running) {
+        ++not_running;
+        result_->warnings.push_back("notify: " + said.message);
       }
+      servers += fmt::format("{}{{\"server\": {}, \"running\": {}, \"result\": {}}}",
+                             servers.empty() ? "" : ", ", JsonString(said.target),
+                             said.running ? "true" : "false", JsonString(said.message));
     }
-    if (!failures.empty()) {
-      // The version is published; servers polling the registry pick it up regardless.
-      // Failing the step makes the next run try the servers again.
-      std::string message = failures.front();
-      if (failures.size() > 1) message += fmt::format(" (and {} more)", failures.size() - 1);
-      throw Error(message);
-    }
+    // The version is published; servers polling the registry pick it up regardless.
+    // Failing the step makes the next run try the servers again.
+    if (!report.failures.empty()) throw Error(report.FailureSummary());
     if (job_.notify.empty()) Log("notify: no servers configured");
-    return fmt::format("{{\"servers\": [{}]}}", told);
+    return fmt::format("{{\"told\": {}, \"not_running\": {}, \"servers\": [{}]}}",
+                       report.results.size() - not_running, not_running, servers);
   }
 
   const JobConfig& job_;

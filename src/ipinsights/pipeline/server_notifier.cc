@@ -125,7 +125,27 @@ NotifyResult NotifyBySignal(const NotifyTarget& target) {
 }  // namespace
 
 NotifyResult NotifyServer(const NotifyTarget& target) {
-  return target.url.empty() ? NotifyBySignal(target) : NotifyByHttp(target);
+  NotifyResult result = target.url.empty() ? NotifyBySignal(target) : NotifyByHttp(target);
+  result.target = target.url.empty() ? target.pid_file : target.url;
+  return result;
+}
+
+std::string NotifyReport::FailureSummary() const {
+  if (failures.empty()) return "";
+  if (failures.size() == 1) return failures.front();
+  return fmt::format("{} (and {} more)", failures.front(), failures.size() - 1);
+}
+
+NotifyReport NotifyServers(const std::vector<NotifyTarget>& targets) {
+  NotifyReport report;
+  for (const NotifyTarget& target : targets) {
+    try {
+      report.results.push_back(NotifyServer(target));
+    } catch (const std::exception& error) {
+      report.failures.push_back(error.what());
+    }
+  }
+  return report;
 }
 
 }  // namespace ipinsights

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "ipinsights/pipeline/pipeline_config.h"
 
@@ -21,10 +22,20 @@ namespace ipinsights {
 struct NotifyResult {
   bool running = true;  // false: no server there to tell
   std::string message;  // what was done, naming the target
+  std::string target;   // the URL or PID file
 };
 
 // Throws Error naming the target when a running server could not be told (a non-2xx
 // answer, a timeout, an unreadable token or PID file).
 NotifyResult NotifyServer(const NotifyTarget& target);
+
+// Every target in turn; one that cannot be told does not stop the others.
+struct NotifyReport {
+  std::vector<NotifyResult> results;  // the targets told, or found not running
+  std::vector<std::string> failures;  // the others: why, naming each
+  // "FIRST FAILURE (and N more)"; "" when none failed.
+  std::string FailureSummary() const;
+};
+NotifyReport NotifyServers(const std::vector<NotifyTarget>& targets);
 
 }  // namespace ipinsights

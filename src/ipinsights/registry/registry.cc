@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 
+#include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/json_text.h"
 #include "ipinsights/storage/storage.h"
@@ -24,7 +25,6 @@ bool IsNameChar(char c) {
          c == '_' || c == '-';
 }
 
-// "" when `text` is a valid registry name, else why not.
 std::string NameProblem(std::string_view text) {
   if (text.empty()) return "is empty";
   if (text == "." || text == "..") return "may not be \".\" or \"..\"";
@@ -40,15 +40,6 @@ void CheckName(std::string_view what, std::string_view text, const std::string& 
   if (!problem.empty())
     throw UsageError(
         fmt::format("{}: {} \"{}\" {}", where, what, text.substr(0, 200), std::move(problem)));
-}
-
-std::string UtcNow() {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 std::string CurrentJson(const CurrentPointer& pointer) {
@@ -133,6 +124,8 @@ void CopyObject(const std::string& from, const std::string& to) {
 }
 
 }  // namespace
+
+bool IsRegistryName(std::string_view name) { return NameProblem(name).empty(); }
 
 std::pair<std::string, std::string> SplitRegistryModelLocation(const std::string& location) {
   std::string trimmed = location;
@@ -286,7 +279,7 @@ void Registry::SetCurrent(const std::string& name, const std::string& version) {
     if (unique.size() < kMaxPrevious) unique.push_back(previous);
   }
   pointer.previous = std::move(unique);
-  pointer.updated = UtcNow();
+  pointer.updated = UtcNowTimestamp();
   WriteWholeObject(fmt::format("{}{}{}/current", root_, root_.back() == '/' ? "" : "/", name),
                    CurrentJson(pointer));
 }
@@ -302,7 +295,7 @@ std::string Registry::Rollback(const std::string& name) {
     pointer.version = candidate;
     pointer.previous.assign(old->previous.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                             old->previous.end());
-    pointer.updated = UtcNow();
+    pointer.updated = UtcNowTimestamp();
     WriteWholeObject(location, CurrentJson(pointer));
     return candidate;
   }

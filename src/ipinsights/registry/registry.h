@@ -24,10 +24,15 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace ipinsights {
+
+// True for names usable as a registry NAME or VERSION: [A-Za-z0-9._-]+, at most 200 bytes,
+// not "." or "..".
+bool IsRegistryName(std::string_view name);
 
 // "s3://bucket/prefix/NAME" or "dir/NAME" → {"s3://bucket/prefix", "NAME"}: how serve's
 // --model NAME=REGISTRY/NAME is taken apart. Throws UsageError when there is no NAME.

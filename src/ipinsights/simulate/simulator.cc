@@ -73,11 +73,6 @@ std::string Sha256Hex(std::string_view data) {
   return hex;
 }
 
-std::string JoinPath(const std::string& folder, const std::string& key) {
-  if (folder.empty() || folder.back() == '/') return folder + key;
-  return folder + "/" + key;
-}
-
 // Concurrent writes that hide per-file fsync latency; 8 is plenty for local disks and S3.
 constexpr size_t kIoThreads = 8;
 constexpr size_t kMaxPendingBytes = 64u << 20;
@@ -174,7 +169,7 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
   summary.users = options.users;
   summary.networks = networks.size();
   summary.days = options.days;
-  summary.labels_path = JoinPath(options.out, "labels.csv");
+  summary.labels_path = JoinLocation(options.out, "labels.csv");
   if (progress) {
     double expected = 0;
     for (size_t e = 0; e < population.size(); ++e)
@@ -335,7 +330,7 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
         result.delivered = {first->partition, key, first->time_ms, first[count - 1].time_ms,
                             Sha256Hex(stored)};
       }
-      writer.Submit(JoinPath(options.out, key), std::move(stored));
+      writer.Submit(JoinLocation(options.out, key), std::move(stored));
       for (size_t i = 0; i < count; ++i) {
         const SimulatedEvent& event = first[i];
         switch (event.kind) {
@@ -397,7 +392,7 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
         compressor.Gzip(body, compressed);
         summary.stored_bytes += compressed.size();
         ++summary.digest_files;
-        writer.Submit(JoinPath(options.out, key), std::move(compressed));
+        writer.Submit(JoinLocation(options.out, key), std::move(compressed));
       }
     }
   }

@@ -64,4 +64,9 @@ void WriteWholeObject(const std::string& location, std::string_view data) {
   writer->Close();
 }
 
+std::string JoinLocation(const std::string& folder, const std::string& name) {
+  if (folder.empty() || folder.back() == '/') return folder + name;
+  return folder + "/" + name;
+}
+
 }  // namespace ipinsights

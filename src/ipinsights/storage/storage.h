@@ -110,6 +110,10 @@ bool SameObject(const std::string& a, const std::string& b);
 void ExcludeOutputs(const std::string& input_flag, const std::string& input,
                     const std::vector<std::string>& outputs, std::vector<ObjectInfo>* objects);
 
+// `name` inside the folder or prefix `folder` ("out" + "model.ipinsights" ->
+// "out/model.ipinsights"; "s3://b/p/" + "k" -> "s3://b/p/k"; "" + "k" -> "k").
+std::string JoinLocation(const std::string& folder, const std::string& name);
+
 // Convenience wrappers over OpenStorage(location).
 std::string ReadWholeObject(const std::string& location);
 void WriteWholeObject(const std::string& location, std::string_view data);

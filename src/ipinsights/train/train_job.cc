@@ -77,12 +77,6 @@ std::string UnderfitAdvice(const Hyperparameters& hp, uint64_t rows, double accu
       accuracy, hp.epochs, steps_per_epoch);
 }
 
-std::string JoinPath(const std::string& dir, const std::string& name) {
-  if (dir.empty()) return name;
-  if (dir.back() == '/') return dir + name;
-  return dir + "/" + name;
-}
-
 std::string Number(double value) {
   if (!std::isfinite(value)) return "null";
   return fmt::format("{:.6g}", value);
@@ -151,8 +145,8 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
 
   TrainJobResult result;
   result.hyperparameters = hp;
-  result.model_location = JoinPath(options.model_dir, "model.ipinsights");
-  result.metrics_location = JoinPath(options.model_dir, "metrics.json");
+  result.model_location = JoinLocation(options.model_dir, "model.ipinsights");
+  result.metrics_location = JoinLocation(options.model_dir, "metrics.json");
 
   TrainingSet train;
   BadRecordLog train_bad_rows(BadRecordLog::kDefaultCap, options.strict);
