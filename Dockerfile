@@ -13,7 +13,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       libsimdjson-dev libdeflate-dev zlib1g-dev libcli11-dev libfmt-dev libxxhash-dev \
-      libboost-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev \
+      libboost-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libmaxminddb-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -33,7 +33,7 @@ RUN apt-get update \
       libgmp10 libgnutls30 libgssapi-krb5-2 libhogweed6 libidn2-0 libk5crypto3 \
       libkeyutils1 libkrb5-3 libkrb5support0 libldap-2.5-0 libnettle8 libnghttp2-14 \
       libp11-kit0 libpsl5 librtmp1 libsasl2-2 libsimdjson14 libssh2-1 libssl3 \
-      libstdc++6 libtasn1-6 libunistring2 libxxhash0 libyaml-cpp0.7 libzstd1 zlib1g \
+      libstdc++6 libtasn1-6 libunistring2 libxxhash0 libyaml-cpp0.7 libmaxminddb0 libzstd1 zlib1g \
  && rm -rf /var/lib/apt/lists/*
 # runtime-packages:end
 # Works as root (SageMaker, AWS Batch) and as any other uid (`--user 1000`, Kubernetes

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libsimdjson-dev libdeflate-dev zlib1g-dev libcli11-dev libfmt-dev libxxhash-dev
-  libboost-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev
+  libboost-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev libmaxminddb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl jq openssl
   python3-botocore  # tests/storage: SigV4 checked against botocore's signer

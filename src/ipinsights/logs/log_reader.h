@@ -64,6 +64,8 @@ struct LogReaderOptions {
   std::optional<int64_t> to_seconds;
   // Parse every record's event time for LogEvent::time (needed by --split-at).
   bool want_event_time = false;
+  // Fill LogEvent::fields (score over logs). Off for prepare: it costs parsing time.
+  bool want_event_fields = false;
   // Decompressed bytes one object may occupy in memory; larger objects are streamed.
   size_t memory_budget = size_t{96} << 20;
   // Objects larger than this as stored are always streamed.
@@ -82,12 +84,45 @@ struct LogReaderOptions {
 inline constexpr uint64_t kBombWarnRatio = 200;
 inline constexpr uint64_t kBombWarnMinBytes = uint64_t{16} << 20;
 
+// The record's own fields that a scored event and a finding show (PRODUCT.md `score`).
+// Views into the reader's buffers, valid during EventSink::Add() only; empty when the record
+// lacks the field (or the field is not a string).
+struct EventFields {
+  std::string_view object;  // the object's location, as listed (s3://b/k or a path)
+  uint64_t record_index = 0;  // 0-based index of the record in its object, every record
+                              // counted (skipped and malformed ones too)
+  // The record's time as written: CloudTrail eventTime; WAF timestamp (ms since the epoch)
+  // rendered by the reader as "2024-03-20T10:30:00.123Z".
+  std::string_view event_time;
+  // CloudTrail.
+  std::string_view event_name;            // eventName
+  std::string_view event_source;          // eventSource
+  std::string_view aws_region;            // awsRegion
+  std::string_view recipient_account_id;  // recipientAccountId
+  std::string_view event_id;              // eventID
+  std::string_view user_agent;            // userAgent (WAF: the User-Agent header)
+  std::string_view identity_type;         // userIdentity.type
+  std::string_view access_key_id;         // userIdentity.accessKeyId (AKIA... / ASIA...)
+  std::string_view principal_id;          // userIdentity.principalId
+  std::string_view arn;                   // userIdentity.arn
+  // WAF.
+  std::string_view uri;         // httpRequest.uri
+  std::string_view http_method; // httpRequest.httpMethod
+  std::string_view action;      // action (ALLOW, BLOCK, COUNT, CAPTCHA, CHALLENGE)
+  std::string_view request_id;  // httpRequest.requestId
+  std::string_view country;     // httpRequest.country
+  std::string_view web_acl_id;  // webaclId
+};
+
 // One (entity, IP) event. The entity views the reader's buffers: valid during Add() only.
 struct LogEvent {
   std::string_view entity;
   IpAddress ip;
   bool has_time = false;
   int64_t time = 0;  // Unix seconds, when has_time
+  // With LogReaderOptions::want_event_fields (which implies want_event_time), the record's
+  // fields; nullptr otherwise.
+  const EventFields* fields = nullptr;
 };
 
 class EventSink {

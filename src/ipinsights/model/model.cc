@@ -207,6 +207,9 @@ void Model::Save(const std::string& location) const { WriteModelFile(*impl_, loc
 const Hyperparameters& Model::hyperparameters() const { return impl_->hyperparameters; }
 int Model::vector_dim() const { return static_cast<int>(impl_->dim); }
 uint64_t Model::hash_seed() const { return impl_->hash_seed; }
+const ScoreCalibration* Model::calibration() const {
+  return impl_->calibration ? &*impl_->calibration : nullptr;
+}
 
 void Model::EntityEmbedding(std::string_view entity, float* out) const {
   const float* row = impl_->EntityVector(impl_->EntityRowOfHash(impl_->EntityHash(entity)));

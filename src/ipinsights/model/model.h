@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ipinsights/model/hyperparameters.h"
+#include "ipinsights/model/score_calibration.h"
 #include "ipinsights/pairs/ip_address.h"
 
 namespace ipinsights {
@@ -45,6 +46,9 @@ class Model {
   int vector_dim() const;
   // The seed of the entity and IP prefix hashes (stored in the model file).
   uint64_t hash_seed() const;
+  // How normal pairs score under this model (score_calibration.h); nullptr for a model
+  // trained before calibration was stored.
+  const ScoreCalibration* calibration() const;
 
   // The score (log-odds that the pair is normal): dot(EntityEmbedding, IpEmbedding), up
   // to float rounding (the last layer is applied to the entity side: u.(Wh+b) =

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "ipinsights/model/huge_page_allocator.h"
 #include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/model/model.h"
+#include "ipinsights/model/score_calibration.h"
 #include "ipinsights/pairs/ip_address.h"
 
 namespace ipinsights {
@@ -43,6 +45,8 @@ struct Model::Impl {
   std::vector<DenseLayer> layers;
   // Free-form JSON object stored in the model file ("{}" when none): what trained it.
   std::string training_info = "{}";
+  // How normal pairs score (train fills it; absent in models from before calibration).
+  std::optional<ScoreCalibration> calibration;
 
   int64_t entity_rows() const { return hyperparameters.num_entity_vectors; }
   int64_t prefix_rows() const { return hyperparameters.ip_hash_buckets; }
