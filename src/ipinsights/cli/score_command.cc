@@ -1,8 +1,13 @@
-// `ipinsights score --model FILE --pairs SRC`: batch scoring to NDJSON (PRODUCT.md).
+// `ipinsights score --model FILE (--pairs SRC | cloudtrail|waf --input SRC...)`: batch scoring
+// to NDJSON, and findings from logs (PRODUCT.md; docs/formats/findings.md).
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -11,7 +16,17 @@
 #include "ipinsights/base/json_text.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
+#include "ipinsights/base/civil_time.h"
+#include "ipinsights/detect/event_explainer.h"
+#include "ipinsights/detect/finding.h"
+#include "ipinsights/detect/finding_formats.h"
+#include "ipinsights/detect/finding_state.h"
+#include "ipinsights/detect/log_scorer.h"
+#include "ipinsights/detect/network_info.h"
+#include "ipinsights/detect/security_hub.h"
+#include "ipinsights/detect/suppression.h"
 #include "ipinsights/eval/pair_scoring.h"
+#include "ipinsights/history/entity_history.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/storage/storage.h"
 
@@ -21,7 +36,32 @@ namespace {
 struct ScoreFlags {
   std::string model;
   std::string pairs;
-  std::string output = "-";
+  // Scoring logs directly.
+  std::string kind;
+  std::vector<std::string> inputs;
+  std::string from;
+  std::string to;
+  std::string entity;
+  bool ipv4_only = false;
+  bool keep_corrupt = false;
+  std::optional<double> target_fpr;
+  std::string history;
+  bool no_history = false;
+  std::string asn_db;
+  std::string country_db;
+  std::string aws_ip_ranges;
+  // Findings.
+  bool findings = false;
+  std::string window = "1d";
+  size_t max_samples = 10;
+  std::string suppress;
+  std::string state;
+  std::string format = "ndjson";
+  std::string events_output;
+  bool to_security_hub = false;
+  std::string region;
+  std::string account_id;
+  std::string output;  // "" = stdout (findings sent to Security Hub: none)
   std::optional<double> threshold;
   bool only_anomalies = false;
   size_t threads = 0;
@@ -31,21 +71,401 @@ struct ScoreFlags {
   bool allow_empty = false;
 };
 
+void Warn(const std::string& message) {
+  std::fprintf(stderr, "ipinsights: warning: %s\n", message.c_str());
+}
+
+// --threshold, else the score at --target-fpr, else the model's calibrated threshold, else
+// (a model trained before calibration) 0 with a warning.
+double ResolveThreshold(const ScoreFlags& flags, const Model& model) {
+  if (flags.threshold && flags.target_fpr) {
+    throw UsageError("--threshold and --target-fpr are alternatives: give one");
+  }
+  if (flags.threshold) return *flags.threshold;
+  const ScoreCalibration* calibration = model.calibration();
+  if (flags.target_fpr) {
+    const double rate = *flags.target_fpr;
+    if (!(rate > 0 && rate < 1)) {
+      throw UsageError(fmt::format("--target-fpr {}: must be between 0 and 1 (exclusive)", rate));
+    }
+    if (calibration == nullptr) {
+      throw UsageError(flags.model +
+                       ": has no score calibration (trained before it was stored): retrain it, "
+                       "or give --threshold");
+    }
+    return calibration->ThresholdAt(rate);
+  }
+  if (calibration != nullptr) return calibration->threshold;
+  if (!flags.quiet) {
+    Warn(flags.model + ": has no calibrated threshold (trained before it was stored); flagging "
+                       "scores below 0: retrain it, or give --threshold or --target-fpr");
+  }
+  return 0;
+}
+
+std::optional<Date> DateFlag(const std::string& flag, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::optional<Date> date = ParseDate(text);
+  if (!date) throw UsageError(flag + " \"" + text + "\": expected a date YYYY-MM-DD");
+  return date;
+}
+
+// "1d", "12h", "90m", "3600s" -> seconds.
+int64_t WindowSeconds(const std::string& text) {
+  int64_t value = 0;
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9' && value < 1'000'000) {
+    value = value * 10 + (text[i] - '0');
+    ++i;
+  }
+  const std::string unit = text.substr(i);
+  const int64_t scale = unit == "d" ? 86400 : unit == "h" ? 3600 : unit == "m" ? 60
+                        : unit == "s" ? 1 : 0;
+  if (i == 0 || scale == 0 || value == 0 || value * scale > 366 * 86400) {
+    throw UsageError("--window \"" + text +
+                     "\": expected a duration such as 1d, 12h, 30m or 3600s (at most 366d)");
+  }
+  return value * scale;
+}
+
+// The history beside the model (DIR/history.ipinsights), unless --history or --no-history.
+std::optional<EntityHistory> LoadHistory(const ScoreFlags& flags) {
+  if (flags.no_history) return std::nullopt;
+  if (!flags.history.empty()) return ReadHistoryFile(flags.history);
+  const size_t slash = flags.model.rfind('/');
+  const std::string beside =
+      (slash == std::string::npos ? std::string() : flags.model.substr(0, slash + 1)) +
+      "history.ipinsights";
+  Storage& storage = OpenStorage(beside);
+  if (!storage.Exists(beside)) {
+    if (!flags.quiet) {
+      Warn("no " + beside + " beside the model: reasons will not use the training history "
+                            "(give --history FILE, or --no-history to silence this)");
+    }
+    return std::nullopt;
+  }
+  return ReadHistoryFile(beside);
+}
+
+void RunScorePairs(const ScoreFlags& flags);
+
+struct FindingTotals {
+  uint64_t findings = 0;
+  uint64_t suppressed = 0;
+  uint64_t already_reported = 0;
+  uint64_t reported = 0;
+  uint64_t by_severity[5] = {0, 0, 0, 0, 0};
+  std::vector<std::string> expired_rules;
+  std::vector<std::pair<std::string, uint64_t>> rule_counts;  // "where: reason (owner)", count
+  SecurityHubResult security_hub;
+  bool sent_to_security_hub = false;
+};
+
+std::string AccountFor(const ScoreFlags& flags, const std::vector<Finding>& findings) {
+  if (!flags.account_id.empty()) return flags.account_id;
+  if (const char* env = std::getenv("AWS_ACCOUNT_ID"); env != nullptr && *env != '\0') return env;
+  for (const Finding& finding : findings) {
+    if (!finding.account_id.empty()) return finding.account_id;
+  }
+  return "";
+}
+
+std::string RegionFor(const ScoreFlags& flags) {
+  if (!flags.region.empty()) return flags.region;
+  for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    if (const char* env = std::getenv(name); env != nullptr && *env != '\0') return env;
+  }
+  return "us-east-1";
+}
+
+// Groups, suppresses, filters by state, writes and delivers the flagged events' findings.
+FindingTotals DeliverFindings(const ScoreFlags& flags, std::vector<Finding> findings,
+                              WritableFile* output) {
+  FindingTotals totals;
+  totals.findings = findings.size();
+  if (!flags.suppress.empty()) {
+    const Date today = DateOfUnixSeconds(std::time(nullptr));
+    SuppressionList rules = SuppressionList::Read(flags.suppress, today);
+    SuppressionResult result = rules.Apply(std::move(findings));
+    findings = std::move(result.kept);
+    totals.suppressed = result.suppressed;
+    totals.expired_rules = result.expired;
+    for (const RuleCount& count : result.by_rule) {
+      totals.rule_counts.emplace_back(
+          count.rule->where + ": " + count.rule->reason + " (" + count.rule->owner + ")",
+          count.findings);
+    }
+  }
+  std::optional<FindingState> state;
+  if (!flags.state.empty()) {
+    state.emplace(FindingState::Load(flags.state));
+    findings = state->Unreported(std::move(findings), &totals.already_reported);
+  }
+  const FindingFormat format = ParseFindingFormat(flags.format);
+  const int64_t now = std::time(nullptr);
+  AsffContext context;
+  if (format == FindingFormat::kAsff || flags.to_security_hub) {
+    context.region = RegionFor(flags);
+    context.account_id = AccountFor(flags, findings);
+    context.now = now;
+    if (context.account_id.empty() && !findings.empty()) {
+      throw UsageError(
+          "ASFF needs an AWS account id and these findings carry none (WAF logs): give "
+          "--account-id or set AWS_ACCOUNT_ID");
+    }
+  }
+  std::vector<std::string> batches;
+  if (format == FindingFormat::kAsff || flags.to_security_hub) {
+    batches = AsffBatches(findings, context);
+  }
+  if (output != nullptr) {
+    std::string text;
+    if (format == FindingFormat::kAsff) {
+      for (const std::string& batch : batches) text += batch + "\n";
+    } else {
+      for (const Finding& finding : findings) {
+        text += format == FindingFormat::kOcsf ? OcsfFindingJson(finding, now)
+                                               : FindingJson(finding);
+        text += "\n";
+      }
+    }
+    output->Append(text);
+  }
+  if (flags.to_security_hub && !batches.empty()) {
+    SecurityHubClient client({.region = context.region});
+    totals.security_hub = client.Import(batches);
+    totals.sent_to_security_hub = true;
+  }
+  for (const Finding& finding : findings) {
+    ++totals.by_severity[static_cast<size_t>(finding.severity)];
+  }
+  totals.reported = findings.size();
+  // Recorded only after delivery: a failed run reports its findings again (never lost).
+  if (state && (!totals.sent_to_security_hub || totals.security_hub.failed == 0)) {
+    state->Record(findings, now);
+    state->Save();
+  }
+  return totals;
+}
+
+void RunScoreLogs(const ScoreFlags& flags) {
+  if (!flags.pairs.empty()) {
+    throw UsageError("score: --pairs and cloudtrail|waf --input are alternatives: give one");
+  }
+  if (flags.inputs.empty()) throw UsageError("score " + flags.kind + ": --input SRC is required");
+  const bool findings_wanted = flags.findings || flags.to_security_hub;
+  if (!findings_wanted && flags.format != "ndjson") {
+    throw UsageError("--format " + flags.format + " formats findings: add --findings");
+  }
+  if (!findings_wanted && (!flags.suppress.empty() || !flags.state.empty())) {
+    throw UsageError("--suppress and --state apply to findings: add --findings");
+  }
+  if (SameObject(flags.model, flags.output)) {
+    throw UsageError(flags.output + ": is both an input and an output (--model " + flags.model +
+                     ")");
+  }
+  ParseFindingFormat(flags.format);  // a usage error before any work
+  FindingOptions finding_options;
+  finding_options.window_seconds = WindowSeconds(flags.window);
+  finding_options.max_sample_events = flags.max_samples;
+  const auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<const Model> model = Model::Load(flags.model);
+  const double threshold = ResolveThreshold(flags, *model);
+  std::optional<EntityHistory> history = LoadHistory(flags);
+  NetworkInfoSource network_info = NetworkInfoSource::Open(
+      {.asn_db = flags.asn_db, .country_db = flags.country_db, .aws_ip_ranges = flags.aws_ip_ranges});
+
+  LogScoreOptions options;
+  options.kind = flags.kind == "waf" ? LogKind::kWaf : LogKind::kCloudTrail;
+  options.inputs = flags.inputs;
+  if (!flags.entity.empty()) options.entity = ParseEntitySpec(options.kind, flags.entity);
+  const EntityKind entity_kind =
+      options.entity ? options.entity->kind : DefaultEntitySpec(options.kind).kind;
+  options.days = {DateFlag("--from", flags.from), DateFlag("--to", flags.to)};
+  options.ipv4_only = flags.ipv4_only;
+  options.keep_corrupt = flags.keep_corrupt;
+  options.threads = flags.threads;
+  options.model = model.get();
+  options.threshold = static_cast<float>(threshold);
+  options.calibration = model->calibration();
+  EventExplainer explainer(history ? &*history : nullptr, &network_info, entity_kind);
+  options.explainer = &explainer;
+
+  const std::string events_location =
+      findings_wanted ? flags.events_output : (flags.output.empty() ? "-" : flags.output);
+  for (const std::string& location : {flags.output, flags.events_output}) {
+    if (!location.empty() && location != "-") options.exclude.push_back(location);
+  }
+  std::unique_ptr<WritableFile> events_out;
+  if (!events_location.empty()) {
+    events_out = OpenStorage(events_location).OpenWritable(events_location);
+  }
+  options.output = events_out.get();
+  options.only_flagged = flags.only_anomalies;
+  std::optional<FindingAggregator> aggregator;
+  if (findings_wanted) {
+    aggregator.emplace(finding_options);
+    options.on_flagged = [&](ScoredEvent&& event) { aggregator->Add(event); };
+  }
+  BadRecordLog bad_records(BadRecordLog::kDefaultCap, flags.strict);
+  options.bad_records = &bad_records;
+  std::optional<Progress> progress;
+  options.progress = [&](uint64_t newly_read, uint64_t total) {
+    if (!progress) progress.emplace("score " + flags.kind, total, Progress::Unit::kBytes, flags.quiet);
+    progress->Add(newly_read);
+  };
+  LogScoreSummary summary;
+  try {
+    summary = ScoreLogs(options);
+  } catch (...) {
+    if (progress) progress->Done();
+    throw;
+  }
+  if (progress) progress->Done();
+  if (!flags.quiet) {
+    const std::vector<std::string> problems = bad_records.messages();
+    for (const std::string& problem : problems) Warn(problem);
+    for (const std::string& warning : summary.warnings) Warn(warning);
+    if (bad_records.count() > problems.size()) {
+      Warn(fmt::format("... and {} more problems", bad_records.count() - problems.size()));
+    }
+  }
+  if (summary.scored == 0 && !flags.allow_empty) {
+    throw Error(fmt::format(
+        "score {}: no event scored: {} files, {} records read, none yielded an (entity, IP) "
+        "pair (wrong log kind, or --from/--to outside the logs?). --allow-empty accepts an "
+        "empty result",
+        flags.kind, summary.files, summary.records));
+  }
+  FindingTotals totals;
+  std::unique_ptr<WritableFile> findings_out;
+  if (findings_wanted) {
+    std::vector<Finding> findings = std::move(*aggregator).Finish();
+    const std::string location = flags.output.empty() ? "-" : flags.output;
+    if (!(flags.to_security_hub && flags.output.empty())) {
+      findings_out = OpenStorage(location).OpenWritable(location);
+    }
+    totals = DeliverFindings(flags, std::move(findings), findings_out.get());
+  }
+  if (events_out) events_out->Close();
+  if (findings_out) findings_out->Close();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double megabytes_per_second = summary.seconds > 0 ? summary.json_bytes / 1e6 / summary.seconds : 0;
+  const bool stdout_taken =
+      (findings_wanted && findings_out && (flags.output.empty() || flags.output == "-")) ||
+      events_location == "-";
+  if (flags.json) {
+    std::string json = fmt::format(
+        "{{\"kind\":{},\"files\":{},\"bytes_read\":{},\"json_bytes\":{},\"records\":{},"
+        "\"scored\":{},\"anomalous\":{},\"rule_flagged\":{},\"flagged\":{},\"written\":{},"
+        "\"threshold\":{},\"calibrated\":{},\"history\":{},\"skipped\":{{",
+        JsonString(flags.kind), summary.files, summary.stored_bytes, summary.json_bytes,
+        summary.records, summary.scored, summary.anomalous, summary.rule_flagged, summary.flagged,
+        summary.written, JsonNumber(threshold), model->calibration() ? "true" : "false",
+        history ? "true" : "false");
+    for (size_t i = 0; i < kNumSkipReasons; ++i) {
+      const SkipReason reason = static_cast<SkipReason>(i);
+      json += fmt::format("{}\"{}\":{}", i ? "," : "", SkipReasonName(reason), summary.skipped[reason]);
+    }
+    json += "}";
+    if (findings_wanted) {
+      json += fmt::format(
+          ",\"findings\":{{\"total\":{},\"suppressed\":{},\"already_reported\":{},"
+          "\"reported\":{},\"by_severity\":{{\"LOW\":{},\"MEDIUM\":{},\"HIGH\":{},\"CRITICAL\":{}}},"
+          "\"expired_rules\":[",
+          totals.findings, totals.suppressed, totals.already_reported, totals.reported,
+          totals.by_severity[1], totals.by_severity[2], totals.by_severity[3],
+          totals.by_severity[4]);
+      for (size_t i = 0; i < totals.expired_rules.size(); ++i) {
+        json += (i ? "," : "") + JsonString(totals.expired_rules[i]);
+      }
+      json += "],\"suppressed_by_rule\":[";
+      for (size_t i = 0; i < totals.rule_counts.size(); ++i) {
+        json += fmt::format("{}{{\"rule\":{},\"findings\":{}}}", i ? "," : "",
+                            JsonString(totals.rule_counts[i].first), totals.rule_counts[i].second);
+      }
+      json += "]";
+      if (totals.sent_to_security_hub) {
+        json += fmt::format(",\"security_hub\":{{\"batches\":{},\"sent\":{},\"succeeded\":{},"
+                            "\"failed\":{},\"failures\":[",
+                            totals.security_hub.batches, totals.security_hub.sent,
+                            totals.security_hub.succeeded, totals.security_hub.failed);
+        for (size_t i = 0; i < totals.security_hub.failures.size() && i < 100; ++i) {
+          json += (i ? "," : "") + JsonString(totals.security_hub.failures[i]);
+        }
+        json += "]}";
+      }
+      json += "}";
+    }
+    json += fmt::format(",\"seconds\":{:.3f},\"megabytes_per_second\":{:.1f}}}\n", seconds,
+                        megabytes_per_second);
+    std::fputs(json.c_str(), stdout_taken ? stderr : stdout);
+  } else if (!flags.quiet) {
+    std::string text = fmt::format(
+        "score {}: {} files, {} of JSON, {} events scored in {:.2f} s ({:.0f} MB/s); {} "
+        "anomalous (score < {:.3f}{}){}\n",
+        flags.kind, summary.files, FormatBytes(summary.json_bytes), FormatCount(summary.scored),
+        summary.seconds, megabytes_per_second, FormatCount(summary.anomalous), threshold,
+        model->calibration()
+            ? fmt::format(", {:.2g}% of normal pairs", model->calibration()->FalsePositiveRateAt(
+                                                           static_cast<float>(threshold)) * 100)
+            : std::string(),
+        summary.rule_flagged ? fmt::format(", {} instance-credential events",
+                                           FormatCount(summary.rule_flagged))
+                             : std::string());
+    if (findings_wanted) {
+      text += fmt::format(
+          "findings: {} ({} HIGH, {} MEDIUM, {} LOW); {} suppressed, {} already reported, {} "
+          "reported\n",
+          totals.findings, totals.by_severity[3], totals.by_severity[2], totals.by_severity[1],
+          totals.suppressed, totals.already_reported, totals.reported);
+      for (const auto& [rule, count] : totals.rule_counts) {
+        text += fmt::format("  suppressed {} by {}\n", count, rule);
+      }
+      for (const std::string& expired : totals.expired_rules) text += "  " + expired + "\n";
+      if (totals.sent_to_security_hub) {
+        text += fmt::format("security hub: {} sent in {} batches, {} accepted, {} failed\n",
+                            totals.security_hub.sent, totals.security_hub.batches,
+                            totals.security_hub.succeeded, totals.security_hub.failed);
+        for (const std::string& failure : totals.security_hub.failures) {
+          text += "  " + failure + "\n";
+        }
+      }
+    }
+    std::fputs(text.c_str(), stderr);
+  }
+  if (totals.sent_to_security_hub && totals.security_hub.failed > 0) {
+    throw Error(fmt::format("security hub: {} of {} findings were not imported (see above)",
+                            totals.security_hub.failed, totals.security_hub.sent));
+  }
+}
+
 void RunScore(const ScoreFlags& flags) {
+  if (!flags.kind.empty()) return RunScoreLogs(flags);
   if (flags.pairs.empty()) {
     throw UsageError(
-        "score: --pairs SRC is required (scoring cloudtrail|waf logs directly is not available "
-        "in this build yet: run `ipinsights prepare` first)");
+        "score: give --pairs SRC (entity,ip CSV), or cloudtrail|waf --input SRC... to score "
+        "logs directly");
   }
+  for (const auto& [set, flag] : std::initializer_list<std::pair<bool, const char*>>{
+           {flags.findings, "--findings"}, {!flags.inputs.empty(), "--input"},
+           {flags.to_security_hub, "--to-security-hub"}}) {
+    if (set) throw UsageError(std::string(flag) + " reads logs: give cloudtrail|waf --input SRC...");
+  }
+  RunScorePairs(flags);
+}
+
+void RunScorePairs(const ScoreFlags& given) {
+  ScoreFlags flags = given;
+  if (flags.output.empty()) flags.output = "-";
   if (SameObject(flags.model, flags.output)) {
     throw UsageError(flags.output + ": is both an input and an output (--model " + flags.model +
                      ")");
   }
   auto start = std::chrono::steady_clock::now();
   std::shared_ptr<const Model> model = Model::Load(flags.model);
-  // The model file carries no recommended threshold yet (see the report of issue 3), so
-  // the default is PRODUCT.md's fallback, 0.
-  const double threshold = flags.threshold.value_or(0.0);
+  const double threshold = ResolveThreshold(flags, *model);
 
   Storage& input_storage = OpenStorage(flags.pairs);
   std::vector<ObjectInfo> objects;
@@ -64,6 +484,7 @@ void RunScore(const ScoreFlags& flags) {
   Progress progress("score", total_bytes, Progress::Unit::kBytes, flags.quiet);
   ScorePairsOptions options;
   options.threshold = threshold;
+  options.calibration = model->calibration();
   options.only_anomalies = flags.only_anomalies;
   options.threads = flags.threads;
   BatchScorer scorer = [&model](const std::string_view* entities, const IpAddress* ips, size_t n,
@@ -134,14 +555,59 @@ void RunScore(const ScoreFlags& flags) {
 void AddScoreCommand(CLI::App& app) {
   auto flags = std::make_shared<ScoreFlags>();
   CLI::App* command = app.add_subcommand(
-      "score", "Score entity,ip pairs with a trained model; writes one JSON object per pair");
+      "score",
+      "Score entity,ip pairs, or CloudTrail/WAF logs directly, with a trained model; writes one "
+      "JSON object per event, or findings (--findings) for Security Hub");
+  command->add_option("kind", flags->kind, "cloudtrail or waf: score logs (with --input)")
+      ->check(CLI::IsMember({"cloudtrail", "waf"}));
   command->add_option("--model", flags->model, "Model file (model.ipinsights)")->required();
   command->add_option("--pairs", flags->pairs,
                       "CSV of entity,ip rows: a file, a folder, s3://... or - for stdin");
-  command->add_option("--output", flags->output, "Where the NDJSON goes (default: stdout)");
+  command->add_option("--input", flags->inputs,
+                      "Logs to score (as prepare): files, folders, s3://bucket/prefix; repeatable");
+  command->add_option("--from", flags->from, "First day to read, YYYY-MM-DD (inclusive)");
+  command->add_option("--to", flags->to, "Last day to read, YYYY-MM-DD (inclusive)");
+  command->add_option("--entity", flags->entity,
+                      "Entity field, as prepare (must match what the model was trained on)");
+  command->add_flag("--ipv4-only", flags->ipv4_only, "Skip IPv6 events (as prepare)");
+  command->add_flag("--keep-corrupt", flags->keep_corrupt,
+                    "Keep the events of gzip objects whose checksum fails");
+  command->add_option("--output", flags->output,
+                      "Where the NDJSON (or the findings with --findings) goes (default: stdout)");
   command->add_option("--threshold", flags->threshold,
-                      "Flag pairs scoring below this as anomalous (default 0)");
-  command->add_flag("--only-anomalies", flags->only_anomalies, "Write only the flagged pairs");
+                      "Flag events scoring below this (default: the model's calibrated threshold)");
+  command->add_option("--target-fpr", flags->target_fpr,
+                      "Flag the scores that this share of normal pairs falls below (uses the "
+                      "model's calibration)");
+  command->add_flag("--only-anomalies", flags->only_anomalies, "Write only the flagged events");
+  command->add_option("--history", flags->history,
+                      "Training history for reasons (default: history.ipinsights beside the model)");
+  command->add_flag("--no-history", flags->no_history, "Do not read the training history");
+  command->add_option("--asn-db", flags->asn_db,
+                      "MaxMind-format database (.mmdb) for ASN and country in reasons");
+  command->add_option("--country-db", flags->country_db,
+                      "A second .mmdb for countries when --asn-db has none");
+  command->add_option("--aws-ip-ranges", flags->aws_ip_ranges,
+                      "AWS's ip-ranges.json: say whether an address is inside AWS");
+  command->add_flag("--findings", flags->findings,
+                    "Group flagged events into findings per (entity, IP) and window");
+  command->add_option("--window", flags->window, "Findings window: 1d (default), 12h, 30m, 3600s");
+  command->add_option("--max-samples", flags->max_samples,
+                      "Sample event ids kept per finding (default 10)");
+  command->add_option("--suppress", flags->suppress,
+                      "YAML suppression rules (docs/formats/suppressions.md)");
+  command->add_option("--state", flags->state,
+                      "Folder or s3:// prefix remembering reported findings across runs");
+  command->add_option("--format", flags->format, "Findings format: ndjson (default), asff, ocsf")
+      ->check(CLI::IsMember({"ndjson", "asff", "ocsf"}));
+  command->add_option("--events-output", flags->events_output,
+                      "With --findings: also write every scored event's NDJSON here");
+  command->add_flag("--to-security-hub", flags->to_security_hub,
+                    "Send the findings to AWS Security Hub (BatchImportFindings, SigV4)");
+  command->add_option("--region", flags->region,
+                      "Security Hub region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)");
+  command->add_option("--account-id", flags->account_id,
+                      "AWS account for ASFF findings without one (WAF; default: the records')");
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");
   command->add_flag("--quiet", flags->quiet, "No progress, warnings or summary on stderr");
   command->add_flag("--allow-empty", flags->allow_empty,

@@ -60,6 +60,10 @@ void ProcessChunk(Slot* slot, const BatchScorer& scorer, const ScorePairsOptions
     out.append(ip_text, parsed.ips[i].Format(ip_text));
     out.append("\",\"score\":");
     AppendJsonNumber(&out, score);
+    if (options.calibration != nullptr) {
+      out.append(",\"false_positive_rate_at_score\":");
+      AppendJsonNumber(&out, options.calibration->FalsePositiveRateAt(score));
+    }
     out.append(anomalous ? ",\"anomalous\":true}\n" : ",\"anomalous\":false}\n");
     ++slot->written;
   }

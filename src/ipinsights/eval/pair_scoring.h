@@ -29,6 +29,7 @@
 
 #include "ipinsights/base/bad_record.h"
 #include "ipinsights/base/progress.h"
+#include "ipinsights/model/score_calibration.h"
 #include "ipinsights/pairs/ip_address.h"
 #include "ipinsights/storage/storage.h"
 
@@ -40,6 +41,8 @@ using BatchScorer = std::function<void(const std::string_view* entities, const I
 
 struct ScorePairsOptions {
   double threshold = 0;
+  // When set, each line also gets "false_positive_rate_at_score" (before "anomalous").
+  const ScoreCalibration* calibration = nullptr;
   bool only_anomalies = false;
   size_t threads = 0;            // workers; 0 = every core
   size_t chunk_bytes = 1 << 20;  // input bytes per chunk

@@ -1,0 +1,352 @@
+#include "ipinsights/detect/log_scorer.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string_view>
+
+#include "ipinsights/base/error.h"
+#include "ipinsights/base/json_text.h"
+#include "ipinsights/base/parallel.h"
+#include "ipinsights/logs/log_scan.h"
+
+namespace ipinsights {
+namespace {
+
+// The record fields an event line carries, in EventFields order; the key each is written
+// under per log kind ("" = not written for that kind).
+enum FieldIndex : uint8_t {
+  kEventTime,
+  kEventName,
+  kEventSource,
+  kAwsRegion,
+  kAccountId,
+  kEventId,
+  kUserAgent,
+  kIdentityType,
+  kAccessKeyId,
+  kPrincipalId,
+  kUri,
+  kHttpMethod,
+  kAction,
+  kRequestId,
+  kCountry,
+  kFieldCount
+};
+
+constexpr std::array<std::string_view, kFieldCount> kCloudTrailKeys = {
+    "eventTime", "eventName", "eventSource", "awsRegion", "recipientAccountId", "eventID",
+    "userAgent", "identityType", "accessKeyId", "", "", "", "", "", ""};
+constexpr std::array<std::string_view, kFieldCount> kWafKeys = {
+    "timestamp", "", "", "", "", "", "userAgent", "", "", "", "uri", "httpMethod", "action",
+    "requestId", "country"};
+
+std::array<std::string_view, kFieldCount> FieldViews(const EventFields& f) {
+  return {f.event_time,   f.event_name,    f.event_source, f.aws_region,
+          f.recipient_account_id, f.event_id, f.user_agent, f.identity_type,
+          f.access_key_id, f.principal_id,  f.uri,          f.http_method,
+          f.action,       f.request_id,    f.country};
+}
+
+// Events are scored this many at a time (one ScoreBatch call).
+constexpr size_t kBatch = 256;
+
+struct Span {
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+
+struct PendingEvent {
+  Span entity;
+  std::array<Span, kFieldCount> fields;
+  IpAddress ip;
+  bool has_time = false;
+  int64_t time = 0;
+  uint64_t record_index = 0;
+};
+
+struct Totals {
+  uint64_t scored = 0;
+  uint64_t anomalous = 0;
+  uint64_t rule_flagged = 0;
+  uint64_t flagged = 0;
+  uint64_t written = 0;
+};
+
+// One object's scored events: Add (worker thread) buffers, scores and formats; WriteOut (in
+// listing order) writes the lines and hands the flagged events on.
+class ScoredEventsOutput : public FileOutput {
+ public:
+  ScoredEventsOutput(const LogScoreOptions& options, Totals* totals)
+      : options_(options),
+        totals_(totals),
+        keys_(options.kind == LogKind::kCloudTrail ? kCloudTrailKeys : kWafKeys) {}
+
+  void Add(const LogEvent& event) override {
+    if (event.fields != nullptr && event.fields->object != object_) {
+      Score();
+      object_.assign(event.fields->object);
+    }
+    PendingEvent& pending = pending_.emplace_back();
+    pending.entity = Keep(event.entity);
+    if (event.fields != nullptr) {
+      const std::array<std::string_view, kFieldCount> views = FieldViews(*event.fields);
+      for (size_t i = 0; i < kFieldCount; ++i) pending.fields[i] = Keep(views[i]);
+      pending.record_index = event.fields->record_index;
+    }
+    pending.ip = event.ip;
+    pending.has_time = event.has_time;
+    pending.time = event.time;
+    if (pending_.size() == kBatch) Score();
+  }
+
+  size_t BufferedBytes() const override { return lines_.size() + arena_.size(); }
+
+  void WriteOut() override {
+    Score();
+    if (options_.output != nullptr && !lines_.empty()) options_.output->Append(lines_);
+    totals_->scored += local_.scored;
+    totals_->anomalous += local_.anomalous;
+    totals_->rule_flagged += local_.rule_flagged;
+    totals_->flagged += local_.flagged;
+    totals_->written += local_.written;
+    if (options_.on_flagged) {
+      for (ScoredEvent& event : flagged_) options_.on_flagged(std::move(event));
+    }
+    Clear();
+  }
+
+  void Discard() override { Clear(); }
+
+ private:
+  Span Keep(std::string_view text) {
+    Span span{static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(text.size())};
+    arena_.append(text);
+    return span;
+  }
+  std::string_view View(Span span) const {
+    return std::string_view(arena_).substr(span.offset, span.size);
+  }
+
+  void Clear() {
+    pending_.clear();
+    arena_.clear();
+    lines_.clear();
+    flagged_.clear();
+    local_ = Totals{};
+  }
+
+  // Scores the pending events and formats their lines.
+  void Score() {
+    const size_t n = pending_.size();
+    if (n == 0) return;
+    entities_.resize(n);
+    ips_.resize(n);
+    scores_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      entities_[i] = View(pending_[i].entity);
+      ips_[i] = pending_[i].ip;
+    }
+    options_.model->ScoreBatch(entities_.data(), ips_.data(), n, scores_.data());
+    for (size_t i = 0; i < n; ++i) Format(pending_[i], scores_[i]);
+    local_.scored += n;
+    pending_.clear();
+    arena_.clear();
+  }
+
+  void Format(const PendingEvent& event, float score) {
+    const std::string_view entity = View(event.entity);
+    const bool anomalous = score < options_.threshold;
+    const double rate =
+        options_.calibration != nullptr ? options_.calibration->FalsePositiveRateAt(score) : -1;
+    bool rule = false;
+    if (options_.explainer != nullptr && options_.kind == LogKind::kCloudTrail) {
+      rule = options_.explainer->InstanceCredentialsOutside(
+          entity, View(event.fields[kPrincipalId]), event.ip);
+    }
+    const bool flagged = anomalous || rule;
+    local_.anomalous += anomalous;
+    local_.rule_flagged += rule;
+    local_.flagged += flagged;
+    std::vector<Reason> reasons;
+    NetworkInfo network;
+    if (flagged && options_.explainer != nullptr) {
+      network = options_.explainer->LookupNetwork(event.ip);
+      if (rule) {
+        reasons.push_back(options_.explainer->InstanceCredentialsReason(entity, event.ip, network));
+      }
+      std::vector<Reason> more = options_.explainer->Explain(
+          entity, event.ip, score, anomalous, options_.threshold, rate < 0 ? 1.0 : rate, network);
+      for (Reason& reason : more) reasons.push_back(std::move(reason));
+    }
+    const std::string_view access_key = View(event.fields[kAccessKeyId]);
+    if (options_.output != nullptr && (flagged || !options_.only_flagged)) {
+      std::string& line = lines_;
+      line += "{\"entity\":";
+      AppendJsonString(&line, entity);
+      char ip_text[IpAddress::kMaxTextLength];
+      line += ",\"ip\":\"";
+      line.append(ip_text, event.ip.Format(ip_text));
+      line += "\",\"score\":";
+      AppendJsonNumber(&line, score);
+      line += ",\"false_positive_rate_at_score\":";
+      if (rate < 0) {
+        line += "null";
+      } else {
+        AppendJsonNumber(&line, rate);
+      }
+      line += anomalous ? ",\"anomalous\":true" : ",\"anomalous\":false";
+      if (rule) line += ",\"rule\":\"instance_credentials_outside_instance\"";
+      for (size_t i = 0; i < kFieldCount; ++i) {
+        if (keys_[i].empty()) continue;
+        line += ",\"";
+        line += keys_[i];
+        line += "\":";
+        if (event.fields[i].size == 0) {
+          line += "null";
+        } else {
+          AppendJsonString(&line, View(event.fields[i]));
+        }
+      }
+      if (options_.kind == LogKind::kCloudTrail) {
+        line += ",\"credential_type\":";
+        const std::string_view type = CredentialTypeOf(access_key);
+        if (type.empty()) {
+          line += "null";
+        } else {
+          AppendJsonString(&line, type);
+        }
+      }
+      line += ",\"object\":";
+      AppendJsonString(&line, object_);
+      line += ",\"record_index\":";
+      line += std::to_string(event.record_index);
+      if (flagged) {
+        line += ",\"reasons\":[";
+        for (size_t r = 0; r < reasons.size(); ++r) {
+          if (r > 0) line += ",";
+          line += "{\"code\":";
+          AppendJsonString(&line, reasons[r].code);
+          line += ",\"message\":";
+          AppendJsonString(&line, reasons[r].message);
+          line += ",\"facts\":";
+          line += reasons[r].facts;
+          line += "}";
+        }
+        line += "]";
+      }
+      line += "}\n";
+      ++local_.written;
+    }
+    if (flagged && options_.on_flagged) {
+      ScoredEvent& scored = flagged_.emplace_back();
+      scored.kind = options_.kind;
+      scored.entity.assign(entity);
+      scored.ip = event.ip;
+      scored.score = score;
+      scored.false_positive_rate = rate < 0 ? 1.0 : rate;
+      scored.anomalous = anomalous;
+      scored.has_time = event.has_time;
+      scored.time = event.time;
+      scored.object = object_;
+      scored.record_index = event.record_index;
+      scored.event_time.assign(View(event.fields[kEventTime]));
+      scored.event_name.assign(View(event.fields[kEventName]));
+      scored.event_source.assign(View(event.fields[kEventSource]));
+      scored.aws_region.assign(View(event.fields[kAwsRegion]));
+      scored.account_id.assign(View(event.fields[kAccountId]));
+      scored.event_id.assign(options_.kind == LogKind::kCloudTrail
+                                 ? View(event.fields[kEventId])
+                                 : View(event.fields[kRequestId]));
+      scored.user_agent.assign(View(event.fields[kUserAgent]));
+      scored.identity_type.assign(View(event.fields[kIdentityType]));
+      scored.access_key_id.assign(access_key);
+      scored.credential_type.assign(CredentialTypeOf(access_key));
+      scored.uri.assign(View(event.fields[kUri]));
+      scored.http_method.assign(View(event.fields[kHttpMethod]));
+      scored.action.assign(View(event.fields[kAction]));
+      scored.country.assign(View(event.fields[kCountry]));
+      scored.network = std::move(network);
+      scored.reasons = std::move(reasons);
+    }
+  }
+
+  const LogScoreOptions& options_;
+  Totals* totals_;
+  const std::array<std::string_view, kFieldCount>& keys_;
+  std::string object_;
+  std::vector<PendingEvent> pending_;
+  std::string arena_;
+  std::string lines_;
+  std::vector<ScoredEvent> flagged_;
+  Totals local_;
+  std::vector<std::string_view> entities_;
+  std::vector<IpAddress> ips_;
+  std::vector<float> scores_;
+};
+
+}  // namespace
+
+LogScoreSummary ScoreLogs(const LogScoreOptions& options) {
+  if (options.model == nullptr) throw UsageError("score: no model");
+  if (options.inputs.empty()) throw UsageError("score: --input SRC is required");
+  const size_t threads = options.threads ? options.threads : HardwareThreads();
+  LogReaderOptions reader;
+  reader.kind = options.kind;
+  reader.entity = options.entity ? *options.entity : DefaultEntitySpec(options.kind);
+  reader.ipv4_only = options.ipv4_only;
+  if (options.days.from) reader.from_seconds = DaysFromCivil(*options.days.from) * 86400;
+  if (options.days.to) reader.to_seconds = (DaysFromCivil(*options.days.to) + 1) * 86400;
+  reader.want_event_time = true;
+  reader.want_event_fields = true;
+  reader.max_decompressed_bytes = options.max_decompressed_bytes;
+  // As prepare: whole objects up to this size per worker, bigger ones streamed.
+  reader.memory_budget =
+      std::clamp<size_t>((size_t{128} << 20) / threads, size_t{16} << 20, size_t{64} << 20);
+
+  std::vector<ObjectInfo> objects;
+  for (const std::string& input : options.inputs) {
+    std::vector<ObjectInfo> listed = ListLogObjects(OpenStorage(input), input, options.days);
+    ExcludeOutputs("--input", input, options.exclude, &listed);
+    for (ObjectInfo& object : listed) objects.push_back(std::move(object));
+  }
+  uint64_t total_stored = 0;
+  for (const ObjectInfo& object : objects) total_stored += object.size;
+
+  const auto start = std::chrono::steady_clock::now();
+  if (options.progress) options.progress(0, total_stored);
+  ScanOptions scan_options;
+  scan_options.threads = threads;
+  scan_options.bad_records = options.bad_records;
+  scan_options.keep_corrupt = options.keep_corrupt;
+  if (options.progress) {
+    scan_options.progress = [&](uint64_t bytes) { options.progress(bytes, total_stored); };
+  }
+  scan_options.flush_bytes = size_t{8} << 20;
+  Totals totals;
+  ScanSummary scan = ScanLogs(objects, nullptr, reader, scan_options,
+                              [&]() -> std::unique_ptr<FileOutput> {
+                                return std::make_unique<ScoredEventsOutput>(options, &totals);
+                              });
+  LogScoreSummary summary;
+  summary.files = scan.files;
+  summary.digest_files = scan.digest_files;
+  summary.stored_bytes = scan.stored_bytes;
+  summary.json_bytes = scan.json_bytes;
+  summary.records = scan.records;
+  summary.scored = totals.scored;
+  summary.anomalous = totals.anomalous;
+  summary.rule_flagged = totals.rule_flagged;
+  summary.flagged = totals.flagged;
+  summary.written = totals.written;
+  summary.skipped = scan.skipped;
+  summary.warnings = std::move(scan.warnings);
+  summary.problem_count = scan.skipped[SkipReason::kMalformed];
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.threads = threads;
+  summary.json_kernel = std::move(scan.json_kernel);
+  return summary;
+}
+
+}  // namespace ipinsights
