@@ -398,7 +398,7 @@ void RunScoreLogs(const ScoreFlags& flags) {
       }
       json += "}";
     }
-    json += fmt::format(",\"seconds\":{:.3f},\"megabytes_per_second\":{:.1f}}}\n", seconds,
+    json += fmt::format(",\"seconds\":{:.3f},\"json_mb_per_second\":{:.1f}}}\n", seconds,
                         megabytes_per_second);
     std::fputs(json.c_str(), stdout_taken ? stderr : stdout);
   } else if (!flags.quiet) {
