@@ -41,6 +41,7 @@ struct RunPaths {
   std::string model_dir;
   std::string model;
   std::string metrics;
+  std::string history;  // the training history `score` explains findings with
   std::string evaluation;
 };
 
@@ -53,6 +54,7 @@ RunPaths PathsFor(const JobConfig& job, const std::string& version) {
   paths.model_dir = JoinLocation(paths.folder, "model");
   paths.model = JoinLocation(paths.model_dir, "model.ipinsights");
   paths.metrics = JoinLocation(paths.model_dir, "metrics.json");
+  paths.history = JoinLocation(paths.model_dir, "history.ipinsights");
   paths.evaluation = JoinLocation(paths.folder, "evaluation.json");
   return paths;
 }
@@ -416,11 +418,16 @@ class JobRun {
             registry_.VersionLocation(job_.name, version)));
       }
     } else {
-      registry_.PublishVersion(job_.name, version,
-                               {{"model.ipinsights", paths_.model},
-                                {"metrics.json", paths_.metrics},
-                                {"evaluation.json", paths_.evaluation}},
-                               SummaryJson());
+      std::vector<std::pair<std::string, std::string>> files = {
+          {"model.ipinsights", paths_.model},
+          {"metrics.json", paths_.metrics},
+          {"evaluation.json", paths_.evaluation}};
+      // Beside the model, so `score --model REGISTRY/NAME/versions/V/model.ipinsights`
+      // finds it (serve never reads it).
+      if (OpenStorage(paths_.history).Exists(paths_.history)) {
+        files.emplace_back("history.ipinsights", paths_.history);
+      }
+      registry_.PublishVersion(job_.name, version, files, SummaryJson());
     }
     // A run for an older window (a backfill) publishes its version but leaves a newer
     // current one in service.
