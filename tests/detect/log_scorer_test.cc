@@ -65,6 +65,8 @@ class LogScorerTest : public testing::ScratchTest {
     options.threshold = threshold;
     options.output = output.get();
     options.only_flagged = only_flagged;
+    EventExplainer explainer(nullptr, nullptr, EntityKind::kPrincipalId);
+    options.explainer = &explainer;
     options.on_flagged = [&](ScoredEvent&& event) { flagged->push_back(std::move(event)); };
     *summary = ScoreLogs(options);
     output->Close();
