@@ -2,6 +2,8 @@
 // binary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "../testing/command.h"
