@@ -114,9 +114,8 @@ TEST_F(EventExplainerTest, OwnerFromNetworkInfo) {
   network.asn = 64500;
   network.as_org = "Example Hosting";
   network.country = "NL";
-  const Reason* owner =
-      Find(explainer.Explain("alice", Ip("100.64.9.9"), -5, true, -1, 0.0001, network),
-           "address_owner");
+  const Reason* owner = Find(
+      explainer.Explain("alice", Ip("100.64.9.9"), -5, true, -1, 0.0001, network), "address_owner");
   ASSERT_NE(owner, nullptr);
   EXPECT_NE(owner->message.find("AS64500 Example Hosting in NL"), std::string::npos)
       << owner->message;
@@ -125,7 +124,7 @@ TEST_F(EventExplainerTest, OwnerFromNetworkInfo) {
 TEST(InstanceSession, RecognisesInstanceIds) {
   EXPECT_TRUE(IsInstanceSession("AROAEXAMPLE:i-0a1b2c3d4e5f60718"));
   EXPECT_TRUE(IsInstanceSession("AROAEXAMPLE:i-0a1b2c3d"));
-  EXPECT_FALSE(IsInstanceSession("AROAEXAMPLE:i-0A1B2C3D"));        // upper case: not an id
+  EXPECT_FALSE(IsInstanceSession("AROAEXAMPLE:i-0A1B2C3D"));         // upper case: not an id
   EXPECT_FALSE(IsInstanceSession("AROAEXAMPLE:alice@example.com"));  // a person's session
   EXPECT_FALSE(IsInstanceSession("AIDAEXAMPLE"));
   EXPECT_FALSE(IsInstanceSession("AROAEXAMPLE:i-0a1b2c3d4e5f6071"));  // 16 hex digits

@@ -105,7 +105,8 @@ class FindingsEndToEnd : public testing::ScratchTest {
                   " --from 2024-03-06 --to 2024-03-06 --findings --output findings.ndjson --json");
     ASSERT_EQ(score.exit_code, 0) << score.err;
     const auto findings = ReadFindings(testing::ReadFileBytes(dir_ / "findings.ndjson"));
-    const std::vector<LabelRow> labels = ReadLabels(testing::ReadFileBytes(dir_ / "sim/labels.csv"));
+    const std::vector<LabelRow> labels =
+        ReadLabels(testing::ReadFileBytes(dir_ / "sim/labels.csv"));
     ASSERT_FALSE(labels.empty());
 
     // The reason each kind must carry.
@@ -113,7 +114,8 @@ class FindingsEndToEnd : public testing::ScratchTest {
         {"instance_credentials", {"instance_credentials_outside_instance"}},
         {"long_term_key_new_network",
          {"coarse_network_new_for_entity", "fine_network_new_for_entity"}},
-        {"waf_client_new_network", {"coarse_network_new_for_entity", "fine_network_new_for_entity"}},
+        {"waf_client_new_network",
+         {"coarse_network_new_for_entity", "fine_network_new_for_entity"}},
         {"random_ip", {"score_below_threshold", "instance_credentials_outside_instance"}},
     };
     std::map<std::string, std::pair<int, int>> found;  // kind -> (with its reason, total)

@@ -19,12 +19,13 @@ namespace {
 std::string CloudTrailRecord(int i, const std::string& principal, const std::string& key,
                              const std::string& ip) {
   return "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":\"" +
-         principal + "\",\"arn\":\"arn:aws:iam::123456789012:user/u\",\"accountId\":"
-         "\"123456789012\",\"accessKeyId\":\"" + key +
-         "\"},\"eventTime\":\"2024-03-01T10:00:" + (i < 10 ? "0" : "") + std::to_string(i) +
+         principal +
+         "\",\"arn\":\"arn:aws:iam::123456789012:user/u\",\"accountId\":"
+         "\"123456789012\",\"accessKeyId\":\"" +
+         key + "\"},\"eventTime\":\"2024-03-01T10:00:" + (i < 10 ? "0" : "") + std::to_string(i) +
          "Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":"
-         "\"us-east-1\",\"sourceIPAddress\":\"" + ip +
-         "\",\"userAgent\":\"aws-cli/2.15.0\",\"eventID\":\"id-" + std::to_string(i) +
+         "\"us-east-1\",\"sourceIPAddress\":\"" +
+         ip + "\",\"userAgent\":\"aws-cli/2.15.0\",\"eventID\":\"id-" + std::to_string(i) +
          "\",\"recipientAccountId\":\"123456789012\"}";
 }
 
@@ -42,8 +43,9 @@ class LogScorerTest : public testing::ScratchTest {
       for (int i = 0; i < 30; ++i) {
         if (!records.empty()) records += ",";
         if (i % 3 == 2) {
-          records += "{\"userIdentity\":{\"type\":\"AWSService\",\"invokedBy\":\"s3.amazonaws.com\"},"
-                     "\"eventTime\":\"2024-03-01T10:00:00Z\",\"sourceIPAddress\":\"s3.amazonaws.com\"}";
+          records +=
+              "{\"userIdentity\":{\"type\":\"AWSService\",\"invokedBy\":\"s3.amazonaws.com\"},"
+              "\"eventTime\":\"2024-03-01T10:00:00Z\",\"sourceIPAddress\":\"s3.amazonaws.com\"}";
         } else {
           records += CloudTrailRecord(i, "AIDAUSER" + std::to_string(i % 4),
                                       i % 2 ? "AKIAEXAMPLE" : "ASIAEXAMPLE",

@@ -29,8 +29,10 @@ class ScoreLogsCli : public testing::ScratchTest {
     ASSERT_EQ(run.exit_code, 0) << args << "\n" << run.err;
   }
   CommandResult Score(const std::string& args) {
-    return RunIpinsights(dir_, "score cloudtrail --model model/model.ipinsights --input "
-                               "sim/AWSLogs --from 2024-03-03 --to 2024-03-03 " + args);
+    return RunIpinsights(dir_,
+                         "score cloudtrail --model model/model.ipinsights --input "
+                         "sim/AWSLogs --from 2024-03-03 --to 2024-03-03 " +
+                             args);
   }
 };
 
@@ -67,7 +69,8 @@ TEST_F(ScoreLogsCli, OneEventLinePerPreparedRowAndTheSummaryCountsThem) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const std::string rows = Read("day3.csv");
   const std::string lines = Read("events.ndjson");
-  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), std::count(rows.begin(), rows.end(), '\n'));
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'),
+            std::count(rows.begin(), rows.end(), '\n'));
   EXPECT_NE(run.out.find("\"calibrated\":true"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("\"history\":true"), std::string::npos) << run.out;
 }

@@ -6,17 +6,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <optional>
-#include <vector>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "ipinsights/base/bad_record.h"
+#include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/json_text.h"
 #include "ipinsights/base/progress.h"
 #include "ipinsights/cli/commands.h"
-#include "ipinsights/base/civil_time.h"
 #include "ipinsights/detect/event_explainer.h"
 #include "ipinsights/detect/finding.h"
 #include "ipinsights/detect/finding_formats.h"
@@ -97,8 +97,9 @@ double ResolveThreshold(const ScoreFlags& flags, const Model& model) {
   }
   if (calibration != nullptr) return calibration->threshold;
   if (!flags.quiet) {
-    Warn(flags.model + ": has no calibrated threshold (trained before it was stored); flagging "
-                       "scores below 0: retrain it, or give --threshold or --target-fpr");
+    Warn(flags.model +
+         ": has no calibrated threshold (trained before it was stored); flagging "
+         "scores below 0: retrain it, or give --threshold or --target-fpr");
   }
   return 0;
 }
@@ -119,8 +120,11 @@ int64_t WindowSeconds(const std::string& text) {
     ++i;
   }
   const std::string unit = text.substr(i);
-  const int64_t scale = unit == "d" ? 86400 : unit == "h" ? 3600 : unit == "m" ? 60
-                        : unit == "s" ? 1 : 0;
+  const int64_t scale = unit == "d"   ? 86400
+                        : unit == "h" ? 3600
+                        : unit == "m" ? 60
+                        : unit == "s" ? 1
+                                      : 0;
   if (i == 0 || scale == 0 || value == 0 || value * scale > 366 * 86400) {
     throw UsageError("--window \"" + text +
                      "\": expected a duration such as 1d, 12h, 30m or 3600s (at most 366d)");
@@ -139,8 +143,9 @@ std::optional<EntityHistory> LoadHistory(const ScoreFlags& flags) {
   Storage& storage = OpenStorage(beside);
   if (!storage.Exists(beside)) {
     if (!flags.quiet) {
-      Warn("no " + beside + " beside the model: reasons will not use the training history "
-                            "(give --history FILE, or --no-history to silence this)");
+      Warn("no " + beside +
+           " beside the model: reasons will not use the training history "
+           "(give --history FILE, or --no-history to silence this)");
     }
     return std::nullopt;
   }
@@ -224,8 +229,8 @@ FindingTotals DeliverFindings(const ScoreFlags& flags, std::vector<Finding> find
       for (const std::string& batch : batches) text += batch + "\n";
     } else {
       for (const Finding& finding : findings) {
-        text += format == FindingFormat::kOcsf ? OcsfFindingJson(finding, now)
-                                               : FindingJson(finding);
+        text +=
+            format == FindingFormat::kOcsf ? OcsfFindingJson(finding, now) : FindingJson(finding);
         text += "\n";
       }
     }
@@ -272,8 +277,9 @@ void RunScoreLogs(const ScoreFlags& flags) {
   std::shared_ptr<const Model> model = Model::Load(flags.model);
   const double threshold = ResolveThreshold(flags, *model);
   std::optional<EntityHistory> history = LoadHistory(flags);
-  NetworkInfoSource network_info = NetworkInfoSource::Open(
-      {.asn_db = flags.asn_db, .country_db = flags.country_db, .aws_ip_ranges = flags.aws_ip_ranges});
+  NetworkInfoSource network_info = NetworkInfoSource::Open({.asn_db = flags.asn_db,
+                                                            .country_db = flags.country_db,
+                                                            .aws_ip_ranges = flags.aws_ip_ranges});
 
   LogScoreOptions options;
   options.kind = flags.kind == "waf" ? LogKind::kWaf : LogKind::kCloudTrail;
@@ -311,7 +317,8 @@ void RunScoreLogs(const ScoreFlags& flags) {
   options.bad_records = &bad_records;
   std::optional<Progress> progress;
   options.progress = [&](uint64_t newly_read, uint64_t total) {
-    if (!progress) progress.emplace("score " + flags.kind, total, Progress::Unit::kBytes, flags.quiet);
+    if (!progress)
+      progress.emplace("score " + flags.kind, total, Progress::Unit::kBytes, flags.quiet);
     progress->Add(newly_read);
   };
   LogScoreSummary summary;
@@ -351,7 +358,8 @@ void RunScoreLogs(const ScoreFlags& flags) {
   if (findings_out) findings_out->Close();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double megabytes_per_second = summary.seconds > 0 ? summary.json_bytes / 1e6 / summary.seconds : 0;
+  const double megabytes_per_second =
+      summary.seconds > 0 ? summary.json_bytes / 1e6 / summary.seconds : 0;
   const bool stdout_taken =
       (findings_wanted && findings_out && (flags.output.empty() || flags.output == "-")) ||
       events_location == "-";
@@ -366,13 +374,15 @@ void RunScoreLogs(const ScoreFlags& flags) {
         history ? "true" : "false");
     for (size_t i = 0; i < kNumSkipReasons; ++i) {
       const SkipReason reason = static_cast<SkipReason>(i);
-      json += fmt::format("{}\"{}\":{}", i ? "," : "", SkipReasonName(reason), summary.skipped[reason]);
+      json +=
+          fmt::format("{}\"{}\":{}", i ? "," : "", SkipReasonName(reason), summary.skipped[reason]);
     }
     json += "}";
     if (findings_wanted) {
       json += fmt::format(
           ",\"findings\":{{\"total\":{},\"suppressed\":{},\"already_reported\":{},"
-          "\"reported\":{},\"by_severity\":{{\"LOW\":{},\"MEDIUM\":{},\"HIGH\":{},\"CRITICAL\":{}}},"
+          "\"reported\":{},\"by_severity\":{{\"LOW\":{},\"MEDIUM\":{},\"HIGH\":{},\"CRITICAL\":{}}}"
+          ","
           "\"expired_rules\":[",
           totals.findings, totals.suppressed, totals.already_reported, totals.reported,
           totals.by_severity[1], totals.by_severity[2], totals.by_severity[3],
@@ -387,10 +397,11 @@ void RunScoreLogs(const ScoreFlags& flags) {
       }
       json += "]";
       if (totals.sent_to_security_hub) {
-        json += fmt::format(",\"security_hub\":{{\"batches\":{},\"sent\":{},\"succeeded\":{},"
-                            "\"failed\":{},\"failures\":[",
-                            totals.security_hub.batches, totals.security_hub.sent,
-                            totals.security_hub.succeeded, totals.security_hub.failed);
+        json += fmt::format(
+            ",\"security_hub\":{{\"batches\":{},\"sent\":{},\"succeeded\":{},"
+            "\"failed\":{},\"failures\":[",
+            totals.security_hub.batches, totals.security_hub.sent, totals.security_hub.succeeded,
+            totals.security_hub.failed);
         for (size_t i = 0; i < totals.security_hub.failures.size() && i < 100; ++i) {
           json += (i ? "," : "") + JsonString(totals.security_hub.failures[i]);
         }
@@ -408,12 +419,13 @@ void RunScoreLogs(const ScoreFlags& flags) {
         flags.kind, summary.files, FormatBytes(summary.json_bytes), FormatCount(summary.scored),
         summary.seconds, megabytes_per_second, FormatCount(summary.anomalous), threshold,
         model->calibration()
-            ? fmt::format(", {:.2g}% of normal pairs", model->calibration()->FalsePositiveRateAt(
-                                                           static_cast<float>(threshold)) * 100)
+            ? fmt::format(
+                  ", {:.2g}% of normal pairs",
+                  model->calibration()->FalsePositiveRateAt(static_cast<float>(threshold)) * 100)
             : std::string(),
-        summary.rule_flagged ? fmt::format(", {} instance-credential events",
-                                           FormatCount(summary.rule_flagged))
-                             : std::string());
+        summary.rule_flagged
+            ? fmt::format(", {} instance-credential events", FormatCount(summary.rule_flagged))
+            : std::string());
     if (findings_wanted) {
       text += fmt::format(
           "findings: {} ({} HIGH, {} MEDIUM, {} LOW); {} suppressed, {} already reported, {} "
@@ -449,9 +461,11 @@ void RunScore(const ScoreFlags& flags) {
         "logs directly");
   }
   for (const auto& [set, flag] : std::initializer_list<std::pair<bool, const char*>>{
-           {flags.findings, "--findings"}, {!flags.inputs.empty(), "--input"},
+           {flags.findings, "--findings"},
+           {!flags.inputs.empty(), "--input"},
            {flags.to_security_hub, "--to-security-hub"}}) {
-    if (set) throw UsageError(std::string(flag) + " reads logs: give cloudtrail|waf --input SRC...");
+    if (set)
+      throw UsageError(std::string(flag) + " reads logs: give cloudtrail|waf --input SRC...");
   }
   RunScorePairs(flags);
 }
@@ -580,8 +594,9 @@ void AddScoreCommand(CLI::App& app) {
                       "Flag the scores that this share of normal pairs falls below (uses the "
                       "model's calibration)");
   command->add_flag("--only-anomalies", flags->only_anomalies, "Write only the flagged events");
-  command->add_option("--history", flags->history,
-                      "Training history for reasons (default: history.ipinsights beside the model)");
+  command->add_option(
+      "--history", flags->history,
+      "Training history for reasons (default: history.ipinsights beside the model)");
   command->add_flag("--no-history", flags->no_history, "Do not read the training history");
   command->add_option("--asn-db", flags->asn_db,
                       "MaxMind-format database (.mmdb) for ASN and country in reasons");

@@ -49,11 +49,12 @@ void AddOwner(const NetworkInfo& network, std::vector<Reason>* reasons) {
   }
   facts += "}";
   std::string message = "address owned by ";
-  message += network.asn != 0 ? fmt::format("AS{} {}", network.asn, network.as_org) : "an unknown AS";
+  message +=
+      network.asn != 0 ? fmt::format("AS{} {}", network.asn, network.as_org) : "an unknown AS";
   if (!network.country.empty()) message += " in " + network.country;
-  message += network.in_aws ? fmt::format(", inside AWS ({} {})", network.aws_service,
-                                          network.aws_region)
-                            : ", outside AWS";
+  message += network.in_aws
+                 ? fmt::format(", inside AWS ({} {})", network.aws_service, network.aws_region)
+                 : ", outside AWS";
   reasons->push_back({"address_owner", std::move(message), std::move(facts)});
 }
 
@@ -71,8 +72,8 @@ bool IsInstanceSession(std::string_view principal_id) {
   return true;
 }
 
-EventExplainer::EventExplainer(const EntityHistory* history,
-                               const NetworkInfoSource* network_info, EntityKind entity_kind)
+EventExplainer::EventExplainer(const EntityHistory* history, const NetworkInfoSource* network_info,
+                               EntityKind entity_kind)
     : history_(history),
       network_info_(network_info),
       one_entity_per_session_(entity_kind == EntityKind::kPrincipalId ||
@@ -110,10 +111,9 @@ Reason EventExplainer::InstanceCredentialsReason(std::string_view entity, const 
   std::string message = fmt::format(
       "EC2 instance-role session used from {}, not from its instance's address{}{}", ip.ToString(),
       record != nullptr && record->addresses.size() == 1 ? " " : "es ",
-      record != nullptr && !record->addresses.empty() ? record->addresses[0].ip.ToString() +
-                                                            (record->addresses.size() > 1 ? ", ..."
-                                                                                           : "")
-                                                      : std::string("(unknown)"));
+      record != nullptr && !record->addresses.empty()
+          ? record->addresses[0].ip.ToString() + (record->addresses.size() > 1 ? ", ..." : "")
+          : std::string("(unknown)"));
   if (!network.aws_prefix.empty() || network.asn != 0) {
     message += network.in_aws ? " (inside AWS)" : " (outside AWS)";
   }
@@ -135,8 +135,9 @@ std::vector<Reason> EventExplainer::Explain(std::string_view entity, const IpAdd
          fmt::format("score {:.3f} is below the threshold {:.3f}: {} of normal pairs score this "
                      "low",
                      score, threshold,
-                     false_positive_rate < 0.0001 ? std::string("under 0.01%")
-                                                  : fmt::format("{:.2g}%", false_positive_rate * 100)),
+                     false_positive_rate < 0.0001
+                         ? std::string("under 0.01%")
+                         : fmt::format("{:.2g}%", false_positive_rate * 100)),
          fmt::format("{{\"score\":{},\"threshold\":{},\"false_positive_rate\":{}}}",
                      JsonNumber(score), JsonNumber(threshold), JsonNumber(false_positive_rate))});
   }
@@ -148,8 +149,7 @@ std::vector<Reason> EventExplainer::Explain(std::string_view entity, const IpAdd
   const std::string fine = NetworkName(ip, NetworkLevel::kFine);
   const std::string coarse = NetworkName(ip, NetworkLevel::kCoarse);
   if (record == nullptr) {
-    reasons.push_back({"entity_unseen",
-                       "entity never seen in the training window",
+    reasons.push_back({"entity_unseen", "entity never seen in the training window",
                        fmt::format("{{\"history_entities\":{}}}", history_->entities())});
   } else {
     const NetworkUse* fine_use = record->FindNetwork(ip, NetworkLevel::kFine);
@@ -166,20 +166,18 @@ std::vector<Reason> EventExplainer::Explain(std::string_view entity, const IpAdd
                        record->addresses_truncated ? "true" : "false")});
     }
     if (coarse_use == nullptr) {
-      reasons.push_back(
-          {"coarse_network_new_for_entity",
-           fmt::format("network {} never used by the entity{}", coarse,
-                       record->coarse_truncated ? " (among its most used)" : ""),
-           fmt::format("{{\"network\":{},\"known_networks\":{}}}", JsonString(coarse),
-                       record->coarse.size())});
+      reasons.push_back({"coarse_network_new_for_entity",
+                         fmt::format("network {} never used by the entity{}", coarse,
+                                     record->coarse_truncated ? " (among its most used)" : ""),
+                         fmt::format("{{\"network\":{},\"known_networks\":{}}}", JsonString(coarse),
+                                     record->coarse.size())});
     }
     if (fine_use == nullptr) {
-      reasons.push_back(
-          {"fine_network_new_for_entity",
-           fmt::format("network {} never used by the entity{}", fine,
-                       record->fine_truncated ? " (among its most used)" : ""),
-           fmt::format("{{\"network\":{},\"known_networks\":{}}}", JsonString(fine),
-                       record->fine.size())});
+      reasons.push_back({"fine_network_new_for_entity",
+                         fmt::format("network {} never used by the entity{}", fine,
+                                     record->fine_truncated ? " (among its most used)" : ""),
+                         fmt::format("{{\"network\":{},\"known_networks\":{}}}", JsonString(fine),
+                                     record->fine.size())});
     }
     // The known address sharing the longest prefix, and how much of the entity's activity
     // its /24 (/48) carries.
@@ -195,8 +193,9 @@ std::vector<Reason> EventExplainer::Explain(std::string_view entity, const IpAdd
     if (nearest != nullptr) {
       const NetworkUse* use = record->FindNetwork(nearest->ip, NetworkLevel::kFine);
       const uint64_t events = use != nullptr ? use->events : nearest->events;
-      const double share =
-          record->events > 0 ? static_cast<double>(events) / static_cast<double>(record->events) : 0;
+      const double share = record->events > 0
+                               ? static_cast<double>(events) / static_cast<double>(record->events)
+                               : 0;
       const std::string name = NetworkName(nearest->ip, NetworkLevel::kFine);
       reasons.push_back(
           {"nearest_known_network",
@@ -231,11 +230,11 @@ std::vector<Reason> EventExplainer::Explain(std::string_view entity, const IpAdd
         }
       }
       if (!known && !record->fine.empty()) {
-        reasons.push_back({"asn_new_for_entity",
-                           fmt::format("AS{} ({}) never used by the entity", network.asn,
-                                       network.as_org.empty() ? "unknown" : network.as_org),
-                           fmt::format("{{\"asn\":{},\"as_org\":{}}}", network.asn,
-                                       JsonString(network.as_org))});
+        reasons.push_back(
+            {"asn_new_for_entity",
+             fmt::format("AS{} ({}) never used by the entity", network.asn,
+                         network.as_org.empty() ? "unknown" : network.as_org),
+             fmt::format("{{\"asn\":{},\"as_org\":{}}}", network.asn, JsonString(network.as_org))});
       }
     }
   }

@@ -35,18 +35,29 @@ enum FieldIndex : uint8_t {
   kFieldCount
 };
 
-constexpr std::array<std::string_view, kFieldCount> kCloudTrailKeys = {
-    "eventTime", "eventName", "eventSource", "awsRegion", "recipientAccountId", "eventID",
-    "userAgent", "identityType", "accessKeyId", "", "", "", "", "", ""};
+constexpr std::array<std::string_view, kFieldCount> kCloudTrailKeys = {"eventTime",
+                                                                       "eventName",
+                                                                       "eventSource",
+                                                                       "awsRegion",
+                                                                       "recipientAccountId",
+                                                                       "eventID",
+                                                                       "userAgent",
+                                                                       "identityType",
+                                                                       "accessKeyId",
+                                                                       "",
+                                                                       "",
+                                                                       "",
+                                                                       "",
+                                                                       "",
+                                                                       ""};
 constexpr std::array<std::string_view, kFieldCount> kWafKeys = {
-    "timestamp", "", "", "", "", "", "userAgent", "", "", "", "uri", "httpMethod", "action",
-    "requestId", "country"};
+    "timestamp", "", "",    "",           "",       "",          "userAgent", "",
+    "",          "", "uri", "httpMethod", "action", "requestId", "country"};
 
 std::array<std::string_view, kFieldCount> FieldViews(const EventFields& f) {
-  return {f.event_time,   f.event_name,    f.event_source, f.aws_region,
-          f.recipient_account_id, f.event_id, f.user_agent, f.identity_type,
-          f.access_key_id, f.principal_id,  f.uri,          f.http_method,
-          f.action,       f.request_id,    f.country};
+  return {f.event_time, f.event_name,  f.event_source,  f.aws_region,    f.recipient_account_id,
+          f.event_id,   f.user_agent,  f.identity_type, f.access_key_id, f.principal_id,
+          f.uri,        f.http_method, f.action,        f.request_id,    f.country};
 }
 
 // Events are scored this many at a time (one ScoreBatch call).
@@ -325,10 +336,10 @@ LogScoreSummary ScoreLogs(const LogScoreOptions& options) {
   }
   scan_options.flush_bytes = size_t{8} << 20;
   Totals totals;
-  ScanSummary scan = ScanLogs(objects, nullptr, reader, scan_options,
-                              [&]() -> std::unique_ptr<FileOutput> {
-                                return std::make_unique<ScoredEventsOutput>(options, &totals);
-                              });
+  ScanSummary scan =
+      ScanLogs(objects, nullptr, reader, scan_options, [&]() -> std::unique_ptr<FileOutput> {
+        return std::make_unique<ScoredEventsOutput>(options, &totals);
+      });
   LogScoreSummary summary;
   summary.files = scan.files;
   summary.digest_files = scan.digest_files;

@@ -52,10 +52,10 @@ struct LogScoreOptions {
   // Outputs the listing must not read back (the caller's --output and similar).
   std::vector<std::string> exclude;
 
-  const Model* model = nullptr;                 // required
-  float threshold = 0;                          // anomalous: score < threshold
+  const Model* model = nullptr;                   // required
+  float threshold = 0;                            // anomalous: score < threshold
   const ScoreCalibration* calibration = nullptr;  // false_positive_rate_at_score; may be null
-  const EventExplainer* explainer = nullptr;    // reasons and the instance rule; may be null
+  const EventExplainer* explainer = nullptr;      // reasons and the instance rule; may be null
 
   WritableFile* output = nullptr;  // scored events as NDJSON; nullptr: none written
   bool only_flagged = false;       // write only flagged events

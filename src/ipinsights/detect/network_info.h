@@ -24,14 +24,14 @@ namespace ipinsights {
 
 struct NetworkInfo {
   // From the MMDB (asn 0 / empty strings when unknown or no database).
-  uint32_t asn = 0;          // autonomous_system_number
-  std::string as_org;        // autonomous_system_organization
-  std::string country;       // ISO 3166-1 alpha-2: country.iso_code (or registered_country)
+  uint32_t asn = 0;     // autonomous_system_number
+  std::string as_org;   // autonomous_system_organization
+  std::string country;  // ISO 3166-1 alpha-2: country.iso_code (or registered_country)
   // From ip-ranges.json (the most specific prefix holding the address).
   bool in_aws = false;
-  std::string aws_prefix;    // "52.94.76.0/22"
-  std::string aws_service;   // the most specific service other than "AMAZON", else "AMAZON"
-  std::string aws_region;    // "us-west-2", "GLOBAL"
+  std::string aws_prefix;   // "52.94.76.0/22"
+  std::string aws_service;  // the most specific service other than "AMAZON", else "AMAZON"
+  std::string aws_region;   // "us-west-2", "GLOBAL"
 };
 
 struct NetworkInfoFiles {

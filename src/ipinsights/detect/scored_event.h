@@ -41,8 +41,8 @@
 namespace ipinsights {
 
 struct Reason {
-  std::string code;        // a stable name from the list above
-  std::string message;     // one sentence for a person
+  std::string code;          // a stable name from the list above
+  std::string message;       // one sentence for a person
   std::string facts = "{}";  // a JSON object: the figures behind the sentence
 };
 
@@ -74,8 +74,8 @@ struct ScoredEvent {
   std::string credential_type;  // CredentialTypeOf(access_key_id)
   std::string uri;
   std::string http_method;
-  std::string action;  // WAF action
-  std::string country; // WAF httpRequest.country
+  std::string action;   // WAF action
+  std::string country;  // WAF httpRequest.country
 
   NetworkInfo network;  // empty without --asn-db / --aws-ip-ranges
   std::vector<Reason> reasons;

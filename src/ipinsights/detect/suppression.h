@@ -29,7 +29,7 @@
 namespace ipinsights {
 
 struct SuppressionRule {
-  std::string where;  // "suppress.yaml:3:3", for messages
+  std::string where;           // "suppress.yaml:3:3", for messages
   std::string entity_pattern;  // "" = any
   std::optional<IpAddress> cidr_base;
   uint8_t cidr_prefix_length = 0;
@@ -48,7 +48,7 @@ struct RuleCount {
 struct SuppressionResult {
   std::vector<Finding> kept;
   uint64_t suppressed = 0;
-  std::vector<RuleCount> by_rule;  // every rule, in file order, with its count
+  std::vector<RuleCount> by_rule;    // every rule, in file order, with its count
   std::vector<std::string> expired;  // "suppress.yaml:9:3: rule expired 2026-11-30 (owner, reason)"
 };
 
