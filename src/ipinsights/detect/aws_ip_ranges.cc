@@ -60,6 +60,41 @@ std::string ParsePrefix(std::string_view text, bool v6, IpAddress* network, int*
   return "";
 }
 
+// The offset of the first byte that is not part of valid UTF-8 (RFC 3629); text.size() when
+// all of it is. Only for messages: simdjson says that the text is not UTF-8, not where.
+size_t FirstInvalidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
+    const uint8_t lead = byte(i);
+    size_t length;
+    uint8_t low = 0x80, high = 0xbf;  // the allowed range of the second byte
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if (lead >= 0xc2 && lead <= 0xdf) {
+      length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      if (lead == 0xe0) low = 0xa0;   // overlong
+      if (lead == 0xed) high = 0x9f;  // surrogates
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      if (lead == 0xf0) low = 0x90;   // overlong
+      if (lead == 0xf4) high = 0x8f;  // over U+10FFFF
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    if (byte(i + 1) < low || byte(i + 1) > high) return i;
+    for (size_t k = 2; k < length; ++k) {
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return i;
+    }
+    i += length;
+  }
+  return text.size();
+}
+
 class RangesParser {
  public:
   RangesParser(const std::string& location, std::string_view text)
@@ -69,6 +104,7 @@ class RangesParser {
   void Parse(std::vector<Entry>* v4, std::vector<Entry>* v6, std::string* create_date) {
     ondemand::parser parser;
     if (auto error = parser.iterate(padded_).get(doc_)) FailJson(error, "not JSON");
+    doc_started_ = true;
     ondemand::object root;
     if (auto error = doc_.get_object().get(root)) FailJson(error, "not a JSON object");
     bool has_prefixes = false;
@@ -150,6 +186,7 @@ class RangesParser {
   }
 
   size_t CurrentOffset() {
+    if (!doc_started_) return 0;
     const char* location = nullptr;
     if (doc_.current_location().get(location) != simdjson::SUCCESS) return text_.size();
     return static_cast<size_t>(location - padded_.data());
@@ -163,6 +200,7 @@ class RangesParser {
   // text is in a member we skip), so the strict locator says where the text is not JSON;
   // only valid JSON of the wrong shape is reported where the iterator stands.
   [[noreturn]] void FailJson(simdjson::error_code error, std::string_view what) {
+    if (error == simdjson::UTF8_ERROR) Fail(FirstInvalidUtf8(text_), "not UTF-8");
     JsonErrorLocation where = LocateJsonError(text_);
     if (where.found) Fail(where.offset, "malformed JSON (" + where.message + ")");
     size_t after = where.end;
@@ -177,6 +215,7 @@ class RangesParser {
   std::string_view text_;
   simdjson::padded_string padded_;
   ondemand::document doc_;
+  bool doc_started_ = false;  // iterate() succeeded: doc_ may be asked where it stands
 };
 
 // Merges the entries of one family into distinct ranges (sorted by network, then length:
