@@ -402,6 +402,9 @@ TEST_F(NetworkInfoTest, AwsEntryWithoutServiceOrWrongTypeIsError) {
   path = Write("ip-ranges.json",
                R"({"prefixes": [{"ip_prefix": "10.0.0.0/8", "region": 5, "service": "EC2"}]})");
   EXPECT_THAT(OpenError({.aws_ip_ranges = path}), HasSubstr("prefixes[0]: region is not a string"));
+  path = Write("ip-ranges.json",
+               R"({"prefixes": [{"ip_prefix": "10.0.0.0/8", "region": "r", "service": ""}]})");
+  EXPECT_THAT(OpenError({.aws_ip_ranges = path}), HasSubstr("prefixes[0]: service is empty"));
   path = Write("ip-ranges.json", R"({"prefixes": {}})");
   EXPECT_THAT(OpenError({.aws_ip_ranges = path}), HasSubstr("prefixes is not an array"));
 }

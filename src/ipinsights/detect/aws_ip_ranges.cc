@@ -173,6 +173,8 @@ class RangesParser {
       if (!prefix) Fail(entry_offset, fmt::format("{}: no {}", where, prefix_key));
       if (!service) Fail(entry_offset, where + ": no service");
       if (!region) Fail(entry_offset, where + ": no region");
+      if (service->empty()) Fail(entry_offset, where + ": service is empty");
+      if (region->empty()) Fail(entry_offset, where + ": region is empty");
       Entry entry;
       std::string problem = ParsePrefix(*prefix, v6, &entry.network, &entry.length);
       if (!problem.empty())
