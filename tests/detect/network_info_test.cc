@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "../storage/s3_test_support.h"
 #include "../testing/scratch_test.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/detect/aws_ip_ranges.h"
+#include "ipinsights/storage/storage.h"
 #include "mmdb_writer.h"
 
 namespace ipinsights {
@@ -444,6 +446,40 @@ TEST_F(NetworkInfoTest, AwsPublishedShapeSample) {
   EXPECT_EQ(source.Lookup(Ip("2600:1f14:10::9")).aws_service, "EC2");
   EXPECT_EQ(source.Lookup(Ip("2600:1f01:4875::1")).aws_prefix, "2600:1f01:4874::/47");
   EXPECT_FALSE(source.Lookup(Ip("8.8.8.8")).in_aws);
+}
+
+constexpr const char* kBucket = "ipinsights-network-info-test";
+::testing::Environment* const kMotoEnvironment =
+    ::testing::AddGlobalTestEnvironment(new s3test::StopProcessMoto(kBucket));
+
+TEST_F(NetworkInfoTest, BothFilesFromS3) {
+  if (!s3test::OnPath("moto_server"))
+    GTEST_SKIP() << "moto_server is not on PATH (pip install 'moto[server]'): S3 test skipped";
+  if (s3test::ProcessMoto(kBucket) == nullptr) GTEST_SKIP() << "moto_server did not start";
+  try {  // ProcessMoto makes the bucket only when this test is the first to start moto
+    DefaultS3Storage().client().CreateBucket(kBucket);
+  } catch (const Error&) {
+  }
+  const std::string prefix = std::string("s3://") + kBucket + "/enrichment/";
+  WriteWholeObject(prefix + "GeoLite2-ASN.mmdb", ExampleDatabase().Build());
+  WriteWholeObject(prefix + "ip-ranges.json",
+                   RangesJson({Entry("203.0.113.0/25", "AMAZON", "eu-west-2"),
+                               Entry("203.0.113.0/25", "EC2", "eu-west-2")}));
+  NetworkInfoSource source = NetworkInfoSource::Open(
+      {.asn_db = prefix + "GeoLite2-ASN.mmdb", .aws_ip_ranges = prefix + "ip-ranges.json"});
+  NetworkInfo info = source.Lookup(Ip("203.0.113.7"));
+  EXPECT_EQ(info.asn, 64500u);
+  EXPECT_EQ(info.country, "GB");
+  EXPECT_EQ(info.aws_service, "EC2");
+  EXPECT_EQ(source.Description(),
+            "Test-ASN-Country 2024-03-01, ip-ranges.json 2024-03-01-18-03-08");
+  // The downloaded copy is gone once mapped.
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::temp_directory_path()))
+    EXPECT_EQ(entry.path().filename().string().find(".GeoLite2-ASN.mmdb.ipinsights-tmp"),
+              std::string::npos);
+  std::string missing = prefix + "absent.mmdb";
+  EXPECT_THAT(OpenError({.asn_db = missing}), HasSubstr(missing));
 }
 
 // The interval tables against a linear scan, over random nested prefixes.
