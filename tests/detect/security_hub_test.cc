@@ -164,7 +164,7 @@ TEST_F(SecurityHubTest, ImportsEveryBatchSignedAndWhole) {
 TEST_F(SecurityHubTest, EndpointFromTheEnvironment) {
   START_FAKE_OR_SKIP();
   ::setenv("AWS_ENDPOINT_URL_SECURITYHUB", fake_->url().c_str(), 1);
-  SecurityHubClient client({.region = "us-east-1"});
+  SecurityHubClient client({.region = "us-east-1", .endpoint = ""});
   SecurityHubResult result = client.Import(Batches(3));
   EXPECT_EQ(result.succeeded, 3u);
   EXPECT_EQ(Calls().size(), 1u);
