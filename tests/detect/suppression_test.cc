@@ -134,6 +134,13 @@ TEST(SuppressionList, NotAListOrNotYamlIsAnError) {
   EXPECT_THAT(ErrorOf("- cidr: [10.0.0.0/8\n"), HasSubstr("not valid YAML"));
 }
 
+TEST(SuppressionList, UnquotedLeadingStarSaysToQuote) {
+  EXPECT_THAT(ErrorOf("- entity: *:i-0*\n  reason: r\n  owner: o\n"),
+              HasSubstr("s.yaml:1:11: not valid YAML"));
+  EXPECT_THAT(ErrorOf("- entity: *:i-0*\n  reason: r\n  owner: o\n"),
+              HasSubstr("quote an entity pattern that starts with *"));
+}
+
 TEST(SuppressionList, RuleMatchesWhenEveryConditionMatches) {
   SuppressionList list = SuppressionList::Parse(R"(- entity: "AROA*:i-0*"
   cidr: 198.51.100.0/24

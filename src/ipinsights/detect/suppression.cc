@@ -215,8 +215,13 @@ SuppressionList SuppressionList::Parse(std::string_view yaml, const std::string&
     }
     for (const YAML::Node& item : root) list.rules_.push_back(ReadRule(reader, item, today));
   } catch (const YAML::Exception& error) {
-    throw UsageError(fmt::format("{}:{}:{}: not valid YAML: {}", name, error.mark.line + 1,
-                                 error.mark.column + 1, error.msg));
+    // An unquoted glob starting with '*' reads as a YAML alias: say how to write it.
+    const bool alias = error.msg.find("anchor") != std::string::npos;
+    throw UsageError(fmt::format("{}:{}:{}: not valid YAML: {}{}", name, error.mark.line + 1,
+                                 error.mark.column + 1, error.msg,
+                                 alias ? " (quote an entity pattern that starts with *: "
+                                         "entity: \"*:i-0*\")"
+                                       : ""));
   }
   return list;
 }
