@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl jq openssl
   python3-botocore  # tests/storage: SigV4 checked against botocore's signer
+  awscli  # tests/detect: `aws securityhub batch-import-findings` accepts our ASFF as-is
   umoci  # tests/container: the OCI image is assembled and unpacked without a daemon
   ca-certificates  # scripts/build-image.sh: the image's CA bundle (S3 over HTTPS) comes from here
   python3-yaml  # tests/container: the Kubernetes manifest is parsed
