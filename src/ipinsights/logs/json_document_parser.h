@@ -27,12 +27,34 @@ namespace ipinsights {
 // Bytes that must be readable after the end of any text given to Parse (SIMDJSON_PADDING).
 inline constexpr size_t kJsonPadding = 64;
 
+// The record's own fields a scored event shows (LogReaderOptions::want_event_fields), parsed
+// only by a parser made with want_fields; empty when missing or not a string.
+struct CloudTrailEventFields {
+  std::string_view event_name;            // eventName
+  std::string_view event_source;          // eventSource
+  std::string_view aws_region;            // awsRegion
+  std::string_view recipient_account_id;  // recipientAccountId
+  std::string_view event_id;              // eventID
+  std::string_view user_agent;            // userAgent
+};
+
+struct WafEventFields {
+  std::string_view uri;          // httpRequest.uri
+  std::string_view http_method;  // httpRequest.httpMethod
+  std::string_view request_id;   // httpRequest.requestId
+  std::string_view country;      // httpRequest.country
+  std::string_view user_agent;   // the first header named User-Agent (any case)
+  std::string_view action;       // action
+  std::string_view web_acl_id;   // webaclId
+};
+
 struct CloudTrailRecordFields {
   bool has_user_identity = false;
   CloudTrailIdentity identity;
   std::string_view event_time;  // empty when missing
   bool has_source_ip = false;   // false when missing or not a string
   std::string_view source_ip;
+  const CloudTrailEventFields* event = nullptr;  // set only by a want_fields parser
 };
 
 struct WafRecordFields {
@@ -42,7 +64,8 @@ struct WafRecordFields {
   std::string_view header_value;
   bool has_timestamp_ms = false;  // "timestamp": <ms since epoch>
   int64_t timestamp_ms = 0;
-  std::string_view timestamp_text;  // "timestamp": "2024-03-20T10:30:00.000Z" (some exports)
+  std::string_view timestamp_text;        // "timestamp": "2024-03-20T10:30:00.000Z" (some exports)
+  const WafEventFields* event = nullptr;  // set only by a want_fields parser
 };
 
 class RecordVisitor {
@@ -81,13 +104,18 @@ class JsonDocumentParser {
   virtual const char* implementation() const = 0;
 };
 
-// The fastest implementation this CPU runs.
-std::unique_ptr<JsonDocumentParser> NewJsonDocumentParser(LogKind kind, const EntitySpec& entity);
+// The fastest implementation this CPU runs. With `want_fields` the visitor also gets each
+// record's CloudTrailEventFields / WafEventFields; without, the walk is the one `prepare`
+// runs, with no extra key compared (the two walks are separate template instances).
+std::unique_ptr<JsonDocumentParser> NewJsonDocumentParser(LogKind kind, const EntitySpec& entity,
+                                                          bool want_fields = false);
 
 // For the implementation files only.
 std::unique_ptr<JsonDocumentParser> NewHaswellJsonDocumentParser(LogKind kind,
-                                                                 const EntitySpec& entity);
+                                                                 const EntitySpec& entity,
+                                                                 bool want_fields);
 std::unique_ptr<JsonDocumentParser> NewFallbackJsonDocumentParser(LogKind kind,
-                                                                  const EntitySpec& entity);
+                                                                  const EntitySpec& entity,
+                                                                  bool want_fields);
 
 }  // namespace ipinsights

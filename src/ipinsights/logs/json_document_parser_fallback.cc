@@ -15,7 +15,8 @@
 
 namespace ipinsights {
 std::unique_ptr<JsonDocumentParser> NewFallbackJsonDocumentParser(LogKind kind,
-                                                                  const EntitySpec& entity) {
-  return std::make_unique<FallbackJsonDocumentParser>(kind, entity);
+                                                                  const EntitySpec& entity,
+                                                                  bool want_fields) {
+  return std::make_unique<FallbackJsonDocumentParser>(kind, entity, want_fields);
 }
 }  // namespace ipinsights

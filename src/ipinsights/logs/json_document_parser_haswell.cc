@@ -36,15 +36,16 @@
 
 namespace ipinsights {
 std::unique_ptr<JsonDocumentParser> NewHaswellJsonDocumentParser(LogKind kind,
-                                                                 const EntitySpec& entity) {
-  return std::make_unique<HaswellJsonDocumentParser>(kind, entity);
+                                                                 const EntitySpec& entity,
+                                                                 bool want_fields) {
+  return std::make_unique<HaswellJsonDocumentParser>(kind, entity, want_fields);
 }
 }  // namespace ipinsights
 #pragma GCC pop_options
 
 #else
 namespace ipinsights {
-std::unique_ptr<JsonDocumentParser> NewHaswellJsonDocumentParser(LogKind, const EntitySpec&) {
+std::unique_ptr<JsonDocumentParser> NewHaswellJsonDocumentParser(LogKind, const EntitySpec&, bool) {
   return nullptr;
 }
 }  // namespace ipinsights

@@ -88,11 +88,13 @@ inline constexpr uint64_t kBombWarnMinBytes = uint64_t{16} << 20;
 // Views into the reader's buffers, valid during EventSink::Add() only; empty when the record
 // lacks the field (or the field is not a string).
 struct EventFields {
-  std::string_view object;  // the object's location, as listed (s3://b/k or a path)
+  std::string_view object;    // the object's location, as listed (s3://b/k or a path)
   uint64_t record_index = 0;  // 0-based index of the record in its object, every record
-                              // counted (skipped and malformed ones too)
+                              // counted (skipped and malformed ones too: as in
+                              // FileReport::records, a malformed line is one record, and so
+                              // is the malformed rest of a document)
   // The record's time as written: CloudTrail eventTime; WAF timestamp (ms since the epoch)
-  // rendered by the reader as "2024-03-20T10:30:00.123Z".
+  // rendered by the reader as "2024-03-20T10:30:00.123Z" (a text timestamp as written).
   std::string_view event_time;
   // CloudTrail.
   std::string_view event_name;            // eventName
@@ -106,12 +108,12 @@ struct EventFields {
   std::string_view principal_id;          // userIdentity.principalId
   std::string_view arn;                   // userIdentity.arn
   // WAF.
-  std::string_view uri;         // httpRequest.uri
-  std::string_view http_method; // httpRequest.httpMethod
-  std::string_view action;      // action (ALLOW, BLOCK, COUNT, CAPTCHA, CHALLENGE)
-  std::string_view request_id;  // httpRequest.requestId
-  std::string_view country;     // httpRequest.country
-  std::string_view web_acl_id;  // webaclId
+  std::string_view uri;          // httpRequest.uri
+  std::string_view http_method;  // httpRequest.httpMethod
+  std::string_view action;       // action (ALLOW, BLOCK, COUNT, CAPTCHA, CHALLENGE)
+  std::string_view request_id;   // httpRequest.requestId
+  std::string_view country;      // httpRequest.country
+  std::string_view web_acl_id;   // webaclId
 };
 
 // One (entity, IP) event. The entity views the reader's buffers: valid during Add() only.
