@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 
 #include "ipinsights/logs/json_document_parser.h"
 
@@ -17,6 +18,7 @@ namespace ipinsights {
 std::unique_ptr<JsonDocumentParser> NewFallbackJsonDocumentParser(LogKind kind,
                                                                   const EntitySpec& entity,
                                                                   bool want_fields) {
-  return std::make_unique<FallbackJsonDocumentParser>(kind, entity, want_fields);
+  if (want_fields) return std::make_unique<FallbackJsonDocumentParser<true>>(kind, entity);
+  return std::make_unique<FallbackJsonDocumentParser<false>>(kind, entity);
 }
 }  // namespace ipinsights

@@ -128,6 +128,20 @@ class LogFileReader::Impl : public RecordVisitor {
 
   // RecordVisitor.
   void OnCloudTrailRecord(const CloudTrailRecordFields& fields) override {
+    CloudTrailRecord(fields, nullptr);
+  }
+  void OnCloudTrailRecordWithFields(const CloudTrailRecordFields& fields,
+                                    const CloudTrailEventFields& extra) override {
+    CloudTrailRecord(fields, &extra);
+  }
+  void OnWafRecord(const WafRecordFields& fields) override { WafRecord(fields, nullptr); }
+  void OnWafRecordWithFields(const WafRecordFields& fields, const WafEventFields& extra) override {
+    WafRecord(fields, &extra);
+  }
+
+  // Inlined into each callback, where `extra` is a constant: prepare's callbacks test nothing.
+  [[gnu::always_inline]] void CloudTrailRecord(const CloudTrailRecordFields& fields,
+                                               const CloudTrailEventFields* extra) {
     const uint64_t record_index = report_.records++;
     if (fields.identity.type == "AWSService") return Skip(SkipReason::kAwsService);
     LogEvent event;
@@ -145,12 +159,13 @@ class LogFileReader::Impl : public RecordVisitor {
     event.entity = SelectCloudTrailEntity(fields.identity, options_.entity.kind);
     if (event.entity.empty()) return Skip(SkipReason::kNoEntity);
     event.ip = *ip;
-    if (fields.event) event.fields = &CloudTrailEventFieldsOf(fields, record_index);
+    if (extra) event.fields = &CloudTrailEventFieldsOf(fields, *extra, record_index);
     sink_->Add(event);
     ++report_.pairs;
   }
 
-  void OnWafRecord(const WafRecordFields& fields) override {
+  [[gnu::always_inline]] void WafRecord(const WafRecordFields& fields,
+                                        const WafEventFields* extra) {
     const uint64_t record_index = report_.records++;
     LogEvent event;
     if (need_time_) {
@@ -174,7 +189,7 @@ class LogFileReader::Impl : public RecordVisitor {
     event.entity = WafEntityFromHeaderValue(fields.header_value, options_.entity.kind, &scratch_);
     if (event.entity.empty()) return Skip(SkipReason::kNoEntity);
     event.ip = *ip;
-    if (fields.event) event.fields = &WafEventFieldsOf(fields, record_index);
+    if (extra) event.fields = &WafEventFieldsOf(fields, *extra, record_index);
     sink_->Add(event);
     ++report_.pairs;
   }
@@ -220,10 +235,11 @@ class LogFileReader::Impl : public RecordVisitor {
   // The EventFields of a record about to be handed to the sink (want_event_fields). The
   // record index is FileReport::records before this record: every record counts, the
   // skipped and malformed ones too (a malformed line is one record, so is the malformed
-  // rest of an object).
-  const EventFields& CloudTrailEventFieldsOf(const CloudTrailRecordFields& fields,
-                                             uint64_t record_index) {
-    const CloudTrailEventFields& from = *fields.event;
+  // rest of an object). Not inlined: kept out of the record callbacks, which
+  // prepare runs per record.
+  [[gnu::noinline]] const EventFields& CloudTrailEventFieldsOf(const CloudTrailRecordFields& fields,
+                                                               const CloudTrailEventFields& from,
+                                                               uint64_t record_index) {
     event_fields_ = EventFields();
     event_fields_.object = name_;
     event_fields_.record_index = record_index;
@@ -241,8 +257,9 @@ class LogFileReader::Impl : public RecordVisitor {
     return event_fields_;
   }
 
-  const EventFields& WafEventFieldsOf(const WafRecordFields& fields, uint64_t record_index) {
-    const WafEventFields& from = *fields.event;
+  [[gnu::noinline]] const EventFields& WafEventFieldsOf(const WafRecordFields& fields,
+                                                        const WafEventFields& from,
+                                                        uint64_t record_index) {
     event_fields_ = EventFields();
     event_fields_.object = name_;
     event_fields_.record_index = record_index;
