@@ -22,7 +22,7 @@ def main():
     with open(args.labels, newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
-        if header != ["entity", "ip", "label", "oracle_score"]:
+        if header[:4] != ["entity", "ip", "label", "oracle_score"]:
             sys.exit(f"{args.labels}: unexpected header {header}")
         for row in reader:
             (attack if row[2] == "1" else normal).append(float(row[3]))

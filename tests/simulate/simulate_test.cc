@@ -45,6 +45,7 @@ struct LabelRow {
   std::string ip;
   int label;
   double oracle;
+  std::string kind;
 };
 
 // Parses labels.csv (entities in these tests never need quoting).
@@ -54,11 +55,13 @@ std::vector<LabelRow> ReadLabels(const std::string& path, std::string* header) {
   std::getline(in, *header);
   std::vector<LabelRow> rows;
   while (std::getline(in, line)) {
-    const size_t c3 = line.rfind(',');
+    const size_t c4 = line.rfind(',');
+    const size_t c3 = line.rfind(',', c4 - 1);
     const size_t c2 = line.rfind(',', c3 - 1);
     const size_t c1 = line.rfind(',', c2 - 1);
     rows.push_back({line.substr(0, c1), line.substr(c1 + 1, c2 - c1 - 1),
-                    std::stoi(line.substr(c2 + 1, c3 - c2 - 1)), std::stod(line.substr(c3 + 1))});
+                    std::stoi(line.substr(c2 + 1, c3 - c2 - 1)),
+                    std::stod(line.substr(c3 + 1, c4 - c3 - 1)), line.substr(c4 + 1)});
   }
   return rows;
 }
@@ -292,7 +295,7 @@ TEST(Simulate, LabelsHoldTheLastDayAndTheAttacks) {
   SimulateSummary summary = Simulate(options, nullptr);
   std::string header;
   const std::vector<LabelRow> rows = ReadLabels(summary.labels_path, &header);
-  EXPECT_EQ(header, "entity,ip,label,oracle_score");
+  EXPECT_EQ(header, "entity,ip,label,oracle_score,kind");
   EXPECT_EQ(rows.size(), summary.label_rows);
   EXPECT_EQ(rows.size(), summary.pairs_per_day.back());
   uint64_t attacks = 0;

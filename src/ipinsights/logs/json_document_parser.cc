@@ -23,12 +23,13 @@ bool CpuRunsHaswellKernel() {
 
 }  // namespace
 
-std::unique_ptr<JsonDocumentParser> NewJsonDocumentParser(LogKind kind, const EntitySpec& entity) {
+std::unique_ptr<JsonDocumentParser> NewJsonDocumentParser(LogKind kind, const EntitySpec& entity,
+                                                          bool want_fields) {
   static const bool haswell = CpuRunsHaswellKernel();
   if (haswell) {
-    if (auto parser = NewHaswellJsonDocumentParser(kind, entity)) return parser;
+    if (auto parser = NewHaswellJsonDocumentParser(kind, entity, want_fields)) return parser;
   }
-  return NewFallbackJsonDocumentParser(kind, entity);
+  return NewFallbackJsonDocumentParser(kind, entity, want_fields);
 }
 
 }  // namespace ipinsights

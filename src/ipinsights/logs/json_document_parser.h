@@ -27,6 +27,27 @@ namespace ipinsights {
 // Bytes that must be readable after the end of any text given to Parse (SIMDJSON_PADDING).
 inline constexpr size_t kJsonPadding = 64;
 
+// The record's own fields a scored event shows (LogReaderOptions::want_event_fields), parsed
+// only by a parser made with want_fields; empty when missing or not a string.
+struct CloudTrailEventFields {
+  std::string_view event_name;            // eventName
+  std::string_view event_source;          // eventSource
+  std::string_view aws_region;            // awsRegion
+  std::string_view recipient_account_id;  // recipientAccountId
+  std::string_view event_id;              // eventID
+  std::string_view user_agent;            // userAgent
+};
+
+struct WafEventFields {
+  std::string_view uri;          // httpRequest.uri
+  std::string_view http_method;  // httpRequest.httpMethod
+  std::string_view request_id;   // httpRequest.requestId
+  std::string_view country;      // httpRequest.country
+  std::string_view user_agent;   // the first header named User-Agent (any case)
+  std::string_view action;       // action
+  std::string_view web_acl_id;   // webaclId
+};
+
 struct CloudTrailRecordFields {
   bool has_user_identity = false;
   CloudTrailIdentity identity;
@@ -50,6 +71,15 @@ class RecordVisitor {
   virtual ~RecordVisitor() = default;
   virtual void OnCloudTrailRecord(const CloudTrailRecordFields& fields) = 0;
   virtual void OnWafRecord(const WafRecordFields& fields) = 0;
+  // A want_fields parser calls these instead, with the record's own fields (by default they
+  // drop them). Separate calls keep prepare's records exactly as they were.
+  virtual void OnCloudTrailRecordWithFields(const CloudTrailRecordFields& fields,
+                                            const CloudTrailEventFields& event) {
+    OnCloudTrailRecord(fields);
+  }
+  virtual void OnWafRecordWithFields(const WafRecordFields& fields, const WafEventFields& event) {
+    OnWafRecord(fields);
+  }
   // An element of a record list that is valid JSON but not an object; `offset` is its
   // position in the text given to Parse.
   virtual void OnNonObjectRecord(size_t offset) = 0;
@@ -81,13 +111,19 @@ class JsonDocumentParser {
   virtual const char* implementation() const = 0;
 };
 
-// The fastest implementation this CPU runs.
-std::unique_ptr<JsonDocumentParser> NewJsonDocumentParser(LogKind kind, const EntitySpec& entity);
+// The fastest implementation this CPU runs. With `want_fields` each record goes to
+// On*RecordWithFields with its CloudTrailEventFields / WafEventFields; without, the walk is
+// the one `prepare` runs, with no extra key compared (the two are separate template
+// instances: callgrind counts the same instructions in prepare's walk as before the fields).
+std::unique_ptr<JsonDocumentParser> NewJsonDocumentParser(LogKind kind, const EntitySpec& entity,
+                                                          bool want_fields = false);
 
 // For the implementation files only.
 std::unique_ptr<JsonDocumentParser> NewHaswellJsonDocumentParser(LogKind kind,
-                                                                 const EntitySpec& entity);
+                                                                 const EntitySpec& entity,
+                                                                 bool want_fields);
 std::unique_ptr<JsonDocumentParser> NewFallbackJsonDocumentParser(LogKind kind,
-                                                                  const EntitySpec& entity);
+                                                                  const EntitySpec& entity,
+                                                                  bool want_fields);
 
 }  // namespace ipinsights

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 
 #include "ipinsights/logs/json_document_parser.h"
 
@@ -15,7 +16,9 @@
 
 namespace ipinsights {
 std::unique_ptr<JsonDocumentParser> NewFallbackJsonDocumentParser(LogKind kind,
-                                                                  const EntitySpec& entity) {
-  return std::make_unique<FallbackJsonDocumentParser>(kind, entity);
+                                                                  const EntitySpec& entity,
+                                                                  bool want_fields) {
+  if (want_fields) return std::make_unique<FallbackJsonDocumentParser<true>>(kind, entity);
+  return std::make_unique<FallbackJsonDocumentParser<false>>(kind, entity);
 }
 }  // namespace ipinsights

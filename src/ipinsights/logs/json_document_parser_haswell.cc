@@ -17,6 +17,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,15 +37,17 @@
 
 namespace ipinsights {
 std::unique_ptr<JsonDocumentParser> NewHaswellJsonDocumentParser(LogKind kind,
-                                                                 const EntitySpec& entity) {
-  return std::make_unique<HaswellJsonDocumentParser>(kind, entity);
+                                                                 const EntitySpec& entity,
+                                                                 bool want_fields) {
+  if (want_fields) return std::make_unique<HaswellJsonDocumentParser<true>>(kind, entity);
+  return std::make_unique<HaswellJsonDocumentParser<false>>(kind, entity);
 }
 }  // namespace ipinsights
 #pragma GCC pop_options
 
 #else
 namespace ipinsights {
-std::unique_ptr<JsonDocumentParser> NewHaswellJsonDocumentParser(LogKind, const EntitySpec&) {
+std::unique_ptr<JsonDocumentParser> NewHaswellJsonDocumentParser(LogKind, const EntitySpec&, bool) {
   return nullptr;
 }
 }  // namespace ipinsights

@@ -82,8 +82,9 @@ class LogFileReader::Impl : public RecordVisitor {
  public:
   explicit Impl(const LogReaderOptions& options)
       : options_(options),
-        parser_(NewJsonDocumentParser(options.kind, options.entity)),
-        need_time_(options.want_event_time || options.from_seconds || options.to_seconds) {}
+        parser_(NewJsonDocumentParser(options.kind, options.entity, options.want_event_fields)),
+        need_time_(options.want_event_time || options.want_event_fields || options.from_seconds ||
+                   options.to_seconds) {}
 
   const char* json_kernel() const { return parser_->implementation(); }
 
@@ -127,7 +128,21 @@ class LogFileReader::Impl : public RecordVisitor {
 
   // RecordVisitor.
   void OnCloudTrailRecord(const CloudTrailRecordFields& fields) override {
-    ++report_.records;
+    CloudTrailRecord(fields, nullptr);
+  }
+  void OnCloudTrailRecordWithFields(const CloudTrailRecordFields& fields,
+                                    const CloudTrailEventFields& extra) override {
+    CloudTrailRecord(fields, &extra);
+  }
+  void OnWafRecord(const WafRecordFields& fields) override { WafRecord(fields, nullptr); }
+  void OnWafRecordWithFields(const WafRecordFields& fields, const WafEventFields& extra) override {
+    WafRecord(fields, &extra);
+  }
+
+  // Inlined into each callback, where `extra` is a constant: prepare's callbacks test nothing.
+  [[gnu::always_inline]] void CloudTrailRecord(const CloudTrailRecordFields& fields,
+                                               const CloudTrailEventFields* extra) {
+    const uint64_t record_index = report_.records++;
     if (fields.identity.type == "AWSService") return Skip(SkipReason::kAwsService);
     LogEvent event;
     if (need_time_ && !fields.event_time.empty()) {
@@ -144,12 +159,14 @@ class LogFileReader::Impl : public RecordVisitor {
     event.entity = SelectCloudTrailEntity(fields.identity, options_.entity.kind);
     if (event.entity.empty()) return Skip(SkipReason::kNoEntity);
     event.ip = *ip;
+    if (extra) event.fields = &CloudTrailEventFieldsOf(fields, *extra, record_index);
     sink_->Add(event);
     ++report_.pairs;
   }
 
-  void OnWafRecord(const WafRecordFields& fields) override {
-    ++report_.records;
+  [[gnu::always_inline]] void WafRecord(const WafRecordFields& fields,
+                                        const WafEventFields* extra) {
+    const uint64_t record_index = report_.records++;
     LogEvent event;
     if (need_time_) {
       if (fields.has_timestamp_ms) {
@@ -172,6 +189,7 @@ class LogFileReader::Impl : public RecordVisitor {
     event.entity = WafEntityFromHeaderValue(fields.header_value, options_.entity.kind, &scratch_);
     if (event.entity.empty()) return Skip(SkipReason::kNoEntity);
     event.ip = *ip;
+    if (extra) event.fields = &WafEventFieldsOf(fields, *extra, record_index);
     sink_->Add(event);
     ++report_.pairs;
   }
@@ -213,6 +231,64 @@ class LogFileReader::Impl : public RecordVisitor {
   }
 
   void Skip(SkipReason reason) { report_.skipped.Add(reason); }
+
+  // The EventFields of a record about to be handed to the sink (want_event_fields). The
+  // record index is FileReport::records before this record: every record counts, the
+  // skipped and malformed ones too (a malformed line is one record, so is the malformed
+  // rest of an object). Not inlined: kept out of the record callbacks, which
+  // prepare runs per record.
+  [[gnu::noinline]] const EventFields& CloudTrailEventFieldsOf(const CloudTrailRecordFields& fields,
+                                                               const CloudTrailEventFields& from,
+                                                               uint64_t record_index) {
+    event_fields_ = EventFields();
+    event_fields_.object = name_;
+    event_fields_.record_index = record_index;
+    event_fields_.event_time = fields.event_time;
+    event_fields_.event_name = from.event_name;
+    event_fields_.event_source = from.event_source;
+    event_fields_.aws_region = from.aws_region;
+    event_fields_.recipient_account_id = from.recipient_account_id;
+    event_fields_.event_id = from.event_id;
+    event_fields_.user_agent = from.user_agent;
+    event_fields_.identity_type = fields.identity.type;
+    event_fields_.access_key_id = fields.identity.access_key_id;
+    event_fields_.principal_id = fields.identity.principal_id;
+    event_fields_.arn = fields.identity.arn;
+    return event_fields_;
+  }
+
+  [[gnu::noinline]] const EventFields& WafEventFieldsOf(const WafRecordFields& fields,
+                                                        const WafEventFields& from,
+                                                        uint64_t record_index) {
+    event_fields_ = EventFields();
+    event_fields_.object = name_;
+    event_fields_.record_index = record_index;
+    if (fields.has_timestamp_ms) {
+      event_fields_.event_time = FormatMillisecondTime(fields.timestamp_ms);
+    } else {
+      event_fields_.event_time = fields.timestamp_text;
+    }
+    event_fields_.user_agent = from.user_agent;
+    event_fields_.uri = from.uri;
+    event_fields_.http_method = from.http_method;
+    event_fields_.action = from.action;
+    event_fields_.request_id = from.request_id;
+    event_fields_.country = from.country;
+    event_fields_.web_acl_id = from.web_acl_id;
+    return event_fields_;
+  }
+
+  // "YYYY-MM-DDTHH:MM:SS.mmmZ" in time_text_ (years outside 0..9999 print as they come).
+  std::string_view FormatMillisecondTime(int64_t ms) {
+    const int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    const int64_t millis = ms - seconds * 1000;
+    const Date date = DateOfUnixSeconds(seconds);
+    const int64_t of_day = seconds - DaysFromCivil(date) * 86400;
+    fmt::format_to_n_result<char*> end = fmt::format_to_n(
+        time_text_, sizeof(time_text_), "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z",
+        date.year, date.month, date.day, of_day / 3600, of_day / 60 % 60, of_day % 60, millis);
+    return std::string_view(time_text_, std::min(end.size, sizeof(time_text_)));
+  }
 
   // A malformed record or rest of file: counted as one malformed record and reported.
   void Problem(uint64_t offset, const std::string& what) {
@@ -551,6 +627,8 @@ class LogFileReader::Impl : public RecordVisitor {
   PaddedBuffer stored_;  // the object as stored
   PaddedBuffer json_;    // decompressed JSON
   std::string scratch_;
+  EventFields event_fields_;  // the record being handed to the sink (want_event_fields)
+  char time_text_[40];        // WAF's timestamp rendered for EventFields::event_time
   uint64_t document_base_ = 0;
   Container container_ = Container::kUnknown;
   bool stop_ = false;

@@ -90,9 +90,11 @@ inline constexpr uint64_t kBombWarnMinBytes = uint64_t{16} << 20;
 struct EventFields {
   std::string_view object;    // the object's location, as listed (s3://b/k or a path)
   uint64_t record_index = 0;  // 0-based index of the record in its object, every record
-                              // counted (skipped and malformed ones too)
+                              // counted (skipped and malformed ones too: as in
+                              // FileReport::records, a malformed line is one record, and so
+                              // is the malformed rest of a document)
   // The record's time as written: CloudTrail eventTime; WAF timestamp (ms since the epoch)
-  // rendered by the reader as "2024-03-20T10:30:00.123Z".
+  // rendered by the reader as "2024-03-20T10:30:00.123Z" (a text timestamp as written).
   std::string_view event_time;
   // CloudTrail.
   std::string_view event_name;            // eventName

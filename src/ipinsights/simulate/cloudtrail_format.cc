@@ -254,6 +254,7 @@ CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
               "\"";
       session_context("Role", role.id, "arn:aws:iam::" + account + ":role/" + role.name, role.name,
                       ec2);
+      id.ec2_instance = ec2;
       id.api_agent = JsonLiteral(MakeSdkUserAgent(rng, ec2));
       id.console_agent = id.api_agent;
     } else {
@@ -277,6 +278,7 @@ CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
         do {
           id.principal_id = "AIDA" + RandomString(rng, 17, kUpperAlnum);
         } while (!taken.insert(id.principal_id).second);
+        id.iam_user = true;
         head += "\"type\":\"IAMUser\",\"principalId\":\"" + id.principal_id +
                 "\",\"arn\":\"arn:aws:iam::" + account + ":user/" + user + "\",\"accountId\":\"" +
                 account + "\",\"accessKeyId\":\"AKIA" + RandomString(rng, 16, kUpperAlnum) +
@@ -329,6 +331,18 @@ CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
     }
     id.head = std::move(head);
     id.tail = std::move(tail);
+  }
+}
+
+bool CloudTrailFormat::Targetable(uint32_t entity, AttackKind kind) const {
+  const Identity& id = identities_[entity];
+  switch (kind) {
+    case AttackKind::kInstanceCredentials:
+      return id.ec2_instance;
+    case AttackKind::kLongTermKeyNewNetwork:
+      return id.iam_user;
+    default:
+      return false;
   }
 }
 

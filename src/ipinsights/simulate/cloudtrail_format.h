@@ -38,6 +38,11 @@ class CloudTrailFormat : public LogFormat {
                     std::string& out) const override;
   std::vector<std::pair<std::string, std::string>> Digests(
       const std::vector<DeliveredObject>& objects, int64_t day_start_ms, Rng& rng) const override;
+  // Stolen EC2 instance-role credentials, and IAM users' long-term keys.
+  std::vector<AttackKind> targeted_attack_kinds() const override {
+    return {AttackKind::kInstanceCredentials, AttackKind::kLongTermKeyNewNetwork};
+  }
+  bool Targetable(uint32_t entity, AttackKind kind) const override;
   std::string_view EntityName(uint32_t entity) const override {
     return identities_[entity].principal_id;
   }
@@ -55,6 +60,8 @@ class CloudTrailFormat : public LogFormat {
     uint8_t account = 0;
     uint8_t home_region = 0;
     bool person = true;
+    bool ec2_instance = false;  // an AssumedRole session named after its instance (i-0...)
+    bool iam_user = false;      // an IAM user: principalId AIDA..., accessKeyId AKIA...
   };
 
   void AppendRecord(const SimulatedEvent& event, Rng& rng, std::string& out) const;

@@ -26,6 +26,33 @@ enum class EventKind : uint8_t {
   kNoEntity,     // no principalId (SAMLUser / IdentityCenterUser): skipped as no_entity
 };
 
+// What a row of labels.csv is: its `kind` column (docs/formats/labels-csv.md).
+enum class AttackKind : uint8_t {
+  kNormal,                 // label 0
+  kRandomIp,               // the entity of a drawn normal pair, an attack-distribution address
+  kInstanceCredentials,    // CloudTrail: an EC2 instance-role session used from outside
+  kLongTermKeyNewNetwork,  // CloudTrail: an IAM user's AKIA key from a network not its own
+  kWafClientNewNetwork,    // WAF: a client from a network not its own
+};
+
+// The `kind` column's value: "normal", "random_ip", "instance_credentials",
+// "long_term_key_new_network", "waf_client_new_network".
+constexpr std::string_view AttackKindName(AttackKind kind) {
+  switch (kind) {
+    case AttackKind::kNormal:
+      return "normal";
+    case AttackKind::kRandomIp:
+      return "random_ip";
+    case AttackKind::kInstanceCredentials:
+      return "instance_credentials";
+    case AttackKind::kLongTermKeyNewNetwork:
+      return "long_term_key_new_network";
+    case AttackKind::kWafClientNewNetwork:
+      return "waf_client_new_network";
+  }
+  return "normal";
+}
+
 struct SimulatedEvent {
   int64_t time_ms = 0;
   uint32_t entity = 0;
@@ -33,6 +60,7 @@ struct SimulatedEvent {
   uint16_t partition = 0;
   EventKind kind = EventKind::kPair;
   uint8_t label = 0;  // 1 = injected anomaly
+  AttackKind attack = AttackKind::kNormal;
   IpAddress ip;
 };
 
@@ -70,6 +98,11 @@ class LogFormat {
       const std::vector<DeliveredObject>& objects, int64_t day_start_ms, Rng& rng) const {
     return {};
   }
+
+  // The attack kinds this dialect injects besides kRandomIp, in the order --attacks is split.
+  virtual std::vector<AttackKind> targeted_attack_kinds() const { return {}; }
+  // True when `entity` is the kind of identity a `kind` attack uses (a targeted kind).
+  virtual bool Targetable(uint32_t entity, AttackKind kind) const { return false; }
 
   // The entity of a kPair event as `prepare` extracts it by default.
   virtual std::string_view EntityName(uint32_t entity) const = 0;

@@ -171,6 +171,22 @@ IpAddress Population::SampleAttack(Rng& rng) const {
   return networks_.RandomAddress(network, v6, rng);
 }
 
+bool Population::IsOwnNetwork(uint32_t entity, uint32_t network) const {
+  const Entity& e = entities_[entity];
+  for (int k = 0; k < e.component_count; ++k) {
+    if (e.components[k].network == network) return true;
+  }
+  return false;
+}
+
+IpAddress Population::SampleAttackOutside(uint32_t entity, Rng& rng) const {
+  for (;;) {
+    const IpAddress ip = SampleAttack(rng);
+    const std::optional<uint32_t> owner = networks_.Find(ip);
+    if (!owner || !IsOwnNetwork(entity, *owner)) return ip;
+  }
+}
+
 double Population::LogLikelihood(uint32_t entity, int day, const IpAddress& ip) const {
   const Entity& e = entities_[entity];
   const bool v6 = !ip.is_v4();

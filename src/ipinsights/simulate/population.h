@@ -69,6 +69,13 @@ class Population {
   IpAddress SampleAddress(uint32_t entity, int day, Rng& rng) const;
   // Draws an address from the attack distribution.
   IpAddress SampleAttack(Rng& rng) const;
+  // True when `network` is one of the entity's own networks (a home, work, mobile or cloud
+  // component; the networks it travels to are not its own).
+  bool IsOwnNetwork(uint32_t entity, uint32_t network) const;
+  // Draws from the attack distribution until the address lies outside every one of the
+  // entity's own networks (the attack distribution conditioned on that; an entity has at
+  // most 3 of the table's >= 8 networks, so a few draws at most).
+  IpAddress SampleAttackOutside(uint32_t entity, Rng& rng) const;
 
   // log p(ip | entity, day) under the model (-infinity when impossible).
   double LogLikelihood(uint32_t entity, int day, const IpAddress& ip) const;

@@ -23,6 +23,7 @@
 namespace ipinsights {
 namespace {
 
+using simulate::AttackKind;
 using simulate::DeliveredObject;
 using simulate::DeriveSeed;
 using simulate::EventKind;
@@ -76,6 +77,45 @@ std::string Sha256Hex(std::string_view data) {
 // Concurrent writes that hide per-file fsync latency; 8 is plenty for local disks and S3.
 constexpr size_t kIoThreads = 8;
 constexpr size_t kMaxPendingBytes = 64u << 20;
+
+// How many of `total` attacks each kind gets: an equal share for random_ip and each of the
+// format's targeted kinds, the remainder to random_ip (first).
+std::vector<std::pair<AttackKind, uint64_t>> SplitAttacks(uint64_t total,
+                                                          const std::vector<AttackKind>& targeted) {
+  const uint64_t share = total / (targeted.size() + 1);
+  std::vector<std::pair<AttackKind, uint64_t>> split;
+  split.emplace_back(AttackKind::kRandomIp, total - share * targeted.size());
+  for (AttackKind kind : targeted) split.emplace_back(kind, share);
+  return split;
+}
+
+// The entities a targeted attack may use: the format's identities of that kind that had a
+// pair before the last day (so the training history knows them), with cumulative rates for
+// a draw weighted like their activity.
+struct Victims {
+  std::vector<uint32_t> entities;
+  std::vector<double> cumulative_rate;
+  uint32_t Draw(Rng& rng) const {
+    const double target = rng.Uniform() * cumulative_rate.back();
+    const size_t i = static_cast<size_t>(
+        std::upper_bound(cumulative_rate.begin(), cumulative_rate.end(), target) -
+        cumulative_rate.begin());
+    return entities[std::min(i, entities.size() - 1)];
+  }
+};
+
+Victims FindVictims(const simulate::Population& population, const simulate::LogFormat& format,
+                    const std::vector<uint8_t>& seen_before, AttackKind kind) {
+  Victims victims;
+  double running = 0;
+  for (uint32_t e = 0; e < population.size(); ++e) {
+    if (!seen_before[e] || !format.Targetable(e, kind)) continue;
+    running += population.rate(e);
+    victims.entities.push_back(e);
+    victims.cumulative_rate.push_back(running);
+  }
+  return victims;
+}
 
 // Per-object results, kept per object so totals do not depend on scheduling.
 struct ObjectResult {
@@ -180,7 +220,10 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
   simulate::ObjectWriter writer(storage, kIoThreads, kMaxPendingBytes);
   std::vector<std::unique_ptr<DeflateCompressor>> compressors(threads);
   std::vector<std::string> json_buffers(threads);
-  std::string labels = "entity,ip,label,oracle_score\n";
+  std::string labels = "entity,ip,label,oracle_score,kind\n";
+  // Entities with a pair before the last day (targeted attacks use only those). One byte per
+  // entity: each entity is sampled by one worker, so the writes never share an element.
+  std::vector<uint8_t> seen_before(population.size(), 0);
   const int64_t first_day = DaysFromCivil(options.start);
   const size_t partitions = format->partition_count();
   const size_t blocks = (population.size() + kEntitiesPerBlock - 1) / kEntitiesPerBlock;
@@ -206,6 +249,7 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
           if (event.kind == EventKind::kPair || event.kind == EventKind::kNoEntity) {
             event.ip = population.SampleAddress(entity, day, rng);
           }
+          if (!last_day && event.kind == EventKind::kPair) seen_before[e] = 1;
           events.push_back(event);
         }
       }
@@ -221,25 +265,52 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
       }
     }
 
-    // 2. Attacks: a known entity, drawn like the day's normal pairs (so the entity mix is the
-    // same in both classes), with an address from the attack distribution.
-    if (last_day && options.attacks > 0) {
+    // 2. Attacks. random_ip: a known entity, drawn like the day's normal pairs (so the entity
+    // mix is the same in both classes), with an address from the attack distribution.
+    // Targeted kinds: an identity of that kind seen before today, drawn by its rate, from an
+    // attack-distribution address outside its own networks; its record is the format's
+    // normal record for it (only the address differs). A targeted kind without such an
+    // identity (tiny populations, one day) gives its share to random_ip.
+    if (last_day) {
+      std::vector<std::pair<AttackKind, uint64_t>> split =
+          SplitAttacks(options.attacks, format->targeted_attack_kinds());
+      std::vector<Victims> victims(split.size());
+      for (size_t k = 1; k < split.size(); ++k) {
+        victims[k] = FindVictims(population, *format, seen_before, split[k].first);
+        if (victims[k].entities.empty()) {
+          split[0].second += split[k].second;
+          split[k].second = 0;
+        }
+      }
       std::vector<uint32_t> pair_events;
       for (size_t i = 0; i < events.size(); ++i) {
         if (events[i].kind == EventKind::kPair) pair_events.push_back(static_cast<uint32_t>(i));
       }
-      Rng rng(DeriveSeed(options.seed, kTagAttacks));
-      for (uint64_t a = 0; a < options.attacks; ++a) {
-        SimulatedEvent attack;
-        attack.entity = pair_events.empty()
-                            ? static_cast<uint32_t>(rng.Below(population.size()))
-                            : events[pair_events[rng.Below(pair_events.size())]].entity;
-        attack.time_ms = day_start_ms + static_cast<int64_t>(rng.Below(kDayMs));
-        format->Classify(attack.entity, rng, attack);
-        attack.kind = EventKind::kPair;
-        attack.label = 1;
-        attack.ip = population.SampleAttack(rng);
-        events.push_back(attack);
+      for (size_t k = 0; k < split.size(); ++k) {
+        const AttackKind kind = split[k].first;
+        // random_ip keeps the stream it always had; each targeted kind has its own.
+        Rng rng(k == 0 ? DeriveSeed(options.seed, kTagAttacks)
+                       : DeriveSeed(options.seed, kTagAttacks, static_cast<uint64_t>(kind)));
+        for (uint64_t a = 0; a < split[k].second; ++a) {
+          SimulatedEvent attack;
+          if (k > 0) {
+            attack.entity = victims[k].Draw(rng);
+          } else {
+            attack.entity = pair_events.empty()
+                                ? static_cast<uint32_t>(rng.Below(population.size()))
+                                : events[pair_events[rng.Below(pair_events.size())]].entity;
+          }
+          attack.time_ms = day_start_ms + static_cast<int64_t>(rng.Below(kDayMs));
+          format->Classify(attack.entity, rng, attack);
+          attack.kind = EventKind::kPair;
+          attack.label = 1;
+          attack.attack = kind;
+          attack.ip = k > 0 ? population.SampleAttackOutside(attack.entity, rng)
+                            : population.SampleAttack(rng);
+          events.push_back(attack);
+        }
+        summary.attacks_by_kind.emplace_back(std::string(simulate::AttackKindName(kind)),
+                                             split[k].second);
       }
     }
     for (size_t i = 0; i < events.size(); ++i) events[i].sequence = static_cast<uint32_t>(i);
@@ -355,8 +426,9 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
         result.labels.push_back(',');
         simulate::AppendIp(result.labels, event.ip);
         result.labels += event.label ? ",1," : ",0,";
-        fmt::format_to(std::back_inserter(result.labels), "{:.6f}\n",
-                       population.OracleScore(event.entity, day, event.ip));
+        fmt::format_to(std::back_inserter(result.labels), "{:.6f},{}\n",
+                       population.OracleScore(event.entity, day, event.ip),
+                       simulate::AttackKindName(event.label ? event.attack : AttackKind::kNormal));
       }
       if (progress) progress->Add(count);
     });
@@ -413,15 +485,21 @@ std::string SummaryJson(const SimulateSummary& s) {
   }
   std::string labels_path;
   AppendJsonString(&labels_path, s.labels_path);
+  std::string by_kind;
+  for (const auto& [kind, count] : s.attacks_by_kind) {
+    if (!by_kind.empty()) by_kind += ",";
+    by_kind += fmt::format("\"{}\":{}", kind, count);
+  }
   return fmt::format(
       "{{\"kind\":\"{}\",\"users\":{},\"networks\":{},\"days\":{},\"files\":{},\"digest_files\":{},"
       "\"records\":{},\"bytes\":{},\"stored_bytes\":{},\"pairs\":{},\"ipv6_pairs\":{},\"pairs_per_"
       "day\":[{}],"
-      "\"attacks\":{},\"label_rows\":{},\"labels\":{},\"skipped\":{{\"aws_service\":{},\"not_an_"
+      "\"attacks\":{},\"attacks_by_kind\":{{{}}},\"label_rows\":{},\"labels\":{},\"skipped\":{{"
+      "\"aws_service\":{},\"not_an_"
       "ip\":{},"
       "\"no_entity\":{}}},\"seconds\":{:.3f},\"mb_per_second\":{:.1f}}}",
       s.kind, s.users, s.networks, s.days, s.files, s.digest_files, s.records, s.bytes,
-      s.stored_bytes, s.pairs, s.ipv6_pairs, per_day, s.attacks, s.label_rows, labels_path,
+      s.stored_bytes, s.pairs, s.ipv6_pairs, per_day, s.attacks, by_kind, s.label_rows, labels_path,
       s.skipped_aws_service, s.skipped_not_an_ip, s.skipped_no_entity, s.seconds,
       s.seconds > 0 ? s.bytes / 1e6 / s.seconds : 0.0);
 }

@@ -1,7 +1,9 @@
 // `ipinsights simulate`: writes synthetic CloudTrail or WAF logs in the exact AWS delivery
 // layout, with injected anomalies on the last day and DIR/labels.csv holding the last
-// day's pairs with their labels and the generator's Bayes-optimal score
-// (docs/formats/labels-csv.md).
+// day's pairs with their labels, the generator's Bayes-optimal score and the attack kind
+// (docs/formats/labels-csv.md): random addresses for known entities, and the attacks
+// findings are for (stolen EC2 instance credentials, an IAM user's long-term key or a WAF
+// client from a network not its own).
 //
 // How: one day at a time, events are sampled per entity (population.h) with a seed derived
 // from (seed, day, entity), spread over delivery partitions and 5-15 minute windows, sorted
@@ -19,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ipinsights/base/civil_time.h"
@@ -58,6 +61,9 @@ struct SimulateSummary {
   uint64_t ipv6_pairs = 0;
   std::vector<uint64_t> pairs_per_day;
   uint64_t attacks = 0;
+  // Attacks by labels.csv kind: random_ip first, then the format's targeted kinds (zero
+  // when a kind fell back to random_ip).
+  std::vector<std::pair<std::string, uint64_t>> attacks_by_kind;
   uint64_t label_rows = 0;  // last day's pairs, attacks included
   // What `prepare` must skip, by its reason names.
   uint64_t skipped_aws_service = 0;

@@ -32,6 +32,13 @@ class WafFormat : public LogFormat {
   std::string ObjectKey(const SimulatedEvent* events, size_t count, Rng& rng) const override;
   void AppendObject(const SimulatedEvent* events, size_t count, Rng& rng,
                     std::string& out) const override;
+  // A known client (its user agent) from a network it does not use.
+  std::vector<AttackKind> targeted_attack_kinds() const override {
+    return {AttackKind::kWafClientNewNetwork};
+  }
+  bool Targetable(uint32_t, AttackKind kind) const override {
+    return kind == AttackKind::kWafClientNewNetwork;
+  }
   std::string_view EntityName(uint32_t entity) const override { return clients_[entity].entity; }
 
  private:
