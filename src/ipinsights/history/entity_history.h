@@ -128,6 +128,8 @@ class EntityHistory {
 
   struct Impl;
   explicit EntityHistory(std::unique_ptr<Impl> impl);
+  // The records with the per-network tables (history_impl.h; for the file writer).
+  const Impl& impl() const { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;
