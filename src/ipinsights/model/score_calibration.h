@@ -31,9 +31,9 @@ struct CalibrationPoint {
 
 struct ScoreCalibration {
   double target_fpr = 0.01;
-  float threshold = 0;     // ThresholdAt(target_fpr)
-  std::string source;      // "validation" or "training"
-  uint64_t pairs = 0;      // normal pairs scored
+  float threshold = 0;                  // ThresholdAt(target_fpr)
+  std::string source;                   // "validation" or "training"
+  uint64_t pairs = 0;                   // normal pairs scored
   std::vector<CalibrationPoint> curve;  // ascending score and rate
 
   // Share of normal pairs scoring <= score (interpolated in log rate between points; 0
