@@ -175,8 +175,14 @@ bool InOrder(uint64_t events_a, const Key& a, uint64_t events_b, const Key& b) {
 
 void WriteHistoryFile(const EntityHistory& history, const std::string& location) {
   std::unique_ptr<WritableFile> file = OpenStorage(location).OpenWritable(location);
-  file->Append(Serialize(history.impl()));
+  WriteHistoryFile(history, file.get());
   file->Close();
+}
+
+uint64_t WriteHistoryFile(const EntityHistory& history, WritableFile* file) {
+  const std::string bytes = Serialize(history.impl());
+  file->Append(bytes);
+  return bytes.size();
 }
 
 EntityHistory ReadHistoryFile(const std::string& location) {
