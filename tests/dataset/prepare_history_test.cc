@@ -152,6 +152,16 @@ TEST_F(PrepareHistoryTest, DroppedCorruptObjectsAreNotInTheHistory) {
   EXPECT_NE(ReadHistoryFile(Path("train.csv.history")).Find("D1"), nullptr);
 }
 
+TEST_F(PrepareHistoryTest, AHistoryAmongTheInputsIsNotReadAsLogs) {
+  PrepareOptions options = Options();
+  options.output = Path("logs/train.csv");
+  const PrepareSummary first = RunPrepareJob(options);
+  ASSERT_TRUE(fs::exists(Path("logs/train.csv.history")));
+  const PrepareSummary second = RunPrepareJob(options);
+  EXPECT_EQ(second.files, first.files);
+  EXPECT_EQ(second.skipped[SkipReason::kMalformed], 0u);
+}
+
 TEST_F(PrepareHistoryTest, StdoutGetsNoHistory) {
   PrepareOptions options = Options();
   options.output = "-";

@@ -325,6 +325,24 @@ void ExcludeShardOutputs(const std::vector<std::string>& destinations,
   objects->erase(std::remove_if(objects->begin(), objects->end(), is_part), objects->end());
 }
 
+// ExcludeOutputs for the history output, asked only of objects with its suffix: SameObject
+// resolves paths on the file system, which costs more than reading a small log object.
+void ExcludeHistoryOutput(const std::string& input, const std::string& history_output,
+                          std::vector<ObjectInfo>* objects) {
+  if (history_output.empty()) return;
+  constexpr std::string_view kSuffix = ".history";
+  auto is_history = [&](const ObjectInfo& object) {
+    const std::string_view name = object.location;
+    if (name.size() < kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix) {
+      return false;
+    }
+    std::vector<ObjectInfo> one{object};
+    ExcludeOutputs("--input", input, {history_output}, &one);
+    return one.empty();
+  };
+  objects->erase(std::remove_if(objects->begin(), objects->end(), is_history), objects->end());
+}
+
 // `["a", "b"]`, at most 100 of them.
 std::string JsonStrings(const std::vector<std::string>& texts) {
   std::string out = "[";
@@ -399,7 +417,8 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   std::vector<ObjectInfo> objects;
   for (const std::string& input : options.inputs) {
     std::vector<ObjectInfo> listed = ListLogObjects(OpenStorage(input), input, options.days);
-    ExcludeOutputs("--input", input, {output, validation_output, history_output}, &listed);
+    ExcludeOutputs("--input", input, {output, validation_output}, &listed);
+    ExcludeHistoryOutput(input, history_output, &listed);
     if (options.shard) {
       ExcludeShardOutputs({options.output, options.validation_output}, &listed);
     }

@@ -91,6 +91,7 @@ struct EntityState {
   int32_t last_day = kUnknownDay;
   bool addresses_truncated = false;  // from a merged history that had dropped some
   bool networks_truncated[2] = {false, false};
+  uint32_t last_address = 0;  // the address of the entity's previous event (checked first)
   SlotList<AddressSlot> addresses;
   SlotList<NetworkSlot> networks[2];  // [NetworkLevel]
 };
@@ -136,13 +137,20 @@ struct HistoryBuilder::Impl {
 
   // The slot of an address, its network slots resolved (created empty when new).
   AddressSlot& AddressOf(EntityState& state, uint64_t high, uint64_t low) {
+    std::vector<AddressSlot>& slots = state.addresses.slots();
+    // Consecutive events of an entity often come from one address (a session).
+    if (state.last_address < slots.size() && slots[state.last_address].high == high &&
+        slots[state.last_address].low == low) {
+      return slots[state.last_address];
+    }
     const auto [position, added] = state.addresses.FindOrAdd(high, low);
+    state.last_address = position;
     if (added) {
-      const IpAddress ip = IpAddress::FromHalves(high, low);
       for (int level = 0; level < 2; ++level) {
-        const Network network = NetworkOf(ip, static_cast<NetworkLevel>(level));
+        uint64_t net_high, net_low;
+        NetworkHalves(high, low, static_cast<NetworkLevel>(level), &net_high, &net_low);
         state.addresses.slots()[position].network[level] =
-            state.networks[level].FindOrAdd(network.base.high64(), network.base.low64()).first;
+            state.networks[level].FindOrAdd(net_high, net_low).first;
       }
     }
     return state.addresses.slots()[position];
@@ -169,7 +177,7 @@ void HistoryBuilder::Add(std::string_view entity, const IpAddress& ip, int32_t d
   EntityState& state = impl_->EntityFor(entity, EntityKeyHash(entity));
   ++state.events;
   WidenDays(day, day, &state.first_day, &state.last_day);
-  AddressSlot& address = impl_->AddressOf(state, ip.high64(), ip.low64());
+  AddressSlot& address = impl_->AddressOf(state, HighHalf(ip), LowHalf(ip));
   ++address.events;
   for (int level = 0; level < 2; ++level) {
     NetworkSlot& network = state.networks[level].slots()[address.network[level]];

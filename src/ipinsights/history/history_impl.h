@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,33 @@ inline uint64_t AddressKeyHash(uint64_t high, uint64_t low) { return Mix64(high 
 inline void WidenDays(int32_t first, int32_t last, int32_t* to_first, int32_t* to_last) {
   if (first != kUnknownDay && (*to_first == kUnknownDay || first < *to_first)) *to_first = first;
   if (last != kUnknownDay && (*to_last == kUnknownDay || last > *to_last)) *to_last = last;
+}
+
+// IpAddress::high64() and low64() inline (the builder's hot path): the bytes are in network
+// order, so each half is a big-endian load.
+inline uint64_t HighHalf(const IpAddress& ip) {
+  uint64_t v;
+  std::memcpy(&v, ip.bytes().data(), 8);
+  return __builtin_bswap64(v);
+}
+inline uint64_t LowHalf(const IpAddress& ip) {
+  uint64_t v;
+  std::memcpy(&v, ip.bytes().data() + 8, 8);
+  return __builtin_bswap64(v);
+}
+
+// The halves of the network of the address (high, low) at `level`: NetworkOf without
+// building an IpAddress. IPv4 is stored IPv4-mapped: high 0, low 0x0000ffff'aabbccdd.
+inline void NetworkHalves(uint64_t high, uint64_t low, NetworkLevel level, uint64_t* net_high,
+                          uint64_t* net_low) {
+  const bool v4 = high == 0 && (low >> 32) == 0xffff;
+  if (v4) {
+    *net_high = 0;
+    *net_low = low & (level == NetworkLevel::kFine ? ~uint64_t{0xff} : ~uint64_t{0xffff});
+  } else {
+    *net_high = high & (level == NetworkLevel::kFine ? ~uint64_t{0xffff} : ~uint64_t{0xffffffff});
+    *net_low = 0;
+  }
 }
 
 // The prefix length of `level` for an address of this family.
