@@ -191,6 +191,20 @@ TEST_F(ListChannelTest, ReadsPartsInIndexOrderAndSkipsSummaries) {
   EXPECT_EQ(names, expected);
 }
 
+TEST_F(ListChannelTest, SkipsTheHistoriesBesideTheData) {
+  Write("train/part-0-of-2", "x");
+  Write("train/part-0-of-2.history", "h");
+  Write("train/part-1-of-2", "x");
+  Write("train/part-1-of-2.history", "h");
+  Write("train/train.csv", "y");
+  Write("train/train.csv.history", "h");
+  std::vector<std::string> names;
+  for (const ObjectInfo& object : ListChannel(Path("train"))) {
+    names.push_back(object.location.substr(Path("train/").size()));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"part-0-of-2", "part-1-of-2", "train.csv"}));
+}
+
 TEST_F(ListChannelTest, RefusesAMissingOrMixedPart) {
   Write("train/part-0-of-3", "x");
   Write("train/part-2-of-3", "x");

@@ -2,7 +2,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -60,6 +62,51 @@ TEST_F(ModelFileTest, RoundTripKeepsEverything) {
   // Saving again gives the same bytes.
   loaded->Save(path_ + ".again");
   EXPECT_EQ(ReadWholeObject(path_ + ".again"), Bytes());
+}
+
+TEST_F(ModelFileTest, CalibrationRoundTrips) {
+  auto model = Model::Create(hp_, 11);
+  EXPECT_EQ(model->calibration(), nullptr);
+  std::vector<float> scores;
+  for (int i = 0; i < 5000; ++i) scores.push_back(static_cast<float>(i % 977) / 100 - 3);
+  model->impl().calibration = CalibrateScores(scores, 0.02, "validation");
+  model->Save(path_);
+  auto loaded = Model::Load(path_);
+  ASSERT_NE(loaded->calibration(), nullptr);
+  const ScoreCalibration& calibration = *loaded->calibration();
+  EXPECT_EQ(calibration.target_fpr, 0.02);
+  EXPECT_EQ(calibration.threshold, model->calibration()->threshold);
+  EXPECT_EQ(calibration.source, "validation");
+  EXPECT_EQ(calibration.pairs, 5000u);
+  EXPECT_EQ(calibration.curve.size(), model->calibration()->curve.size());
+  EXPECT_EQ(calibration.FalsePositiveRateAt(-1.5f),
+            model->calibration()->FalsePositiveRateAt(-1.5f));
+  loaded->Save(path_ + ".again");
+  EXPECT_EQ(ReadWholeObject(path_ + ".again"), Bytes());
+}
+
+// A file written before calibration was stored (the fuzz seed is one) loads without it.
+TEST_F(ModelFileTest, ModelWithoutCalibrationLoads) {
+  auto loaded = Model::Load(std::string(IPINSIGHTS_SOURCE_DIR) +
+                            "/fuzz/corpus/model_file/tiny-1-layers.ipinsights");
+  EXPECT_EQ(loaded->calibration(), nullptr);
+  EXPECT_THAT(Bytes(), ::testing::Not(HasSubstr("calibration")));
+  EXPECT_EQ(Model::Load(path_)->calibration(), nullptr);
+}
+
+TEST_F(ModelFileTest, RejectsBadCalibrationNamingTheFile) {
+  auto model = Model::Create(hp_, 11);
+  model->impl().calibration = CalibrateScores({1, 2, 3}, 0.25, "validation");
+  model->Save(path_);
+  std::string bytes = Bytes();
+  const size_t at = bytes.find("\"target_fpr\": 0.25");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 18, "\"target_fpr\": 2.50");
+  const uint64_t checksum = XXH3_64bits(bytes.data(), bytes.size() - 8);
+  std::memcpy(bytes.data() + bytes.size() - 8, &checksum, 8);
+  Write(bytes);
+  EXPECT_THAT(LoadError(), HasSubstr("model.ipinsights: corrupted model file: calibration "
+                                     "target_fpr 2.5 is not in (0, 1)"));
 }
 
 TEST_F(ModelFileTest, LoadedModelsScoreFromPrecomputedFoldsWithTheSameBits) {

@@ -139,6 +139,7 @@ TEST_F(TrainCommandTest, ModelIsNotReplacedWhenMetricsCannotBeWritten) {
                 .exit_code,
             0);
   const std::string model = ReadWholeObject(Path("out/model.ipinsights"));
+  const std::string history = ReadWholeObject(Path("out/history.ipinsights"));
   std::filesystem::remove(Path("out/metrics.json"));
   std::filesystem::create_directories(Path("out/metrics.json/x"));  // cannot be replaced
   const RunResult r = RunBinary("train --quiet --train " + Path("train.csv") + " --model-dir " +
@@ -146,12 +147,14 @@ TEST_F(TrainCommandTest, ModelIsNotReplacedWhenMetricsCannotBeWritten) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("metrics.json"));
   EXPECT_EQ(ReadWholeObject(Path("out/model.ipinsights")), model);
+  EXPECT_EQ(ReadWholeObject(Path("out/history.ipinsights")), history);
   size_t entries = 0;
   for (const auto& entry : std::filesystem::directory_iterator(Path("out"))) {
     (void)entry;
     ++entries;
   }
-  EXPECT_EQ(entries, 2u) << "a temp file was left behind";
+  // model.ipinsights, history.ipinsights and the metrics.json folder.
+  EXPECT_EQ(entries, 3u) << "a temp file was left behind";
 }
 
 TEST_F(TrainCommandTest, InitModelShapeMismatchIsAnError) {

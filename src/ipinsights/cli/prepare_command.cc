@@ -35,6 +35,7 @@ struct PrepareFlags {
   bool keep_corrupt = false;
   std::optional<double> max_decompressed_gb;
   bool ipv4_only = false;
+  bool no_history = false;
   size_t threads = 0;
   bool quiet = false;
   bool json = false;
@@ -77,6 +78,7 @@ PrepareOptions ToOptions(const PrepareFlags& flags) {
     options.max_decompressed_bytes = static_cast<uint64_t>(gb * 1e9);
   }
   options.ipv4_only = flags.ipv4_only;
+  options.write_history = !flags.no_history;
   options.keep_corrupt = flags.keep_corrupt;
   options.allow_empty = flags.allow_empty;
   options.threads = flags.threads;
@@ -112,6 +114,10 @@ std::string SummaryText(const PrepareFlags& flags, const PrepareSummary& summary
   for (size_t i = 0; i < kNumSkipReasons; ++i) {
     const SkipReason reason = static_cast<SkipReason>(i);
     text += fmt::format(" {} {}", SkipReasonName(reason), summary.skipped[reason]);
+  }
+  if (!summary.history_location.empty()) {
+    text += fmt::format("\nhistory: {} entities to {} ({})", FormatCount(summary.history_entities),
+                        summary.history_location, FormatBytes(summary.history_bytes));
   }
   return text + "\n";
 }
@@ -208,6 +214,8 @@ void AddPrepareCommand(CLI::App& app) {
                       "data; the rest is reported as malformed (default: no cap)");
   command->add_flag("--ipv4-only", flags->ipv4_only,
                     "Skip IPv6 addresses (reason ipv6), as SageMaker's built-in algorithm needs");
+  command->add_flag("--no-history", flags->no_history,
+                    "Do not write the entity history (DEST.history) beside the training output");
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");
   command->add_option(
       "--shard", flags->shard,

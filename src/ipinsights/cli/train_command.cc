@@ -32,6 +32,7 @@ struct TrainFlags {
   std::map<std::string, std::string> values;  // hyperparameter name -> text from a flag
   size_t threads = 0;
   uint64_t seed = 1;
+  double target_fpr = 0.01;
   bool quiet = false;
   bool json = false;
   bool strict = false;
@@ -97,6 +98,7 @@ void RunTrain(TrainFlags& flags) {
     options.init_model = flags.init_model;
     options.threads = flags.threads;
     options.seed = flags.seed;
+    options.target_fpr = flags.target_fpr;
     options.quiet = flags.quiet;
     options.strict = flags.strict;
     if (!flags.quiet) {
@@ -137,7 +139,9 @@ void RunTrain(TrainFlags& flags) {
           "{\"model\": %s, \"metrics\": %s, \"training_rows\": %llu, \"bad_rows\": %llu, "
           "\"validation_rows\": %llu, \"epochs\": %zu, \"loss\": %.6g, \"accuracy\": %.6g, "
           "\"validation_auc\": %s, \"records_per_second\": %.6g, \"rows_per_second\": %.6g, "
-          "\"entities\": %llu, \"seconds\": %.6g, \"threads\": %zu, \"hyperparameters\": %s}\n",
+          "\"entities\": %llu, \"seconds\": %.6g, \"threads\": %zu, \"hyperparameters\": %s, "
+          "\"threshold\": %.9g, \"target_fpr\": %.6g, \"calibration_source\": %s, "
+          "\"history\": %s, \"history_entities\": %llu}\n",
           JsonString(result.model_location).c_str(), JsonString(result.metrics_location).c_str(),
           static_cast<unsigned long long>(result.training_rows),
           static_cast<unsigned long long>(result.bad_rows),
@@ -145,19 +149,26 @@ void RunTrain(TrainFlags& flags) {
           last.metrics.loss, last.metrics.accuracy,
           last.validation_auc ? fmt::format("{:.6g}", *last.validation_auc).c_str() : "null",
           records_per_second, rows_per_second, static_cast<unsigned long long>(result.entities),
-          result.seconds, result.threads, hp.ToJson().c_str());
+          result.seconds, result.threads, hp.ToJson().c_str(), result.calibration.threshold,
+          result.calibration.target_fpr, JsonString(result.calibration.source).c_str(),
+          JsonString(result.history_location).c_str(),
+          static_cast<unsigned long long>(result.history_entities));
     } else if (!flags.quiet) {
       std::fprintf(
           stderr,
           "trained %s: %llu rows (%llu bad), %zu epochs, loss %.4f, accuracy %.4f%s, "
-          "%s samples/s (rows and their negatives; %s rows/s), %.1f s\n",
+          "%s samples/s (rows and their negatives; %s rows/s), %.1f s\n"
+          "threshold %.4f flags %g of normal %s pairs; history of %s entities in %s\n",
           result.model_location.c_str(), static_cast<unsigned long long>(result.training_rows),
           static_cast<unsigned long long>(result.bad_rows), result.epochs.size(), last.metrics.loss,
           last.metrics.accuracy,
           last.validation_auc ? fmt::format(", validation AUC {:.4f}", *last.validation_auc).c_str()
                               : "",
           FormatCount(static_cast<uint64_t>(records_per_second)).c_str(),
-          FormatCount(static_cast<uint64_t>(rows_per_second)).c_str(), result.seconds);
+          FormatCount(static_cast<uint64_t>(rows_per_second)).c_str(), result.seconds,
+          result.calibration.threshold, result.calibration.target_fpr,
+          result.calibration.source.c_str(), FormatCount(result.history_entities).c_str(),
+          result.history_location.c_str());
     }
   } catch (const Error& e) {
     if (!failure_file.empty()) {
@@ -210,6 +221,11 @@ void AddTrainCommand(CLI::App& app) {
             HyperparameterHelp(info, defaults))
         ->type_name(info.is_integer ? "INT" : "FLOAT");
   }
+  command
+      ->add_option("--target-fpr", flags->target_fpr,
+                   "share of normal validation pairs the model's calibrated threshold flags, "
+                   "in (0, 0.5]")
+      ->capture_default_str();
   command->add_option("--threads", flags->threads, "worker threads (default: every core)");
   command
       ->add_option("--seed", flags->seed, "random seed (same seed, data and threads = same model)")

@@ -18,6 +18,9 @@ struct Entry {
   ObjectInfo object;
 };
 
+// The entity histories `prepare` writes beside its outputs (HistoryLocationFor).
+constexpr std::string_view kHistorySuffix = ".history";
+
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
@@ -37,7 +40,10 @@ std::vector<ObjectInfo> ListChannel(const std::string& location) {
     const std::string folder =
         slash == std::string::npos ? std::string() : object.location.substr(0, slash + 1);
     const std::string_view name = std::string_view(object.location).substr(folder.size());
-    if (name.empty() || name[0] == '.' || EndsWith(name, kShardSummarySuffix)) continue;
+    if (name.empty() || name[0] == '.' || EndsWith(name, kShardSummarySuffix) ||
+        EndsWith(name, kHistorySuffix)) {
+      continue;
+    }
     std::string key = object.location;
     if (std::optional<Shard> part = ParsePartName(name)) {
       // Zero-padded to a fixed width, part names compare in index order.

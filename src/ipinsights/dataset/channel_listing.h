@@ -5,7 +5,8 @@
 // Under a folder, the part files of a sharded `prepare` (dataset/shard.h: part-I-of-N) are
 // read in the order of their index, padded or not (part-2-of-12 before part-10-of-12), so the
 // channel reads the rows of the unsharded output in its order; other objects in name order.
-// Their summaries (*.summary.json), dot-files and writers' temp files are not data and are
+// Their summaries (*.summary.json), the entity histories beside the data (*.history,
+// history/entity_history.h), dot-files and writers' temp files are not data and are
 // skipped. A folder's parts must be one whole run: parts of different counts, or a missing
 // or repeated index, throw Error naming the folder and the part (a shard that did not finish
 // would otherwise train on part of the data without a word).

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -16,6 +18,7 @@
 #include "ipinsights/base/json_text.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/dataset/pair_csv_writer.h"
+#include "ipinsights/history/entity_history.h"
 #include "ipinsights/logs/log_scan.h"
 #include "ipinsights/storage/storage.h"
 
@@ -31,12 +34,48 @@ struct OutputTotals {
   int64_t last_time = std::numeric_limits<int64_t>::min();
 };
 
+// One output's part of the history (one per PairRowsOutput; the job merges them at the end).
+// The training rows of the object being read wait in `pending` until they are written out:
+// an object whose gzip check fails is discarded, and its rows must not count. Adding them
+// to the builder happens on the worker that reads the output's next object (or in the job
+// after the scan), never in the writer's serialised WriteOut.
+struct HistoryPart {
+  struct Event {
+    size_t name_offset;  // in `names`
+    uint32_t name_length;
+    int32_t day;
+    IpAddress ip;
+  };
+  HistoryBuilder builder;
+  std::vector<Event> pending;
+  std::string names;
+  bool written = false;  // every pending row has been written out
+
+  void Add(std::string_view entity, const IpAddress& ip, int32_t day) {
+    if (written) Commit();
+    pending.push_back({names.size(), static_cast<uint32_t>(entity.size()), day, ip});
+    names.append(entity);
+  }
+  void Commit() {
+    for (const Event& event : pending) {
+      builder.Add(std::string_view(names.data() + event.name_offset, event.name_length), event.ip,
+                  event.day);
+    }
+    Drop();
+  }
+  void Drop() {
+    pending.clear();
+    names.clear();
+    written = false;
+  }
+};
+
 // One object's rows, buffered until its turn to be written.
 class PairRowsOutput : public FileOutput {
  public:
   PairRowsOutput(const Split& split, WritableFile* train, WritableFile* validation,
-                 OutputTotals* totals)
-      : split_(split), train_(train), validation_(validation), totals_(totals) {}
+                 OutputTotals* totals, HistoryPart* history)
+      : split_(split), train_(train), validation_(validation), totals_(totals), history_(history) {}
 
   void Add(const LogEvent& event) override {
     entities_.Add(Hash64(event.entity, 0));
@@ -58,6 +97,10 @@ class PairRowsOutput : public FileOutput {
       }
     }
     ++train_count_;
+    if (history_ != nullptr) {
+      history_->Add(event.entity, event.ip,
+                    event.has_time ? DayOfUnixSeconds(event.time) : kUnknownDay);
+    }
   }
 
   size_t BufferedBytes() const override { return train_rows_.size() + validation_rows_.size(); }
@@ -75,9 +118,15 @@ class PairRowsOutput : public FileOutput {
     totals_->last_time = std::max(totals_->last_time, last_time_);
     train_count_ = 0;
     validation_count_ = 0;
+    if (history_ != nullptr) history_->written = true;
   }
 
   void Discard() override {
+    if (history_ != nullptr) {
+      // Rows of an earlier object were written out; this object's are dropped.
+      if (history_->written) history_->Commit();
+      history_->Drop();
+    }
     entities_.Clear();
     train_rows_.clear();
     validation_rows_.clear();
@@ -90,6 +139,7 @@ class PairRowsOutput : public FileOutput {
   WritableFile* train_;
   WritableFile* validation_;
   OutputTotals* totals_;
+  HistoryPart* history_;  // nullptr: no history
   std::string train_rows_;
   std::string validation_rows_;
   uint64_t train_count_ = 0;
@@ -210,7 +260,8 @@ LogReaderOptions ReaderOptions(const PrepareOptions& options, size_t threads) {
   reader.ipv4_only = options.ipv4_only;
   if (options.days.from) reader.from_seconds = DaysFromCivil(*options.days.from) * 86400;
   if (options.days.to) reader.to_seconds = (DaysFromCivil(*options.days.to) + 1) * 86400;
-  reader.want_event_time = EffectiveSplit(options).needs_event_time();
+  // The history keeps each entity's first and last day.
+  reader.want_event_time = EffectiveSplit(options).needs_event_time() || options.write_history;
   reader.max_decompressed_bytes = options.max_decompressed_bytes;
   // Whole objects up to this size (decompressed) are held in memory, per worker; bigger
   // ones are streamed. With the parser's index (up to about the same again) and the output
@@ -257,9 +308,10 @@ void ExcludeShardOutputs(const std::vector<std::string>& destinations,
     if (const size_t slash = name.rfind('/'); slash != std::string_view::npos) {
       name.remove_prefix(slash + 1);
     }
-    if (name.size() > kShardSummarySuffix.size() &&
-        name.substr(name.size() - kShardSummarySuffix.size()) == kShardSummarySuffix) {
-      name.remove_suffix(kShardSummarySuffix.size());
+    for (std::string_view suffix : {kShardSummarySuffix, std::string_view(".history")}) {
+      if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix) {
+        name.remove_suffix(suffix.size());
+      }
     }
     if (!ParsePartName(name)) return false;
     const std::string folder(ParentOf(object.location));
@@ -271,6 +323,24 @@ void ExcludeShardOutputs(const std::vector<std::string>& destinations,
     return false;
   };
   objects->erase(std::remove_if(objects->begin(), objects->end(), is_part), objects->end());
+}
+
+// ExcludeOutputs for the history output, asked only of objects with its suffix: SameObject
+// resolves paths on the file system, which costs more than reading a small log object.
+void ExcludeHistoryOutput(const std::string& input, const std::string& history_output,
+                          std::vector<ObjectInfo>* objects) {
+  if (history_output.empty()) return;
+  constexpr std::string_view kSuffix = ".history";
+  auto is_history = [&](const ObjectInfo& object) {
+    const std::string_view name = object.location;
+    if (name.size() < kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix) {
+      return false;
+    }
+    std::vector<ObjectInfo> one{object};
+    ExcludeOutputs("--input", input, {history_output}, &one);
+    return one.empty();
+  };
+  objects->erase(std::remove_if(objects->begin(), objects->end(), is_history), objects->end());
 }
 
 // `["a", "b"]`, at most 100 of them.
@@ -303,6 +373,12 @@ std::string PrepareSummaryJson(const PrepareSummary& summary) {
   }
   out += "}, \"problems\": " + JsonStrings(summary.problems);
   out += ", \"warnings\": " + JsonStrings(summary.warnings);
+  if (!summary.history_location.empty()) {
+    out += ", \"history\": {\"location\": ";
+    AppendJsonString(&out, summary.history_location);
+    out += fmt::format(", \"entities\": {}, \"bytes\": {}}}", summary.history_entities,
+                       summary.history_bytes);
+  }
   if (summary.shard) {
     out += fmt::format(", \"shard\": {{\"index\": {}, \"count\": {}}}", summary.shard->index,
                        summary.shard->count);
@@ -334,10 +410,15 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   const bool judge_emptiness =
       !options.allow_empty && (!options.shard || options.shard->count == 1);
 
+  // The history goes beside the training output (none for stdout).
+  const std::string history_output =
+      options.write_history && output != "-" ? HistoryLocationFor(output) : "";
+
   std::vector<ObjectInfo> objects;
   for (const std::string& input : options.inputs) {
     std::vector<ObjectInfo> listed = ListLogObjects(OpenStorage(input), input, options.days);
     ExcludeOutputs("--input", input, {output, validation_output}, &listed);
+    ExcludeHistoryOutput(input, history_output, &listed);
     if (options.shard) {
       ExcludeShardOutputs({options.output, options.validation_output}, &listed);
     }
@@ -373,10 +454,17 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   }
   scan_options.flush_bytes = size_t{8} << 20;
   OutputTotals totals;
+  std::mutex history_mutex;
+  std::deque<HistoryPart> history_parts;  // one per output: pointers stay valid
   ScanSummary scan = ScanLogs(objects, nullptr, reader_options, scan_options,
                               [&]() -> std::unique_ptr<FileOutput> {
+                                HistoryPart* history = nullptr;
+                                if (!history_output.empty()) {
+                                  std::lock_guard<std::mutex> lock(history_mutex);
+                                  history = &history_parts.emplace_back();
+                                }
                                 return std::make_unique<PairRowsOutput>(
-                                    split, train_out.get(), validation_out.get(), &totals);
+                                    split, train_out.get(), validation_out.get(), &totals, history);
                               });
   // Before anything is renamed into place: a refused run leaves earlier outputs untouched.
   if (totals.train_rows + totals.validation_rows == 0 && judge_emptiness) {
@@ -386,13 +474,28 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
       judge_emptiness) {
     throw Error(OneSideEmptyMessage(options, totals));
   }
-  // Both outputs are flushed and synced before either is renamed, and the training file
-  // goes last: a failure leaves the earlier training file in place.
-  train_out->Sync();
-  if (validation_out) {
-    validation_out->Sync();
-    validation_out->Close();
+  std::unique_ptr<WritableFile> history_out;
+  uint64_t history_entities = 0;
+  uint64_t history_bytes = 0;
+  if (!history_output.empty()) {
+    HistoryBuilder history;
+    for (HistoryPart& part : history_parts) {
+      if (part.written) part.Commit();
+      history.Merge(std::move(part.builder));
+    }
+    history_parts.clear();
+    const EntityHistory finished = std::move(history).Finish();
+    history_entities = finished.entities();
+    history_out = OpenStorage(history_output).OpenWritable(history_output);
+    history_bytes = WriteHistoryFile(finished, history_out.get());
   }
+  // Every output is flushed and synced before any is renamed, and the training file goes
+  // last: a failure leaves the earlier training file in place.
+  train_out->Sync();
+  if (validation_out) validation_out->Sync();
+  if (history_out) history_out->Sync();
+  if (validation_out) validation_out->Close();
+  if (history_out) history_out->Close();
   train_out->Close();
 
   PrepareSummary summary;
@@ -411,6 +514,9 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   summary.json_kernel = std::move(scan.json_kernel);
   summary.output_location = output;
   summary.validation_location = validation_output;
+  summary.history_location = history_output;
+  summary.history_entities = history_entities;
+  summary.history_bytes = history_bytes;
   summary.shard = options.shard;
   summary.problem_count = bad_records.kept().count();
   summary.problems = bad_records.kept().messages();

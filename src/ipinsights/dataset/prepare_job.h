@@ -9,6 +9,12 @@
 // they are synced before either is renamed into place, the training file last, so a
 // failure leaves an earlier training file untouched.
 //
+// Every row written to the training output (not the validation output's) also goes into an
+// EntityHistory (history/entity_history.h) with its day, written beside it as
+// HistoryLocationFor(output) (DEST.history; with a shard part-I-of-N.history; none for
+// stdout or without write_history), synced and renamed with the other outputs, before the
+// training file. Format: docs/formats/history.md.
+//
 // With a shard (dataset/shard.h) the job reads only the shard's range of the object list and
 // `output` / `validation_output` are folders or S3 prefixes: it writes DEST/part-I-of-N (and
 // DEST2/part-I-of-N), then DEST/part-I-of-N.summary.json (PrepareSummaryJson), last, so a
@@ -71,6 +77,9 @@ struct PrepareOptions {
   // read and skipped (no log files for the dates; records of the other kind), before any
   // output is renamed into place.
   bool allow_empty = false;
+  // Write the entity history beside the training output (`prepare --no-history`: false).
+  // It makes the reader parse every record's event time.
+  bool write_history = true;
   // Where malformed files and records go, in listing order; nullptr: counted only.
   BadRecordReporter* bad_records = nullptr;
   // Called once the inputs are listed (newly_read 0, total = their stored bytes), then as
@@ -96,6 +105,9 @@ struct PrepareSummary {
   // Where the rows went: `output` and `validation_output`, or with a shard the part files.
   std::string output_location;
   std::string validation_location;    // empty without a split
+  std::string history_location;       // the history written; empty when none
+  uint64_t history_entities = 0;      // entities in it
+  uint64_t history_bytes = 0;         // its size
   std::optional<Shard> shard;         // as asked for
   std::string summary_location;       // with a shard: the summary file written
   std::vector<std::string> problems;  // the first BadRecordLog::kDefaultCap bad records

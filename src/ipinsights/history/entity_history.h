@@ -128,6 +128,8 @@ class EntityHistory {
 
   struct Impl;
   explicit EntityHistory(std::unique_ptr<Impl> impl);
+  // The records with the per-network tables (history_impl.h; for the file writer).
+  const Impl& impl() const { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;
@@ -162,6 +164,9 @@ std::string HistoryLocationFor(const std::string& csv_location);
 
 // Writes atomically (Storage::OpenWritable). Throws Error naming the location.
 void WriteHistoryFile(const EntityHistory& history, const std::string& location);
+// Appends the whole file to `file` without closing it (the caller closes it, possibly
+// together with other outputs); returns its size in bytes. Throws Error.
+uint64_t WriteHistoryFile(const EntityHistory& history, WritableFile* file);
 // Throws Error naming the location and the reason (not a history file, version, truncated,
 // checksum, inconsistent).
 EntityHistory ReadHistoryFile(const std::string& location);

@@ -61,13 +61,17 @@ std::string HeaderJson(const Model::Impl& model) {
                           l + 1 == model.layers.size() ? "linear" : "relu");
   }
   layers += "]";
+  // "calibration" only when there is one: older readers ignore the key, and a model
+  // without it reads back as one without calibration.
+  const std::string calibration =
+      model.calibration ? ", \"calibration\": " + CalibrationJson(*model.calibration) : "";
   return fmt::format(R"({{"format": "ipinsights-model", "hyperparameters": {}, "hash_seed": "{}", )"
                      R"("vector_dim": {}, "entity_rows": {}, "prefix_rows": {}, )"
                      R"("ip_encoder": "{}", )"
-                     R"("layers": {}, "training": {}}})",
+                     R"("layers": {}, "training": {}{}}})",
                      model.hyperparameters.ToJson(), model.hash_seed, model.dim,
                      model.entity_rows(), model.prefix_rows(), kIpEncoderName, layers,
-                     JsonString(model.training_info));
+                     JsonString(model.training_info), calibration);
 }
 
 // Every weight array, in file order.
@@ -241,6 +245,10 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
         }
       } else if (key == "training") {
         model->training_info = std::string(std::string_view(value.get_string()));
+      } else if (key == "calibration") {
+        simdjson::ondemand::object calibration = value.get_object();
+        const std::string_view raw = calibration.raw_json();
+        model->calibration = ParseCalibrationJson(raw, location + ": corrupted model file");
       }
     }
   } catch (const simdjson::simdjson_error& e) {

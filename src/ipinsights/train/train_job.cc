@@ -21,6 +21,8 @@
 #include "ipinsights/model/model_file.h"
 #include "ipinsights/storage/storage.h"
 #include "ipinsights/train/discriminator_auc.h"
+#include "ipinsights/train/row_scores.h"
+#include "ipinsights/train/training_history.h"
 
 namespace ipinsights {
 namespace {
@@ -82,6 +84,23 @@ std::string Number(double value) {
   return fmt::format("{:.6g}", value);
 }
 
+// Up to kCalibrationSample of `rows`, the same whatever their order: those whose (entity,
+// address) hash is smallest.
+std::vector<TrainingRow> CalibrationSample(const std::vector<TrainingRow>& rows) {
+  if (rows.size() <= kCalibrationSample) return rows;
+  std::vector<std::pair<uint64_t, uint32_t>> keyed(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const TrainingRow& row = rows[i];
+    keyed[i] = {Mix64(row.entity_hash ^ Mix64(row.ip.high64() ^ Mix64(row.ip.low64()))),
+                static_cast<uint32_t>(i)};
+  }
+  std::nth_element(keyed.begin(), keyed.begin() + kCalibrationSample, keyed.end());
+  std::vector<TrainingRow> sample;
+  sample.reserve(kCalibrationSample);
+  for (size_t i = 0; i < kCalibrationSample; ++i) sample.push_back(rows[keyed[i].second]);
+  return sample;
+}
+
 // The warm-start model, with the shape parameters reconciled.
 std::unique_ptr<Model::Impl> WarmStart(const TrainJobOptions& options, Hyperparameters* hp) {
   std::unique_ptr<Model::Impl> model = ReadModelFile(options.init_model);
@@ -134,6 +153,11 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   hp.Validate();
   if (options.train.empty()) throw UsageError("train: --train is required");
   if (options.model_dir.empty()) throw UsageError("train: --model-dir is required");
+  if (!(options.target_fpr > 0 && options.target_fpr <= 0.5)) {
+    throw UsageError(
+        fmt::format("--target-fpr {}: must be in (0, 0.5] (0.01 flags 1% of normal pairs)",
+                    options.target_fpr));
+  }
 
   std::unique_ptr<Model::Impl> model;
   if (!options.init_model.empty()) {
@@ -147,12 +171,25 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   result.hyperparameters = hp;
   result.model_location = JoinLocation(options.model_dir, "model.ipinsights");
   result.metrics_location = JoinLocation(options.model_dir, "metrics.json");
+  result.history_location = JoinLocation(options.model_dir, "history.ipinsights");
+
+  // The history: prepare's beside the channel, read first so a bad one fails before
+  // training; else built from the rows as they are read.
+  std::string without_history;
+  const std::vector<std::string> history_locations =
+      HistoriesBeside(options.train, &without_history);
+  HistoryBuilder history_builder;
+  for (const std::string& location : history_locations) {
+    history_builder.Merge(ReadHistoryFile(location));
+  }
+  const bool build_history = history_locations.empty();
 
   TrainingSet train;
   BadRecordLog train_bad_rows(BadRecordLog::kDefaultCap, options.strict);
   {
     Progress progress("read " + options.train, 0, Progress::Unit::kBytes, options.quiet);
-    train = LoadTrainingSet(options.train, model->hash_seed, &progress, &train_bad_rows);
+    train = LoadTrainingSet(options.train, model->hash_seed, &progress, &train_bad_rows,
+                            build_history ? &history_builder : nullptr);
     progress.Done();
   }
   result.training_rows = train.rows.size();
@@ -176,6 +213,13 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   if (std::string advice = EntityVectorAdvice(hp.num_entity_vectors, result.entities);
       !advice.empty()) {
     result.warnings.push_back(advice);
+  }
+  if (build_history) {
+    result.warnings.push_back(fmt::format(
+        "no history beside {}{}: reasons will lack first/last day (train on `prepare`'s output "
+        "with its .history files)",
+        options.train,
+        without_history == options.train ? "" : " (" + without_history + " has none)"));
   }
   log(fmt::format("read {} training rows from {} ({} bad rows skipped)", train.rows.size(),
                   options.train, train.stats.bad_rows));
@@ -270,19 +314,48 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
       !advice.empty()) {
     result.warnings.push_back(advice);
   }
+
+  // How normal pairs score: the validation pairs, or else a sample of the training pairs.
+  if (!validation.rows.empty()) {
+    model->calibration = CalibrateScores(ScoreRows(*model, validation.rows, options.threads),
+                                         options.target_fpr, "validation");
+  } else {
+    model->calibration =
+        CalibrateScores(ScoreRows(*model, CalibrationSample(train.rows), options.threads),
+                        options.target_fpr, "training");
+    result.warnings.push_back(
+        "no --validation channel: the threshold is calibrated on training pairs, which the "
+        "model scores higher than new normal pairs, so its false-positive rates are "
+        "understated; give --validation (prepare --validation-output) for honest rates");
+  }
+  result.calibration = *model->calibration;
+  log(fmt::format("calibrated on {} {} pairs: threshold {:.6g} flags {} of them",
+                  result.calibration.pairs, result.calibration.source, result.calibration.threshold,
+                  result.calibration.target_fpr));
+
+  EntityHistory history = std::move(history_builder).Finish();
+  FillScoreSummaries(*model, &history, options.threads);
+  result.history_entities = history.entities();
+
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  // The model and its metrics are one unit: both temp files are written and synced first,
-  // then metrics.json is renamed into place and the model last, so a failure (a full disk,
-  // an unwritable metrics.json) leaves the earlier model in place.
+  // The model, its metrics and its history are one unit: the temp files are written and
+  // synced first, then metrics.json and the history are renamed into place and the model
+  // last, so a failure (a full disk, an unwritable metrics.json) leaves the earlier model in
+  // place.
   std::unique_ptr<WritableFile> model_file =
       OpenStorage(result.model_location).OpenWritable(result.model_location);
   WriteModelFile(*model, model_file.get());
   std::unique_ptr<WritableFile> metrics_file =
       OpenStorage(result.metrics_location).OpenWritable(result.metrics_location);
   metrics_file->Append(MetricsJson(result, options.seed));
+  std::unique_ptr<WritableFile> history_file =
+      OpenStorage(result.history_location).OpenWritable(result.history_location);
+  WriteHistoryFile(history, history_file.get());
   model_file->Sync();
   metrics_file->Sync();
+  history_file->Sync();
   metrics_file->Close();
+  history_file->Close();
   model_file->Close();
   return result;
 }
@@ -318,10 +391,15 @@ std::string MetricsJson(const TrainJobResult& result, uint64_t seed) {
       "{{\n  \"hyperparameters\": {},\n  \"epochs\": [\n    {}\n  ],\n"
       "  \"training_rows\": {},\n  \"bad_rows\": {},\n  \"validation_rows\": {},\n"
       "  \"threads\": {},\n  \"seed\": {},\n  \"kernels\": \"{}\",\n  \"seconds\": {},\n"
+      "  \"calibration\": {{\"target_fpr\": {}, \"threshold\": {}, \"source\": \"{}\", "
+      "\"pairs\": {}}},\n"
+      "  \"history\": {{\"location\": \"history.ipinsights\", \"entities\": {}}},\n"
       "  \"model\": \"model.ipinsights\"\n}}\n",
       result.hyperparameters.ToJson(), epochs, result.training_rows, result.bad_rows,
       result.validation_rows, result.threads, seed, kernels::ActiveKernels(),
-      Number(result.seconds));
+      Number(result.seconds), Number(result.calibration.target_fpr),
+      Number(result.calibration.threshold), result.calibration.source, result.calibration.pairs,
+      result.history_entities);
 }
 
 }  // namespace ipinsights

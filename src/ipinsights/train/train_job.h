@@ -1,5 +1,18 @@
 // RunTrainJob: the whole `train` job: read the training (and validation) CSV, build or
-// warm-start a model, train the epochs, write DIR/model.ipinsights and DIR/metrics.json.
+// warm-start a model, train the epochs, calibrate its threshold, write DIR/model.ipinsights,
+// DIR/metrics.json and DIR/history.ipinsights.
+//
+// Calibration (model/score_calibration.h): after the last epoch the validation channel's
+// pairs (normal pairs the model did not train on) are scored and the model stores the score
+// below which `target_fpr` of them fall, with the curve of rates. Without a validation
+// channel, a deterministic sample of at most kCalibrationSample training pairs is used
+// instead, with a warning: the model has seen them, so the rates are understated.
+//
+// History (history/entity_history.h, docs/formats/history.md): the histories `prepare` wrote
+// beside the training channel (training_history.h), merged; when there is none, one built from
+// the training rows without days, with a warning. Each entity's own scores are summarised
+// into it after training. With --init-model the history is still that of this job's
+// training window only: earlier windows live in the earlier model's history.
 // The CLI, `demo` and `pipeline` call it; it prints nothing itself but reports log lines
 // (SageMaker's shape) through `log` and draws a Progress bar unless quiet.
 //
@@ -37,6 +50,9 @@ struct TrainJobOptions {
   std::set<std::string> explicit_hyperparameters;
   size_t threads = 0;
   uint64_t seed = 1;
+  // The share of normal pairs the calibrated threshold flags, in (0, 0.5] (`--target-fpr`;
+  // not a SageMaker hyperparameter, so not in the hyperparameters).
+  double target_fpr = 0.01;
   bool quiet = false;
   bool strict = false;  // the first bad row of --train or --validation is an Error
   std::function<void(const std::string&)> log;  // one line, no newline; may be empty
@@ -52,9 +68,15 @@ struct EpochRecord {
   std::optional<double> validation_auc;
 };
 
+// Training pairs scored to calibrate when there is no validation channel.
+inline constexpr size_t kCalibrationSample = 200000;
+
 struct TrainJobResult {
   std::string model_location;
   std::string metrics_location;
+  std::string history_location;   // DIR/history.ipinsights
+  uint64_t history_entities = 0;  // entities in it
+  ScoreCalibration calibration;   // as stored in the model
   uint64_t training_rows = 0;
   uint64_t entities = 0;  // distinct entities in the training rows
   uint64_t bad_rows = 0;

@@ -6,7 +6,7 @@
 namespace ipinsights {
 
 TrainingSet LoadTrainingSet(const std::string& location, uint64_t hash_seed, Progress* progress,
-                            BadRecordReporter* bad_rows) {
+                            BadRecordReporter* bad_rows, HistoryBuilder* history) {
   TrainingSet set;
   PairReader reader(location, bad_rows);
   std::string_view entity;
@@ -14,6 +14,7 @@ TrainingSet LoadTrainingSet(const std::string& location, uint64_t hash_seed, Pro
   uint64_t reported_bytes = 0;
   while (reader.Next(&entity, &ip)) {
     set.rows.push_back(TrainingRow{Hash64(entity, hash_seed), ip});
+    if (history != nullptr) history->Add(entity, ip, kUnknownDay);
     if (progress != nullptr && (set.rows.size() & 0xffff) == 0) {
       progress->Add(reader.stats().bytes - reported_bytes);
       reported_bytes = reader.stats().bytes;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ipinsights/dataset/pair_reader.h"
+#include "ipinsights/history/entity_history.h"
 #include "ipinsights/pairs/ip_address.h"
 
 namespace ipinsights {
@@ -31,7 +32,10 @@ struct TrainingSet {
 
 // Reads every pair at `location` (see PairReader). `progress` (may be null) gets bytes;
 // `bad_rows` (may be null) gets every bad row, and may throw to stop the read (strict).
+// `history` (may be null) gets every good pair, without a day (`train` builds a history
+// from the rows when `prepare` left none beside them).
 TrainingSet LoadTrainingSet(const std::string& location, uint64_t hash_seed, Progress* progress,
-                            BadRecordReporter* bad_rows = nullptr);
+                            BadRecordReporter* bad_rows = nullptr,
+                            HistoryBuilder* history = nullptr);
 
 }  // namespace ipinsights

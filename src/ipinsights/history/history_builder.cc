@@ -1,0 +1,302 @@
+// HistoryBuilder: counts on prepare's hot path. Per event: one hash of the entity, one probe
+// of the entity index, one search of the entity's address list; an address seen before
+// remembers where its two networks are, so a repeated address costs no network lookup.
+// Entity names live once, in one arena; per-entity lists are flat vectors searched
+// linearly while short and through a HashIndex once long. Nothing is allocated per event
+// once an entity's lists have room.
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "ipinsights/history/entity_history.h"
+#include "ipinsights/history/hash_index.h"
+#include "ipinsights/history/history_impl.h"
+
+namespace ipinsights {
+namespace {
+
+// Lists up to this long are searched linearly (fits in a few cache lines).
+constexpr size_t kLinearMax = 16;
+
+struct AddressSlot {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  uint64_t events = 0;
+  uint32_t network[2] = {HashIndex::kNone, HashIndex::kNone};  // positions in the lists
+};
+
+struct NetworkSlot {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  uint64_t events = 0;
+  int32_t first_day = kUnknownDay;
+  int32_t last_day = kUnknownDay;
+};
+
+template <typename Slot>
+class SlotList {
+ public:
+  // The position of the slot for (high, low), added with zero counts when absent.
+  std::pair<uint32_t, bool> FindOrAdd(uint64_t high, uint64_t low) {
+    if (!indexed_) {
+      for (uint32_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].high == high && slots_[i].low == low) return {i, false};
+      }
+      Append(high, low);
+      if (slots_.size() > kLinearMax) {
+        indexed_ = true;
+        index_.Reserve(2 * slots_.size());
+        for (uint32_t i = 0; i < slots_.size(); ++i) {
+          index_.FindOrInsert(AddressKeyHash(slots_[i].high, slots_[i].low), i,
+                              [](uint32_t) { return false; });
+        }
+      }
+      return {static_cast<uint32_t>(slots_.size() - 1), true};
+    }
+    const auto [position, added] = index_.FindOrInsert(
+        AddressKeyHash(high, low), static_cast<uint32_t>(slots_.size()),
+        [&](uint32_t i) { return slots_[i].high == high && slots_[i].low == low; });
+    if (added) Append(high, low);
+    return {position, added};
+  }
+
+  std::vector<Slot>& slots() { return slots_; }
+  const std::vector<Slot>& slots() const { return slots_; }
+
+  void Release() {
+    std::vector<Slot>().swap(slots_);
+    index_ = HashIndex();
+    indexed_ = false;
+  }
+
+ private:
+  void Append(uint64_t high, uint64_t low) {
+    Slot slot;
+    slot.high = high;
+    slot.low = low;
+    slots_.push_back(slot);
+  }
+
+  std::vector<Slot> slots_;
+  HashIndex index_;  // once longer than kLinearMax
+  bool indexed_ = false;
+};
+
+struct EntityState {
+  uint64_t hash = 0;
+  size_t name_offset = 0;  // in Impl::names
+  uint32_t name_length = 0;
+  uint64_t events = 0;
+  int32_t first_day = kUnknownDay;
+  int32_t last_day = kUnknownDay;
+  bool addresses_truncated = false;  // from a merged history that had dropped some
+  bool networks_truncated[2] = {false, false};
+  uint32_t last_address = 0;  // the address of the entity's previous event (checked first)
+  SlotList<AddressSlot> addresses;
+  SlotList<NetworkSlot> networks[2];  // [NetworkLevel]
+};
+
+// Most used first; ties in address order, so the result never depends on the order of
+// events, merges or threads.
+template <typename Item, typename Key>
+void SortAndTruncate(std::vector<Item>* items, size_t limit, bool* truncated, Key key) {
+  std::sort(items->begin(), items->end(), [&](const Item& a, const Item& b) {
+    if (a.events != b.events) return a.events > b.events;
+    return key(a) < key(b);
+  });
+  if (items->size() > limit) {
+    items->resize(limit);
+    *truncated = true;
+  }
+}
+
+}  // namespace
+
+struct HistoryBuilder::Impl {
+  HistoryLimits limits;
+  std::string names;
+  std::vector<EntityState> entities;
+  HashIndex index;
+
+  std::string_view NameOf(const EntityState& state) const {
+    return std::string_view(names.data() + state.name_offset, state.name_length);
+  }
+
+  EntityState& EntityFor(std::string_view entity, uint64_t hash) {
+    const auto [position, added] =
+        index.FindOrInsert(hash, static_cast<uint32_t>(entities.size()),
+                           [&](uint32_t i) { return NameOf(entities[i]) == entity; });
+    if (!added) return entities[position];
+    EntityState& state = entities.emplace_back();
+    state.hash = hash;
+    state.name_offset = names.size();
+    state.name_length = static_cast<uint32_t>(entity.size());
+    names.append(entity);
+    return state;
+  }
+
+  // The slot of an address, its network slots resolved (created empty when new).
+  AddressSlot& AddressOf(EntityState& state, uint64_t high, uint64_t low) {
+    std::vector<AddressSlot>& slots = state.addresses.slots();
+    // Consecutive events of an entity often come from one address (a session).
+    if (state.last_address < slots.size() && slots[state.last_address].high == high &&
+        slots[state.last_address].low == low) {
+      return slots[state.last_address];
+    }
+    const auto [position, added] = state.addresses.FindOrAdd(high, low);
+    state.last_address = position;
+    if (added) {
+      for (int level = 0; level < 2; ++level) {
+        uint64_t net_high, net_low;
+        NetworkHalves(high, low, static_cast<NetworkLevel>(level), &net_high, &net_low);
+        state.addresses.slots()[position].network[level] =
+            state.networks[level].FindOrAdd(net_high, net_low).first;
+      }
+    }
+    return state.addresses.slots()[position];
+  }
+
+  void AddNetwork(EntityState& state, int level, uint64_t high, uint64_t low, uint64_t events,
+                  int32_t first_day, int32_t last_day) {
+    NetworkSlot& slot =
+        state.networks[level].slots()[state.networks[level].FindOrAdd(high, low).first];
+    slot.events += events;
+    WidenDays(first_day, last_day, &slot.first_day, &slot.last_day);
+  }
+};
+
+HistoryBuilder::HistoryBuilder(const HistoryLimits& limits) : impl_(std::make_unique<Impl>()) {
+  impl_->limits = limits;
+}
+HistoryBuilder::~HistoryBuilder() = default;
+HistoryBuilder::HistoryBuilder(HistoryBuilder&&) noexcept = default;
+HistoryBuilder& HistoryBuilder::operator=(HistoryBuilder&&) noexcept = default;
+
+void HistoryBuilder::Add(std::string_view entity, const IpAddress& ip, int32_t day) {
+  if (day < 0) day = kUnknownDay;  // before 1970: not a log's time
+  EntityState& state = impl_->EntityFor(entity, EntityKeyHash(entity));
+  ++state.events;
+  WidenDays(day, day, &state.first_day, &state.last_day);
+  AddressSlot& address = impl_->AddressOf(state, HighHalf(ip), LowHalf(ip));
+  ++address.events;
+  for (int level = 0; level < 2; ++level) {
+    NetworkSlot& network = state.networks[level].slots()[address.network[level]];
+    ++network.events;
+    WidenDays(day, day, &network.first_day, &network.last_day);
+  }
+}
+
+void HistoryBuilder::Merge(HistoryBuilder&& other) {
+  if (impl_->entities.empty()) {
+    // The usual first merge of workers' builders: take the other one whole.
+    const HistoryLimits limits = impl_->limits;
+    std::swap(impl_, other.impl_);
+    impl_->limits = limits;
+    return;
+  }
+  Impl& from = *other.impl_;
+  for (EntityState& source : from.entities) {
+    EntityState& state = impl_->EntityFor(from.NameOf(source), source.hash);
+    state.events += source.events;
+    WidenDays(source.first_day, source.last_day, &state.first_day, &state.last_day);
+    state.addresses_truncated |= source.addresses_truncated;
+    // Networks first, so that the addresses find theirs and add nothing twice.
+    for (int level = 0; level < 2; ++level) {
+      state.networks_truncated[level] |= source.networks_truncated[level];
+      for (const NetworkSlot& slot : source.networks[level].slots()) {
+        impl_->AddNetwork(state, level, slot.high, slot.low, slot.events, slot.first_day,
+                          slot.last_day);
+      }
+    }
+    for (const AddressSlot& slot : source.addresses.slots()) {
+      impl_->AddressOf(state, slot.high, slot.low).events += slot.events;
+    }
+  }
+  other.impl_ = std::make_unique<Impl>();
+  other.impl_->limits = from.limits;
+}
+
+void HistoryBuilder::Merge(const EntityHistory& history) {
+  for (const EntityRecord& record : history.records()) {
+    EntityState& state = impl_->EntityFor(record.entity, EntityKeyHash(record.entity));
+    state.events += record.events;
+    WidenDays(record.first_day, record.last_day, &state.first_day, &state.last_day);
+    state.addresses_truncated |= record.addresses_truncated;
+    state.networks_truncated[0] |= record.fine_truncated;
+    state.networks_truncated[1] |= record.coarse_truncated;
+    const std::vector<NetworkUse>* lists[2] = {&record.fine, &record.coarse};
+    for (int level = 0; level < 2; ++level) {
+      for (const NetworkUse& use : *lists[level]) {
+        impl_->AddNetwork(state, level, use.network.base.high64(), use.network.base.low64(),
+                          use.events, use.first_day, use.last_day);
+      }
+    }
+    // An address whose network fell out of a truncated list gets an empty network slot;
+    // Finish drops slots without events.
+    for (const AddressCount& address : record.addresses) {
+      impl_->AddressOf(state, address.ip.high64(), address.ip.low64()).events += address.events;
+    }
+  }
+}
+
+EntityHistory HistoryBuilder::Finish() && {
+  auto out = std::make_unique<EntityHistory::Impl>();
+  Impl& in = *impl_;
+  out->limits = in.limits;
+  out->records.reserve(in.entities.size());
+  // Entities per network, counted over every network an entity used (before truncation).
+  HashIndex network_index[2];
+  const size_t limits[2] = {in.limits.fine_per_entity, in.limits.coarse_per_entity};
+  for (EntityState& state : in.entities) {
+    EntityRecord& record = out->records.emplace_back();
+    record.entity = std::string(in.NameOf(state));
+    record.events = state.events;
+    record.first_day = state.first_day;
+    record.last_day = state.last_day;
+    record.addresses.reserve(state.addresses.slots().size());
+    for (const AddressSlot& slot : state.addresses.slots()) {
+      if (slot.events > 0) {
+        record.addresses.push_back({IpAddress::FromHalves(slot.high, slot.low), slot.events});
+      }
+    }
+    record.addresses_truncated = state.addresses_truncated;
+    SortAndTruncate(&record.addresses, in.limits.addresses_per_entity, &record.addresses_truncated,
+                    [](const AddressCount& a) { return a.ip; });
+    for (int level = 0; level < 2; ++level) {
+      std::vector<NetworkUse>& uses = level == 0 ? record.fine : record.coarse;
+      std::vector<NetworkCount>& counts = out->networks[level];
+      for (const NetworkSlot& slot : state.networks[level].slots()) {
+        if (slot.events == 0) continue;
+        const IpAddress base = IpAddress::FromHalves(slot.high, slot.low);
+        const Network network{base, PrefixLength(base.is_v4(), static_cast<NetworkLevel>(level))};
+        uses.push_back({network, slot.events, slot.first_day, slot.last_day});
+        const auto [position, added] = network_index[level].FindOrInsert(
+            AddressKeyHash(slot.high, slot.low), static_cast<uint32_t>(counts.size()),
+            [&](uint32_t i) { return counts[i].network == network; });
+        if (added) counts.push_back({network, 0});
+        ++counts[position].entities;
+      }
+      bool& truncated = level == 0 ? record.fine_truncated : record.coarse_truncated;
+      truncated = state.networks_truncated[level];
+      SortAndTruncate(&uses, limits[level], &truncated,
+                      [](const NetworkUse& use) { return use.network.base; });
+      state.networks[level].Release();
+    }
+    state.addresses.Release();
+    out->events += record.events;
+    WidenDays(record.first_day, record.last_day, &out->first_day, &out->last_day);
+  }
+  std::sort(out->records.begin(), out->records.end(),
+            [](const EntityRecord& a, const EntityRecord& b) { return a.entity < b.entity; });
+  for (std::vector<NetworkCount>& counts : out->networks) {
+    std::sort(counts.begin(), counts.end(), [](const NetworkCount& a, const NetworkCount& b) {
+      return a.network.base < b.network.base;
+    });
+  }
+  out->Index();
+  impl_ = std::make_unique<Impl>();
+  impl_->limits = out->limits;
+  return EntityHistory(std::move(out));
+}
+
+}  // namespace ipinsights

@@ -1,0 +1,60 @@
+#include "ipinsights/train/row_scores.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <utility>
+
+#include "ipinsights/base/parallel.h"
+#include "ipinsights/model/kernels.h"
+
+namespace ipinsights {
+
+std::vector<float> ScoreRows(const Model::Impl& model, const std::vector<TrainingRow>& rows,
+                             size_t threads) {
+  std::vector<float> scores(rows.size());
+  if (rows.empty()) return scores;
+  const int64_t dim = model.dim;
+  const int64_t layers = static_cast<int64_t>(model.layers.size());
+  // Rows of one entity next to each other, so its side of the score is folded once:
+  //   u . (W h + b) = (W^T u) . h + u . b
+  std::vector<uint32_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return model.EntityRowOfHash(rows[a].entity_hash) < model.EntityRowOfHash(rows[b].entity_hash);
+  });
+  const size_t chunk = 4096;
+  ParallelFor((rows.size() + chunk - 1) / chunk, threads, [&](size_t task, size_t) {
+    std::vector<float> v(dim), a(dim), b(dim);
+    float c = 0;
+    uint64_t folded_row = ~uint64_t{0};
+    const size_t end = std::min(rows.size(), (task + 1) * chunk);
+    for (size_t k = task * chunk; k < end; ++k) {
+      const TrainingRow& row = rows[order[k]];
+      const uint64_t entity_row = model.EntityRowOfHash(row.entity_hash);
+      if (entity_row != folded_row) {
+        const float* u = model.EntityVector(entity_row);
+        if (layers == 0) {
+          std::memcpy(v.data(), u, dim * sizeof(float));
+          c = 0;
+        } else {
+          const DenseLayer& last = model.layers[layers - 1];
+          std::fill(v.begin(), v.end(), 0.0f);
+          for (int64_t o = 0; o < dim; ++o)
+            kernels::Axpy(u[o], &last.weight[o * dim], v.data(), dim);
+          c = kernels::Dot(u, last.bias.data(), dim);
+        }
+        folded_row = entity_row;
+      }
+      model.PrefixSum(row.ip, a.data());
+      for (int64_t l = 0; l + 1 < layers; ++l) {
+        model.ApplyLayer(l, a.data(), b.data());
+        std::swap(a, b);
+      }
+      scores[order[k]] = kernels::Dot(v.data(), a.data(), dim) + c;
+    }
+  });
+  return scores;
+}
+
+}  // namespace ipinsights

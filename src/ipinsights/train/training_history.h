@@ -1,0 +1,34 @@
+// The entity history `train` keeps with the model (history/entity_history.h): found beside
+// the training channel, where `prepare` wrote it (HistoryLocationFor of the file, or of each
+// part of a folder, in channel order), and completed after training with each entity's own
+// scores.
+//
+// Thread-safety: free functions; FillScoreSummaries runs `threads` workers.
+//
+//   std::string missing;
+//   std::vector<std::string> found = HistoriesBeside("s3://b/train/", &missing);
+//   HistoryBuilder builder;
+//   for (const std::string& location : found) builder.Merge(ReadHistoryFile(location));
+//   EntityHistory history = std::move(builder).Finish();
+//   FillScoreSummaries(*model, &history, 0);
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "ipinsights/history/entity_history.h"
+#include "ipinsights/model/model_impl.h"
+
+namespace ipinsights {
+
+// The history locations of the channel's objects, in channel order; empty when one of them
+// has none (then *missing names that object), or the channel is stdin. Throws Error when the
+// channel cannot be listed.
+std::vector<std::string> HistoriesBeside(const std::string& channel, std::string* missing);
+
+// Sets every record's score_min / score_p05 / score_p50: its kept addresses scored by the
+// model, each weighted by its events.
+void FillScoreSummaries(const Model::Impl& model, EntityHistory* history, size_t threads);
+
+}  // namespace ipinsights
