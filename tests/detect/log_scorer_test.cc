@@ -109,7 +109,7 @@ TEST_F(LogScorerTest, EveryPairYieldingRecordOnceWithItsFields) {
     EXPECT_EQ(std::string_view(event["credential_type"]), i % 2 ? "long_term" : "temporary");
     EXPECT_EQ(bool(event["anomalous"]), false);
     EXPECT_TRUE(event["false_positive_rate_at_score"].is_null());  // an uncalibrated model
-    EXPECT_EQ(double(event["score"]),
+    EXPECT_EQ(static_cast<float>(double(event["score"])),
               model_->Score("AIDAUSER" + std::to_string(i % 4),
                             *IpAddress::Parse("198.51.100." + std::to_string(i + object * 30))));
     ++n;
