@@ -224,17 +224,29 @@ FindingTotals DeliverFindings(const ScoreFlags& flags, std::vector<Finding> find
     batches = AsffBatches(findings, context);
   }
   if (output != nullptr) {
+    // Written a megabyte at a time: a day of many findings is never one string.
     std::string text;
+    auto flush = [&](bool last) {
+      if (text.size() >= (size_t{1} << 20) || (last && !text.empty())) {
+        output->Append(text);
+        text.clear();
+      }
+    };
     if (format == FindingFormat::kAsff) {
-      for (const std::string& batch : batches) text += batch + "\n";
+      for (const std::string& batch : batches) {
+        text += batch;
+        text += "\n";
+        flush(false);
+      }
     } else {
       for (const Finding& finding : findings) {
-        text +=
-            format == FindingFormat::kOcsf ? OcsfFindingJson(finding, now) : FindingJson(finding);
+        text += format == FindingFormat::kOcsf ? OcsfFindingJson(finding, now)
+                                               : FindingJson(finding);
         text += "\n";
+        flush(false);
       }
     }
-    output->Append(text);
+    flush(true);
   }
   if (flags.to_security_hub && !batches.empty()) {
     SecurityHubClient client({.region = context.region});
