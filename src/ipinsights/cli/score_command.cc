@@ -240,8 +240,8 @@ FindingTotals DeliverFindings(const ScoreFlags& flags, std::vector<Finding> find
       }
     } else {
       for (const Finding& finding : findings) {
-        text += format == FindingFormat::kOcsf ? OcsfFindingJson(finding, now)
-                                               : FindingJson(finding);
+        text +=
+            format == FindingFormat::kOcsf ? OcsfFindingJson(finding, now) : FindingJson(finding);
         text += "\n";
         flush(false);
       }
@@ -407,7 +407,7 @@ void RunScoreLogs(const ScoreFlags& flags) {
         json += fmt::format("{}{{\"rule\":{},\"findings\":{}}}", i ? "," : "",
                             JsonString(totals.rule_counts[i].first), totals.rule_counts[i].second);
       }
-      json += "]";
+      json += "]}";
       if (totals.sent_to_security_hub) {
         json += fmt::format(
             ",\"security_hub\":{{\"batches\":{},\"sent\":{},\"succeeded\":{},"
@@ -419,7 +419,6 @@ void RunScoreLogs(const ScoreFlags& flags) {
         }
         json += "]}";
       }
-      json += "}";
     }
     json += fmt::format(",\"seconds\":{:.3f},\"json_mb_per_second\":{:.1f}}}\n", seconds,
                         megabytes_per_second);
