@@ -207,8 +207,10 @@ void AddTrainCommand(CLI::App& app) {
                       "validation CSV: adds the per-epoch discriminator AUC");
   command->add_option("--model-dir", flags->model_dir,
                       "output folder for model.ipinsights and metrics.json");
-  command->add_option("--init-model", flags->init_model,
-                      "warm start from this model file (continual retraining)");
+  command->add_option(
+      "--init-model", flags->init_model,
+      "warm start from this model file (continual retraining; the entity history kept is "
+      "still this job's --train window only)");
   command->add_option("--hyperparameters", flags->hyperparameters_file,
                       "SageMaker hyperparameters JSON (an object of strings); flags override it");
   const Hyperparameters defaults;
