@@ -157,8 +157,8 @@ void RunTrain(TrainFlags& flags) {
       std::fprintf(
           stderr,
           "trained %s: %llu rows (%llu bad), %zu epochs, loss %.4f, accuracy %.4f%s, "
-          "%s samples/s (rows and their negatives; %s rows/s), %.1f s\n"
-          "threshold %.4f flags %g of normal %s pairs; history of %s entities in %s\n",
+          "%s samples/s (rows and their negatives; %s rows/s), %.1f s, threshold %.4f (flags %g "
+          "of normal %s pairs)\nhistory: %s entities in %s\n",
           result.model_location.c_str(), static_cast<unsigned long long>(result.training_rows),
           static_cast<unsigned long long>(result.bad_rows), result.epochs.size(), last.metrics.loss,
           last.metrics.accuracy,
