@@ -77,6 +77,16 @@ TEST_F(PrepareHistoryTest, WritesTheHistoryOfTheTrainingRowsBesideThem) {
   EXPECT_EQ(history.Find("B1")->last_day, Day("2024-05-01"));
 }
 
+TEST_F(PrepareHistoryTest, TheSameBytesForAnyThreadCount) {
+  PrepareOptions options = Options();
+  options.threads = 1;
+  RunPrepareJob(options);
+  const std::string one = Read("train.csv.history");
+  options.threads = 4;
+  RunPrepareJob(options);
+  EXPECT_EQ(Read("train.csv.history"), one);
+}
+
 TEST_F(PrepareHistoryTest, ValidationRowsStayOut) {
   PrepareOptions options = Options();
   options.validation_output = Path("val.csv");

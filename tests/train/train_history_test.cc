@@ -217,6 +217,21 @@ TEST_F(TrainHistoryTest, WithoutValidationCalibratesOnTrainingPairsAndWarns) {
   EXPECT_EQ(model->calibration()->source, "training");
 }
 
+TEST_F(TrainHistoryTest, ManyTrainingPairsAreSampledToCalibrate) {
+  const testing::SyntheticPopulation population = testing::MakePopulation(2000, 130, 4);
+  std::string csv;
+  for (const testing::SyntheticPair& pair : population.train) {
+    csv += pair.entity + "," + pair.ip.ToString() + "\n";
+  }
+  Write("many.csv", csv);
+  TrainJobOptions options = Train("many.csv");
+  options.hyperparameters.epochs = 1;
+  const TrainJobResult result = RunTrainJob(options);
+  ASSERT_GT(result.training_rows, kCalibrationSample);
+  EXPECT_EQ(result.calibration.pairs, kCalibrationSample);
+  EXPECT_EQ(result.calibration.source, "training");
+}
+
 TEST_F(TrainHistoryTest, TargetFprOutsideItsRangeIsAUsageError) {
   WriteSyntheticCsv("pairs.csv");
   for (double target : {0.0, -0.1, 0.6}) {

@@ -157,8 +157,8 @@ void RunTrain(TrainFlags& flags) {
       std::fprintf(
           stderr,
           "trained %s: %llu rows (%llu bad), %zu epochs, loss %.4f, accuracy %.4f%s, "
-          "%s samples/s (rows and their negatives; %s rows/s), %.1f s\n"
-          "threshold %.4f flags %g of normal %s pairs; history of %s entities in %s\n",
+          "%s samples/s (rows and their negatives; %s rows/s), %.1f s, threshold %.4f (flags %g "
+          "of normal %s pairs)\nhistory: %s entities in %s\n",
           result.model_location.c_str(), static_cast<unsigned long long>(result.training_rows),
           static_cast<unsigned long long>(result.bad_rows), result.epochs.size(), last.metrics.loss,
           last.metrics.accuracy,
@@ -207,8 +207,10 @@ void AddTrainCommand(CLI::App& app) {
                       "validation CSV: adds the per-epoch discriminator AUC");
   command->add_option("--model-dir", flags->model_dir,
                       "output folder for model.ipinsights and metrics.json");
-  command->add_option("--init-model", flags->init_model,
-                      "warm start from this model file (continual retraining)");
+  command->add_option(
+      "--init-model", flags->init_model,
+      "warm start from this model file (continual retraining; the entity history kept is "
+      "still this job's --train window only)");
   command->add_option("--hyperparameters", flags->hyperparameters_file,
                       "SageMaker hyperparameters JSON (an object of strings); flags override it");
   const Hyperparameters defaults;

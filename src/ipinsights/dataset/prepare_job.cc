@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/distinct_hashes.h"
@@ -34,11 +35,42 @@ struct OutputTotals {
   int64_t last_time = std::numeric_limits<int64_t>::min();
 };
 
-// One output's part of the history (one per PairRowsOutput; the job merges them at the end).
-// The training rows of the object being read wait in `pending` until they are written out:
-// an object whose gzip check fails is discarded, and its rows must not count. Adding them
-// to the builder happens on the worker that reads the output's next object (or in the job
-// after the scan), never in the writer's serialised WriteOut.
+// The history builders of a job: one per worker thread, so that each stays in its core's
+// cache and the job merges as few as there are threads.
+class HistoryBuilders {
+ public:
+  // The calling thread's builder (a lookup under a lock: once per object, not per row).
+  HistoryBuilder& ForThisThread() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::thread::id self = std::this_thread::get_id();
+    for (auto& [id, builder] : by_thread_) {
+      if (id == self) return *builder;
+    }
+    HistoryBuilder* builder = &builders_.emplace_back();
+    by_thread_.emplace_back(self, builder);
+    return *builder;
+  }
+  // Every builder merged into one (after the scan).
+  HistoryBuilder Merged() {
+    HistoryBuilder merged;
+    for (HistoryBuilder& builder : builders_) merged.Merge(std::move(builder));
+    builders_.clear();
+    by_thread_.clear();
+    return merged;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::deque<HistoryBuilder> builders_;  // pointers stay valid as it grows
+  std::vector<std::pair<std::thread::id, HistoryBuilder*>> by_thread_;
+};
+
+// One output's training rows on their way to the history. The rows of the object being read
+// wait in `pending` until they are written out: an object whose gzip check fails is
+// discarded, and its rows must not count. They go into a builder on the worker that reads
+// the output's next object (or in the job after the scan), never in the writer's serialised
+// WriteOut. Measured on simulated CloudTrail (one thread, callgrind): the history adds 6.4%
+// to prepare's instructions (391M against 367M for 7.5 MB of JSON), event times included.
 struct HistoryPart {
   struct Event {
     size_t name_offset;  // in `names`
@@ -46,7 +78,7 @@ struct HistoryPart {
     int32_t day;
     IpAddress ip;
   };
-  HistoryBuilder builder;
+  HistoryBuilders* builders = nullptr;
   std::vector<Event> pending;
   std::string names;
   bool written = false;  // every pending row has been written out
@@ -57,9 +89,12 @@ struct HistoryPart {
     names.append(entity);
   }
   void Commit() {
-    for (const Event& event : pending) {
-      builder.Add(std::string_view(names.data() + event.name_offset, event.name_length), event.ip,
-                  event.day);
+    if (!pending.empty()) {
+      HistoryBuilder& builder = builders->ForThisThread();
+      for (const Event& event : pending) {
+        builder.Add(std::string_view(names.data() + event.name_offset, event.name_length), event.ip,
+                    event.day);
+      }
     }
     Drop();
   }
@@ -456,12 +491,14 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
   OutputTotals totals;
   std::mutex history_mutex;
   std::deque<HistoryPart> history_parts;  // one per output: pointers stay valid
+  HistoryBuilders history_builders;
   ScanSummary scan = ScanLogs(objects, nullptr, reader_options, scan_options,
                               [&]() -> std::unique_ptr<FileOutput> {
                                 HistoryPart* history = nullptr;
                                 if (!history_output.empty()) {
                                   std::lock_guard<std::mutex> lock(history_mutex);
                                   history = &history_parts.emplace_back();
+                                  history->builders = &history_builders;
                                 }
                                 return std::make_unique<PairRowsOutput>(
                                     split, train_out.get(), validation_out.get(), &totals, history);
@@ -474,26 +511,39 @@ PrepareSummary RunPrepareJob(const PrepareOptions& options) {
       judge_emptiness) {
     throw Error(OneSideEmptyMessage(options, totals));
   }
+  // Every output is flushed and synced before any is renamed, and the training file goes
+  // last: a failure leaves the earlier training file in place. The rows' fsync runs while
+  // the history is finished, which takes about as long (it is serial work).
+  std::exception_ptr sync_error;
+  std::thread sync_rows([&] {
+    try {
+      train_out->Sync();
+      if (validation_out) validation_out->Sync();
+    } catch (...) {
+      sync_error = std::current_exception();
+    }
+  });
   std::unique_ptr<WritableFile> history_out;
   uint64_t history_entities = 0;
   uint64_t history_bytes = 0;
-  if (!history_output.empty()) {
-    HistoryBuilder history;
-    for (HistoryPart& part : history_parts) {
-      if (part.written) part.Commit();
-      history.Merge(std::move(part.builder));
+  try {
+    if (!history_output.empty()) {
+      for (HistoryPart& part : history_parts) {
+        if (part.written) part.Commit();
+      }
+      history_parts.clear();
+      const EntityHistory finished = history_builders.Merged().Finish();
+      history_entities = finished.entities();
+      history_out = OpenStorage(history_output).OpenWritable(history_output);
+      history_bytes = WriteHistoryFile(finished, history_out.get());
+      history_out->Sync();
     }
-    history_parts.clear();
-    const EntityHistory finished = std::move(history).Finish();
-    history_entities = finished.entities();
-    history_out = OpenStorage(history_output).OpenWritable(history_output);
-    history_bytes = WriteHistoryFile(finished, history_out.get());
+  } catch (...) {
+    sync_rows.join();
+    throw;
   }
-  // Every output is flushed and synced before any is renamed, and the training file goes
-  // last: a failure leaves the earlier training file in place.
-  train_out->Sync();
-  if (validation_out) validation_out->Sync();
-  if (history_out) history_out->Sync();
+  sync_rows.join();
+  if (sync_error) std::rethrow_exception(sync_error);
   if (validation_out) validation_out->Close();
   if (history_out) history_out->Close();
   train_out->Close();

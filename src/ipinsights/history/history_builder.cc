@@ -97,17 +97,19 @@ struct EntityState {
 };
 
 // Most used first; ties in address order, so the result never depends on the order of
-// events, merges or threads.
+// events, merges or threads. Only the kept ones are sorted: long lists are cut first.
 template <typename Item, typename Key>
 void SortAndTruncate(std::vector<Item>* items, size_t limit, bool* truncated, Key key) {
-  std::sort(items->begin(), items->end(), [&](const Item& a, const Item& b) {
+  auto before = [&](const Item& a, const Item& b) {
     if (a.events != b.events) return a.events > b.events;
     return key(a) < key(b);
-  });
+  };
   if (items->size() > limit) {
+    std::nth_element(items->begin(), items->begin() + limit, items->end(), before);
     items->resize(limit);
     *truncated = true;
   }
+  std::sort(items->begin(), items->end(), before);
 }
 
 }  // namespace

@@ -84,20 +84,17 @@ std::string Number(double value) {
   return fmt::format("{:.6g}", value);
 }
 
-// Up to kCalibrationSample of `rows`, the same whatever their order: those whose (entity,
-// address) hash is smallest.
+// Up to kCalibrationSample of `rows`, evenly spaced. Training has shuffled them (each
+// epoch, from the seed), so this is a uniform sample of the rows (a pair seen often is
+// sampled as often), the same for the same seed and data.
 std::vector<TrainingRow> CalibrationSample(const std::vector<TrainingRow>& rows) {
   if (rows.size() <= kCalibrationSample) return rows;
-  std::vector<std::pair<uint64_t, uint32_t>> keyed(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const TrainingRow& row = rows[i];
-    keyed[i] = {Mix64(row.entity_hash ^ Mix64(row.ip.high64() ^ Mix64(row.ip.low64()))),
-                static_cast<uint32_t>(i)};
-  }
-  std::nth_element(keyed.begin(), keyed.begin() + kCalibrationSample, keyed.end());
   std::vector<TrainingRow> sample;
   sample.reserve(kCalibrationSample);
-  for (size_t i = 0; i < kCalibrationSample; ++i) sample.push_back(rows[keyed[i].second]);
+  for (size_t i = 0; i < kCalibrationSample; ++i) {
+    sample.push_back(rows[static_cast<size_t>(static_cast<unsigned __int128>(i) * rows.size() /
+                                              kCalibrationSample)]);
+  }
   return sample;
 }
 
