@@ -6,9 +6,7 @@
 #include <cmath>
 
 namespace ipinsights {
-namespace {
 
-// Length of the valid UTF-8 sequence starting at s[0] (s non-empty, s[0] >= 0x80), or 0.
 size_t ValidUtf8Length(const unsigned char* s, size_t n) {
   unsigned char c = s[0];
   size_t len;
@@ -31,8 +29,6 @@ size_t ValidUtf8Length(const unsigned char* s, size_t n) {
   if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
   return len;
 }
-
-}  // namespace
 
 void AppendJsonString(std::string* out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";

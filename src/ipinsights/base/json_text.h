@@ -25,6 +25,11 @@ void AppendJsonNumber(std::string* out, float value);
 
 // The same, as a new string, for building a summary with fmt::format.
 std::string JsonString(std::string_view text);
+
+// Length of the valid UTF-8 sequence starting at s[0] (n > 0, s[0] >= 0x80), or 0 when it
+// is not one: the rule AppendJsonString follows (an invalid byte becomes one U+FFFD), so
+// characters counted with it are the characters it writes.
+size_t ValidUtf8Length(const unsigned char* s, size_t n);
 std::string JsonNumber(double value);
 
 }  // namespace ipinsights

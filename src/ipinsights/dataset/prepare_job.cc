@@ -289,20 +289,11 @@ std::string NothingWrittenMessage(const PrepareOptions& options, const ScanSumma
 }
 
 LogReaderOptions ReaderOptions(const PrepareOptions& options, size_t threads) {
-  LogReaderOptions reader;
-  reader.kind = options.kind;
-  reader.entity = options.entity ? *options.entity : DefaultEntitySpec(options.kind);
-  reader.ipv4_only = options.ipv4_only;
-  if (options.days.from) reader.from_seconds = DaysFromCivil(*options.days.from) * 86400;
-  if (options.days.to) reader.to_seconds = (DaysFromCivil(*options.days.to) + 1) * 86400;
+  LogReaderOptions reader =
+      ScanReaderOptions(options.kind, options.entity, options.days, options.ipv4_only,
+                        options.max_decompressed_bytes, threads);
   // The history keeps each entity's first and last day.
   reader.want_event_time = EffectiveSplit(options).needs_event_time() || options.write_history;
-  reader.max_decompressed_bytes = options.max_decompressed_bytes;
-  // Whole objects up to this size (decompressed) are held in memory, per worker; bigger
-  // ones are streamed. With the parser's index (up to about the same again) and the output
-  // window this keeps peak memory under 512 MB at any thread count and corpus size.
-  reader.memory_budget =
-      std::clamp<size_t>((size_t{128} << 20) / threads, size_t{16} << 20, size_t{64} << 20);
   return reader;
 }
 

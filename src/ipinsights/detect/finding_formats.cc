@@ -19,32 +19,6 @@ constexpr size_t kMaxProductFields = 50;
 
 std::string_view KindName(LogKind kind) { return kind == LogKind::kWaf ? "waf" : "cloudtrail"; }
 
-// Length of the valid UTF-8 sequence at s[0] (s[0] >= 0x80), or 0: the rule AppendJsonString
-// follows, so that characters counted here are the characters it writes (an invalid byte
-// becomes one U+FFFD).
-size_t Utf8SequenceLength(const unsigned char* s, size_t n) {
-  const unsigned char c = s[0];
-  size_t length;
-  uint32_t min;
-  uint32_t code;
-  if (c >= 0xc2 && c <= 0xdf) {
-    length = 2, min = 0x80, code = c & 0x1f;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    length = 3, min = 0x800, code = c & 0x0f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    length = 4, min = 0x10000, code = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (n < length) return 0;
-  for (size_t i = 1; i < length; ++i) {
-    if ((s[i] & 0xc0) != 0x80) return 0;
-    code = (code << 6) | (s[i] & 0x3f);
-  }
-  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
-  return length;
-}
-
 // `text` cut to at most `max_chars` characters, ending in "…" when cut (never inside a
 // UTF-8 sequence).
 std::string FitChars(std::string_view text, size_t max_chars) {
@@ -52,7 +26,7 @@ std::string FitChars(std::string_view text, size_t max_chars) {
   size_t chars = 0;
   size_t cut = 0;  // byte offset after max_chars - 1 characters
   for (size_t i = 0; i < text.size();) {
-    size_t length = s[i] < 0x80 ? 1 : Utf8SequenceLength(s + i, text.size() - i);
+    size_t length = s[i] < 0x80 ? 1 : ValidUtf8Length(s + i, text.size() - i);
     if (length == 0) length = 1;
     ++chars;
     if (chars == max_chars) cut = i;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <memory>
 #include <string_view>
@@ -77,6 +78,17 @@ struct PendingEvent {
   uint64_t record_index = 0;
 };
 
+// One event as Format reads it: views into the reader's buffers (scored at once) or into the
+// output's arena (scored in a batch).
+struct EventView {
+  std::string_view entity;
+  std::array<std::string_view, kFieldCount> fields;
+  IpAddress ip;
+  bool has_time = false;
+  int64_t time = 0;
+  uint64_t record_index = 0;
+};
+
 struct Totals {
   uint64_t scored = 0;
   uint64_t anomalous = 0;
@@ -98,6 +110,25 @@ class ScoredEventsOutput : public FileOutput {
     if (event.fields != nullptr && event.fields->object != object_) {
       Score();
       object_.assign(event.fields->object);
+      // Escaped once per object, not once per event.
+      object_json_ = ",\"object\":";
+      AppendJsonString(&object_json_, object_);
+      object_json_ += ",\"record_index\":";
+    }
+    if (options_.model->ScoresPairsAlone()) {
+      // Scored and formatted straight from the reader's buffers: nothing copied twice.
+      EventView view;
+      view.entity = event.entity;
+      if (event.fields != nullptr) {
+        view.fields = FieldViews(*event.fields);
+        view.record_index = event.fields->record_index;
+      }
+      view.ip = event.ip;
+      view.has_time = event.has_time;
+      view.time = event.time;
+      Format(view, options_.model->Score(event.entity, event.ip));
+      ++local_.scored;
+      return;
     }
     PendingEvent& pending = pending_.emplace_back();
     pending.entity = Keep(event.entity);
@@ -160,21 +191,31 @@ class ScoredEventsOutput : public FileOutput {
       ips_[i] = pending_[i].ip;
     }
     options_.model->ScoreBatch(entities_.data(), ips_.data(), n, scores_.data());
-    for (size_t i = 0; i < n; ++i) Format(pending_[i], scores_[i]);
+    for (size_t i = 0; i < n; ++i) {
+      const PendingEvent& pending = pending_[i];
+      EventView view;
+      view.entity = entities_[i];
+      for (size_t f = 0; f < kFieldCount; ++f) view.fields[f] = View(pending.fields[f]);
+      view.ip = pending.ip;
+      view.has_time = pending.has_time;
+      view.time = pending.time;
+      view.record_index = pending.record_index;
+      Format(view, scores_[i]);
+    }
     local_.scored += n;
     pending_.clear();
     arena_.clear();
   }
 
-  void Format(const PendingEvent& event, float score) {
-    const std::string_view entity = View(event.entity);
+  void Format(const EventView& event, float score) {
+    const std::string_view entity = event.entity;
     const bool anomalous = score < options_.threshold;
     const double rate =
         options_.calibration != nullptr ? options_.calibration->FalsePositiveRateAt(score) : -1;
     bool rule = false;
     if (options_.explainer != nullptr && options_.kind == LogKind::kCloudTrail) {
-      rule = options_.explainer->InstanceCredentialsOutside(
-          entity, View(event.fields[kPrincipalId]), event.ip);
+      rule = options_.explainer->InstanceCredentialsOutside(entity, event.fields[kPrincipalId],
+                                                            event.ip);
     }
     const bool flagged = anomalous || rule;
     local_.anomalous += anomalous;
@@ -191,7 +232,7 @@ class ScoredEventsOutput : public FileOutput {
           entity, event.ip, score, anomalous, options_.threshold, rate < 0 ? 1.0 : rate, network);
       for (Reason& reason : more) reasons.push_back(std::move(reason));
     }
-    const std::string_view access_key = View(event.fields[kAccessKeyId]);
+    const std::string_view access_key = event.fields[kAccessKeyId];
     if (options_.output != nullptr && (flagged || !options_.only_flagged)) {
       std::string& line = lines_;
       line += "{\"entity\":";
@@ -205,7 +246,8 @@ class ScoredEventsOutput : public FileOutput {
       if (rate < 0) {
         line += "null";
       } else {
-        AppendJsonNumber(&line, rate);
+        // A float's 8 digits are more than a rate read off a curve of 512 points can carry.
+        AppendJsonNumber(&line, static_cast<float>(rate));
       }
       line += anomalous ? ",\"anomalous\":true" : ",\"anomalous\":false";
       if (rule) line += ",\"rule\":\"instance_credentials_outside_instance\"";
@@ -214,10 +256,10 @@ class ScoredEventsOutput : public FileOutput {
         line += ",\"";
         line += keys_[i];
         line += "\":";
-        if (event.fields[i].size == 0) {
+        if (event.fields[i].empty()) {
           line += "null";
         } else {
-          AppendJsonString(&line, View(event.fields[i]));
+          AppendJsonString(&line, event.fields[i]);
         }
       }
       if (options_.kind == LogKind::kCloudTrail) {
@@ -229,10 +271,10 @@ class ScoredEventsOutput : public FileOutput {
           AppendJsonString(&line, type);
         }
       }
-      line += ",\"object\":";
-      AppendJsonString(&line, object_);
-      line += ",\"record_index\":";
-      line += std::to_string(event.record_index);
+      line += object_json_;
+      char digits[24];
+      line.append(digits,
+                  std::to_chars(digits, digits + sizeof(digits), event.record_index).ptr - digits);
       if (flagged) {
         line += ",\"reasons\":[";
         for (size_t r = 0; r < reasons.size(); ++r) {
@@ -262,22 +304,21 @@ class ScoredEventsOutput : public FileOutput {
       scored.time = event.time;
       scored.object = object_;
       scored.record_index = event.record_index;
-      scored.event_time.assign(View(event.fields[kEventTime]));
-      scored.event_name.assign(View(event.fields[kEventName]));
-      scored.event_source.assign(View(event.fields[kEventSource]));
-      scored.aws_region.assign(View(event.fields[kAwsRegion]));
-      scored.account_id.assign(View(event.fields[kAccountId]));
-      scored.event_id.assign(options_.kind == LogKind::kCloudTrail
-                                 ? View(event.fields[kEventId])
-                                 : View(event.fields[kRequestId]));
-      scored.user_agent.assign(View(event.fields[kUserAgent]));
-      scored.identity_type.assign(View(event.fields[kIdentityType]));
+      scored.event_time.assign(event.fields[kEventTime]);
+      scored.event_name.assign(event.fields[kEventName]);
+      scored.event_source.assign(event.fields[kEventSource]);
+      scored.aws_region.assign(event.fields[kAwsRegion]);
+      scored.account_id.assign(event.fields[kAccountId]);
+      scored.event_id.assign(options_.kind == LogKind::kCloudTrail ? event.fields[kEventId]
+                                                                   : event.fields[kRequestId]);
+      scored.user_agent.assign(event.fields[kUserAgent]);
+      scored.identity_type.assign(event.fields[kIdentityType]);
       scored.access_key_id.assign(access_key);
       scored.credential_type.assign(CredentialTypeOf(access_key));
-      scored.uri.assign(View(event.fields[kUri]));
-      scored.http_method.assign(View(event.fields[kHttpMethod]));
-      scored.action.assign(View(event.fields[kAction]));
-      scored.country.assign(View(event.fields[kCountry]));
+      scored.uri.assign(event.fields[kUri]);
+      scored.http_method.assign(event.fields[kHttpMethod]);
+      scored.action.assign(event.fields[kAction]);
+      scored.country.assign(event.fields[kCountry]);
       scored.network = std::move(network);
       scored.reasons = std::move(reasons);
     }
@@ -287,6 +328,7 @@ class ScoredEventsOutput : public FileOutput {
   Totals* totals_;
   const std::array<std::string_view, kFieldCount>& keys_;
   std::string object_;
+  std::string object_json_;  // ,"object":"...","record_index":
   std::vector<PendingEvent> pending_;
   std::string arena_;
   std::string lines_;
@@ -303,18 +345,11 @@ LogScoreSummary ScoreLogs(const LogScoreOptions& options) {
   if (options.model == nullptr) throw UsageError("score: no model");
   if (options.inputs.empty()) throw UsageError("score: --input SRC is required");
   const size_t threads = options.threads ? options.threads : HardwareThreads();
-  LogReaderOptions reader;
-  reader.kind = options.kind;
-  reader.entity = options.entity ? *options.entity : DefaultEntitySpec(options.kind);
-  reader.ipv4_only = options.ipv4_only;
-  if (options.days.from) reader.from_seconds = DaysFromCivil(*options.days.from) * 86400;
-  if (options.days.to) reader.to_seconds = (DaysFromCivil(*options.days.to) + 1) * 86400;
+  LogReaderOptions reader =
+      ScanReaderOptions(options.kind, options.entity, options.days, options.ipv4_only,
+                        options.max_decompressed_bytes, threads);
   reader.want_event_time = true;
   reader.want_event_fields = true;
-  reader.max_decompressed_bytes = options.max_decompressed_bytes;
-  // As prepare: whole objects up to this size per worker, bigger ones streamed.
-  reader.memory_budget =
-      std::clamp<size_t>((size_t{128} << 20) / threads, size_t{16} << 20, size_t{64} << 20);
 
   std::vector<ObjectInfo> objects;
   for (const std::string& input : options.inputs) {

@@ -284,10 +284,36 @@ class LogFileReader::Impl : public RecordVisitor {
     const int64_t millis = ms - seconds * 1000;
     const Date date = DateOfUnixSeconds(seconds);
     const int64_t of_day = seconds - DaysFromCivil(date) * 86400;
-    fmt::format_to_n_result<char*> end = fmt::format_to_n(
-        time_text_, sizeof(time_text_), "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z",
-        date.year, date.month, date.day, of_day / 3600, of_day / 60 % 60, of_day % 60, millis);
-    return std::string_view(time_text_, std::min(end.size, sizeof(time_text_)));
+    if (date.year < 0 || date.year > 9999) {
+      fmt::format_to_n_result<char*> end = fmt::format_to_n(
+          time_text_, sizeof(time_text_), "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z",
+          date.year, date.month, date.day, of_day / 3600, of_day / 60 % 60, of_day % 60, millis);
+      return std::string_view(time_text_, std::min(end.size, sizeof(time_text_)));
+    }
+    // Digits by hand: a runtime format string per record cost score 2.5% of its CPU.
+    char* out = time_text_;
+    auto put = [&out](int64_t value, int digits) {
+      for (int i = digits - 1; i >= 0; --i) {
+        out[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+      }
+      out += digits;
+    };
+    put(date.year, 4);
+    *out++ = '-';
+    put(date.month, 2);
+    *out++ = '-';
+    put(date.day, 2);
+    *out++ = 'T';
+    put(of_day / 3600, 2);
+    *out++ = ':';
+    put(of_day / 60 % 60, 2);
+    *out++ = ':';
+    put(of_day % 60, 2);
+    *out++ = '.';
+    put(millis, 3);
+    *out++ = 'Z';
+    return std::string_view(time_text_, static_cast<size_t>(out - time_text_));
   }
 
   // A malformed record or rest of file: counted as one malformed record and reported.

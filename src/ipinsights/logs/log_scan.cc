@@ -5,6 +5,7 @@
 #include <exception>
 #include <mutex>
 
+#include "ipinsights/base/civil_time.h"
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
 
@@ -220,6 +221,24 @@ ScanSummary ScanLogs(const std::vector<ObjectInfo>& objects, Storage* storage,
   });
   if (std::exception_ptr error = writer.error()) std::rethrow_exception(error);
   return summary;
+}
+
+LogReaderOptions ScanReaderOptions(LogKind kind, const std::optional<EntitySpec>& entity,
+                                   const DayRange& days, bool ipv4_only,
+                                   uint64_t max_decompressed_bytes, size_t threads) {
+  LogReaderOptions reader;
+  reader.kind = kind;
+  reader.entity = entity ? *entity : DefaultEntitySpec(kind);
+  reader.ipv4_only = ipv4_only;
+  if (days.from) reader.from_seconds = DaysFromCivil(*days.from) * 86400;
+  if (days.to) reader.to_seconds = (DaysFromCivil(*days.to) + 1) * 86400;
+  reader.max_decompressed_bytes = max_decompressed_bytes;
+  // Whole objects up to this size (decompressed) are held in memory, per worker; bigger
+  // ones are streamed. With the parser's index (up to about the same again) and the output
+  // window this keeps peak memory under 512 MB at any thread count and corpus size.
+  reader.memory_budget = std::clamp<size_t>((size_t{128} << 20) / std::max<size_t>(threads, 1),
+                                            size_t{16} << 20, size_t{64} << 20);
+  return reader;
 }
 
 }  // namespace ipinsights

@@ -28,9 +28,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "ipinsights/logs/log_listing.h"
 #include "ipinsights/logs/log_reader.h"
 
 namespace ipinsights {
@@ -74,6 +76,13 @@ struct ScanSummary {
   std::vector<std::string> warnings;  // the first max_warnings, in listing order
   std::string json_kernel;
 };
+
+// The reader options `prepare` and `score` scan with: `entity` (default: the kind's), only
+// events of `days` (by their own time), and a per-worker memory budget for `threads`
+// workers. Event times and fields are off; the caller turns on what it needs.
+LogReaderOptions ScanReaderOptions(LogKind kind, const std::optional<EntitySpec>& entity,
+                                   const DayRange& days, bool ipv4_only,
+                                   uint64_t max_decompressed_bytes, size_t threads);
 
 // `storage`: where the objects are read from; nullptr picks OpenStorage(location) per object.
 ScanSummary ScanLogs(const std::vector<ObjectInfo>& objects, Storage* storage,

@@ -207,6 +207,7 @@ void Model::Save(const std::string& location) const { WriteModelFile(*impl_, loc
 const Hyperparameters& Model::hyperparameters() const { return impl_->hyperparameters; }
 int Model::vector_dim() const { return static_cast<int>(impl_->dim); }
 uint64_t Model::hash_seed() const { return impl_->hash_seed; }
+bool Model::ScoresPairsAlone() const { return impl_->layers.empty() || impl_->has_folded(); }
 const ScoreCalibration* Model::calibration() const {
   return impl_->calibration ? &*impl_->calibration : nullptr;
 }

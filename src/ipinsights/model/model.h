@@ -59,6 +59,10 @@ class Model {
   void EntityEmbedding(std::string_view entity, float* out) const;
   void IpEmbedding(const IpAddress& ip, float* out) const;
 
+  // True when a pair costs the same scored alone as in a batch (no layers, or every entity's
+  // last layer folded at load): callers may then score pair by pair, without buffering.
+  bool ScoresPairsAlone() const;
+
   // Scores n pairs; scores[i] = Score(entities[i], ips[i]). Fast path for batches: the
   // last layer is applied once per distinct entity of the batch.
   void ScoreBatch(const std::string_view* entities, const IpAddress* ips, size_t n,
