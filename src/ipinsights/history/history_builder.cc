@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "ipinsights/base/parallel.h"
 #include "ipinsights/history/entity_history.h"
 #include "ipinsights/history/hash_index.h"
 #include "ipinsights/history/history_impl.h"
@@ -245,55 +246,82 @@ EntityHistory HistoryBuilder::Finish() && {
   auto out = std::make_unique<EntityHistory::Impl>();
   Impl& in = *impl_;
   out->limits = in.limits;
-  out->records.reserve(in.entities.size());
+  const size_t n = in.entities.size();
+
   // Entities per network, counted over every network an entity used (before truncation).
-  HashIndex network_index[2];
-  const size_t limits[2] = {in.limits.fine_per_entity, in.limits.coarse_per_entity};
-  for (EntityState& state : in.entities) {
-    EntityRecord& record = out->records.emplace_back();
-    record.entity = std::string(in.NameOf(state));
-    record.events = state.events;
-    record.first_day = state.first_day;
-    record.last_day = state.last_day;
-    record.addresses.reserve(state.addresses.slots().size());
-    for (const AddressSlot& slot : state.addresses.slots()) {
-      if (slot.events > 0) {
-        record.addresses.push_back({IpAddress::FromHalves(slot.high, slot.low), slot.events});
-      }
-    }
-    record.addresses_truncated = state.addresses_truncated;
-    SortAndTruncate(&record.addresses, in.limits.addresses_per_entity, &record.addresses_truncated,
-                    [](const AddressCount& a) { return a.ip; });
-    for (int level = 0; level < 2; ++level) {
-      std::vector<NetworkUse>& uses = level == 0 ? record.fine : record.coarse;
-      std::vector<NetworkCount>& counts = out->networks[level];
+  for (int level = 0; level < 2; ++level) {
+    HashIndex index;
+    std::vector<NetworkCount>& counts = out->networks[level];
+    for (EntityState& state : in.entities) {
       for (const NetworkSlot& slot : state.networks[level].slots()) {
         if (slot.events == 0) continue;
-        const IpAddress base = IpAddress::FromHalves(slot.high, slot.low);
-        const Network network{base, PrefixLength(base.is_v4(), static_cast<NetworkLevel>(level))};
-        uses.push_back({network, slot.events, slot.first_day, slot.last_day});
-        const auto [position, added] = network_index[level].FindOrInsert(
-            AddressKeyHash(slot.high, slot.low), static_cast<uint32_t>(counts.size()),
-            [&](uint32_t i) { return counts[i].network == network; });
-        if (added) counts.push_back({network, 0});
+        const auto [position, added] =
+            index.FindOrInsert(AddressKeyHash(slot.high, slot.low),
+                               static_cast<uint32_t>(counts.size()), [&](uint32_t i) {
+                                 return HighHalf(counts[i].network.base) == slot.high &&
+                                        LowHalf(counts[i].network.base) == slot.low;
+                               });
+        if (added) {
+          const IpAddress base = IpAddress::FromHalves(slot.high, slot.low);
+          counts.push_back(
+              {Network{base, PrefixLength(base.is_v4(), static_cast<NetworkLevel>(level))}, 0});
+        }
         ++counts[position].entities;
       }
-      bool& truncated = level == 0 ? record.fine_truncated : record.coarse_truncated;
-      truncated = state.networks_truncated[level];
-      SortAndTruncate(&uses, limits[level], &truncated,
-                      [](const NetworkUse& use) { return use.network.base; });
-      state.networks[level].Release();
     }
-    state.addresses.Release();
-    out->events += record.events;
-    WidenDays(record.first_day, record.last_day, &out->first_day, &out->last_day);
-  }
-  std::sort(out->records.begin(), out->records.end(),
-            [](const EntityRecord& a, const EntityRecord& b) { return a.entity < b.entity; });
-  for (std::vector<NetworkCount>& counts : out->networks) {
     std::sort(counts.begin(), counts.end(), [](const NetworkCount& a, const NetworkCount& b) {
       return a.network.base < b.network.base;
     });
+  }
+
+  // Each entity's record at its place in name order. The records are independent, so they
+  // are made in parallel: at the end of `prepare` this is serial time, and its workers idle.
+  std::vector<uint32_t> order(n);
+  for (uint32_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return in.NameOf(in.entities[a]) < in.NameOf(in.entities[b]);
+  });
+  out->records.resize(n);
+  const size_t limits[2] = {in.limits.fine_per_entity, in.limits.coarse_per_entity};
+  constexpr size_t kChunk = 256;
+  ParallelFor((n + kChunk - 1) / kChunk, 0, [&](size_t task, size_t) {
+    for (size_t rank = task * kChunk; rank < std::min(n, (task + 1) * kChunk); ++rank) {
+      EntityState& state = in.entities[order[rank]];
+      EntityRecord& record = out->records[rank];
+      record.entity = std::string(in.NameOf(state));
+      record.events = state.events;
+      record.first_day = state.first_day;
+      record.last_day = state.last_day;
+      record.addresses.reserve(state.addresses.slots().size());
+      for (const AddressSlot& slot : state.addresses.slots()) {
+        if (slot.events > 0) {
+          record.addresses.push_back({IpAddress::FromHalves(slot.high, slot.low), slot.events});
+        }
+      }
+      record.addresses_truncated = state.addresses_truncated;
+      SortAndTruncate(&record.addresses, in.limits.addresses_per_entity,
+                      &record.addresses_truncated, [](const AddressCount& a) { return a.ip; });
+      state.addresses.Release();
+      for (int level = 0; level < 2; ++level) {
+        std::vector<NetworkUse>& uses = level == 0 ? record.fine : record.coarse;
+        for (const NetworkSlot& slot : state.networks[level].slots()) {
+          if (slot.events == 0) continue;
+          const IpAddress base = IpAddress::FromHalves(slot.high, slot.low);
+          uses.push_back(
+              {Network{base, PrefixLength(base.is_v4(), static_cast<NetworkLevel>(level))},
+               slot.events, slot.first_day, slot.last_day});
+        }
+        bool& truncated = level == 0 ? record.fine_truncated : record.coarse_truncated;
+        truncated = state.networks_truncated[level];
+        SortAndTruncate(&uses, limits[level], &truncated,
+                        [](const NetworkUse& use) { return use.network.base; });
+        state.networks[level].Release();
+      }
+    }
+  });
+  for (const EntityRecord& record : out->records) {
+    out->events += record.events;
+    WidenDays(record.first_day, record.last_day, &out->first_day, &out->last_day);
   }
   out->Index();
   impl_ = std::make_unique<Impl>();
