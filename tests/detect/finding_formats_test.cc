@@ -151,7 +151,9 @@ TEST(AsffFindingJson, HasEveryRequiredFieldAndTheMapping) {
   EXPECT_EQ(Text(json, "/ProductArn"),
             "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default");
   EXPECT_EQ(Text(json, "/GeneratorId"), "ipinsights/cloudtrail");
-  EXPECT_EQ(Text(json, "/AwsAccountId"), "123456789012");  // the event's account
+  // The importing account: Security Hub refuses a default-product finding naming another.
+  EXPECT_EQ(Text(json, "/AwsAccountId"), "111122223333");
+  EXPECT_EQ(Text(json, "/ProductFields/account_id"), "123456789012");  // the event's account
   EXPECT_EQ(Text(json, "/Types/0"), "TTPs/Initial Access/Valid Accounts");
   EXPECT_EQ(Text(json, "/Types/1"), "Unusual Behaviors/User/Unusual IP");
   EXPECT_EQ(Text(json, "/FirstObservedAt"), "2026-12-01T03:04:05Z");

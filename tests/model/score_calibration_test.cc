@@ -36,9 +36,10 @@ TEST(ScoreCalibration, UniformScoresGiveTheirRatesWithinOnePercent) {
   EXPECT_NEAR(calibration.threshold, 0.01, 0.0001);
 }
 
-TEST(ScoreCalibration, RatesAreZeroBelowAndOneAboveTheScores) {
+TEST(ScoreCalibration, RatesBelowTheLowestAreUnderOneInPairsAndOneAboveTheHighest) {
   const ScoreCalibration calibration = CalibrateScores({1, 2, 3, 4}, 0.25, "training");
-  EXPECT_EQ(calibration.FalsePositiveRateAt(0.5f), 0);
+  // Below every normal pair: under 1 in 4, not zero.
+  EXPECT_EQ(calibration.FalsePositiveRateAt(0.5f), 1.0 / 5);
   EXPECT_EQ(calibration.FalsePositiveRateAt(1), 0.25);
   EXPECT_EQ(calibration.FalsePositiveRateAt(2), 0.5);
   EXPECT_EQ(calibration.FalsePositiveRateAt(4), 1);

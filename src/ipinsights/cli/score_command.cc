@@ -19,12 +19,10 @@
 #include "ipinsights/cli/commands.h"
 #include "ipinsights/detect/event_explainer.h"
 #include "ipinsights/detect/finding.h"
+#include "ipinsights/detect/finding_delivery.h"
 #include "ipinsights/detect/finding_formats.h"
-#include "ipinsights/detect/finding_state.h"
 #include "ipinsights/detect/log_scorer.h"
 #include "ipinsights/detect/network_info.h"
-#include "ipinsights/detect/security_hub.h"
-#include "ipinsights/detect/suppression.h"
 #include "ipinsights/eval/pair_scoring.h"
 #include "ipinsights/history/entity_history.h"
 #include "ipinsights/model/model.h"
@@ -154,24 +152,11 @@ std::optional<EntityHistory> LoadHistory(const ScoreFlags& flags) {
 
 void RunScorePairs(const ScoreFlags& flags);
 
-struct FindingTotals {
-  uint64_t findings = 0;
-  uint64_t suppressed = 0;
-  uint64_t already_reported = 0;
-  uint64_t reported = 0;
-  uint64_t by_severity[5] = {0, 0, 0, 0, 0};
-  std::vector<std::string> expired_rules;
-  std::vector<std::pair<std::string, uint64_t>> rule_counts;  // "where: reason (owner)", count
-  SecurityHubResult security_hub;
-  bool sent_to_security_hub = false;
-};
-
-std::string AccountFor(const ScoreFlags& flags, const std::vector<Finding>& findings) {
+// --account-id, else AWS_ACCOUNT_ID, else "" (FindingDelivery then takes the one account the
+// findings share).
+std::string AccountFlag(const ScoreFlags& flags) {
   if (!flags.account_id.empty()) return flags.account_id;
   if (const char* env = std::getenv("AWS_ACCOUNT_ID"); env != nullptr && *env != '\0') return env;
-  for (const Finding& finding : findings) {
-    if (!finding.account_id.empty()) return finding.account_id;
-  }
   return "";
 }
 
@@ -183,88 +168,6 @@ std::string RegionFor(const ScoreFlags& flags) {
   return "us-east-1";
 }
 
-// Groups, suppresses, filters by state, writes and delivers the flagged events' findings.
-FindingTotals DeliverFindings(const ScoreFlags& flags, std::vector<Finding> findings,
-                              WritableFile* output) {
-  FindingTotals totals;
-  totals.findings = findings.size();
-  if (!flags.suppress.empty()) {
-    const Date today = DateOfUnixSeconds(std::time(nullptr));
-    SuppressionList rules = SuppressionList::Read(flags.suppress, today);
-    SuppressionResult result = rules.Apply(std::move(findings));
-    findings = std::move(result.kept);
-    totals.suppressed = result.suppressed;
-    totals.expired_rules = result.expired;
-    for (const RuleCount& count : result.by_rule) {
-      totals.rule_counts.emplace_back(
-          count.rule->where + ": " + count.rule->reason + " (" + count.rule->owner + ")",
-          count.findings);
-    }
-  }
-  std::optional<FindingState> state;
-  if (!flags.state.empty()) {
-    state.emplace(FindingState::Load(flags.state));
-    findings = state->Unreported(std::move(findings), &totals.already_reported);
-  }
-  const FindingFormat format = ParseFindingFormat(flags.format);
-  const int64_t now = std::time(nullptr);
-  AsffContext context;
-  if (format == FindingFormat::kAsff || flags.to_security_hub) {
-    context.region = RegionFor(flags);
-    context.account_id = AccountFor(flags, findings);
-    context.now = now;
-    if (context.account_id.empty() && !findings.empty()) {
-      throw UsageError(
-          "ASFF needs an AWS account id and these findings carry none (WAF logs): give "
-          "--account-id or set AWS_ACCOUNT_ID");
-    }
-  }
-  std::vector<std::string> batches;
-  if (format == FindingFormat::kAsff || flags.to_security_hub) {
-    batches = AsffBatches(findings, context);
-  }
-  if (output != nullptr) {
-    // Written a megabyte at a time: a day of many findings is never one string.
-    std::string text;
-    auto flush = [&](bool last) {
-      if (text.size() >= (size_t{1} << 20) || (last && !text.empty())) {
-        output->Append(text);
-        text.clear();
-      }
-    };
-    if (format == FindingFormat::kAsff) {
-      for (const std::string& batch : batches) {
-        text += batch;
-        text += "\n";
-        flush(false);
-      }
-    } else {
-      for (const Finding& finding : findings) {
-        text +=
-            format == FindingFormat::kOcsf ? OcsfFindingJson(finding, now) : FindingJson(finding);
-        text += "\n";
-        flush(false);
-      }
-    }
-    flush(true);
-  }
-  if (flags.to_security_hub && !batches.empty()) {
-    SecurityHubClient client({.region = context.region});
-    totals.security_hub = client.Import(batches);
-    totals.sent_to_security_hub = true;
-  }
-  for (const Finding& finding : findings) {
-    ++totals.by_severity[static_cast<size_t>(finding.severity)];
-  }
-  totals.reported = findings.size();
-  // Recorded only after delivery: a failed run reports its findings again (never lost).
-  if (state && (!totals.sent_to_security_hub || totals.security_hub.failed == 0)) {
-    state->Record(findings, now);
-    state->Save();
-  }
-  return totals;
-}
-
 void RunScoreLogs(const ScoreFlags& flags) {
   if (!flags.pairs.empty()) {
     throw UsageError("score: --pairs and cloudtrail|waf --input are alternatives: give one");
@@ -274,14 +177,27 @@ void RunScoreLogs(const ScoreFlags& flags) {
   if (!findings_wanted && flags.format != "ndjson") {
     throw UsageError("--format " + flags.format + " formats findings: add --findings");
   }
-  if (!findings_wanted && (!flags.suppress.empty() || !flags.state.empty())) {
-    throw UsageError("--suppress and --state apply to findings: add --findings");
+  if (!findings_wanted &&
+      (!flags.suppress.empty() || !flags.state.empty() || !flags.events_output.empty())) {
+    throw UsageError("--suppress, --state and --events-output go with findings: add --findings");
   }
   if (SameObject(flags.model, flags.output)) {
     throw UsageError(flags.output + ": is both an input and an output (--model " + flags.model +
                      ")");
   }
-  ParseFindingFormat(flags.format);  // a usage error before any work
+  const LogKind kind = flags.kind == "waf" ? LogKind::kWaf : LogKind::kCloudTrail;
+  // Rules, state, account and Security Hub's credentials are checked before any log is read.
+  std::optional<FindingDelivery> delivery;
+  if (findings_wanted) {
+    delivery.emplace(FindingDeliveryOptions{.kind = kind,
+                                            .format = ParseFindingFormat(flags.format),
+                                            .suppress = flags.suppress,
+                                            .state = flags.state,
+                                            .to_security_hub = flags.to_security_hub,
+                                            .region = RegionFor(flags),
+                                            .account_id = AccountFlag(flags),
+                                            .today = DateOfUnixSeconds(std::time(nullptr))});
+  }
   FindingOptions finding_options;
   finding_options.window_seconds = WindowSeconds(flags.window);
   finding_options.max_sample_events = flags.max_samples;
@@ -294,7 +210,7 @@ void RunScoreLogs(const ScoreFlags& flags) {
                                                             .aws_ip_ranges = flags.aws_ip_ranges});
 
   LogScoreOptions options;
-  options.kind = flags.kind == "waf" ? LogKind::kWaf : LogKind::kCloudTrail;
+  options.kind = kind;
   options.inputs = flags.inputs;
   if (!flags.entity.empty()) options.entity = ParseEntitySpec(options.kind, flags.entity);
   const EntityKind entity_kind =
@@ -356,18 +272,21 @@ void RunScoreLogs(const ScoreFlags& flags) {
         "empty result",
         flags.kind, summary.files, summary.records));
   }
-  FindingTotals totals;
+  FindingDeliverySummary totals;
   std::unique_ptr<WritableFile> findings_out;
-  if (findings_wanted) {
+  const int64_t now = std::time(nullptr);
+  if (delivery) {
     std::vector<Finding> findings = std::move(*aggregator).Finish();
     const std::string location = flags.output.empty() ? "-" : flags.output;
     if (!(flags.to_security_hub && flags.output.empty())) {
       findings_out = OpenStorage(location).OpenWritable(location);
     }
-    totals = DeliverFindings(flags, std::move(findings), findings_out.get());
+    totals = delivery->Deliver(std::move(findings), findings_out.get(), now);
   }
+  // Every output in place before the state records the findings as reported.
   if (events_out) events_out->Close();
   if (findings_out) findings_out->Close();
+  if (delivery) delivery->Commit(now);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double megabytes_per_second =
@@ -393,7 +312,8 @@ void RunScoreLogs(const ScoreFlags& flags) {
     if (findings_wanted) {
       json += fmt::format(
           ",\"findings\":{{\"total\":{},\"suppressed\":{},\"already_reported\":{},"
-          "\"reported\":{},\"by_severity\":{{\"LOW\":{},\"MEDIUM\":{},\"HIGH\":{},\"CRITICAL\":{}}}"
+          "\"reported\":{},\"reported_by_severity\":{{\"LOW\":{},\"MEDIUM\":{},\"HIGH\":{},"
+          "\"CRITICAL\":{}}}"
           ","
           "\"expired_rules\":[",
           totals.findings, totals.suppressed, totals.already_reported, totals.reported,
@@ -439,10 +359,10 @@ void RunScoreLogs(const ScoreFlags& flags) {
             : std::string());
     if (findings_wanted) {
       text += fmt::format(
-          "findings: {} ({} HIGH, {} MEDIUM, {} LOW); {} suppressed, {} already reported, {} "
-          "reported\n",
-          totals.findings, totals.by_severity[3], totals.by_severity[2], totals.by_severity[1],
-          totals.suppressed, totals.already_reported, totals.reported);
+          "findings: {}; {} suppressed, {} already reported, {} reported ({} HIGH, {} MEDIUM, "
+          "{} LOW)\n",
+          totals.findings, totals.suppressed, totals.already_reported, totals.reported,
+          totals.by_severity[3], totals.by_severity[2], totals.by_severity[1]);
       for (const auto& [rule, count] : totals.rule_counts) {
         text += fmt::format("  suppressed {} by {}\n", count, rule);
       }

@@ -184,6 +184,7 @@ std::vector<Reason> EventExplainer::Explain(std::string_view entity, const IpAdd
     const AddressCount* nearest = nullptr;
     int nearest_bits = -1;
     for (const AddressCount& known : record->addresses) {
+      if (known.ip.is_v4() != ip.is_v4()) continue;  // no prefix is shared across families
       const int bits = CommonPrefixBits(known.ip, ip);
       if (bits > nearest_bits) {
         nearest_bits = bits;

@@ -125,7 +125,9 @@ void FindingAggregator::Add(const ScoredEvent& event) {
     if (!inserted) it->second = std::max(it->second, event.time);
   } else if (auto it = impl.latest_in_object.find(event.object);
              it != impl.latest_in_object.end()) {
-    time = it->second;
+    time = std::max(it->second, event.time);
+  } else {
+    time = event.time;  // the scorer's date for it: the latest time its object showed so far
   }
   const int64_t window_start = FloorDiv(time, window_seconds) * window_seconds;
 

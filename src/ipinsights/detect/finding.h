@@ -2,8 +2,10 @@
 // team acts on (docs/formats/findings.md). FindingAggregator groups ScoredEvents into them.
 //
 // Grouping: window = floor(event time / window_seconds) (UTC, aligned to the epoch: with
-// the default one day, calendar days). An event without a time goes to the window of the
-// latest time seen so far in its object, or the Unix epoch's window when none.
+// the default one day, calendar days). An event without a time (has_time false) goes to the
+// window of the latest time seen so far in its object: the later of the flagged events'
+// times and ScoredEvent::time, which the scorer sets to the latest time of any event of the
+// object before it (0, the Unix epoch, when none).
 // Severity (SeverityOf) is derived from the reasons and the false-positive rate:
 //   HIGH    instance_credentials_outside_instance; or coarse_network_new_for_entity with
 //           false_positive_rate <= 0.001

@@ -198,6 +198,7 @@ std::string ProductFieldsJson(const Finding& finding) {
       {"identity_type", finding.identity_type},
       {"credential_type", finding.credential_type},
       {"user_agent", finding.user_agent},
+      {"account_id", finding.account_id},
       {"asn", finding.network.asn != 0 ? std::to_string(finding.network.asn) : ""},
       {"as_org", finding.network.as_org},
       {"country", finding.network.country},
@@ -315,8 +316,10 @@ std::string FindingJson(const Finding& finding) {
 }
 
 std::string AsffFindingJson(const Finding& finding, const AsffContext& context) {
-  const std::string account =
-      IsAccountId(finding.account_id) ? finding.account_id : context.account_id;
+  // Security Hub accepts a default-product finding only from the account it names, so
+  // AwsAccountId is the importing account; the account the event happened in (an
+  // organisation trail holds many) is in ProductFields' account_id and the resource.
+  const std::string& account = context.account_id;
   const std::string& region = finding.region.empty() ? context.region : finding.region;
   std::string out = "{";
   AppendField(&out, "SchemaVersion", "2018-10-08");

@@ -39,10 +39,15 @@ std::string EntryLine(const Entry& entry) {
   AppendJsonString(&line, entry.entity);
   line += ",\"ip\":";
   AppendJsonString(&line, entry.ip.ToString());
+  // ISO 8601 has four-digit years: a garbled far-future record time is kept as the last
+  // second it can write (and read back), so the state stays loadable.
+  constexpr int64_t kLastWritableSecond = 253402300799;  // 9999-12-31T23:59:59Z
   line += ",\"window_start\":";
-  AppendJsonString(&line, FormatTimestamp(entry.window_start));
+  AppendJsonString(
+      &line, FormatTimestamp(std::clamp<int64_t>(entry.window_start, 0, kLastWritableSecond)));
   line += ",\"window_end\":";
-  AppendJsonString(&line, FormatTimestamp(entry.window_end));
+  AppendJsonString(&line,
+                   FormatTimestamp(std::clamp<int64_t>(entry.window_end, 0, kLastWritableSecond)));
   line += ",\"id\":";
   AppendJsonString(&line, entry.id);
   line += ",\"reported_at\":";
@@ -181,18 +186,18 @@ void FindingState::Record(const std::vector<Finding>& findings, int64_t reported
 }
 
 void FindingState::Save(int64_t keep_seconds) {
-  std::vector<const Entry*> all;
-  int64_t newest_start = INT64_MIN;
+  // Pruned: windows that ended more than keep_seconds before the latest report. Measured
+  // from when runs reported, not from the newest window: one record with a garbled time in
+  // the far future must not push every other entry out.
+  int64_t latest_report = INT64_MIN;
+  for (const auto& [key, windows] : impl_->entries) {
+    for (const Entry& entry : windows) latest_report = std::max(latest_report, entry.reported_at);
+  }
+  std::vector<const Entry*> kept;
   for (const auto& [key, windows] : impl_->entries) {
     for (const Entry& entry : windows) {
-      all.push_back(&entry);
-      newest_start = std::max(newest_start, entry.window_start);
+      if (entry.window_end >= latest_report - keep_seconds) kept.push_back(&entry);
     }
-  }
-  // Pruned: windows that ended more than keep_seconds before the newest window began.
-  std::vector<const Entry*> kept;
-  for (const Entry* entry : all) {
-    if (entry->window_end >= newest_start - keep_seconds) kept.push_back(entry);
   }
   std::sort(kept.begin(), kept.end(), [](const Entry* a, const Entry* b) {
     return std::tie(a->window_start, a->kind, a->entity, a->ip) <

@@ -4,8 +4,10 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string_view>
+#include <unordered_set>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/json_text.h"
@@ -110,6 +112,7 @@ class ScoredEventsOutput : public FileOutput {
     if (event.fields != nullptr && event.fields->object != object_) {
       Score();
       object_.assign(event.fields->object);
+      latest_time_ = 0;
       // Escaped once per object, not once per event.
       object_json_ = ",\"object\":";
       AppendJsonString(&object_json_, object_);
@@ -143,7 +146,8 @@ class ScoredEventsOutput : public FileOutput {
     if (pending_.size() == kBatch) Score();
   }
 
-  size_t BufferedBytes() const override { return lines_.size() + arena_.size(); }
+  // Flagged events count too: without an events output they are all an object buffers.
+  size_t BufferedBytes() const override { return lines_.size() + arena_.size() + flagged_bytes_; }
 
   void WriteOut() override {
     Score();
@@ -176,6 +180,7 @@ class ScoredEventsOutput : public FileOutput {
     arena_.clear();
     lines_.clear();
     flagged_.clear();
+    flagged_bytes_ = 0;
     local_ = Totals{};
   }
 
@@ -209,6 +214,7 @@ class ScoredEventsOutput : public FileOutput {
 
   void Format(const EventView& event, float score) {
     const std::string_view entity = event.entity;
+    if (event.has_time) latest_time_ = std::max(latest_time_, event.time);
     const bool anomalous = score < options_.threshold;
     const double rate =
         options_.calibration != nullptr ? options_.calibration->FalsePositiveRateAt(score) : -1;
@@ -301,7 +307,9 @@ class ScoredEventsOutput : public FileOutput {
       scored.false_positive_rate = rate < 0 ? 1.0 : rate;
       scored.anomalous = anomalous;
       scored.has_time = event.has_time;
-      scored.time = event.time;
+      // Without a time of its own an event is dated by the latest one seen in its object
+      // (FindingAggregator windows it by that), never by 1970.
+      scored.time = event.has_time ? event.time : latest_time_;
       scored.object = object_;
       scored.record_index = event.record_index;
       scored.event_time.assign(event.fields[kEventTime]);
@@ -321,6 +329,11 @@ class ScoredEventsOutput : public FileOutput {
       scored.country.assign(event.fields[kCountry]);
       scored.network = std::move(network);
       scored.reasons = std::move(reasons);
+      flagged_bytes_ += sizeof(ScoredEvent) + scored.entity.size() + scored.object.size() +
+                        scored.user_agent.size() + scored.uri.size() + 256;
+      for (const Reason& reason : scored.reasons) {
+        flagged_bytes_ += sizeof(Reason) + reason.message.size() + reason.facts.size();
+      }
     }
   }
 
@@ -329,10 +342,12 @@ class ScoredEventsOutput : public FileOutput {
   const std::array<std::string_view, kFieldCount>& keys_;
   std::string object_;
   std::string object_json_;  // ,"object":"...","record_index":
+  int64_t latest_time_ = 0;  // the latest event time of the current object
   std::vector<PendingEvent> pending_;
   std::string arena_;
   std::string lines_;
   std::vector<ScoredEvent> flagged_;
+  size_t flagged_bytes_ = 0;
   Totals local_;
   std::vector<std::string_view> entities_;
   std::vector<IpAddress> ips_;
@@ -356,6 +371,21 @@ LogScoreSummary ScoreLogs(const LogScoreOptions& options) {
     std::vector<ObjectInfo> listed = ListLogObjects(OpenStorage(input), input, options.days);
     ExcludeOutputs("--input", input, options.exclude, &listed);
     for (ObjectInfo& object : listed) objects.push_back(std::move(object));
+  }
+  // Every record once: inputs that overlap (a folder and a file in it) list an object twice.
+  {
+    std::unordered_set<std::string> seen;
+    std::vector<ObjectInfo> unique;
+    for (ObjectInfo& object : objects) {
+      std::string key = object.location;
+      if (key.rfind("s3://", 0) != 0) {
+        std::error_code ignored;
+        const std::filesystem::path path = std::filesystem::weakly_canonical(key, ignored);
+        if (!path.empty()) key = path.string();
+      }
+      if (seen.insert(std::move(key)).second) unique.push_back(std::move(object));
+    }
+    objects = std::move(unique);
   }
   uint64_t total_stored = 0;
   for (const ObjectInfo& object : objects) total_stored += object.size;

@@ -57,7 +57,8 @@ struct ScoredEvent {
   double false_positive_rate = 1;  // how often a normal pair scores this low
   bool anomalous = false;
   bool has_time = false;
-  int64_t time = 0;  // Unix seconds, when has_time
+  // Unix seconds; without a time of its own, the latest time of its object's earlier events.
+  int64_t time = 0;
 
   // The record's fields (logs/log_reader.h EventFields), owned.
   std::string object;

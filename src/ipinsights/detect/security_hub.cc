@@ -153,7 +153,9 @@ SecurityHubResult SecurityHubClient::Import(const std::vector<std::string>& batc
     const std::string batch_name = fmt::format("batch {}", index + 1);
     std::optional<std::vector<std::string>> ids = BatchIds(parser, body);
     if (!ids) {
+      // Counted as failed (at least one finding) so the run fails and no state records it.
       result.failures.push_back(batch_name + ": not a {\"Findings\":[...]} request body");
+      result.failed += 1;
       continue;
     }
     const uint64_t count = ids->size();

@@ -18,7 +18,10 @@ double Lerp(double a, double b, double t) { return a + t * (b - a); }
 }  // namespace
 
 double ScoreCalibration::FalsePositiveRateAt(float score) const {
-  if (curve.empty() || std::isnan(score) || score < curve.front().score) return 0;
+  if (curve.empty() || std::isnan(score)) return 0;
+  // Below every normal pair seen: the rate is under 1 in `pairs`, not zero; say the most
+  // that can be said without claiming more.
+  if (score < curve.front().score) return 1.0 / static_cast<double>(pairs + 1);
   if (score >= curve.back().score) return 1;
   // The first point scoring above `score`; the one before it scores <= score.
   const auto above =

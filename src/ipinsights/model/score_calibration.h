@@ -36,8 +36,8 @@ struct ScoreCalibration {
   uint64_t pairs = 0;                   // normal pairs scored
   std::vector<CalibrationPoint> curve;  // ascending score and rate
 
-  // Share of normal pairs scoring <= score (interpolated in log rate between points; 0
-  // below the lowest, 1 at or above the highest).
+  // Share of normal pairs scoring <= score (interpolated in log rate between points;
+  // 1 / (pairs + 1) below the lowest, 1 at or above the highest).
   double FalsePositiveRateAt(float score) const;
   // The score below which `rate` of normal pairs fall (the inverse of the above).
   float ThresholdAt(double rate) const;
