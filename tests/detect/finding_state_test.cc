@@ -123,6 +123,29 @@ TEST_F(FindingStateTest, SavePrunesWindowsOlderThanKeep) {
       0u);
 }
 
+TEST_F(FindingStateTest, AGarbledFarFutureWindowNeitherPrunesTheRestNorBreaksLoading) {
+  FindingState state = FindingState::Load(Path("state"));
+  // A record dated 9999-12-31 (garbled or hostile): its window ends in year 10000.
+  state.Record({MakeFinding("recent", "203.0.113.1", Day("2026-11-20"), 86400),
+                MakeFinding("garbled", "203.0.113.2", Day("9999-12-31"), 86400)},
+               Day("2026-12-07"));
+  state.Save(30 * 86400);
+  EXPECT_EQ(state.entries(), 2u);
+  FindingState loaded = FindingState::Load(Path("state"));  // loads: no year 10000 written
+  EXPECT_EQ(loaded.entries(), 2u);
+  EXPECT_TRUE(
+      loaded.Unreported({MakeFinding("recent", "203.0.113.1", Day("2026-11-20"), 86400)}, nullptr)
+          .empty());
+}
+
+TEST_F(FindingStateTest, OldLogsReplayedKeepTheirState) {
+  // Findings of 2024 reported in 2026: pruning counts from the newest window, not the clock.
+  FindingState state = FindingState::Load(Path("state"));
+  state.Record({MakeFinding("a", "203.0.113.1", Day("2024-03-04"), 86400)}, Day("2026-12-07"));
+  state.Save(30 * 86400);
+  EXPECT_EQ(FindingState::Load(Path("state")).entries(), 1u);
+}
+
 TEST_F(FindingStateTest, CorruptLineNamesLocationAndLine) {
   FindingState state = FindingState::Load(Path("state"));
   state.Record({MakeFinding("alice", "203.0.113.1", Day("2026-12-01"), 86400)}, Day("2026-12-02"));

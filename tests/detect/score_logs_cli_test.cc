@@ -96,3 +96,51 @@ TEST_F(ScoreLogsCli, AModelWithoutHistoryWarnsOnce) {
 
 }  // namespace
 }  // namespace ipinsights
+
+namespace ipinsights {
+namespace {
+
+class ScoreFindingsCli : public ScoreLogsCli {};
+
+TEST_F(ScoreFindingsCli, AFailedOutputLeavesTheFindingsUnrecorded) {
+  // --events-output names a folder that holds a file: the rename into place fails at the end.
+  Write("events-dir/keep", "x");
+  CommandResult failed = Score("--findings --threshold 100 --output findings.ndjson "
+                               "--events-output events-dir --state state");
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_EQ(Read("state/reported.ndjson"), "");  // nothing recorded as reported
+  CommandResult again =
+      Score("--findings --threshold 100 --output findings.ndjson --state state --json");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("\"already_reported\":0"), std::string::npos) << again.out;
+  EXPECT_FALSE(Read("state/reported.ndjson").empty());
+}
+
+TEST_F(ScoreFindingsCli, ConfigurationMistakesFailBeforeAnyLogIsRead) {
+  CommandResult missing = Score("--findings --suppress no-such-rules.yaml");
+  EXPECT_EQ(missing.exit_code, 1) << missing.err;
+  EXPECT_NE(missing.err.find("no-such-rules.yaml"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err.find("score cloudtrail:"), std::string::npos) << missing.err;  // no scan
+  // No credentials for Security Hub: refused on a quiet day too (a threshold nothing is under).
+  CommandResult no_credentials = testing::RunIpinsights(
+      dir_,
+      "score cloudtrail --model model/model.ipinsights --input sim/AWSLogs --from 2024-03-03 "
+      "--to 2024-03-03 --findings --to-security-hub --threshold -1000 --region us-east-1",
+      "",
+      "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE "
+      "AWS_EC2_METADATA_DISABLED=true AWS_SHARED_CREDENTIALS_FILE=/nonexistent "
+      "AWS_CONFIG_FILE=/nonexistent ");
+  EXPECT_EQ(no_credentials.exit_code, 1) << no_credentials.err;
+  EXPECT_NE(no_credentials.err.find("credentials"), std::string::npos) << no_credentials.err;
+}
+
+TEST_F(ScoreFindingsCli, AsffOfWafLogsNeedsTheImportingAccount) {
+  CommandResult run = testing::RunIpinsights(
+      dir_, "score waf --model model/model.ipinsights --input sim --findings --format asff", "",
+      "env -u AWS_ACCOUNT_ID ");
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("--account-id"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace ipinsights

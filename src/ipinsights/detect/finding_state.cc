@@ -186,17 +186,28 @@ void FindingState::Record(const std::vector<Finding>& findings, int64_t reported
 }
 
 void FindingState::Save(int64_t keep_seconds) {
-  // Pruned: windows that ended more than keep_seconds before the latest report. Measured
-  // from when runs reported, not from the newest window: one record with a garbled time in
-  // the far future must not push every other entry out.
+  // Pruned: windows that ended more than keep_seconds before the newest window. A window
+  // ending after the latest report (plus a day) comes from a garbled far-future record
+  // time: it does not count as the newest, or one bad record would push every other entry
+  // out (replaying old logs, the newest window is old, and that is fine).
   int64_t latest_report = INT64_MIN;
   for (const auto& [key, windows] : impl_->entries) {
     for (const Entry& entry : windows) latest_report = std::max(latest_report, entry.reported_at);
   }
+  int64_t newest_end = INT64_MIN;
+  for (const auto& [key, windows] : impl_->entries) {
+    for (const Entry& entry : windows) {
+      if (entry.window_end <= latest_report + 86400) {
+        newest_end = std::max(newest_end, entry.window_end);
+      }
+    }
+  }
   std::vector<const Entry*> kept;
   for (const auto& [key, windows] : impl_->entries) {
     for (const Entry& entry : windows) {
-      if (entry.window_end >= latest_report - keep_seconds) kept.push_back(&entry);
+      if (newest_end == INT64_MIN || entry.window_end >= newest_end - keep_seconds) {
+        kept.push_back(&entry);
+      }
     }
   }
   std::sort(kept.begin(), kept.end(), [](const Entry* a, const Entry* b) {
