@@ -18,6 +18,7 @@ import base64
 import hashlib
 import json
 import os
+import pathlib
 import shutil
 import socket
 import struct
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import zlib
 
@@ -346,7 +348,7 @@ def main():
         for domain in ("Runtime", "Log", "Network", "Page"):
             tools.call(f"{domain}.enable")
         tools.events.clear()
-        tools.call("Page.navigate", url="file://" + report)
+        tools.call("Page.navigate", url=pathlib.Path(report).as_uri())
         tools.wait_for("Page.loadEventFired", 60)
         time.sleep(0.5)  # late console messages, requests after load
         dom = json.loads(tools.call("Runtime.evaluate", expression=DOM_FIGURES,
@@ -380,7 +382,8 @@ def main():
                 check.failures.append("network request: " + url)
     requests = [e for e in tools.events if e["method"] == "Network.requestWillBeSent"]
     check.true("the page itself was never requested", any(
-        e["params"]["request"]["url"] == "file://" + report for e in requests))
+        urllib.parse.unquote(e["params"]["request"]["url"]) == "file://" + report
+        for e in requests))
 
     width, height, channels, rows = png_pixels(shot)
     colours = set()
