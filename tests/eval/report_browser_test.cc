@@ -143,5 +143,23 @@ TEST_F(ReportBrowser, RecallPerKindMatchesThePairsScores) {
   EXPECT_EQ(seen, flagged_of.size());
 }
 
+// `demo` writes each model's report beside it and prints where.
+TEST_F(ReportBrowser, DemoWritesTheReportBesideEachModel) {
+  CommandResult run = RunIpinsights(
+      dir_,
+      "demo --dir work --users 50 --days 3 --attacks 50 --vector-dim 8 --epochs 2 --threads 2");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  for (const char* kind : {"cloudtrail", "waf"}) {
+    const std::string report =
+        (std::filesystem::canonical(dir_) / "work" / kind / "model/report.html").string();
+    EXPECT_NE(run.out.find("report (open in a browser): " + report + "\n"), std::string::npos)
+        << run.out;
+    const std::string page = testing::ReadFileBytes(report);
+    EXPECT_NE(page.find("id=\"by-kind\""), std::string::npos) << kind;
+    EXPECT_NE(page.find("id=\"histogram-oracle\""), std::string::npos) << kind;
+    EXPECT_NE(page.find("id=\"training-loss\""), std::string::npos) << kind;
+  }
+}
+
 }  // namespace
 }  // namespace ipinsights
