@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <regex>
 #include <string>
 #include <vector>
@@ -96,11 +97,32 @@ TEST(ReportHtml, HistogramBarsCarryTheCounts) {
   }
   EXPECT_EQ(normal_total, 1000u);
   EXPECT_EQ(anomalous_total, 100u);
-  // Scores span -50..999 in 50 bins of 20.98.
-  EXPECT_EQ(result.model.histogram.low, -50);
-  EXPECT_EQ(result.model.histogram.high, 999);
+  // From the lowest 0.5% quantile (anomalous -50) to the highest 99.5% quantile (normal 994),
+  // 2% wider on each side.
+  EXPECT_DOUBLE_EQ(result.model.histogram.low, -50 - 1044 * 0.02);
+  EXPECT_DOUBLE_EQ(result.model.histogram.high, 994 + 1044 * 0.02);
   EXPECT_EQ(Attributes(html, "<line class=\"threshold\"[^>]*>", "data-threshold"),
             std::vector<std::string>{"10"});
+}
+
+TEST(ReportHtml, HistogramCountsFarOutliersInTheEndBins) {
+  // 1000 normal scores in [0, 10) and one at 1e6; anomalies in [-10, 0) and one at -inf.
+  std::vector<float> normal, anomalous;
+  for (int i = 0; i < 1000; ++i) normal.push_back(static_cast<float>(i) / 100);
+  normal.push_back(1e6f);
+  for (int i = 0; i < 1000; ++i) anomalous.push_back(-static_cast<float>(i + 1) / 100);
+  anomalous.push_back(-std::numeric_limits<float>::infinity());
+  LabeledScores scores(normal, anomalous);
+  const ScoreHistogram h = ComputeFigures(scores, EvaluationOptions{}).histogram;
+  EXPECT_LT(h.high, 11);  // the outlier does not stretch the range
+  EXPECT_GT(h.low, -11);
+  EXPECT_GE(h.normal.back(), 1u) << "1e6 lands in the last bin";
+  EXPECT_GE(h.anomalous.front(), 1u);
+  uint64_t normal_total = 0, anomalous_total = 0;
+  for (uint64_t c : h.normal) normal_total += c;
+  for (uint64_t c : h.anomalous) anomalous_total += c;
+  EXPECT_EQ(normal_total, 1001u);
+  EXPECT_EQ(anomalous_total, 1001u);
 }
 
 TEST(ReportHtml, RocCurveCarriesTheEvaluationsPoints) {

@@ -154,6 +154,24 @@ std::string Fixed(double value, int decimals) {
 
 std::string Percent(double value) { return fmt::format("{:g}%", value * 100); }
 
+// The histogram's range: from the lowest 0.5% quantile of the two classes to the highest
+// 99.5% quantile, widened to hold the recommended threshold. A few far outliers (an
+// oracle's scores reach +70 where the bulk lies within +-20) would otherwise squeeze every
+// bar into a few bins; they are counted in the end bins instead.
+ScoreHistogram ReportHistogram(const LabeledScores& scores, double threshold, size_t bins) {
+  double low = std::min(scores.NormalQuantile(0.005), scores.AnomalousQuantile(0.005));
+  double high = std::max(scores.NormalQuantile(0.995), scores.AnomalousQuantile(0.995));
+  if (std::isfinite(threshold)) {
+    low = std::min(low, threshold);
+    high = std::max(high, threshold);
+  }
+  if (!std::isfinite(low) || !std::isfinite(high) || !(low < high)) {
+    return scores.Histogram(bins);  // infinite quantiles, or one value: the finite span
+  }
+  const double margin = (high - low) * 0.02;
+  return scores.Histogram(bins, low - margin, high + margin);
+}
+
 }  // namespace
 
 SeparationFigures ComputeFigures(const LabeledScores& scores, const EvaluationOptions& options) {
@@ -178,7 +196,7 @@ SeparationFigures ComputeFigures(const LabeledScores& scores, const EvaluationOp
     f.recall_at_fpr.push_back(r);
   }
   f.at_recommended = scores.AtThreshold(f.recommended_threshold);
-  f.histogram = scores.Histogram(options.histogram_bins);
+  f.histogram = ReportHistogram(scores, f.recommended_threshold, options.histogram_bins);
   f.roc = RocForLogAxis(scores, options.roc_min_fpr, options.roc_bins_per_decade);
   return f;
 }
