@@ -68,7 +68,7 @@ struct SeparationFigures {
   double recommended_threshold = 0;
   std::vector<RecallAtFpr> recall_at_fpr;
   ThresholdMetrics at_recommended;   // AtThreshold(recommended_threshold)
-  ScoreHistogram histogram;          // options.histogram_bins bins over the finite scores
+  ScoreHistogram histogram;          // histogram_bins bins, 0.5%-99.5% quantiles
   std::vector<RocPoint> roc;         // thinned for the log axis (EvaluationOptions)
   std::vector<KindFigures> by_kind;  // empty unless the labels carry `kind`
 };
