@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../storage/s3_test_support.h"
 #include "../testing/command.h"
 #include "../testing/scratch_test.h"
 
@@ -141,6 +142,38 @@ TEST_F(ReportBrowser, RecallPerKindMatchesThePairsScores) {
     ++seen;
   }
   EXPECT_EQ(seen, flagged_of.size());
+}
+
+// --report s3://...: the same page, written to S3 (moto_server) and read back with the AWS CLI.
+TEST_F(ReportBrowser, WritesTheReportToS3) {
+  if (!s3test::OnPath("moto_server") || !s3test::OnPath("aws")) {
+    GTEST_SKIP() << "moto_server or the AWS CLI is not installed (pip install 'moto[server]' "
+                    "awscli): no local S3 to write the report to";
+  }
+  std::optional<s3test::LocalServer> moto =
+      s3test::StartServer({"moto_server", "-H", "127.0.0.1"}, {}, "-p");
+  ASSERT_TRUE(moto) << "moto_server did not start";
+  const std::string environment =
+      "AWS_ACCESS_KEY_ID=AKIAIPINSIGHTSTEST01 AWS_SECRET_ACCESS_KEY=secret "
+      "AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 "
+      "AWS_ENDPOINT_URL=" +
+      moto->url() + " ";
+  CommandResult bucket = testing::RunShell(environment + "aws s3 mb s3://reports 2>&1");
+  ASSERT_EQ(bucket.exit_code, 0) << bucket.out;
+  TrainModel();
+  const std::string evaluate =
+      "evaluate --model model/model.ipinsights --labels sim/labels.csv --threads 2 --report ";
+  CommandResult local = RunIpinsights(dir_, evaluate + "local.html");
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  CommandResult remote =
+      RunIpinsights(dir_, evaluate + "s3://reports/job/report.html", "", environment);
+  ASSERT_EQ(remote.exit_code, 0) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  CommandResult read_back = testing::RunShell(
+      environment + "aws s3 cp s3://reports/job/report.html '" + Path("from-s3.html") + "' 2>&1");
+  ASSERT_EQ(read_back.exit_code, 0) << read_back.out;
+  EXPECT_EQ(Read("from-s3.html"), Read("local.html"));
+  EXPECT_GT(Read("local.html").size(), 10000u);
 }
 
 // `demo` writes each model's report beside it and prints where.
