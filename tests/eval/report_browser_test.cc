@@ -176,6 +176,22 @@ TEST_F(ReportBrowser, WritesTheReportToS3) {
   EXPECT_GT(Read("local.html").size(), 10000u);
 }
 
+// A metrics.json that is not train's costs the curves, not the evaluation.
+TEST_F(ReportBrowser, ForeignMetricsBesideTheModelIsNotedNotFatal) {
+  TrainModel();
+  Write("model/metrics.json", "{\"epochs\": 3}");
+  CommandResult run = RunIpinsights(
+      dir_,
+      "evaluate --model model/model.ipinsights --labels sim/labels.csv --json --report r.html");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("warning: model/metrics.json: no \"epochs\" array"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.out.find("\"training\":null,\"training_note\":\"model/metrics.json: no"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(Read("r.html").find("id=\"training-note\">model/metrics.json: no"), std::string::npos);
+}
+
 // `demo` writes each model's report beside it and prints where.
 TEST_F(ReportBrowser, DemoWritesTheReportBesideEachModel) {
   CommandResult run = RunIpinsights(

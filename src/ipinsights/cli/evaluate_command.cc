@@ -88,7 +88,13 @@ void RunEvaluate(const EvaluateFlags& flags) {
                                 flags.random_attacks, flags.seed);
   }
   // The training curves come from metrics.json beside the model, into the JSON and the page.
-  AttachTrainingCurves(&result, flags.model);
+  // A metrics.json that is not train's costs the curves, not the evaluation: warn and note.
+  try {
+    AttachTrainingCurves(&result, flags.model);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "ipinsights: warning: %s (training curves not shown)\n", e.what());
+    result.training_note = std::string(e.what()) + " (training curves not shown)";
+  }
   if (!flags.report.empty()) WriteReportHtml(result, flags.report);
   if (flags.json) {
     std::printf("%s\n", EvaluationJson(result).c_str());
