@@ -13,6 +13,8 @@ packages=(
   ca-certificates  # scripts/build-image.sh: the image's CA bundle (S3 over HTTPS) comes from here
   python3-yaml  # tests/container: the Kubernetes manifest is parsed
   util-linux  # tests/container: unshare/nsenter run the image's rootfs in its own namespaces
+  chromium  # tests/eval/report_browser.py: the HTML report loaded and checked in headless Chromium
+  fonts-liberation  # chromium recommends it; without a font the report's text renders as nothing
 )
 # --fuzz (scripts/fuzz.sh): clang and libFuzzer's runtime (libclang_rt.fuzzer for clang-14);
 # the normal build does not need them.

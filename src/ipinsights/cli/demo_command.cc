@@ -2,12 +2,13 @@
 // (PRODUCT.md). For CloudTrail and for WAF it simulates a few days of logs with injected
 // anomalies, prepares the training set (all days but the last two) and an out-of-time
 // validation set (the day before the last), trains, and evaluates on the last day's labels,
-// then prints the figures and the next commands. This is the recipe the README documents.
+// writes the HTML report beside each model (model/report.html), then prints the figures, the
+// reports' paths and the next commands. This is the recipe the README documents.
 //
 // Every step runs in this process through the same library entry points the commands call
 // (simulate/simulator.h Simulate, dataset/prepare_job.h RunPrepareJob, train/train_job.h
-// RunTrainJob, eval/evaluation.h EvaluateLabels), so the demo exercises the real jobs and
-// never duplicates their logic.
+// RunTrainJob, eval/evaluation.h EvaluateLabels, eval/report_html.h WriteReportHtml), so the demo
+// exercises the real jobs and never duplicates their logic.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -24,6 +25,7 @@
 #include "ipinsights/dataset/labels_reader.h"
 #include "ipinsights/dataset/prepare_job.h"
 #include "ipinsights/eval/evaluation.h"
+#include "ipinsights/eval/report_html.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/simulate/simulator.h"
 #include "ipinsights/train/train_job.h"
@@ -81,6 +83,7 @@ struct KindResult {
   std::string kind;
   std::string model;
   std::string validation;
+  std::string report;  // report.html beside the model
   EvaluationResult evaluation;
 };
 
@@ -105,6 +108,7 @@ KindResult RunKind(const std::string& kind, const DemoFlags& flags) {
   result.kind = kind;
   result.model = base + "/model/model.ipinsights";
   result.validation = base + "/validation.csv";
+  result.report = base + "/model/report.html";
 
   SimulateOptions simulate;
   simulate.kind = log_kind;
@@ -166,6 +170,8 @@ KindResult RunKind(const std::string& kind, const DemoFlags& flags) {
   LabeledPairs labels = ReadLabels(logs + "/labels.csv");
   result.evaluation = EvaluateLabels(*model, labels, EvaluationOptions{}, flags.threads);
   result.evaluation.source = logs + "/labels.csv (the last day)";
+  AttachTrainingCurves(&result.evaluation, result.model);
+  WriteReportHtml(result.evaluation, result.report);
   std::fprintf(stderr, "demo %s: evaluation done in %.1f s\n", kind.c_str(), SecondsSince(t0));
   return result;
 }
@@ -185,6 +191,7 @@ void RunDemo(const DemoFlags& flags) {
   for (const KindResult& r : results) {
     out += fmt::format("\n== {} ==\n", r.kind);
     out += EvaluationTable(r.evaluation);
+    out += fmt::format("  report (open in a browser): {}\n", r.report);
   }
   out += fmt::format(
       "\nThe oracle column is the simulator's own Bayes-optimal score: the best any model can "

@@ -16,6 +16,7 @@
 #include "ipinsights/eval/evaluation.h"
 #include "ipinsights/eval/held_out_pairs.h"
 #include "ipinsights/eval/random_attacks.h"
+#include "ipinsights/eval/report_html.h"
 #include "ipinsights/model/model.h"
 
 namespace ipinsights {
@@ -67,9 +68,6 @@ void RunEvaluate(const EvaluateFlags& flags) {
         "pairs flagged",
         flags.target_fpr));
   }
-  if (!flags.report.empty()) {
-    throw UsageError("evaluate: --report is not available in this build yet");
-  }
   EvaluationOptions options;
   if (!flags.thresholds.empty()) options.thresholds = flags.thresholds;
   options.target_fpr = flags.target_fpr;
@@ -89,10 +87,22 @@ void RunEvaluate(const EvaluateFlags& flags) {
     result.source = fmt::format("{} + {} random attacks (seed {})", flags.test,
                                 flags.random_attacks, flags.seed);
   }
+  // The training curves come from metrics.json beside the model, into the JSON and the page.
+  // A metrics.json that is not train's costs the curves, not the evaluation: warn and note.
+  try {
+    AttachTrainingCurves(&result, flags.model);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "ipinsights: warning: %s (training curves not shown)\n", e.what());
+    result.training_note = std::string(e.what()) + " (training curves not shown)";
+  }
+  if (!flags.report.empty()) WriteReportHtml(result, flags.report);
   if (flags.json) {
     std::printf("%s\n", EvaluationJson(result).c_str());
   } else {
     std::fputs(EvaluationTable(result).c_str(), stdout);
+  }
+  if (!flags.report.empty() && !flags.quiet) {
+    std::fprintf(stderr, "report: %s\n", flags.report.c_str());
   }
 }
 
@@ -104,7 +114,7 @@ void AddEvaluateCommand(CLI::App& app) {
       "evaluate", "Measure how well a model separates normal pairs from anomalous ones");
   command->add_option("--model", flags->model, "Model file (model.ipinsights)")->required();
   command->add_option("--labels", flags->labels,
-                      "Labelled pairs: CSV with header entity,ip,label[,oracle_score]");
+                      "Labelled pairs: CSV with header entity,ip,label[,oracle_score][,kind]");
   command->add_option("--test", flags->test, "Normal entity,ip pairs (CSV, as prepare writes)");
   command->add_option("--random-attacks", flags->random_attacks,
                       "With --test: this many anomalies, known entities with random public IPv4");
@@ -120,8 +130,9 @@ void AddEvaluateCommand(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--seed", flags->seed, "Seed of the random attacks")->capture_default_str();
   command->add_option("--threads", flags->threads, "Worker threads (default: all cores)");
-  // Hidden from --help until it exists.
-  command->add_option("--report", flags->report, "HTML report (not available yet)")->group("");
+  command->add_option("--report", flags->report,
+                      "Write a self-contained HTML page (histograms, ROC curve, thresholds, "
+                      "training curves) to FILE.html (local or s3://)");
   command->add_flag("--json", flags->json, "Print the figures as one JSON object on stdout");
   command->add_flag("--quiet", flags->quiet, "No warnings beyond bad rows");
   command->add_flag("--strict", flags->strict,

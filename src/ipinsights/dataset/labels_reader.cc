@@ -15,6 +15,8 @@ namespace ipinsights {
 namespace {
 
 constexpr size_t kMissing = static_cast<size_t>(-1);
+// Attack kinds are a handful; a kind column with more distinct values is not one.
+constexpr size_t kMaxKinds = 64;
 
 }  // namespace
 
@@ -31,7 +33,7 @@ LabeledPairs ParseLabels(std::string text, const std::string& name) {
   }
   if (!reader.error().empty()) fail(reader.error());
   size_t entity_column = kMissing, ip_column = kMissing, label_column = kMissing,
-         oracle_column = kMissing;
+         oracle_column = kMissing, kind_column = kMissing;
   std::string header;
   for (size_t i = 0; i < reader.field_count(); ++i) {
     std::string_view column = TrimBlanks(reader.field(i));
@@ -41,6 +43,7 @@ LabeledPairs ParseLabels(std::string text, const std::string& name) {
     if (column == "ip") ip_column = i;
     if (column == "label") label_column = i;
     if (column == "oracle_score") oracle_column = i;
+    if (column == "kind") kind_column = i;
   }
   if (entity_column == kMissing || ip_column == kMissing || label_column == kMissing) {
     fail(fmt::format("the header must name the columns entity, ip and label (got {})",
@@ -48,6 +51,7 @@ LabeledPairs ParseLabels(std::string text, const std::string& name) {
   }
   const size_t columns = reader.field_count();
   out.has_oracle = oracle_column != kMissing;
+  out.has_kind = kind_column != kMissing;
   while (reader.Next() == CsvRecordReader::Result::kRecord) {
     if (!reader.error().empty()) fail(reader.error());
     if (reader.field_count() != columns) {
@@ -73,6 +77,21 @@ LabeledPairs ParseLabels(std::string text, const std::string& name) {
         fail("bad oracle_score " + QuoteForMessage(score_text));
       }
       out.oracle_scores.push_back(static_cast<float>(value));
+    }
+    if (out.has_kind) {
+      std::string_view kind = TrimBlanks(reader.field(kind_column));
+      if (kind.empty()) fail("empty kind");
+      // Few distinct kinds (a handful of attack kinds): a linear search is the fast way.
+      size_t index = 0;
+      while (index < out.kind_names.size() && out.kind_names[index] != kind) ++index;
+      if (index == out.kind_names.size()) {
+        if (index == kMaxKinds) {
+          fail(fmt::format("more than {} distinct kinds (the kind column names attack kinds)",
+                           kMaxKinds));
+        }
+        out.kind_names.emplace_back(kind);
+      }
+      out.kinds.push_back(static_cast<uint32_t>(index));
     }
     if (!reader.InBuffer(entity)) entity = out.unescaped.emplace_back(entity);
     out.entities.push_back(entity);

@@ -2,7 +2,7 @@
 // writes it (DIR/labels.csv; docs/formats/labels-csv.md).
 //
 // Format: a header row naming the columns, in any order: `entity`, `ip`, `label`
-// (required) and `oracle_score` (optional); other columns are ignored. Then one row per
+// (required), `oracle_score` and `kind` (optional); other columns are ignored. Then one row per
 // pair: label 0 = normal, 1 = anomalous; oracle_score a number (inf and -inf allowed: an
 // oracle may be certain). Records are split by CsvRecordReader (the training CSV's
 // grammar: docs/formats/training-csv.md).
@@ -36,6 +36,11 @@ struct LabeledPairs {
   std::vector<uint8_t> labels;  // 1 = anomalous
   bool has_oracle = false;
   std::vector<float> oracle_scores;  // empty unless has_oracle
+  // The `kind` column (attack kind; "normal" for label 0), where the header has one:
+  // kinds[i] indexes kind_names, in order of first appearance. Empty unless has_kind.
+  bool has_kind = false;
+  std::vector<std::string> kind_names;
+  std::vector<uint32_t> kinds;
 
   size_t size() const { return labels.size(); }
   LabeledPairs() = default;

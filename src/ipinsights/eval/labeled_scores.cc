@@ -121,9 +121,18 @@ std::vector<RocPoint> LabeledScores::RocCurve(size_t max_points) const {
   return thinned;
 }
 
+float LabeledScores::NormalQuantile(double q) const {
+  IPI_CHECK(q >= 0 && q <= 1);
+  return normal_[static_cast<size_t>(q * static_cast<double>(normal_.size() - 1))];
+}
+
+float LabeledScores::AnomalousQuantile(double q) const {
+  IPI_CHECK(q >= 0 && q <= 1);
+  return anomalous_[static_cast<size_t>(q * static_cast<double>(anomalous_.size() - 1))];
+}
+
 ScoreHistogram LabeledScores::Histogram(size_t bins) const {
   IPI_CHECK(bins > 0);
-  ScoreHistogram h;
   double low = std::numeric_limits<double>::infinity();
   double high = -low;
   for (const auto* scores : {&normal_, &anomalous_}) {
@@ -135,6 +144,12 @@ ScoreHistogram LabeledScores::Histogram(size_t bins) const {
   }
   if (!std::isfinite(low)) low = high = 0;
   if (high <= low) high = low + 1;
+  return Histogram(bins, low, high);
+}
+
+ScoreHistogram LabeledScores::Histogram(size_t bins, double low, double high) const {
+  IPI_CHECK(bins > 0 && std::isfinite(low) && std::isfinite(high) && low < high);
+  ScoreHistogram h;
   h.low = low;
   h.high = high;
   h.normal.assign(bins, 0);

@@ -72,6 +72,12 @@ class LabeledScores {
 
   // `bins` equal-width bins spanning the finite scores of both classes.
   ScoreHistogram Histogram(size_t bins) const;
+  // `bins` equal-width bins over [low, high] (low < high, both finite); scores outside
+  // count in the first or last bin.
+  ScoreHistogram Histogram(size_t bins, double low, double high) const;
+  // The q-quantile (0 <= q <= 1) of each class's scores: the score at rank floor(q * (n-1)).
+  float NormalQuantile(double q) const;
+  float AnomalousQuantile(double q) const;
 
  private:
   std::vector<float> normal_;
