@@ -240,8 +240,9 @@ TEST_F(TinyModel, ScoreOverAFolderSkipsItsOwnEarlierOutput) {
       Ipinsights("score --model model.ipinsights --pairs in --output in/out.ndjson");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const std::string scores = ReadFileBytes(dir_ / "in/out.ndjson");
-  CommandResult second =
-      Ipinsights("score --model model.ipinsights --pairs ./in --output in/out.ndjson --json");
+  CommandResult second = Ipinsights(
+      "score --model model.ipinsights --pairs ./in --output in/out.ndjson --json "
+      "--threshold 0");
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(second.err.find("warning"), std::string::npos) << second.err;
   EXPECT_NE(second.out.find("\"scored\":2,"), std::string::npos) << second.out;
@@ -387,7 +388,8 @@ TEST_F(TinyModel, CsvVerdictsAgreeAcrossTrainScoreAndServe) {
     // score --pairs
     // --allow-empty: a case whose only row is bad scores nothing, which is its verdict here.
     CommandResult run = Ipinsights(
-        "score --model model.ipinsights --pairs case.csv --json --output out.ndjson --allow-empty");
+        "score --model model.ipinsights --pairs case.csv --json --output out.ndjson --allow-empty "
+        "--threshold 0");
     ASSERT_EQ(run.exit_code, 0) << run.err;
     std::vector<std::string> scored;
     std::istringstream lines(ReadFileBytes(dir_ / "out.ndjson"));

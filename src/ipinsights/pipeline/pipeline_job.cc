@@ -15,6 +15,7 @@
 #include "ipinsights/eval/evaluation.h"
 #include "ipinsights/eval/held_out_pairs.h"
 #include "ipinsights/eval/random_attacks.h"
+#include "ipinsights/eval/report_html.h"
 #include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/pipeline/quality_gate.h"
@@ -43,6 +44,7 @@ struct RunPaths {
   std::string metrics;
   std::string history;  // the training history `score` explains findings with
   std::string evaluation;
+  std::string report;  // evaluate's HTML page
 };
 
 RunPaths PathsFor(const JobConfig& job, const std::string& version) {
@@ -56,6 +58,7 @@ RunPaths PathsFor(const JobConfig& job, const std::string& version) {
   paths.metrics = JoinLocation(paths.model_dir, "metrics.json");
   paths.history = JoinLocation(paths.model_dir, "history.ipinsights");
   paths.evaluation = JoinLocation(paths.folder, "evaluation.json");
+  paths.report = JoinLocation(paths.folder, "report.html");
   return paths;
 }
 
@@ -322,6 +325,9 @@ class JobRun {
     EvaluationResult candidate_result = evaluate(*candidate);
     candidate_result.source = fmt::format("{} + {} random attacks (seed {})", paths_.validation,
                                           attacks_count, job_.seed);
+    // The page a person reads to judge the candidate (published beside the model).
+    AttachTrainingCurves(&candidate_result, paths_.model);
+    WriteReportHtml(candidate_result, paths_.report);
     std::optional<EvaluationResult> current_result;
     if (std::shared_ptr<const Model> current = CurrentModel()) {
       current_result = evaluate(*current);
@@ -330,20 +336,26 @@ class JobRun {
     candidate_auc_ = candidate_result.model.auc;
     if (current_result) current_auc_ = current_result->model.auc;
     Log(fmt::format(
-        "evaluate: AUC {:.4f} on {} ({} held-out pairs, {} random attacks){}", candidate_auc_,
-        FormatDate(result_->to), held_out.entities.size(), attacks_count,
-        current_result
-            ? fmt::format("; current model {} AUC {:.4f}", *current_version_, *current_auc_)
-            : std::string("; no current model")));
+            "evaluate: AUC {:.4f} on {} ({} held-out pairs, {} random attacks){}", candidate_auc_,
+            FormatDate(result_->to), held_out.entities.size(), attacks_count,
+            current_result
+                ? fmt::format("; current model {} AUC {:.4f}", *current_version_, *current_auc_)
+                : std::string("; no current model")) +
+        "; report " + paths_.report);
+    // run.json keeps the headline figures; evaluation.json the whole evaluations (with their
+    // histograms and ROC points, tens of kilobytes each).
     const std::string figures = fmt::format(
         "{{\"day\": {}, \"normal\": {}, \"anomalous\": {}, \"candidate_auc\": {}, "
-        "\"current_version\": {}, \"current_auc\": {}, \"candidate\": {}, \"current\": {}}}",
+        "\"current_version\": {}, \"current_auc\": {}, \"report\": {}",
         JsonString(FormatDate(result_->to)), held_out.entities.size(), attacks_count,
         JsonNumber(candidate_auc_), current_version_ ? JsonString(*current_version_) : "null",
-        current_auc_ ? JsonNumber(*current_auc_) : "null", EvaluationJson(candidate_result),
-        current_result ? EvaluationJson(*current_result) : "null");
-    WriteWholeObject(paths_.evaluation, figures + "\n");
-    return figures;
+        current_auc_ ? JsonNumber(*current_auc_) : "null", JsonString(paths_.report));
+    WriteWholeObject(
+        paths_.evaluation,
+        figures + fmt::format(", \"candidate\": {}, \"current\": {}}}\n",
+                              EvaluationJson(candidate_result),
+                              current_result ? EvaluationJson(*current_result) : "null"));
+    return figures + "}";
   }
 
   // The evaluation figures, from this run or the record of an earlier one.
@@ -422,6 +434,9 @@ class JobRun {
           {"model.ipinsights", paths_.model},
           {"metrics.json", paths_.metrics},
           {"evaluation.json", paths_.evaluation}};
+      if (OpenStorage(paths_.report).Exists(paths_.report)) {
+        files.emplace_back("report.html", paths_.report);
+      }
       // Beside the model, so `score --model REGISTRY/NAME/versions/V/model.ipinsights`
       // finds it (serve never reads it).
       if (OpenStorage(paths_.history).Exists(paths_.history)) {
