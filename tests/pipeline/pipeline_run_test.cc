@@ -123,9 +123,8 @@ TEST_F(PipelineRunTest, PublishesBothJobsAndASecondRunForTheSameDayPublishesNoth
   EXPECT_EQ(Outcome(first.out, "waf"), "published");
   EXPECT_EQ(Steps(first.out, "cloudtrail", "done"), 6);
   for (const char* name : {"cloudtrail", "waf"}) {
-    for (const char* file :
-         {"model.ipinsights", "metrics.json", "evaluation.json", "history.ipinsights",
-          "report.html", "summary.json"}) {
+    for (const char* file : {"model.ipinsights", "metrics.json", "evaluation.json",
+                             "history.ipinsights", "report.html", "summary.json"}) {
       EXPECT_TRUE(fs::exists(dir_ / "registry" / name / "versions/2024-03-07" / file))
           << name << file;
     }
