@@ -105,8 +105,9 @@ class ScoreFindingsCli : public ScoreLogsCli {};
 TEST_F(ScoreFindingsCli, AFailedOutputLeavesTheFindingsUnrecorded) {
   // --events-output names a folder that holds a file: the rename into place fails at the end.
   Write("events-dir/keep", "x");
-  CommandResult failed = Score("--findings --threshold 100 --output findings.ndjson "
-                               "--events-output events-dir --state state");
+  CommandResult failed = Score(
+      "--findings --threshold 100 --output findings.ndjson "
+      "--events-output events-dir --state state");
   EXPECT_EQ(failed.exit_code, 1) << failed.err;
   EXPECT_EQ(Read("state/reported.ndjson"), "");  // nothing recorded as reported
   CommandResult again =

@@ -48,13 +48,14 @@ FindingDelivery::FindingDelivery(const FindingDeliveryOptions& options) : impl_(
     impl_->rules.emplace(SuppressionList::Read(options.suppress, options.today));
   }
   if (!options.state.empty()) impl_->state.emplace(FindingState::Load(options.state));
-  if (options.to_security_hub) impl_->security_hub.emplace(SecurityHubOptions{.region = options.region});
+  if (options.to_security_hub)
+    impl_->security_hub.emplace(SecurityHubOptions{.region = options.region});
 }
 
 FindingDelivery::~FindingDelivery() = default;
 
-FindingDeliverySummary FindingDelivery::Deliver(std::vector<Finding> findings,
-                                                WritableFile* output, int64_t now) {
+FindingDeliverySummary FindingDelivery::Deliver(std::vector<Finding> findings, WritableFile* output,
+                                                int64_t now) {
   Impl& impl = *impl_;
   const FindingDeliveryOptions& options = impl.options;
   FindingDeliverySummary summary;

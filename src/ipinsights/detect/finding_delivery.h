@@ -49,10 +49,10 @@ struct FindingDeliveryOptions {
 };
 
 struct FindingDeliverySummary {
-  uint64_t findings = 0;          // grouped
-  uint64_t suppressed = 0;        // matched a live rule
-  uint64_t already_reported = 0;  // in the state from an earlier run
-  uint64_t reported = 0;          // written / sent
+  uint64_t findings = 0;                      // grouped
+  uint64_t suppressed = 0;                    // matched a live rule
+  uint64_t already_reported = 0;              // in the state from an earlier run
+  uint64_t reported = 0;                      // written / sent
   uint64_t by_severity[5] = {0, 0, 0, 0, 0};  // of the reported ones, by Severity
   std::vector<std::string> expired_rules;
   std::vector<std::pair<std::string, uint64_t>> rule_counts;  // "where: reason (owner)", count
@@ -70,8 +70,7 @@ class FindingDelivery {
   // Suppresses, drops what the state says was reported, writes to `output` (may be null)
   // and sends to Security Hub. Throws UsageError when ASFF needs an account the findings
   // do not settle, Error when writing fails. The state is not touched.
-  FindingDeliverySummary Deliver(std::vector<Finding> findings, WritableFile* output,
-                                 int64_t now);
+  FindingDeliverySummary Deliver(std::vector<Finding> findings, WritableFile* output, int64_t now);
 
   // Records what Deliver reported, when a state is kept and Security Hub (if used) took
   // every finding. Throws Error when the state cannot be written.
