@@ -30,6 +30,11 @@
 
 namespace ipinsights {
 
+// Which generative model draws the addresses (docs/formats/labels-csv.md): kNetworks
+// (population.h, the default) or kAsn (asn_population.h, after SageMaker's tutorial
+// generator). The log formats and attack kinds are the same for both.
+enum class PopulationKind { kNetworks, kAsn };
+
 struct SimulateOptions {
   LogKind kind = LogKind::kCloudTrail;
   std::string out;   // output folder (created)
@@ -39,7 +44,8 @@ struct SimulateOptions {
   uint64_t attacks = 1000;  // anomalous events on the last day
   double target_mb = 0;     // approximate uncompressed size; 0 = not set
   uint64_t seed = 1;
-  double ipv6_fraction = 0.05;  // share of entities on IPv6-capable networks
+  PopulationKind population = PopulationKind::kNetworks;
+  double ipv6_fraction = 0.05;  // share of entities on IPv6-capable networks (kNetworks only)
   double events_per_user_per_day = 30;
   bool gzip = false;                    // WAF: gzip'd delivery (CloudTrail is always gzip'd)
   std::string prefix = "AWSLogs/waf/";  // WAF Firehose prefix
@@ -48,7 +54,8 @@ struct SimulateOptions {
 };
 
 struct SimulateSummary {
-  std::string kind;  // "cloudtrail" / "waf"
+  std::string kind;        // "cloudtrail" / "waf"
+  std::string population;  // "networks" / "asn"
   uint64_t users = 0;
   uint64_t networks = 0;
   int days = 0;
@@ -76,6 +83,9 @@ struct SimulateSummary {
 // Runs the simulation. Throws UsageError for bad options (including a non-empty output
 // folder) and Error for I/O failures. `progress` (optional) counts records written.
 SimulateSummary Simulate(const SimulateOptions& options, Progress* progress);
+
+// The --population name of `kind`: "networks" or "asn".
+const char* PopulationName(PopulationKind kind);
 
 // The summary as one JSON object (no trailing newline).
 std::string SummaryJson(const SimulateSummary& summary);
