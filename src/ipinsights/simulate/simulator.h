@@ -5,10 +5,10 @@
 // findings are for (stolen EC2 instance credentials, an IAM user's long-term key or a WAF
 // client from a network not its own).
 //
-// How: one day at a time, events are sampled per entity (population.h) with a seed derived
-// from (seed, day, entity), spread over delivery partitions and 5-15 minute windows, sorted
-// by time inside each window, split into objects, and the objects are formatted,
-// compressed and written in parallel, each with its own derived seed. The output is
+// How: one day at a time, events are sampled per entity (population_model.h: --population networks
+// or asn) with a seed derived from (seed, day, entity), spread over delivery partitions and 5-15
+// minute windows, sorted by time inside each window, split into objects, and the objects are
+// formatted, compressed and written in parallel, each with its own derived seed. The output is
 // therefore byte-identical for a given seed whatever the thread count.
 //
 // Thread-safety: Simulate() uses `threads` workers internally; call it from one thread.
