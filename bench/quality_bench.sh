@@ -73,7 +73,7 @@ run_world() {
     jq -r --arg name "$name" '
       def f: . * 10000 | round / 10000;
       "\($name)\t-\t\(.auc | f)\t-\t\(.recall_at_fpr["0.01"] | f)\t-\t\(.recall_at_fpr["0.03"] | f)\t\(.normal)/\(.attack)"
-      ' "$dir/oracle.json" | tee -a "$TABLE"
+      ' "$dir/oracle.json" >> "$TABLE"
     rm -rf "$dir/logs"
     return
   fi
