@@ -29,6 +29,19 @@
 # Targets (issue 15 §2): AUC within 0.003 of the oracle's on every world; recall at 1% FPR
 # within 0.05 of the oracle's on the 10,000-user worlds.
 #
+# Measured (commit of issue 15 §1, before any §2 change; 2 shared cores, THREADS=2; the test
+# day's normal pairs against its attacks of all kinds):
+#   world         AUC model  oracle   R@1% model  oracle   R@3% model  oracle   normal/attacks
+#   networks      0.9943     0.9975   0.8250      0.9556   0.9996      0.9999   260399/100000
+#   asn           0.9918     0.9945   0.6385      0.8066   0.9977      0.9997   261683/100000
+#   ipv6          0.9934     0.9971   0.7480      0.9219   0.9997      1.0000   260399/100000
+#   demo          0.9919     0.9973   0.7590      0.9240   0.9940      0.9990    26621/1000
+#   networks-seed2 0.9946    0.9978   0.8410      0.9671   0.9996      1.0000   270471/100000
+#   asn-seed2     0.9915     0.9938   0.6153      0.7546   0.9974      0.9996   262313/100000
+#   ipv6-seed2    0.9934     0.9973   0.7602      0.9385   0.9996      1.0000   270471/100000
+#   demo-seed2    0.9945     0.9981   0.8180      0.9760   0.9990      1.0000    26827/1000
+#   demo-asn      0.9903     0.9947   0.6090      0.8130   0.9820      0.9950    28869/1000
+#
 #   bench/quality_bench.sh [BINARY] [WORKDIR]
 #   WORLDS="asn demo" bench/quality_bench.sh                 # a subset
 #   ORACLE_ONLY=1 bench/quality_bench.sh                     # simulate + oracle, no training
