@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""AUC and recall at a fixed false-positive rate of the oracle_score column of a labels.csv
+"""AUC and recall at fixed false-positive rates of the oracle_score column of a labels.csv
 written by `ipinsights simulate` (higher score = more normal; label 1 = anomaly).
 
-Usage: bench/oracle_metrics.py DIR/labels.csv [--normal N] [--fpr 0.03] [--seed 1]
+Usage: bench/oracle_metrics.py DIR/labels.csv [--normal N] [--fpr 0.03 ...] [--seed 1] [--json]
 --normal N samples N label-0 rows (the tutorial's benchmark uses 100,000 of each class).
-Ties count one half in the AUC, as evaluate does."""
+--fpr may be given several times (default 0.03). Ties count one half in the AUC, as evaluate
+does. --json prints {"normal":..,"attack":..,"auc":..,"recall_at_fpr":{"0.01":..,..}} instead
+of the text line (bench/quality_bench.sh reads it). --by-kind adds one line (or a "by_kind"
+object) per attack kind of the `kind` column, each kind's attacks against all the normal rows.
+Columns are found by header name, so the `kind` column (and any later one) is ignored."""
 import argparse
+import bisect
 import csv
+import json
 import random
 import sys
 
@@ -15,46 +21,79 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("labels")
     parser.add_argument("--normal", type=int, default=0)
-    parser.add_argument("--fpr", type=float, default=0.03)
+    parser.add_argument("--fpr", type=float, action="append")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--by-kind", action="store_true")
     args = parser.parse_args()
-    normal, attack = [], []
+    fprs = args.fpr or [0.03]
+    normal, attack, kinds = [], [], {}
     with open(args.labels, newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
-        if header[:4] != ["entity", "ip", "label", "oracle_score"]:
-            sys.exit(f"{args.labels}: unexpected header {header}")
+        try:
+            label_col, score_col = header.index("label"), header.index("oracle_score")
+        except ValueError:
+            sys.exit(f"{args.labels}: no label or oracle_score column in {header}")
+        kind_col = header.index("kind") if "kind" in header else None
         for row in reader:
-            (attack if row[2] == "1" else normal).append(float(row[3]))
+            score = float(row[score_col])
+            if row[label_col] != "1":
+                normal.append(score)
+                continue
+            attack.append(score)
+            if kind_col is not None:
+                kinds.setdefault(row[kind_col], []).append(score)
+    if not normal or not attack:
+        sys.exit(f"{args.labels}: needs both normal and anomalous rows")
     if args.normal and args.normal < len(normal):
         normal = random.Random(args.seed).sample(normal, args.normal)
-    # Anomaly score = -oracle. AUC = P(attack more anomalous than normal), ties one half.
-    items = sorted([(s, 1) for s in attack] + [(s, 0) for s in normal])
-    better = 0.0
-    normals_above = 0  # normals with a strictly lower oracle score seen so far
-    i = 0
-    while i < len(items):
-        j = i
-        while j < len(items) and items[j][0] == items[i][0]:
-            j += 1
-        group_attacks = sum(1 for k in range(i, j) if items[k][1] == 1)
-        group_normals = (j - i) - group_attacks
-        # attacks in this group beat every normal with a higher score, tie with the group's normals
-        better += group_attacks * (len(normal) - normals_above - group_normals) + 0.5 * group_attacks * group_normals
-        normals_above += group_normals
-        i = j
-    auc = better / (len(normal) * len(attack))
-    # Threshold at the target FPR: flag score < t where at most fpr of normals fall below t.
     normal_sorted = sorted(normal)
-    k = int(args.fpr * len(normal_sorted))
-    threshold = normal_sorted[k] if k < len(normal_sorted) else float("inf")
-    flagged_normals = sum(1 for s in normal if s < threshold)
-    recall = sum(1 for s in attack if s < threshold) / len(attack)
-    print(f"normal={len(normal)} attack={len(attack)} auc={auc:.4f} "
-          f"recall@{args.fpr:g}fpr={recall:.4f} (threshold {threshold:.3f}, fpr {flagged_normals/len(normal):.4f}) "
-          f"recall@score<0={sum(1 for s in attack if s < 0)/len(attack):.4f} "
-          f"fpr@score<0={sum(1 for s in normal if s < 0)/len(normal):.4f}")
+    result = metrics(normal_sorted, attack, fprs)
+    by_kind = {k: metrics(normal_sorted, v, fprs) for k, v in sorted(kinds.items())}
+    if args.json:
+        if args.by_kind:
+            result["by_kind"] = by_kind
+        print(json.dumps(result))
+        return
+    print(text(result))
+    if args.by_kind:
+        for kind, figures in by_kind.items():
+            print(f"  {kind}: {text(figures)}")
 
+
+def metrics(normal_sorted, attack, fprs):
+    """AUC and recall at each FPR of `attack` scores against sorted normal scores."""
+    # Anomaly score = -oracle. AUC = P(attack more anomalous than normal), ties one half:
+    # for each attack, the normals with a strictly higher score plus half the equal ones.
+    better = 0.0
+    for s in attack:
+        below = bisect.bisect_left(normal_sorted, s)
+        equal = bisect.bisect_right(normal_sorted, s) - below
+        better += len(normal_sorted) - below - equal + 0.5 * equal
+    attack_sorted = sorted(attack)
+    result = {"normal": len(normal_sorted), "attack": len(attack),
+              "auc": better / (len(normal_sorted) * len(attack)), "recall_at_fpr": {},
+              "thresholds": {}, "reached_fpr": {},
+              "recall_below_zero": bisect.bisect_left(attack_sorted, 0) / len(attack),
+              "fpr_below_zero": bisect.bisect_left(normal_sorted, 0) / len(normal_sorted)}
+    for fpr in fprs:
+        # Threshold at the target FPR: flag score < t where at most fpr of normals fall below t.
+        k = int(fpr * len(normal_sorted))
+        threshold = normal_sorted[k] if k < len(normal_sorted) else float("inf")
+        result["recall_at_fpr"][f"{fpr:g}"] = bisect.bisect_left(attack_sorted, threshold) / len(attack)
+        result["thresholds"][f"{fpr:g}"] = threshold
+        result["reached_fpr"][f"{fpr:g}"] = bisect.bisect_left(normal_sorted, threshold) / len(normal_sorted)
+    return result
+
+
+def text(r):
+    parts = [f"normal={r['normal']} attack={r['attack']} auc={r['auc']:.4f}"]
+    for key, recall in r["recall_at_fpr"].items():
+        parts.append(f"recall@{key}fpr={recall:.4f} (threshold {r['thresholds'][key]:.3f}, "
+                     f"fpr {r['reached_fpr'][key]:.4f})")
+    parts.append(f"recall@score<0={r['recall_below_zero']:.4f} fpr@score<0={r['fpr_below_zero']:.4f}")
+    return " ".join(parts)
 
 if __name__ == "__main__":
     main()

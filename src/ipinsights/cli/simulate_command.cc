@@ -14,6 +14,7 @@ namespace {
 struct SimulateFlags {
   SimulateOptions options;
   std::string start = "2024-03-01";
+  std::string population = "networks";
   bool quiet = false;
   bool json = false;
 };
@@ -25,6 +26,7 @@ void RunSimulate(LogKind kind, SimulateFlags& flags) {
   if (!start)
     throw UsageError("simulate: --start: \"" + flags.start + "\" is not a date (YYYY-MM-DD)");
   options.start = *start;
+  options.population = flags.population == "asn" ? PopulationKind::kAsn : PopulationKind::kNetworks;
   Progress progress("simulate", 0, Progress::Unit::kCount, flags.quiet || flags.json);
   SimulateSummary summary = Simulate(options, &progress);
   progress.Done();
@@ -36,13 +38,14 @@ void RunSimulate(LogKind kind, SimulateFlags& flags) {
   std::fprintf(
       stderr,
       "simulate %s: %s records in %s files (%s uncompressed, %s stored) in %.1f s (%.0f MB/s)\n"
-      "  users %s, networks %s, days %d; pairs %s (IPv6 %s); attacks %s on the last day\n"
+      "  population %s: users %s, networks %s, days %d; pairs %s (IPv6 %s); attacks %s on the last "
+      "day\n"
       "  prepare should skip: aws_service %s, not_an_ip %s, no_entity %s\n"
       "  labels: %s (%s rows)\n",
       summary.kind.c_str(), FormatCount(summary.records).c_str(),
       FormatCount(summary.files).c_str(), FormatBytes(summary.bytes).c_str(),
       FormatBytes(summary.stored_bytes).c_str(), summary.seconds,
-      summary.seconds > 0 ? summary.bytes / 1e6 / summary.seconds : 0.0,
+      summary.seconds > 0 ? summary.bytes / 1e6 / summary.seconds : 0.0, summary.population.c_str(),
       FormatCount(summary.users).c_str(), FormatCount(summary.networks).c_str(), summary.days,
       FormatCount(summary.pairs).c_str(), FormatCount(summary.ipv6_pairs).c_str(),
       FormatCount(summary.attacks).c_str(), FormatCount(summary.skipped_aws_service).c_str(),
@@ -65,10 +68,19 @@ void AddKind(CLI::App* simulate, const char* name, LogKind kind, const char* des
   command->add_option(
       "--target-mb", o.target_mb,
       "Approximate uncompressed size in MB (scales users, or their activity with --users)");
+  command
+      ->add_option("--population", flags->population,
+                   "Generative model of the addresses: networks (people and workloads on ISP, "
+                   "office, mobile and cloud networks) or asn (home and work ranges in an "
+                   "ASN-like table, drift to neighbouring ranges, uniform travel: SageMaker's "
+                   "tutorial generator's design; IPv4 only)")
+      ->check(CLI::IsMember({"networks", "asn"}))
+      ->capture_default_str();
   command->add_option("--seed", o.seed, "Random seed (same seed = same bytes)")
       ->capture_default_str();
   command
-      ->add_option("--ipv6-fraction", o.ipv6_fraction, "Share of entities on IPv6-capable networks")
+      ->add_option("--ipv6-fraction", o.ipv6_fraction,
+                   "Share of entities on IPv6-capable networks (--population networks)")
       ->capture_default_str();
   command
       ->add_option("--events-per-day", o.events_per_user_per_day,

@@ -173,7 +173,7 @@ void AppendTlsDetails(std::string& out, std::string_view host, std::string_view 
 
 }  // namespace
 
-CloudTrailFormat::CloudTrailFormat(const Population& population, uint64_t seed)
+CloudTrailFormat::CloudTrailFormat(const PopulationModel& population, uint64_t seed)
     : population_(population) {
   Rng account_rng(DeriveSeed(seed, kTagAccounts));
   for (int i = 0; i < 3; ++i) {

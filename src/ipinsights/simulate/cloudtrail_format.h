@@ -19,13 +19,13 @@
 #include <vector>
 
 #include "ipinsights/simulate/log_format.h"
-#include "ipinsights/simulate/population.h"
+#include "ipinsights/simulate/population_model.h"
 
 namespace ipinsights::simulate {
 
 class CloudTrailFormat : public LogFormat {
  public:
-  CloudTrailFormat(const Population& population, uint64_t seed);
+  CloudTrailFormat(const PopulationModel& population, uint64_t seed);
 
   size_t partition_count() const override { return accounts_.size() * regions_.size(); }
   void Classify(uint32_t entity, Rng& rng, SimulatedEvent& event) const override;
@@ -68,7 +68,7 @@ class CloudTrailFormat : public LogFormat {
   void AppendServiceRecord(const SimulatedEvent& event, Rng& rng, std::string& out) const;
   void AppendNoEntityRecord(const SimulatedEvent& event, Rng& rng, std::string& out) const;
 
-  const Population& population_;
+  const PopulationModel& population_;
   std::vector<std::string> accounts_;
   std::vector<std::string> regions_;
   std::vector<Identity> identities_;

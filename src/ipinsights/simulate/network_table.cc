@@ -41,6 +41,8 @@ const char* PickCountry(const CountryWeight (&table)[N], Rng& rng) {
   return table[N - 1].code;
 }
 
+}  // namespace
+
 // First octets that hold private, shared, loopback, link-local, benchmark or documentation
 // space (10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.168/16, 198.18/15, 203.0.113/24
 // ...): whole octets are skipped so no simulated network ever looks special-purpose.
@@ -61,7 +63,7 @@ bool PublicFirstOctet(unsigned octet) {
   }
 }
 
-}  // namespace
+const char* DrawUserCountry(Rng& rng) { return PickCountry(kCountries, rng); }
 
 double Network::LogSize(bool v6) const {
   return (v6 ? 128 - v6_length : 32 - v4_length) * 0.6931471805599453;

@@ -45,6 +45,14 @@ struct Network {
   }
 };
 
+// False for first octets that hold special-purpose IPv4 space (private, shared, loopback,
+// link-local, benchmark, documentation, multicast, reserved): simulated networks avoid them.
+bool PublicFirstOctet(unsigned octet);
+
+// A country code drawn by rough shares of Internet users (the table's weights for every
+// kind but clouds).
+const char* DrawUserCountry(Rng& rng);
+
 class NetworkTable {
  public:
   // Builds `count` networks (at least 8, at most 40,000) deterministically from `seed`.

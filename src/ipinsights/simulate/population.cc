@@ -226,6 +226,11 @@ double Population::AttackLogLikelihood(const IpAddress& ip) const {
   return std::log(family / static_cast<double>(networks_.size())) - net.LogSize(v6);
 }
 
+std::string_view Population::Country(const IpAddress& ip) const {
+  const std::optional<uint32_t> network = networks_.Find(ip);
+  return network ? std::string_view(networks_.network(*network).country) : "-";
+}
+
 double Population::OracleScore(uint32_t entity, int day, const IpAddress& ip) const {
   return LogLikelihood(entity, day, ip) - AttackLogLikelihood(ip);
 }

@@ -1,5 +1,6 @@
-// The simulated population: who uses which addresses, as a generative model whose
-// likelihood is computed exactly (the oracle of labels.csv, docs/formats/labels-csv.md).
+// The simulated population of `simulate --population networks` (the default): who uses which
+// addresses, as a generative model whose likelihood is computed exactly (the oracle of
+// labels.csv, docs/formats/labels-csv.md). The other population is asn_population.h.
 //
 // Model. Every entity e has a few behaviour components c, each with a weight w_c, plus a
 // travel weight w_t (sum 1):
@@ -38,11 +39,10 @@
 
 #include "ipinsights/pairs/ip_address.h"
 #include "ipinsights/simulate/network_table.h"
+#include "ipinsights/simulate/population_model.h"
 #include "ipinsights/simulate/random.h"
 
 namespace ipinsights::simulate {
-
-enum class EntityRole : uint8_t { kPerson, kWorkload };
 
 struct PopulationOptions {
   uint64_t seed = 1;
@@ -53,36 +53,38 @@ struct PopulationOptions {
   double workload_fraction = 0.2;   // share of entities that are machines in a cloud
 };
 
-class Population {
+class Population : public PopulationModel {
  public:
   Population(const NetworkTable& networks, const PopulationOptions& options);
 
-  size_t size() const { return entities_.size(); }
-  EntityRole role(uint32_t entity) const { return entities_[entity].role; }
+  size_t size() const override { return entities_.size(); }
+  EntityRole role(uint32_t entity) const override { return entities_[entity].role; }
   // Mean events per day (lognormal across entities: a heavy tail of busy ones).
-  double rate(uint32_t entity) const { return entities_[entity].rate; }
+  double rate(uint32_t entity) const override { return entities_[entity].rate; }
   // True for the entities whose networks are IPv6-capable.
   bool ipv6_user(uint32_t entity) const { return entities_[entity].ipv6_user; }
   const NetworkTable& networks() const { return networks_; }
+  size_t network_count() const override { return networks_.size(); }
+  std::string_view Country(const IpAddress& ip) const override;
 
   // Draws the source address of one event of `entity` on `day` (0 = first day).
-  IpAddress SampleAddress(uint32_t entity, int day, Rng& rng) const;
+  IpAddress SampleAddress(uint32_t entity, int day, Rng& rng) const override;
   // Draws an address from the attack distribution.
-  IpAddress SampleAttack(Rng& rng) const;
+  IpAddress SampleAttack(Rng& rng) const override;
   // True when `network` is one of the entity's own networks (a home, work, mobile or cloud
   // component; the networks it travels to are not its own).
   bool IsOwnNetwork(uint32_t entity, uint32_t network) const;
   // Draws from the attack distribution until the address lies outside every one of the
   // entity's own networks (the attack distribution conditioned on that; an entity has at
   // most 3 of the table's >= 8 networks, so a few draws at most).
-  IpAddress SampleAttackOutside(uint32_t entity, Rng& rng) const;
+  IpAddress SampleAttackOutside(uint32_t entity, Rng& rng) const override;
 
   // log p(ip | entity, day) under the model (-infinity when impossible).
   double LogLikelihood(uint32_t entity, int day, const IpAddress& ip) const;
   // log p_attack(ip) (-infinity outside every network).
   double AttackLogLikelihood(const IpAddress& ip) const;
   // LogLikelihood - AttackLogLikelihood: the Bayes-optimal score, higher = more normal.
-  double OracleScore(uint32_t entity, int day, const IpAddress& ip) const;
+  double OracleScore(uint32_t entity, int day, const IpAddress& ip) const override;
 
  private:
   enum class Mode : uint8_t { kHome, kFixed, kUniform };

@@ -12,6 +12,7 @@
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/dataset/pair_csv_writer.h"
+#include "ipinsights/simulate/asn_population.h"
 #include "ipinsights/simulate/cloudtrail_format.h"
 #include "ipinsights/simulate/network_table.h"
 #include "ipinsights/simulate/object_writer.h"
@@ -104,7 +105,7 @@ struct Victims {
   }
 };
 
-Victims FindVictims(const simulate::Population& population, const simulate::LogFormat& format,
+Victims FindVictims(const simulate::PopulationModel& population, const simulate::LogFormat& format,
                     const std::vector<uint8_t>& seen_before, AttackKind kind) {
   Victims victims;
   double running = 0;
@@ -188,14 +189,27 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
   }
 
   const size_t network_count = std::clamp<size_t>(options.users / 2, 500, 40000);
-  const simulate::NetworkTable networks(options.seed, network_count, 0.3);
-  simulate::PopulationOptions population_options;
-  population_options.seed = options.seed;
-  population_options.entities = options.users;
-  population_options.mean_events_per_day = options.events_per_user_per_day;
-  population_options.ipv6_fraction = options.ipv6_fraction;
-  population_options.attack_ipv6 = std::clamp(options.ipv6_fraction, 0.02, 0.98);
-  const simulate::Population population(networks, population_options);
+  std::unique_ptr<simulate::NetworkTable> networks;
+  std::unique_ptr<simulate::AsnTable> asn_table;
+  std::unique_ptr<simulate::PopulationModel> population_model;
+  if (options.population == PopulationKind::kAsn) {
+    asn_table = std::make_unique<simulate::AsnTable>(options.seed, network_count);
+    simulate::AsnPopulationOptions population_options;
+    population_options.seed = options.seed;
+    population_options.entities = options.users;
+    population_options.mean_events_per_day = options.events_per_user_per_day;
+    population_model = std::make_unique<simulate::AsnPopulation>(*asn_table, population_options);
+  } else {
+    networks = std::make_unique<simulate::NetworkTable>(options.seed, network_count, 0.3);
+    simulate::PopulationOptions population_options;
+    population_options.seed = options.seed;
+    population_options.entities = options.users;
+    population_options.mean_events_per_day = options.events_per_user_per_day;
+    population_options.ipv6_fraction = options.ipv6_fraction;
+    population_options.attack_ipv6 = std::clamp(options.ipv6_fraction, 0.02, 0.98);
+    population_model = std::make_unique<simulate::Population>(*networks, population_options);
+  }
+  const simulate::PopulationModel& population = *population_model;
   std::unique_ptr<simulate::LogFormat> format;
   if (cloudtrail) {
     format = std::make_unique<simulate::CloudTrailFormat>(population, options.seed);
@@ -206,8 +220,9 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
 
   SimulateSummary summary;
   summary.kind = cloudtrail ? "cloudtrail" : "waf";
+  summary.population = PopulationName(options.population);
   summary.users = options.users;
-  summary.networks = networks.size();
+  summary.networks = population.network_count();
   summary.days = options.days;
   summary.labels_path = JoinLocation(options.out, "labels.csv");
   if (progress) {
@@ -477,6 +492,10 @@ SimulateSummary Simulate(const SimulateOptions& options_in, Progress* progress) 
   return summary;
 }
 
+const char* PopulationName(PopulationKind kind) {
+  return kind == PopulationKind::kAsn ? "asn" : "networks";
+}
+
 std::string SummaryJson(const SimulateSummary& s) {
   std::string per_day;
   for (size_t i = 0; i < s.pairs_per_day.size(); ++i) {
@@ -491,16 +510,17 @@ std::string SummaryJson(const SimulateSummary& s) {
     by_kind += fmt::format("\"{}\":{}", kind, count);
   }
   return fmt::format(
-      "{{\"kind\":\"{}\",\"users\":{},\"networks\":{},\"days\":{},\"files\":{},\"digest_files\":{},"
+      "{{\"kind\":\"{}\",\"population\":\"{}\",\"users\":{},\"networks\":{},\"days\":{},\"files\":{"
+      "},\"digest_files\":{},"
       "\"records\":{},\"bytes\":{},\"stored_bytes\":{},\"pairs\":{},\"ipv6_pairs\":{},\"pairs_per_"
       "day\":[{}],"
       "\"attacks\":{},\"attacks_by_kind\":{{{}}},\"label_rows\":{},\"labels\":{},\"skipped\":{{"
       "\"aws_service\":{},\"not_an_"
       "ip\":{},"
       "\"no_entity\":{}}},\"seconds\":{:.3f},\"mb_per_second\":{:.1f}}}",
-      s.kind, s.users, s.networks, s.days, s.files, s.digest_files, s.records, s.bytes,
-      s.stored_bytes, s.pairs, s.ipv6_pairs, per_day, s.attacks, by_kind, s.label_rows, labels_path,
-      s.skipped_aws_service, s.skipped_not_an_ip, s.skipped_no_entity, s.seconds,
+      s.kind, s.population, s.users, s.networks, s.days, s.files, s.digest_files, s.records,
+      s.bytes, s.stored_bytes, s.pairs, s.ipv6_pairs, per_day, s.attacks, by_kind, s.label_rows,
+      labels_path, s.skipped_aws_service, s.skipped_not_an_ip, s.skipped_no_entity, s.seconds,
       s.seconds > 0 ? s.bytes / 1e6 / s.seconds : 0.0);
 }
 

@@ -5,10 +5,10 @@
 // findings are for (stolen EC2 instance credentials, an IAM user's long-term key or a WAF
 // client from a network not its own).
 //
-// How: one day at a time, events are sampled per entity (population.h) with a seed derived
-// from (seed, day, entity), spread over delivery partitions and 5-15 minute windows, sorted
-// by time inside each window, split into objects, and the objects are formatted,
-// compressed and written in parallel, each with its own derived seed. The output is
+// How: one day at a time, events are sampled per entity (population_model.h: --population networks
+// or asn) with a seed derived from (seed, day, entity), spread over delivery partitions and 5-15
+// minute windows, sorted by time inside each window, split into objects, and the objects are
+// formatted, compressed and written in parallel, each with its own derived seed. The output is
 // therefore byte-identical for a given seed whatever the thread count.
 //
 // Thread-safety: Simulate() uses `threads` workers internally; call it from one thread.
@@ -30,6 +30,11 @@
 
 namespace ipinsights {
 
+// Which generative model draws the addresses (docs/formats/labels-csv.md): kNetworks
+// (population.h, the default) or kAsn (asn_population.h, after SageMaker's tutorial
+// generator). The log formats and attack kinds are the same for both.
+enum class PopulationKind { kNetworks, kAsn };
+
 struct SimulateOptions {
   LogKind kind = LogKind::kCloudTrail;
   std::string out;   // output folder (created)
@@ -39,7 +44,8 @@ struct SimulateOptions {
   uint64_t attacks = 1000;  // anomalous events on the last day
   double target_mb = 0;     // approximate uncompressed size; 0 = not set
   uint64_t seed = 1;
-  double ipv6_fraction = 0.05;  // share of entities on IPv6-capable networks
+  PopulationKind population = PopulationKind::kNetworks;
+  double ipv6_fraction = 0.05;  // share of entities on IPv6-capable networks (kNetworks only)
   double events_per_user_per_day = 30;
   bool gzip = false;                    // WAF: gzip'd delivery (CloudTrail is always gzip'd)
   std::string prefix = "AWSLogs/waf/";  // WAF Firehose prefix
@@ -48,7 +54,8 @@ struct SimulateOptions {
 };
 
 struct SimulateSummary {
-  std::string kind;  // "cloudtrail" / "waf"
+  std::string kind;        // "cloudtrail" / "waf"
+  std::string population;  // "networks" / "asn"
   uint64_t users = 0;
   uint64_t networks = 0;
   int days = 0;
@@ -76,6 +83,9 @@ struct SimulateSummary {
 // Runs the simulation. Throws UsageError for bad options (including a non-empty output
 // folder) and Error for I/O failures. `progress` (optional) counts records written.
 SimulateSummary Simulate(const SimulateOptions& options, Progress* progress);
+
+// The --population name of `kind`: "networks" or "asn".
+const char* PopulationName(PopulationKind kind);
 
 // The summary as one JSON object (no trailing newline).
 std::string SummaryJson(const SimulateSummary& summary);

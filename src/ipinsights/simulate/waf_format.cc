@@ -84,7 +84,8 @@ std::string Header(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-WafFormat::WafFormat(const Population& population, uint64_t seed, std::string prefix, bool gzip)
+WafFormat::WafFormat(const PopulationModel& population, uint64_t seed, std::string prefix,
+                     bool gzip)
     : population_(population), prefix_(std::move(prefix)), gzip_(gzip) {
   Rng rng(DeriveSeed(seed, kTagAcls));
   std::string account;
@@ -248,8 +249,7 @@ void WafFormat::AppendRecord(const SimulatedEvent& event, Rng& rng, std::string&
   out += ",\"httpRequest\":{\"clientIp\":\"";
   AppendIp(out, event.ip);
   out += "\",\"country\":\"";
-  const std::optional<uint32_t> network = population_.networks().Find(event.ip);
-  out += network ? population_.networks().network(*network).country : "-";
+  out += population_.Country(event.ip);
   out += "\",";
   out += client.headers_head;
   const Request& request = client.person ? kPageRequests[rng.Below(std::size(kPageRequests))]

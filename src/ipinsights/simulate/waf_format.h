@@ -15,13 +15,13 @@
 #include <vector>
 
 #include "ipinsights/simulate/log_format.h"
-#include "ipinsights/simulate/population.h"
+#include "ipinsights/simulate/population_model.h"
 
 namespace ipinsights::simulate {
 
 class WafFormat : public LogFormat {
  public:
-  WafFormat(const Population& population, uint64_t seed, std::string prefix, bool gzip);
+  WafFormat(const PopulationModel& population, uint64_t seed, std::string prefix, bool gzip);
 
   size_t partition_count() const override { return acls_.size(); }
   void Classify(uint32_t entity, Rng& rng, SimulatedEvent& event) const override;
@@ -59,7 +59,7 @@ class WafFormat : public LogFormat {
 
   void AppendRecord(const SimulatedEvent& event, Rng& rng, std::string& out) const;
 
-  const Population& population_;
+  const PopulationModel& population_;
   std::string prefix_;
   bool gzip_;
   std::vector<Acl> acls_;
