@@ -116,6 +116,7 @@ TEST(FindingAggregator, EventWithoutTimeJoinsItsObjectsLatestWindow) {
   aggregator.Add(untimed);
   ScoredEvent elsewhere = untimed;
   elsewhere.object = "logs/other.json.gz";
+  elsewhere.time = 0;  // the scorer saw no time in its object before it either
   aggregator.Add(elsewhere);
   std::vector<Finding> findings = std::move(aggregator).Finish();
   ASSERT_EQ(findings.size(), 2u);

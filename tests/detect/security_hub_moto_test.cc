@@ -60,7 +60,8 @@ TEST_F(SecurityHubMoto, FindingsImportedAndReportedOnce) {
       moto->url() + " ";
   const std::string score =
       "score cloudtrail --model model/model.ipinsights --input sim/AWSLogs --from 2024-03-04 "
-      "--to 2024-03-04 --findings --to-security-hub --region us-east-1 --state state --json";
+      "--to 2024-03-04 --findings --to-security-hub --region us-east-1 --account-id 123456789012 "
+      "--state state --json";
   CommandResult first = RunIpinsights(dir_, score, "", environment);
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const uint64_t reported = Get(first.out, "findings", "reported");

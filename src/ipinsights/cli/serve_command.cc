@@ -14,7 +14,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "ipinsights/base/error.h"
 #include "ipinsights/base/parallel.h"
 #include "ipinsights/cli/commands.h"
+#include "ipinsights/model/model_file.h"
 #include "ipinsights/serve/access_log.h"
 #include "ipinsights/serve/http_server.h"
 #include "ipinsights/serve/metrics.h"
@@ -155,7 +158,13 @@ std::vector<std::string> ContainerModels() {
         "serves $SM_ROOT/model, default /opt/ml/model)");
   }
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".ipinsights") files.push_back(entry.path().string());
+    if (entry.path().extension() != ".ipinsights") continue;
+    // Only model files: `train` keeps the training history (history.ipinsights) beside the
+    // model, and serve never reads it.
+    char magic[sizeof(kModelFileMagic)] = {};
+    std::ifstream(entry.path(), std::ios::binary).read(magic, sizeof(magic));
+    if (std::memcmp(magic, kModelFileMagic, sizeof(magic)) != 0) continue;
+    files.push_back(entry.path().string());
   }
   if (ec)
     throw Error(fmt::format("{}: cannot list the model folder: {}", dir.string(), ec.message()));
