@@ -114,8 +114,9 @@ TEST_F(EventExplainerTest, OwnerFromNetworkInfo) {
   network.asn = 64500;
   network.as_org = "Example Hosting";
   network.country = "NL";
-  const Reason* owner = Find(
-      explainer.Explain("alice", Ip("100.64.9.9"), -5, true, -1, 0.0001, network), "address_owner");
+  const std::vector<Reason> reasons =
+      explainer.Explain("alice", Ip("100.64.9.9"), -5, true, -1, 0.0001, network);
+  const Reason* owner = Find(reasons, "address_owner");
   ASSERT_NE(owner, nullptr);
   EXPECT_NE(owner->message.find("AS64500 Example Hosting in NL"), std::string::npos)
       << owner->message;

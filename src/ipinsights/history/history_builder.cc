@@ -215,8 +215,10 @@ void HistoryBuilder::Merge(HistoryBuilder&& other) {
       impl_->AddressOf(state, slot.high, slot.low).events += slot.events;
     }
   }
+  // `from` is *other.impl_: read what is kept before replacing it.
+  const HistoryLimits limits = from.limits;
   other.impl_ = std::make_unique<Impl>();
-  other.impl_->limits = from.limits;
+  other.impl_->limits = limits;
 }
 
 void HistoryBuilder::Merge(const EntityHistory& history) {
