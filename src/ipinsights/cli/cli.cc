@@ -128,4 +128,15 @@ int RunCli(int argc, char** argv) {
   return 0;
 }
 
+std::optional<Date> DateFlag(const std::string& flag, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::optional<Date> date = ParseDate(text);
+  if (!date) throw UsageError(flag + " \"" + text + "\": expected a date YYYY-MM-DD");
+  return date;
+}
+
+void Warn(const std::string& message) {
+  std::fprintf(stderr, "ipinsights: warning: %s\n", message.c_str());
+}
+
 }  // namespace ipinsights

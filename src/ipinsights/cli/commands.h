@@ -6,8 +6,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "ipinsights/base/civil_time.h"
 
 namespace ipinsights {
 
@@ -25,6 +28,13 @@ void AddDemoCommand(CLI::App& app);
 struct CommandExitStatus {
   int code;
 };
+
+// A YYYY-MM-DD flag (--from, --to, --split-at): nullopt when empty; UsageError naming the
+// flag and the text otherwise.
+std::optional<Date> DateFlag(const std::string& flag, const std::string& text);
+
+// "ipinsights: warning: MESSAGE" on stderr.
+void Warn(const std::string& message);
 
 // Parses argv, runs the chosen subcommand, returns the process exit code
 // (0 success, 1 runtime failure, 2 usage error).

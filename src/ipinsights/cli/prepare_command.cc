@@ -42,13 +42,6 @@ struct PrepareFlags {
   std::string shard;
 };
 
-std::optional<Date> DateFlag(const std::string& flag, const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  std::optional<Date> date = ParseDate(text);
-  if (!date) throw UsageError(flag + " \"" + text + "\": expected a date YYYY-MM-DD");
-  return date;
-}
-
 // The job's options from the flags; the job checks how they fit together.
 PrepareOptions ToOptions(const PrepareFlags& flags) {
   PrepareOptions options;
@@ -120,10 +113,6 @@ std::string SummaryText(const PrepareFlags& flags, const PrepareSummary& summary
                         summary.history_location, FormatBytes(summary.history_bytes));
   }
   return text + "\n";
-}
-
-void Warn(const std::string& message) {
-  std::fprintf(stderr, "ipinsights: warning: %s\n", message.c_str());
 }
 
 void RunPrepare(const PrepareFlags& flags) {

@@ -69,10 +69,6 @@ struct ScoreFlags {
   bool allow_empty = false;
 };
 
-void Warn(const std::string& message) {
-  std::fprintf(stderr, "ipinsights: warning: %s\n", message.c_str());
-}
-
 // --threshold, else the score at --target-fpr, else the model's calibrated threshold, else
 // (a model trained before calibration) 0 with a warning.
 double ResolveThreshold(const ScoreFlags& flags, const Model& model) {
@@ -100,13 +96,6 @@ double ResolveThreshold(const ScoreFlags& flags, const Model& model) {
          "scores below 0: retrain it, or give --threshold or --target-fpr");
   }
   return 0;
-}
-
-std::optional<Date> DateFlag(const std::string& flag, const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  std::optional<Date> date = ParseDate(text);
-  if (!date) throw UsageError(flag + " \"" + text + "\": expected a date YYYY-MM-DD");
-  return date;
 }
 
 // "1d", "12h", "90m", "3600s" -> seconds.
