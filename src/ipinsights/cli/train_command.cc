@@ -33,6 +33,7 @@ struct TrainFlags {
   size_t threads = 0;
   uint64_t seed = 1;
   double target_fpr = 0.01;
+  bool no_entity_novelty = false;
   bool quiet = false;
   bool json = false;
   bool strict = false;
@@ -99,6 +100,7 @@ void RunTrain(TrainFlags& flags) {
     options.threads = flags.threads;
     options.seed = flags.seed;
     options.target_fpr = flags.target_fpr;
+    options.entity_novelty = !flags.no_entity_novelty;
     options.quiet = flags.quiet;
     options.strict = flags.strict;
     if (!flags.quiet) {
@@ -141,7 +143,7 @@ void RunTrain(TrainFlags& flags) {
           "\"validation_auc\": %s, \"records_per_second\": %.6g, \"rows_per_second\": %.6g, "
           "\"entities\": %llu, \"seconds\": %.6g, \"threads\": %zu, \"hyperparameters\": %s, "
           "\"threshold\": %.9g, \"target_fpr\": %.6g, \"calibration_source\": %s, "
-          "\"history\": %s, \"history_entities\": %llu}\n",
+          "\"history\": %s, \"history_entities\": %llu, \"entity_novelty\": %s}\n",
           JsonString(result.model_location).c_str(), JsonString(result.metrics_location).c_str(),
           static_cast<unsigned long long>(result.training_rows),
           static_cast<unsigned long long>(result.bad_rows),
@@ -152,7 +154,8 @@ void RunTrain(TrainFlags& flags) {
           result.seconds, result.threads, hp.ToJson().c_str(), result.calibration.threshold,
           result.calibration.target_fpr, JsonString(result.calibration.source).c_str(),
           JsonString(result.history_location).c_str(),
-          static_cast<unsigned long long>(result.history_entities));
+          static_cast<unsigned long long>(result.history_entities),
+          NoveltyFitJson(result.novelty).c_str());
     } else if (!flags.quiet) {
       std::fprintf(
           stderr,
@@ -228,6 +231,9 @@ void AddTrainCommand(CLI::App& app) {
                    "share of normal validation pairs the model's calibrated threshold flags, "
                    "in (0, 0.5]")
       ->capture_default_str();
+  command->add_flag("--no-entity-novelty", flags->no_entity_novelty,
+                    "score with the dot product alone (SageMaker's score), without fitting each "
+                    "entity's rate of new networks into it");
   command->add_option("--threads", flags->threads, "worker threads (default: every core)");
   command
       ->add_option("--seed", flags->seed, "random seed (same seed, data and threads = same model)")

@@ -121,6 +121,7 @@ struct BatchScratch {
   std::vector<uint32_t> prefix_rows;  // kMaxIpPrefixes per pair
   std::vector<uint8_t> prefix_counts;
   std::vector<uint32_t> pair_slots;
+  std::vector<uint64_t> pair_rows;  // entity row of each pair
   // Open addressing: entity row + 1 (0 = empty) -> slot of `folded` (dim floats each) and
   // `offsets`.
   std::vector<uint64_t> keys;
@@ -226,6 +227,16 @@ void Model::IpEmbedding(const IpAddress& ip, float* out) const {
 float Model::Score(std::string_view entity, const IpAddress& ip) const {
   const Impl& m = *impl_;
   const uint64_t entity_row = m.EntityRowOfHash(m.EntityHash(entity));
+  return m.novelty.Adjust(DotOfRow(entity_row, ip), entity_row);
+}
+
+float Model::DotProduct(std::string_view entity, const IpAddress& ip) const {
+  const Impl& m = *impl_;
+  return DotOfRow(m.EntityRowOfHash(m.EntityHash(entity)), ip);
+}
+
+float Model::DotOfRow(uint64_t entity_row, const IpAddress& ip) const {
+  const Impl& m = *impl_;
   const float* row = m.EntityVector(entity_row);
   thread_local std::vector<float> buffer;
   if (buffer.size() < static_cast<size_t>(3 * m.dim)) buffer.resize(3 * m.dim);
@@ -258,11 +269,23 @@ float Model::Score(std::string_view entity, const IpAddress& ip) const {
 // 4 dim FLT_EPSILON sum_o |u_o| (sum_i |W_oi h_i| + |b_o|); tests/model/score_batch_test.cc).
 void Model::ScoreBatch(const std::string_view* entities, const IpAddress* ips, size_t n,
                        float* scores) const {
+  Batch(entities, ips, n, true, scores);
+}
+
+void Model::DotProductBatch(const std::string_view* entities, const IpAddress* ips, size_t n,
+                            float* dot_products) const {
+  Batch(entities, ips, n, false, dot_products);
+}
+
+void Model::Batch(const std::string_view* entities, const IpAddress* ips, size_t n, bool novelty,
+                  float* scores) const {
   const Impl& m = *impl_;
   const int64_t dim = m.dim;
   // Without layers, or with every entity folded at load, a pair's work is its own.
   if (m.layers.empty() || m.has_folded()) {
-    for (size_t i = 0; i < n; ++i) scores[i] = Score(entities[i], ips[i]);
+    for (size_t i = 0; i < n; ++i) {
+      scores[i] = novelty ? Score(entities[i], ips[i]) : DotProduct(entities[i], ips[i]);
+    }
     return;
   }
   thread_local BatchScratch scratch;
@@ -277,6 +300,7 @@ void Model::ScoreBatch(const std::string_view* entities, const IpAddress* ips, s
   if (scratch.offsets.size() < max_slots) scratch.offsets.resize(max_slots);
   if (scratch.work.size() < 2 * udim) scratch.work.resize(2 * udim);
   scratch.pair_slots.resize(kWindow);
+  scratch.pair_rows.resize(kWindow);
   scratch.prefix_rows.resize(kWindow * kMaxIpPrefixes);
   scratch.prefix_counts.resize(kWindow);
   scratch.pending.resize(kWindow);
@@ -293,6 +317,7 @@ void Model::ScoreBatch(const std::string_view* entities, const IpAddress* ips, s
     const size_t first_new = used_slots;
     for (size_t j = 0; j < count; ++j) {
       const uint64_t row = m.EntityRowOfHash(m.EntityHash(entities[begin + j]));
+      scratch.pair_rows[j] = row;
       scratch.prefix_counts[j] = static_cast<uint8_t>(
           IpPrefixRows(ips[begin + j], m.hash_seed, static_cast<uint64_t>(m.prefix_rows()),
                        &scratch.prefix_rows[j * kMaxIpPrefixes]));
@@ -314,9 +339,10 @@ void Model::ScoreBatch(const std::string_view* entities, const IpAddress* ips, s
     // faster: the independent pairs already keep enough loads in flight.)
     for (size_t j = 0; j < count; ++j) {
       const uint32_t slot = scratch.pair_slots[j];
-      scores[begin + j] = m.ScoreFolded(scratch.folded.data() + slot * udim, scratch.offsets[slot],
-                                        &scratch.prefix_rows[j * kMaxIpPrefixes],
-                                        scratch.prefix_counts[j], scratch.work.data());
+      const float dot = m.ScoreFolded(scratch.folded.data() + slot * udim, scratch.offsets[slot],
+                                      &scratch.prefix_rows[j * kMaxIpPrefixes],
+                                      scratch.prefix_counts[j], scratch.work.data());
+      scores[begin + j] = novelty ? m.novelty.Adjust(dot, scratch.pair_rows[j]) : dot;
     }
   }
 }

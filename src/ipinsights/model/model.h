@@ -50,10 +50,16 @@ class Model {
   // trained before calibration was stored.
   const ScoreCalibration* calibration() const;
 
-  // The score (log-odds that the pair is normal): dot(EntityEmbedding, IpEmbedding), up
-  // to float rounding (the last layer is applied to the entity side: u.(Wh+b) =
-  // (W^T u).h + u.b; exact without layers). Equals ScoreBatch's score bit for bit.
+  // The score (higher = more normal): the dot product combined with the entity's rate of
+  // new networks when the model has one (entity_novelty.h; models trained with a validation
+  // channel), else the dot product itself. What score, evaluate, findings and the
+  // calibration use. Equals ScoreBatch's score bit for bit.
   float Score(std::string_view entity, const IpAddress& ip) const;
+
+  // SageMaker's score, what serve returns as dot_product: dot(EntityEmbedding, IpEmbedding),
+  // up to float rounding (the last layer is applied to the entity side: u.(Wh+b) =
+  // (W^T u).h + u.b; exact without layers). Equals DotProductBatch's bit for bit.
+  float DotProduct(std::string_view entity, const IpAddress& ip) const;
 
   // Writes vector_dim() floats to `out`.
   void EntityEmbedding(std::string_view entity, float* out) const;
@@ -67,6 +73,9 @@ class Model {
   // last layer is applied once per distinct entity of the batch.
   void ScoreBatch(const std::string_view* entities, const IpAddress* ips, size_t n,
                   float* scores) const;
+  // dot_products[i] = DotProduct(entities[i], ips[i]), as fast.
+  void DotProductBatch(const std::string_view* entities, const IpAddress* ips, size_t n,
+                       float* dot_products) const;
 
   // Implementation details (weights, encoder) are in model/*.h; see the .cc.
   struct Impl;
@@ -76,6 +85,10 @@ class Model {
   const Impl& impl() const { return *impl_; }
 
  private:
+  void Batch(const std::string_view* entities, const IpAddress* ips, size_t n, bool novelty,
+             float* scores) const;
+  float DotOfRow(uint64_t entity_row, const IpAddress& ip) const;
+
   std::unique_ptr<Impl> impl_;
 };
 

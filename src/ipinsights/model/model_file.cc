@@ -65,13 +65,16 @@ std::string HeaderJson(const Model::Impl& model) {
   // without it reads back as one without calibration.
   const std::string calibration =
       model.calibration ? ", \"calibration\": " + CalibrationJson(*model.calibration) : "";
+  // "entity_novelty" likewise; its per-row rates are the last weight array.
+  const std::string novelty =
+      model.novelty.empty() ? "" : ", \"entity_novelty\": " + EntityNoveltyJson(model.novelty);
   return fmt::format(R"({{"format": "ipinsights-model", "hyperparameters": {}, "hash_seed": "{}", )"
                      R"("vector_dim": {}, "entity_rows": {}, "prefix_rows": {}, )"
                      R"("ip_encoder": "{}", )"
-                     R"("layers": {}, "training": {}{}}})",
+                     R"("layers": {}, "training": {}{}{}}})",
                      model.hyperparameters.ToJson(), model.hash_seed, model.dim,
                      model.entity_rows(), model.prefix_rows(), kIpEncoderName, layers,
-                     JsonString(model.training_info), calibration);
+                     JsonString(model.training_info), calibration, novelty);
 }
 
 // Every weight array, in file order.
@@ -83,6 +86,7 @@ void ForEachArray(ImplT& model, Fn&& fn) {
     fn(layer.weight);
     fn(layer.bias);
   }
+  if (!model.novelty.log_rate.empty()) fn(model.novelty.log_rate);
 }
 
 }  // namespace
@@ -165,6 +169,7 @@ std::string FirstNonFiniteWeight(const Model::Impl& model) {
     where = check(model.layers[l].weight, fmt::format("layer {} weight", l));
     if (where.empty()) where = check(model.layers[l].bias, fmt::format("layer {} bias", l));
   }
+  if (where.empty()) where = check(model.novelty.log_rate, "entity novelty rate");
   return where;
 }
 
@@ -201,6 +206,7 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
   std::vector<std::pair<int64_t, int64_t>> layer_shapes;
   bool have_seed = false;
   bool have_encoder = false;
+  bool have_novelty = false;
   try {
     simdjson::padded_string padded(header);
     simdjson::ondemand::parser parser;
@@ -249,6 +255,11 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
         simdjson::ondemand::object calibration = value.get_object();
         const std::string_view raw = calibration.raw_json();
         model->calibration = ParseCalibrationJson(raw, location + ": corrupted model file");
+      } else if (key == "entity_novelty") {
+        simdjson::ondemand::object novelty = value.get_object();
+        const std::string_view raw = novelty.raw_json();
+        model->novelty = ParseEntityNoveltyJson(raw, location + ": corrupted model file");
+        have_novelty = true;
       }
     }
   } catch (const simdjson::simdjson_error& e) {
@@ -279,6 +290,7 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
     layer.outputs = dim;
     floats += static_cast<uint64_t>(dim * dim + dim);
   }
+  if (have_novelty) floats += static_cast<uint64_t>(entity_rows);
   const uint64_t weights_start = PaddedHeaderEnd(header_bytes);
   const uint64_t expected = weights_start + floats * sizeof(float) + kChecksumBytes;
   if (bytes.size() < expected) {
@@ -299,6 +311,7 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
     layer.weight.resize(static_cast<size_t>(dim * dim));
     layer.bias.resize(static_cast<size_t>(dim));
   }
+  if (have_novelty) model->novelty.log_rate.resize(static_cast<size_t>(entity_rows));
   const char* cursor = bytes.data() + weights_start;
   ForEachArray(*model, [&](auto& values) {
     std::memcpy(values.data(), cursor, values.size() * sizeof(float));

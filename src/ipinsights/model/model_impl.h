@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ipinsights/model/entity_novelty.h"
 #include "ipinsights/model/huge_page_allocator.h"
 #include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/model/model.h"
@@ -47,6 +48,9 @@ struct Model::Impl {
   std::string training_info = "{}";
   // How normal pairs score (train fills it; absent in models from before calibration).
   std::optional<ScoreCalibration> calibration;
+  // Each entity's rate of new networks, combined with the dot product in Model::Score (train
+  // fills it when it has a validation channel; empty in older models: the score is the dot).
+  EntityNovelty novelty;
 
   int64_t entity_rows() const { return hyperparameters.num_entity_vectors; }
   int64_t prefix_rows() const { return hyperparameters.ip_hash_buckets; }

@@ -8,7 +8,9 @@ int ModelScorer::vector_dim() const { return model_->vector_dim(); }
 
 void ModelScorer::ScoreBatch(const std::string_view* entities, const IpAddress* ips, size_t n,
                              float* scores) const {
-  model_->ScoreBatch(entities, ips, n, scores);
+  // SageMaker's dot_product, whatever else the model has (Model::Score adds the entity's
+  // novelty rate, which serve's contract does not know).
+  model_->DotProductBatch(entities, ips, n, scores);
 }
 
 void ModelScorer::EntityEmbedding(std::string_view entity, float* out) const {

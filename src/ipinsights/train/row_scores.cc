@@ -11,7 +11,7 @@
 namespace ipinsights {
 
 std::vector<float> ScoreRows(const Model::Impl& model, const std::vector<TrainingRow>& rows,
-                             size_t threads) {
+                             size_t threads, RowScore kind) {
   std::vector<float> scores(rows.size());
   if (rows.empty()) return scores;
   const int64_t dim = model.dim;
@@ -51,7 +51,8 @@ std::vector<float> ScoreRows(const Model::Impl& model, const std::vector<Trainin
         model.ApplyLayer(l, a.data(), b.data());
         std::swap(a, b);
       }
-      scores[order[k]] = kernels::Dot(v.data(), a.data(), dim) + c;
+      const float dot = kernels::Dot(v.data(), a.data(), dim) + c;
+      scores[order[k]] = kind == RowScore::kScore ? model.novelty.Adjust(dot, entity_row) : dot;
     }
   });
   return scores;

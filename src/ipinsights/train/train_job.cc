@@ -312,6 +312,26 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
     result.warnings.push_back(advice);
   }
 
+  // Each entity's rate of new networks, fitted into the score before it is calibrated.
+  if (options.entity_novelty && !validation.rows.empty()) {
+    NoveltyFit fit = FitEntityNovelty(*model, train.rows, validation.rows, options.target_fpr,
+                                      options.seed, options.threads);
+    model->novelty = std::move(fit.novelty);
+    fit.novelty = model->novelty;
+    fit.novelty.log_rate.clear();
+    log(fmt::format(
+        "entity novelty: {} (on {} validation pairs against {} addresses drawn from the "
+        "training networks, {:.4f} of them caught at {} FPR, dot product alone {:.4f})",
+        model->novelty.empty()
+            ? std::string("not used, the dot product alone did as well")
+            : fmt::format("score = log(exp({} * dot + {}) + entity rate), mean rate {:.4f}",
+                          model->novelty.model_weight, model->novelty.model_offset,
+                          model->novelty.mean_rate),
+        fit.holdout_pairs, fit.drawn_pairs, fit.recall_with_novelty, fit.target_fpr,
+        fit.recall_dot_product));
+    result.novelty = std::move(fit);
+  }
+
   // How normal pairs score: the validation pairs, or else a sample of the training pairs.
   if (!validation.rows.empty()) {
     model->calibration = CalibrateScores(ScoreRows(*model, validation.rows, options.threads),
@@ -391,12 +411,25 @@ std::string MetricsJson(const TrainJobResult& result, uint64_t seed) {
       "  \"calibration\": {{\"target_fpr\": {}, \"threshold\": {}, \"source\": \"{}\", "
       "\"pairs\": {}}},\n"
       "  \"history\": {{\"location\": \"history.ipinsights\", \"entities\": {}}},\n"
+      "  \"entity_novelty\": {},\n"
       "  \"model\": \"model.ipinsights\"\n}}\n",
       result.hyperparameters.ToJson(), epochs, result.training_rows, result.bad_rows,
       result.validation_rows, result.threads, seed, kernels::ActiveKernels(),
       Number(result.seconds), Number(result.calibration.target_fpr),
       Number(result.calibration.threshold), result.calibration.source, result.calibration.pairs,
-      result.history_entities);
+      result.history_entities, NoveltyFitJson(result.novelty));
+}
+
+std::string NoveltyFitJson(const std::optional<NoveltyFit>& fit) {
+  if (!fit) return "null";
+  return fmt::format(
+      R"({{"used": {}, "model_weight": {}, "model_offset": {}, "mean_rate": {}, )"
+      R"("holdout_pairs": {}, "drawn_pairs": {}, "target_fpr": {}, "recall_dot_product": {}, )"
+      R"("recall_with_novelty": {}}})",
+      fit->novelty.source.empty() ? "false" : "true", Number(fit->novelty.model_weight),
+      Number(fit->novelty.model_offset), Number(fit->novelty.mean_rate), fit->holdout_pairs,
+      fit->drawn_pairs, Number(fit->target_fpr), Number(fit->recall_dot_product),
+      Number(fit->recall_with_novelty));
 }
 
 }  // namespace ipinsights

@@ -8,6 +8,9 @@
 // channel, a deterministic sample of at most kCalibrationSample training pairs is used
 // instead, with a warning: the model has seen them, so the rates are understated.
 //
+// Entity novelty (model/entity_novelty.h, train/novelty_fit.h): with a validation channel,
+// before calibrating, each entity's rate of new networks is fitted into the score.
+//
 // History (history/entity_history.h, docs/formats/history.md): the histories `prepare` wrote
 // beside the training channel (training_history.h), merged; when there is none, one built from
 // the training rows without days, with a warning. Each entity's own scores are summarised
@@ -33,6 +36,7 @@
 
 #include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/model/model_impl.h"
+#include "ipinsights/train/novelty_fit.h"
 #include "ipinsights/train/trainer.h"
 
 namespace ipinsights {
@@ -53,6 +57,9 @@ struct TrainJobOptions {
   // The share of normal pairs the calibrated threshold flags, in (0, 0.5] (`--target-fpr`;
   // not a SageMaker hyperparameter, so not in the hyperparameters).
   double target_fpr = 0.01;
+  // Fit each entity's rate of new networks into the score (train/novelty_fit.h; needs a
+  // validation channel). Off (`--no-entity-novelty`): the score is SageMaker's dot product.
+  bool entity_novelty = true;
   bool quiet = false;
   bool strict = false;  // the first bad row of --train or --validation is an Error
   std::function<void(const std::string&)> log;  // one line, no newline; may be empty
@@ -77,6 +84,8 @@ struct TrainJobResult {
   std::string history_location;   // DIR/history.ipinsights
   uint64_t history_entities = 0;  // entities in it
   ScoreCalibration calibration;   // as stored in the model
+  // The entity novelty fit, when there was one (its novelty.log_rate is moved to the model).
+  std::optional<NoveltyFit> novelty;
   uint64_t training_rows = 0;
   uint64_t entities = 0;  // distinct entities in the training rows
   uint64_t bad_rows = 0;
@@ -109,5 +118,8 @@ void CheckTrainedModel(const Model::Impl& model, double final_loss);
 
 // metrics.json text for a finished job.
 std::string MetricsJson(const TrainJobResult& result, uint64_t seed);
+
+// The fit as metrics.json and `train --json` show it ("null" without one).
+std::string NoveltyFitJson(const std::optional<NoveltyFit>& fit);
 
 }  // namespace ipinsights
