@@ -104,9 +104,14 @@ struct Totals {
 class ScoredEventsOutput : public FileOutput {
  public:
   ScoredEventsOutput(const LogScoreOptions& options, Totals* totals)
-      : options_(options),
-        totals_(totals),
-        keys_(options.kind == LogKind::kCloudTrail ? kCloudTrailKeys : kWafKeys) {}
+      : options_(options), totals_(totals) {
+    // The keys as written, `,"uri":`, built once: a line is mostly appends of these.
+    const auto& keys = options.kind == LogKind::kCloudTrail ? kCloudTrailKeys : kWafKeys;
+    for (size_t i = 0; i < kFieldCount; ++i) {
+      if (keys[i].empty()) continue;
+      written_.push_back({static_cast<FieldIndex>(i), ",\"" + std::string(keys[i]) + "\":"});
+    }
+  }
 
   void Add(const LogEvent& event) override {
     if (event.fields != nullptr && event.fields->object != object_) {
@@ -257,15 +262,13 @@ class ScoredEventsOutput : public FileOutput {
       }
       line += anomalous ? ",\"anomalous\":true" : ",\"anomalous\":false";
       if (rule) line += ",\"rule\":\"instance_credentials_outside_instance\"";
-      for (size_t i = 0; i < kFieldCount; ++i) {
-        if (keys_[i].empty()) continue;
-        line += ",\"";
-        line += keys_[i];
-        line += "\":";
-        if (event.fields[i].empty()) {
+      for (const WrittenField& written : written_) {
+        line += written.prefix;
+        const std::string_view value = event.fields[written.index];
+        if (value.empty()) {
           line += "null";
         } else {
-          AppendJsonString(&line, event.fields[i]);
+          AppendJsonString(&line, value);
         }
       }
       if (options_.kind == LogKind::kCloudTrail) {
@@ -339,7 +342,11 @@ class ScoredEventsOutput : public FileOutput {
 
   const LogScoreOptions& options_;
   Totals* totals_;
-  const std::array<std::string_view, kFieldCount>& keys_;
+  struct WrittenField {
+    FieldIndex index;
+    std::string prefix;  // ,"key":
+  };
+  std::vector<WrittenField> written_;  // the fields this kind's lines carry, in order
   std::string object_;
   std::string object_json_;  // ,"object":"...","record_index":
   int64_t latest_time_ = 0;  // the latest event time of the current object
