@@ -76,9 +76,9 @@ inline size_t PlainPrefix(const unsigned char* s) {
 
 }  // namespace
 
-void AppendJsonString(std::string* out, std::string_view text) {
+char* WriteJsonString(char* out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
+  *out++ = '"';
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   size_t run = 0;  // start of the pending run of bytes copied unchanged
@@ -100,66 +100,84 @@ void AppendJsonString(std::string* out, std::string_view text) {
         continue;
       }
     }
-    out->append(text.data() + run, i - run);
+    std::memcpy(out, text.data() + run, i - run);
+    out += i - run;
+    *out++ = '\\';
     switch (c) {
       case '"':
-        out->append("\\\"");
-        break;
       case '\\':
-        out->append("\\\\");
+        *out++ = static_cast<char>(c);
         break;
       case '\n':
-        out->append("\\n");
+        *out++ = 'n';
         break;
       case '\r':
-        out->append("\\r");
+        *out++ = 'r';
         break;
       case '\t':
-        out->append("\\t");
+        *out++ = 't';
         break;
       case '\b':
-        out->append("\\b");
+        *out++ = 'b';
         break;
       case '\f':
-        out->append("\\f");
+        *out++ = 'f';
         break;
       default:
         if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
+          std::memcpy(out, "u00", 3);
+          out[3] = kHex[c >> 4];
+          out[4] = kHex[c & 15];
         } else {
-          out->append("\\ufffd");  // a byte of invalid UTF-8
+          std::memcpy(out, "ufffd", 5);  // a byte of invalid UTF-8
         }
+        out += 5;
     }
     ++i;
     run = i;
   }
-  out->append(text.data() + run, n - run);
-  out->push_back('"');
+  std::memcpy(out, text.data() + run, n - run);
+  out += n - run;
+  *out++ = '"';
+  return out;
+}
+
+void AppendJsonString(std::string* out, std::string_view text) {
+  const size_t start = out->size();
+  out->resize(start + JsonStringBound(text.size()));
+  char* end = WriteJsonString(out->data() + start, text);
+  out->resize(end - out->data());
 }
 
 namespace {
 
-// Shortest round-trip text of a float or double; null when not finite. A stack buffer and a
-// compiled format: appending through a back_inserter costs more than the conversion itself
-// in score's hot loop.
+// Shortest round-trip text of a float or double; null when not finite. A compiled format
+// into a plain buffer: appending through a back_inserter costs more than the conversion
+// itself in score's hot loop.
 template <typename Number>
-void AppendFiniteOrNull(std::string* out, Number value) {
+char* WriteFiniteOrNull(char* out, Number value) {
   if (!std::isfinite(value)) {
-    out->append("null");
-    return;
+    std::memcpy(out, "null", 4);
+    return out + 4;
   }
-  char buffer[32];
-  char* end = fmt::format_to(buffer, FMT_COMPILE("{}"), value);
-  out->append(buffer, end - buffer);
+  return fmt::format_to(out, FMT_COMPILE("{}"), value);
 }
 
 }  // namespace
 
-void AppendJsonNumber(std::string* out, double value) { AppendFiniteOrNull(out, value); }
+char* WriteJsonNumber(char* out, double value) { return WriteFiniteOrNull(out, value); }
 
-void AppendJsonNumber(std::string* out, float value) { AppendFiniteOrNull(out, value); }
+char* WriteJsonNumber(char* out, float value) { return WriteFiniteOrNull(out, value); }
+
+void AppendJsonNumber(std::string* out, double value) {
+  char buffer[kJsonNumberBound];
+  out->append(buffer, WriteJsonNumber(buffer, value) - buffer);
+}
+
+void AppendJsonNumber(std::string* out, float value) {
+  char buffer[kJsonNumberBound];
+  out->append(buffer, WriteJsonNumber(buffer, value) - buffer);
+}
 
 std::string JsonString(std::string_view text) {
   std::string out;
