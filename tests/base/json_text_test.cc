@@ -35,6 +35,30 @@ TEST(JsonText, ReplacesInvalidUtf8) {
   EXPECT_EQ(Json("\xe2\x82"), "\"\\ufffd\\ufffd\"");             // truncated
 }
 
+// The block fast path must hand every byte that needs care to the byte walk, wherever it
+// falls in a block: each special byte at each position of a 37-byte text (two and a half blocks),
+// checked against the escape written around it.
+TEST(JsonText, EscapesAtEveryPositionOfTheFastPath) {
+  const std::string plain = "abcdefghijklmnopqrstuvwxyz0123456789A";
+  const std::pair<std::string, std::string> cases[] = {{"\"", "\\\""},
+                                                       {"\\", "\\\\"},
+                                                       {"\n", "\\n"},
+                                                       {std::string(1, '\0'), "\\u0000"},
+                                                       {"\x1f", "\\u001f"},
+                                                       {"\x7f", "\x7f"},
+                                                       {"\xc3\xa9", "\xc3\xa9"},
+                                                       {"\xff", "\\ufffd"},
+                                                       {" ", " "},
+                                                       {"~", "~"}};
+  for (size_t at = 0; at <= plain.size(); ++at) {
+    for (const auto& [raw, escaped] : cases) {
+      const std::string text = plain.substr(0, at) + raw + plain.substr(at);
+      EXPECT_EQ(Json(text), "\"" + plain.substr(0, at) + escaped + plain.substr(at) + "\"")
+          << "at " << at;
+    }
+  }
+}
+
 TEST(JsonText, WritesShortestNumbersAndNullForNonFinite) {
   std::string out;
   AppendJsonNumber(&out, 0.1f);

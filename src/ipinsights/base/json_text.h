@@ -14,6 +14,7 @@
 //   AppendJsonNumber(&line, score);
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,15 @@ namespace ipinsights {
 void AppendJsonString(std::string* out, std::string_view text);
 void AppendJsonNumber(std::string* out, double value);
 void AppendJsonNumber(std::string* out, float value);
+
+// The same into a buffer the caller has made room in, for hot loops that write many values
+// into one buffer (score's event lines): each writes at most JsonStringBound(text.size())
+// or kJsonNumberBound bytes at `out` and returns the end of what it wrote.
+constexpr size_t JsonStringBound(size_t size) { return 2 + 6 * size; }  // "\ufffd" per byte
+inline constexpr size_t kJsonNumberBound = 32;
+char* WriteJsonString(char* out, std::string_view text);
+char* WriteJsonNumber(char* out, double value);
+char* WriteJsonNumber(char* out, float value);
 
 // The same, as a new string, for building a summary with fmt::format.
 std::string JsonString(std::string_view text);

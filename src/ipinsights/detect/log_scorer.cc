@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string_view>
@@ -63,6 +64,12 @@ std::array<std::string_view, kFieldCount> FieldViews(const EventFields& f) {
           f.uri,        f.http_method, f.action,        f.request_id,    f.country};
 }
 
+// A line's bytes besides its entity, object and field values (keys, address, numbers,
+// record index, "null" for empty fields: about 340), and each reason's besides its code,
+// message and facts (about 30).
+constexpr size_t kLineBound = 512;
+constexpr size_t kReasonBound = 64;
+
 // Events are scored this many at a time (one ScoreBatch call).
 constexpr size_t kBatch = 256;
 
@@ -104,9 +111,14 @@ struct Totals {
 class ScoredEventsOutput : public FileOutput {
  public:
   ScoredEventsOutput(const LogScoreOptions& options, Totals* totals)
-      : options_(options),
-        totals_(totals),
-        keys_(options.kind == LogKind::kCloudTrail ? kCloudTrailKeys : kWafKeys) {}
+      : options_(options), totals_(totals) {
+    // The keys as written, `,"uri":`, built once: a line is mostly appends of these.
+    const auto& keys = options.kind == LogKind::kCloudTrail ? kCloudTrailKeys : kWafKeys;
+    for (size_t i = 0; i < kFieldCount; ++i) {
+      if (keys[i].empty()) continue;
+      written_.push_back({static_cast<FieldIndex>(i), ",\"" + std::string(keys[i]) + "\":"});
+    }
+  }
 
   void Add(const LogEvent& event) override {
     if (event.fields != nullptr && event.fields->object != object_) {
@@ -147,11 +159,13 @@ class ScoredEventsOutput : public FileOutput {
   }
 
   // Flagged events count too: without an events output they are all an object buffers.
-  size_t BufferedBytes() const override { return lines_.size() + arena_.size() + flagged_bytes_; }
+  size_t BufferedBytes() const override { return lines_used_ + arena_.size() + flagged_bytes_; }
 
   void WriteOut() override {
     Score();
-    if (options_.output != nullptr && !lines_.empty()) options_.output->Append(lines_);
+    if (options_.output != nullptr && lines_used_ > 0) {
+      options_.output->Append(std::string_view(lines_.data(), lines_used_));
+    }
     totals_->scored += local_.scored;
     totals_->anomalous += local_.anomalous;
     totals_->rule_flagged += local_.rule_flagged;
@@ -175,10 +189,24 @@ class ScoredEventsOutput : public FileOutput {
     return std::string_view(arena_).substr(span.offset, span.size);
   }
 
+  // Where the next line goes, with at least `bound` bytes free behind it. lines_ is sized
+  // ahead of what is written (lines_used_); it grows by doubling and keeps its size across
+  // objects, so the zero-filling of resize is paid once.
+  char* Room(size_t bound) {
+    if (lines_.size() - lines_used_ < bound) {
+      lines_.resize(std::max(2 * lines_.size(), lines_used_ + bound));
+    }
+    return lines_.data() + lines_used_;
+  }
+  static char* Put(char* p, std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    return p + text.size();
+  }
+
   void Clear() {
     pending_.clear();
     arena_.clear();
-    lines_.clear();
+    lines_used_ = 0;
     flagged_.clear();
     flagged_bytes_ = 0;
     local_ = Totals{};
@@ -240,62 +268,60 @@ class ScoredEventsOutput : public FileOutput {
     }
     const std::string_view access_key = event.fields[kAccessKeyId];
     if (options_.output != nullptr && (flagged || !options_.only_flagged)) {
-      std::string& line = lines_;
-      line += "{\"entity\":";
-      AppendJsonString(&line, entity);
-      char ip_text[IpAddress::kMaxTextLength];
-      line += ",\"ip\":\"";
-      line.append(ip_text, event.ip.Format(ip_text));
-      line += "\",\"score\":";
-      AppendJsonNumber(&line, score);
-      line += ",\"false_positive_rate_at_score\":";
+      // Room for the longest line these values can make, then plain pointer writes: a line
+      // is some 30 pieces, and std::string's check per append cost as much as the copying.
+      size_t bound = kLineBound + JsonStringBound(entity.size()) + object_json_.size();
+      for (const WrittenField& written : written_) {
+        bound += written.prefix.size() + JsonStringBound(event.fields[written.index].size());
+      }
+      for (const Reason& reason : reasons) {
+        bound += kReasonBound + JsonStringBound(reason.code.size()) +
+                 JsonStringBound(reason.message.size()) + reason.facts.size();
+      }
+      char* p = Room(bound);
+      p = Put(p, "{\"entity\":");
+      p = WriteJsonString(p, entity);
+      p = Put(p, ",\"ip\":\"");
+      p += event.ip.Format(p);
+      p = Put(p, "\",\"score\":");
+      p = WriteJsonNumber(p, score);
+      p = Put(p, ",\"false_positive_rate_at_score\":");
       if (rate < 0) {
-        line += "null";
+        p = Put(p, "null");
       } else {
         // A float's 8 digits are more than a rate read off a curve of 512 points can carry.
-        AppendJsonNumber(&line, static_cast<float>(rate));
+        p = WriteJsonNumber(p, static_cast<float>(rate));
       }
-      line += anomalous ? ",\"anomalous\":true" : ",\"anomalous\":false";
-      if (rule) line += ",\"rule\":\"instance_credentials_outside_instance\"";
-      for (size_t i = 0; i < kFieldCount; ++i) {
-        if (keys_[i].empty()) continue;
-        line += ",\"";
-        line += keys_[i];
-        line += "\":";
-        if (event.fields[i].empty()) {
-          line += "null";
-        } else {
-          AppendJsonString(&line, event.fields[i]);
-        }
+      p = anomalous ? Put(p, ",\"anomalous\":true") : Put(p, ",\"anomalous\":false");
+      if (rule) p = Put(p, ",\"rule\":\"instance_credentials_outside_instance\"");
+      for (const WrittenField& written : written_) {
+        p = Put(p, written.prefix);
+        const std::string_view value = event.fields[written.index];
+        p = value.empty() ? Put(p, "null") : WriteJsonString(p, value);
       }
       if (options_.kind == LogKind::kCloudTrail) {
-        line += ",\"credential_type\":";
+        p = Put(p, ",\"credential_type\":");
         const std::string_view type = CredentialTypeOf(access_key);
-        if (type.empty()) {
-          line += "null";
-        } else {
-          AppendJsonString(&line, type);
-        }
+        p = type.empty() ? Put(p, "null") : WriteJsonString(p, type);
       }
-      line += object_json_;
-      char digits[24];
-      line.append(digits,
-                  std::to_chars(digits, digits + sizeof(digits), event.record_index).ptr - digits);
+      p = Put(p, object_json_);
+      p = std::to_chars(p, p + 24, event.record_index).ptr;
       if (flagged) {
-        line += ",\"reasons\":[";
+        p = Put(p, ",\"reasons\":[");
         for (size_t r = 0; r < reasons.size(); ++r) {
-          if (r > 0) line += ",";
-          line += "{\"code\":";
-          AppendJsonString(&line, reasons[r].code);
-          line += ",\"message\":";
-          AppendJsonString(&line, reasons[r].message);
-          line += ",\"facts\":";
-          line += reasons[r].facts;
-          line += "}";
+          if (r > 0) *p++ = ',';
+          p = Put(p, "{\"code\":");
+          p = WriteJsonString(p, reasons[r].code);
+          p = Put(p, ",\"message\":");
+          p = WriteJsonString(p, reasons[r].message);
+          p = Put(p, ",\"facts\":");
+          p = Put(p, reasons[r].facts);
+          *p++ = '}';
         }
-        line += "]";
+        *p++ = ']';
       }
-      line += "}\n";
+      p = Put(p, "}\n");
+      lines_used_ = p - lines_.data();
       ++local_.written;
     }
     if (flagged && options_.on_flagged) {
@@ -339,13 +365,18 @@ class ScoredEventsOutput : public FileOutput {
 
   const LogScoreOptions& options_;
   Totals* totals_;
-  const std::array<std::string_view, kFieldCount>& keys_;
+  struct WrittenField {
+    FieldIndex index;
+    std::string prefix;  // ,"key":
+  };
+  std::vector<WrittenField> written_;  // the fields this kind's lines carry, in order
   std::string object_;
   std::string object_json_;  // ,"object":"...","record_index":
   int64_t latest_time_ = 0;  // the latest event time of the current object
   std::vector<PendingEvent> pending_;
   std::string arena_;
-  std::string lines_;
+  std::string lines_;  // the lines are its first lines_used_ bytes
+  size_t lines_used_ = 0;
   std::vector<ScoredEvent> flagged_;
   size_t flagged_bytes_ = 0;
   Totals local_;
