@@ -18,12 +18,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$ROOT/build/release}"
 BIN="$BUILD/ipinsights"
-WORK="${WORK:-/tmp/ipinsights-train-bench}"
+POPULATION_NAME="${POPULATION:-networks}"
+WORK="${WORK:-/tmp/ipinsights-train-bench-$POPULATION_NAME}"
 USERS="${USERS:-10000}"
 DAYS="${DAYS:-10}"
 ATTACKS="${ATTACKS:-100000}"
 THREADS="${THREADS:-2}"
 EPOCHS="${EPOCHS:-5}"
+POPULATION="${POPULATION:-networks}"
 PYTHON=/usr/bin/python3
 BASELINE="$ROOT/bench/baselines/pytorch_ipinsights.py"
 HP=(--num-entity-vectors 20000 --vector-dim 128 --random-negative-sampling-rate 5
@@ -37,7 +39,7 @@ cd "$WORK"
 if [[ ! -f labels_pairs.csv ]]; then
   echo "== simulating $USERS users x $DAYS days, $ATTACKS attacks" >&2
   rm -rf sim
-  SIM_ARGS=(--out sim --users "$USERS" --days "$DAYS" --attacks "$ATTACKS" --seed 1 --quiet)
+  SIM_ARGS=(--out sim --population "$POPULATION" --users "$USERS" --days "$DAYS" --attacks "$ATTACKS" --seed 1 --quiet)
   [[ -n "${IPV6_FRACTION:-}" ]] && SIM_ARGS+=(--ipv6-fraction "$IPV6_FRACTION")
   "$BIN" simulate cloudtrail "${SIM_ARGS[@]}"
   START=2024-03-01
