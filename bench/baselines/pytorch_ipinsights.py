@@ -38,7 +38,11 @@ import sys
 import time
 import zlib
 
-import numpy as np
+# Before numpy and torch load libgomp (it reads this once): its threads otherwise spin at every
+# barrier, and on two cores shared with other work a 2-thread op then waits for a descheduled
+# spinner (measured: 5-10x slower under a load of 4).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np  # noqa: E402
 
 V4_ROWS = 4 * 256
 PAD_ROW = V4_ROWS + 16 * 256  # the EmbeddingBag's padding_idx: v4 bags padded to IPv6's 16 bytes
@@ -110,9 +114,6 @@ def figures(scores, labels, prefix=""):
 
 
 def train(args):
-    # libgomp's threads otherwise spin at every barrier: on two cores shared with other work a
-    # 2-thread op then waits for a descheduled spinner (measured: 10x slower under load 4).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
     import torch.nn.functional as F
 
