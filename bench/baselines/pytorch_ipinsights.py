@@ -176,7 +176,7 @@ def train(args):
     for epoch in range(args.epochs):
         epoch_start = time.time()
         order = torch.randperm(n)
-        loss_sum, batches = torch.zeros(()), 0
+        loss_sum, batches = 0.0, 0
         for b0 in range(0, n, B):
             idx = order[b0:b0 + B]
             bn = len(idx)
@@ -192,12 +192,12 @@ def train(args):
             loss.backward()
             sparse_opt.step()
             dense_opt.step()
-            loss_sum += loss.detach()  # no float(): keeps the loop free of a sync per batch
+            loss_sum += float(loss)
             batches += 1
             samples += bn * (1 + R + S)
         seconds = time.time() - epoch_start
         train_seconds += seconds
-        epochs.append({"epoch": epoch + 1, "loss": float(loss_sum) / batches, "seconds": seconds,
+        epochs.append({"epoch": epoch + 1, "loss": loss_sum / batches, "seconds": seconds,
                        "records_per_second": n * (1 + R + S) / seconds})
         print(json.dumps(epochs[-1]), file=sys.stderr)
     total_seconds = time.time() - start
