@@ -23,8 +23,10 @@
 #
 # Measured (2 shared cores, THREADS=2, load 6-12 from other work: ranges over runs):
 #   world     records/s: ipinsights   pytorch           ratio (epoch loop; end to end)
-#   networks  358,000-409,000         225,000-259,000   1.58-1.59x; 1.49-1.51x
-#   asn       327,000-573,000        234,000-396,000 1.40-1.45x; 1.33-1.40x
+#   networks  358,000-451,000         225,000-363,000   1.24-1.59x; 1.14-1.51x  (3 runs)
+#   asn       327,000-573,000         234,000-396,000   1.40-1.45x; 1.33-1.40x  (2 runs)
+#   ipinsights trains first, the baseline after it: the load changed between them, hence the
+#   spread of the ratio.
 #   (the load cut both: nearly idle, ipinsights ran 1.03-1.1M.) Test figures (both
 #   deterministic with seed 1; the same in every run):
 #   world     AUC ours  pytorch  oracle   R@1%FPR ours  pytorch  oracle   R@3%FPR ours  pytorch  oracle
