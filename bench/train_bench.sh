@@ -1,24 +1,46 @@
 #!/usr/bin/env bash
-# Training speed and quality benchmark: ipinsights train against a PyTorch CPU
-# implementation of the same design (bench/baselines/pytorch_ipinsights.py), same data,
-# same hyperparameters (the SageMaker tutorial's), same thread count, in one run; and both
-# against the simulator's Bayes-optimal oracle score.
+# Training speed and quality benchmark (issue 15 §2): ipinsights train against a PyTorch CPU
+# implementation of SageMaker's design written for speed (bench/baselines/pytorch_ipinsights.py:
+# byte-position EmbeddingBag IP encoder, sparse entity table with SparseAdam, the encoder
+# layer folded onto the entity side, torch.set_num_threads(THREADS), OpenMP OpenBLAS), same
+# data, same hyperparameters (the SageMaker tutorial's), same thread count, in one run; and
+# both against the simulator's Bayes-optimal oracle score. It replaces the earlier baseline
+# (our hashed-prefix encoder with the dense layer applied per IP, 114,000 records/s), which
+# was neither SageMaker's design nor written for speed.
 #
 #   bench/train_bench.sh [BUILD_DIR]          (default build/release)
-# Environment: WORK (default /tmp/ipinsights-train-bench), USERS (10000), DAYS (10),
-# ATTACKS (100000), THREADS (2), IPV6_FRACTION (the simulator's default), EPOCHS (5),
-# SKIP_TORCH=1 to skip the baseline. Data are generated once per WORK folder.
+# Environment: POPULATION (networks, the default, or asn: shaped like SageMaker's tutorial
+# generator, the stand-in for the issue's hidden population), WORK (default
+# /tmp/ipinsights-train-bench-POPULATION), USERS (10000), DAYS (10), ATTACKS (100000),
+# THREADS (2), IPV6_FRACTION (the simulator's default), EPOCHS (5), SKIP_TORCH=1 to skip the
+# baseline. Data are generated once per WORK folder.
 #
 # Protocol (issue 3): train on days 1-7, validate on days 8-9, test on day 10's labelled
 # pairs (normal held-out logins of known users against ATTACKS known-user/random-network
-# pairs). Figures: records/s (all (1+R+S) samples), test AUC, recall at 3% FPR, and the
-# oracle's AUC and recall on the same pairs.
+# pairs). Figures: records/s (all (1+R+S) samples) of the epoch loop, as ipinsights reports
+# it, and end to end (reading the CSV, encoding, epochs; ours also validates each epoch and
+# writes the model); test AUC, recall at 1% and 3% FPR; the oracle's on the same pairs.
+#
+# Measured (2 shared cores, THREADS=2, load 6-12 from other work: ranges over runs):
+#   world     records/s: ipinsights   pytorch           ratio (epoch loop; end to end)
+#   networks  358,000-451,000         225,000-363,000   1.24-1.59x; 1.14-1.51x  (3 runs)
+#   asn       327,000-573,000         234,000-396,000   1.40-1.45x; 1.33-1.40x  (2 runs)
+#   ipinsights trains first, the baseline after it: the load changed between them, hence the
+#   spread of the ratio.
+#   (the load cut both: nearly idle, ipinsights ran 1.03-1.1M.) Test figures (both
+#   deterministic with seed 1; the same in every run):
+#   world     AUC ours  pytorch  oracle   R@1%FPR ours  pytorch  oracle   R@3%FPR ours  pytorch  oracle
+#   networks  0.9957    0.9921   0.9975   0.8615        0.7282   0.9556   0.9996        0.9817   0.9999
+#   asn       0.9930    0.9913   0.9945   0.7195        0.6545   0.8066   0.9976        0.9889   0.9997
+#   The baseline's gap to the oracle on asn (0.0032) is no worse than the issue's SageMaker
+#   figure on its hidden population (0.9857 vs 0.9917: 0.0060).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$ROOT/build/release}"
 BIN="$BUILD/ipinsights"
-WORK="${WORK:-/tmp/ipinsights-train-bench}"
+POPULATION="${POPULATION:-networks}"
+WORK="${WORK:-/tmp/ipinsights-train-bench-$POPULATION}"
 USERS="${USERS:-10000}"
 DAYS="${DAYS:-10}"
 ATTACKS="${ATTACKS:-100000}"
@@ -37,7 +59,7 @@ cd "$WORK"
 if [[ ! -f labels_pairs.csv ]]; then
   echo "== simulating $USERS users x $DAYS days, $ATTACKS attacks" >&2
   rm -rf sim
-  SIM_ARGS=(--out sim --users "$USERS" --days "$DAYS" --attacks "$ATTACKS" --seed 1 --quiet)
+  SIM_ARGS=(--out sim --population "$POPULATION" --users "$USERS" --days "$DAYS" --attacks "$ATTACKS" --seed 1 --quiet)
   [[ -n "${IPV6_FRACTION:-}" ]] && SIM_ARGS+=(--ipv6-fraction "$IPV6_FRACTION")
   "$BIN" simulate cloudtrail "${SIM_ARGS[@]}"
   START=2024-03-01
@@ -69,33 +91,42 @@ if [[ "${SKIP_TORCH:-0}" != 1 ]] && "$PYTHON" -c "import torch" 2>/dev/null; the
   TORCH_OK=1
   echo "== PyTorch baseline ($THREADS threads)" >&2
   "$PYTHON" "$BASELINE" train --train train.csv --labels sim/labels.csv "${HP[@]}" \
-    --threads "$THREADS" > torch.json
+    --threads "$THREADS" --seed 1 > torch.json
 elif [[ "${SKIP_TORCH:-0}" == 1 ]]; then
   echo "== PyTorch baseline skipped (SKIP_TORCH=1)" >&2
 else
   echo "== PyTorch baseline skipped: $PYTHON has no torch (apt-get install python3-torch libopenblas0-openmp)" >&2
 fi
 
-"$PYTHON" - "$TORCH_OK" <<'PY'
+"$PYTHON" - "$TORCH_OK" "$POPULATION" <<'PY'
 import json, sys
 torch_ok = sys.argv[1] == "1"
 ours = json.load(open("ours_train.json"))
 metrics = json.load(open("ours_metrics.json"))
 maxrss_mb = int(open("ours.maxrss").read().split()[-1]) / 1024
-print(f"{'':24}{'records/s':>12}{'AUC':>9}{'recall@3%FPR':>14}{'recall@0':>10}{'FPR@0':>8}")
-print(f"{'ipinsights':24}{ours['records_per_second']:>12.0f}{metrics['auc']:>9.4f}"
-      f"{metrics['recall_at_3pct_fpr']:>14.4f}{metrics['recall_at_0']:>10.4f}{metrics['fpr_at_0']:>8.4f}")
+hp = ours["hyperparameters"]
+records = ours["training_rows"] * (1 + int(hp["random_negative_sampling_rate"]) +
+                                   int(hp["shuffled_negative_sampling_rate"])) * ours["epochs"]
+ours_e2e = records / ours["seconds"]
+print(f"population {sys.argv[2]}")
+print(f"{'':24}{'records/s':>11}{'end-to-end':>11}{'AUC':>8}{'R@1%FPR':>9}{'R@3%FPR':>9}"
+      f"{'R@0':>8}{'FPR@0':>8}")
+def row(name, rate, e2e, m, p=""):
+    rates = f"{rate:>11.0f}{e2e:>11.0f}" if rate else f"{'':>22}"
+    tail = f"{m[p + 'recall_at_0']:>8.4f}{m[p + 'fpr_at_0']:>8.4f}" if rate else ""
+    print(f"{name:24}{rates}{m[p + 'auc']:>8.4f}{m[p + 'recall_at_1pct_fpr']:>9.4f}"
+          f"{m[p + 'recall_at_3pct_fpr']:>9.4f}{tail}")
+row("ipinsights", ours["records_per_second"], ours_e2e, metrics)
 if torch_ok:
     t = json.load(open("torch.json"))
-    print(f"{'pytorch baseline':24}{t['records_per_second']:>12.0f}{t['auc']:>9.4f}"
-          f"{t['recall_at_3pct_fpr']:>14.4f}{t['recall_at_0']:>10.4f}{t['fpr_at_0']:>8.4f}")
+    row("pytorch baseline", t["records_per_second"], t["records_per_second_end_to_end"], t)
 if "oracle_auc" in metrics:
-    print(f"{'oracle (Bayes-optimal)':24}{'':>12}{metrics['oracle_auc']:>9.4f}"
-          f"{metrics['oracle_recall_at_3pct_fpr']:>14.4f}")
+    row("oracle (Bayes-optimal)", None, None, metrics, "oracle_")
     print(f"gap to oracle: AUC {metrics['oracle_auc'] - metrics['auc']:+.4f} (target <= 0.003), "
-          f"recall@3%FPR {metrics['oracle_recall_at_3pct_fpr'] - metrics['recall_at_3pct_fpr']:+.4f} (target <= 0.01)")
+          f"recall@1%FPR {metrics['oracle_recall_at_1pct_fpr'] - metrics['recall_at_1pct_fpr']:+.4f} (target <= 0.05)")
 if torch_ok:
-    print(f"speed ratio ipinsights / pytorch: {ours['records_per_second'] / t['records_per_second']:.2f}x (target >= 3)")
+    print(f"speed ratio ipinsights / pytorch: {ours['records_per_second'] / t['records_per_second']:.2f}x (target >= 3); "
+          f"end to end {ours_e2e / t['records_per_second_end_to_end']:.2f}x")
 print(f"ipinsights: {ours['training_rows']} rows, {ours['seconds']:.1f} s total, peak RSS {maxrss_mb:.0f} MB, "
       f"validation AUC {ours['validation_auc']}")
 PY
