@@ -312,7 +312,9 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
     result.warnings.push_back(advice);
   }
 
-  // Each entity's rate of new networks, fitted into the score before it is calibrated.
+  // Each entity's rate of new networks, fitted into the score before it is calibrated. A
+  // warm start's rates are of an earlier window: never kept.
+  model->novelty = EntityNovelty();
   if (options.entity_novelty && !validation.rows.empty()) {
     NoveltyFit fit = FitEntityNovelty(*model, train.rows, validation.rows, options.target_fpr,
                                       options.seed, options.threads);
