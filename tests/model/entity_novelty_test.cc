@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -22,6 +23,7 @@ EntityNovelty Novelty(size_t rows) {
   EntityNovelty novelty;
   novelty.model_weight = 0.5f;
   novelty.model_offset = -2;
+  novelty.fade_below = -20;
   novelty.mean_rate = 0.02;
   novelty.source = "validation";
   for (size_t row = 0; row < rows; ++row) {
@@ -41,14 +43,17 @@ TEST(EntityNovelty, AdjustIsTheLogOfTheMixtureWithoutOverflow) {
   const EntityNovelty novelty = Novelty(3);
   for (float dot : {-200.0f, -10.0f, 0.0f, 3.0f, 200.0f}) {
     for (uint64_t row : {0u, 1u, 2u}) {
+      const double x = 0.5 * dot - 2.0;
       const double expected =
-          std::log(std::exp(0.5 * dot - 2.0) + std::exp(double(novelty.log_rate[row])));
+          std::log(std::exp(x) + std::exp(double(novelty.log_rate[row]) + std::min(0.0, x + 20)));
       EXPECT_NEAR(novelty.Adjust(dot, row), expected, 1e-5 * std::max(1.0, std::fabs(expected)))
           << dot << " " << row;
     }
   }
-  // A pair the model finds anomalous scores no lower than its entity's novelty rate.
-  EXPECT_NEAR(novelty.Adjust(-1000.0f, 2), novelty.log_rate[2], 1e-6);
+  // A pair the model finds mildly anomalous scores about its entity's novelty rate...
+  EXPECT_NEAR(novelty.Adjust(-20.0f, 2), novelty.log_rate[2], 0.001);
+  // ...and one it is sure of, past fade_below, falls under it whatever the rate.
+  EXPECT_LT(novelty.Adjust(-80.0f, 6), novelty.log_rate[6] - 10);
   // Monotone in the dot product.
   EXPECT_LT(novelty.Adjust(1.0f, 1), novelty.Adjust(1.5f, 1));
 }
@@ -66,11 +71,16 @@ TEST(EntityNovelty, JsonRoundTripsAndBadObjectsAreNamed) {
   const EntityNovelty back = ParseEntityNoveltyJson(EntityNoveltyJson(novelty), "m");
   EXPECT_EQ(back.model_weight, novelty.model_weight);
   EXPECT_EQ(back.model_offset, novelty.model_offset);
+  EXPECT_EQ(back.fade_below, novelty.fade_below);
   EXPECT_EQ(back.mean_rate, novelty.mean_rate);
   EXPECT_EQ(back.source, "validation");
   for (const char* bad :
-       {"{}", "{\"model_weight\": 1}", "{\"model_weight\": 0, \"model_offset\": 1}",
-        "{\"model_weight\": -1, \"model_offset\": 1}", "[1]", "{\"model_weight\": "}) {
+       {"{}", "{\"model_weight\": 1}",
+        "{\"model_weight\": 0, \"model_offset\": 1, \"fade_below\": 0}",
+        "{\"model_weight\": -1, \"model_offset\": 1, \"fade_below\": 0}",
+        "{\"model_weight\": 1, \"model_offset\": 1}",
+        "{\"model_weight\": 1, \"model_offset\": 1, \"fade_below\": 0, \"mean_rate\": 2}", "[1]",
+        "{\"model_weight\": "}) {
     SCOPED_TRACE(bad);
     try {
       ParseEntityNoveltyJson(bad, "where.ipinsights");
@@ -101,6 +111,16 @@ TEST_F(EntityNoveltyModelTest, ScoreAddsTheNoveltyAndDotProductStaysSageMakers) 
   const float dot = model->Score("alice", ip);
   EXPECT_EQ(model->DotProduct("alice", ip), dot);
   model->impl().novelty = Novelty(50);
+  // A created model scores batches through the window of folded entities (a loaded one
+  // folds every entity at load): both paths add the novelty.
+  {
+    const std::string_view names[] = {"alice", "bob", "alice"};
+    const IpAddress addresses[] = {ip, *IpAddress::Parse("203.0.113.1"), ip};
+    float batch[3];
+    model->ScoreBatch(names, addresses, 3, batch);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(batch[i], model->Score(names[i], addresses[i])) << i;
+    EXPECT_NE(batch[0], dot);
+  }
   model->Save(path_);
   const std::shared_ptr<const Model> loaded = Model::Load(path_);
   EXPECT_EQ(loaded->impl().novelty.log_rate, model->impl().novelty.log_rate);

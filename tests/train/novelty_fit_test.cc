@@ -8,6 +8,7 @@
 
 #include "ipinsights/model/model.h"
 #include "ipinsights/model/model_impl.h"
+#include "ipinsights/train/row_scores.h"
 
 namespace ipinsights {
 namespace {
@@ -76,18 +77,43 @@ TEST_F(NoveltyFitTest, IsDeterministicAndNeverWorseThanTheDotProductOnItsHoldout
     for (int i = 0; i < e % 5; ++i) {
       train.push_back(Row(entity, ("172." + std::to_string((e * 7 + i) % 200) + ".3.3").c_str()));
     }
-    for (int i = 0; i < 5; ++i) holdout.push_back(Row(entity, home.c_str()));
+    for (int i = 0; i < 25; ++i) holdout.push_back(Row(entity, home.c_str()));
   }
   const NoveltyFit a = FitEntityNovelty(model_->impl(), train, holdout, 0.01, 9, 2);
   const NoveltyFit b = FitEntityNovelty(model_->impl(), train, holdout, 0.01, 9, 1);
   EXPECT_EQ(a.holdout_pairs, holdout.size());
   EXPECT_EQ(a.drawn_pairs, holdout.size());
+  // Too few normal pairs for a tail at 1%: no fit at all.
+  const std::vector<TrainingRow> few(holdout.begin(), holdout.begin() + 2000);
+  const NoveltyFit none = FitEntityNovelty(model_->impl(), train, few, 0.01, 9, 2);
+  EXPECT_TRUE(none.novelty.empty());
+  EXPECT_EQ(none.drawn_pairs, 0u);
   EXPECT_GE(a.recall_with_novelty, a.recall_dot_product);
   EXPECT_EQ(a.recall_with_novelty, b.recall_with_novelty);
   EXPECT_EQ(a.novelty.model_weight, b.novelty.model_weight);
   EXPECT_EQ(a.novelty.model_offset, b.novelty.model_offset);
   EXPECT_EQ(a.novelty.log_rate, b.novelty.log_rate);
   EXPECT_EQ(a.novelty.empty(), a.recall_with_novelty == a.recall_dot_product);
+}
+
+// Calibration and the history's score summaries go through ScoreRows: with a novelty, it must
+// give Model::Score (and the dot product when asked), as the consumers will see it.
+TEST_F(NoveltyFitTest, RowScoresAreTheModelsScores) {
+  Model::Impl& impl = model_->impl();
+  impl.novelty.model_weight = 0.5f;
+  impl.novelty.model_offset = -1;
+  impl.novelty.fade_below = -3;
+  impl.novelty.log_rate.assign(1000, std::log(0.05f));
+  const std::vector<TrainingRow> rows = {Row("a", "192.0.2.1"), Row("b", "2001:db8::1"),
+                                         Row("a", "100.64.3.2")};
+  const std::vector<float> scores = ScoreRows(impl, rows, 2);
+  const std::vector<float> dots = ScoreRows(impl, rows, 2, RowScore::kDotProduct);
+  const char* entities[] = {"a", "b", "a"};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_NEAR(scores[i], model_->Score(entities[i], rows[i].ip), 1e-5) << i;
+    EXPECT_NEAR(dots[i], model_->DotProduct(entities[i], rows[i].ip), 1e-5) << i;
+    EXPECT_NE(scores[i], dots[i]) << i;
+  }
 }
 
 }  // namespace

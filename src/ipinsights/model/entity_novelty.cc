@@ -11,9 +11,10 @@ namespace ipinsights {
 std::string EntityNoveltyJson(const EntityNovelty& novelty) {
   // fmt's shortest round-trip form: the numbers read back bit for bit.
   std::string out = fmt::format(
-      "{{\"model_weight\": {}, \"model_offset\": {}, \"mean_rate\": {}, \"prior_strength\": {}, "
-      "\"source\": ",
-      novelty.model_weight, novelty.model_offset, novelty.mean_rate, kNoveltyPriorStrength);
+      "{{\"model_weight\": {}, \"model_offset\": {}, \"fade_below\": {}, \"mean_rate\": {}, "
+      "\"prior_strength\": {}, \"source\": ",
+      novelty.model_weight, novelty.model_offset, novelty.fade_below, novelty.mean_rate,
+      kNoveltyPriorStrength);
   AppendJsonString(&out, novelty.source);
   return out + "}";
 }
@@ -34,6 +35,8 @@ EntityNovelty ParseEntityNoveltyJson(std::string_view json, const std::string& w
       } else if (key == "model_offset") {
         novelty.model_offset = static_cast<float>(value.get_double());
         have_offset = true;
+      } else if (key == "fade_below") {
+        novelty.fade_below = static_cast<float>(value.get_double());
       } else if (key == "mean_rate") {
         novelty.mean_rate = value.get_double();
       } else if (key == "source") {
@@ -45,6 +48,13 @@ EntityNovelty ParseEntityNoveltyJson(std::string_view json, const std::string& w
   }
   if (!have_weight || !have_offset) {
     throw Error(fmt::format("{}: entity_novelty lacks model_weight or model_offset", where));
+  }
+  if (!std::isfinite(novelty.fade_below)) {
+    throw Error(fmt::format("{}: entity_novelty lacks a finite fade_below", where));
+  }
+  if (!(novelty.mean_rate >= 0 && novelty.mean_rate <= 1)) {
+    throw Error(
+        fmt::format("{}: entity_novelty mean_rate {} is not a rate", where, novelty.mean_rate));
   }
   if (!(novelty.model_weight > 0) || !std::isfinite(novelty.model_weight) ||
       !std::isfinite(novelty.model_offset)) {

@@ -322,6 +322,14 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
   if (std::string where = FirstNonFiniteWeight(*model); !where.empty()) {
     throw Error(fmt::format("{}: unusable model file (non-finite weight at {})", location, where));
   }
+  // Rates are probabilities: a larger one would make its entity impossible to flag.
+  const std::vector<float>& log_rate = model->novelty.log_rate;
+  for (size_t row = 0; row < log_rate.size(); ++row) {
+    if (log_rate[row] > 0) {
+      throw Error(fmt::format("{}: corrupted model file (entity novelty rate[{}] = exp({}) > 1)",
+                              location, row, log_rate[row]));
+    }
+  }
   return model;
 }
 

@@ -5,11 +5,13 @@
 // exactly once, over its events, shrunk towards the population's share.
 //
 // Weights: model_weight and model_offset are chosen on a grid to catch the most attacks at
-// `target_fpr` on the holdout pairs (normal pairs the model did not train on) against as
-// many addresses drawn the way NegativeSampler draws network negatives (a host of a network
-// of the training data: an attacker's address is a real host of some network) paired with
-// the same entities. When no point of the grid beats the dot product alone there, the fit
-// is empty and the model's score stays the dot product.
+// `target_fpr` on the holdout pairs (normal pairs the model did not train on) against
+// addresses drawn the way NegativeSampler draws its network negatives (a host of a network
+// of the training data) paired with the same entities. The rate fades (fade_below, see
+// entity_novelty.h) under the dot product of all but a tenth of target_fpr of the normal
+// pairs, so every entity can be flagged. When no point of the grid beats the
+// dot product alone by kMinGain, or the holdout has too few pairs for its tail at
+// target_fpr to mean anything, the fit is empty and the score stays the dot product.
 //
 // Thread-safety: reads the model only; runs `threads` workers (0: every core).
 //

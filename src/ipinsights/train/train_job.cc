@@ -318,12 +318,15 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   if (options.entity_novelty && !validation.rows.empty()) {
     NoveltyFit fit = FitEntityNovelty(*model, train.rows, validation.rows, options.target_fpr,
                                       options.seed, options.threads);
-    model->novelty = std::move(fit.novelty);
-    fit.novelty = model->novelty;
-    fit.novelty.log_rate.clear();
+    model->novelty.log_rate = std::move(fit.novelty.log_rate);
+    model->novelty.model_weight = fit.novelty.model_weight;
+    model->novelty.model_offset = fit.novelty.model_offset;
+    model->novelty.mean_rate = fit.novelty.mean_rate;
+    model->novelty.source = fit.novelty.source;
+    model->novelty.fade_below = fit.novelty.fade_below;
     log(fmt::format(
-        "entity novelty: {} (on {} validation pairs against {} addresses drawn from the "
-        "training networks, {:.4f} of them caught at {} FPR, dot product alone {:.4f})",
+        "entity novelty: {} (on {} validation pairs against {} drawn addresses, {:.4f} of "
+        "them caught at {} FPR, dot product alone {:.4f})",
         model->novelty.empty()
             ? std::string("not used, the dot product alone did as well")
             : fmt::format("score = log(exp({} * dot + {}) + entity rate), mean rate {:.4f}",
