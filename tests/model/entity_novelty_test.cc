@@ -40,7 +40,7 @@ TEST(EntityNovelty, EmptyLeavesTheDotProduct) {
 }
 
 TEST(EntityNovelty, AdjustIsTheLogOfTheMixtureWithoutOverflow) {
-  const EntityNovelty novelty = Novelty(3);
+  const EntityNovelty novelty = Novelty(7);
   for (float dot : {-200.0f, -10.0f, 0.0f, 3.0f, 200.0f}) {
     for (uint64_t row : {0u, 1u, 2u}) {
       const double x = 0.5 * dot - 2.0;

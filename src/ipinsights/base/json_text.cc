@@ -136,8 +136,10 @@ char* WriteJsonString(char* out, std::string_view text) {
     ++i;
     run = i;
   }
-  std::memcpy(out, text.data() + run, n - run);
-  out += n - run;
+  if (n > run) {  // an empty view's data() may be null, which memcpy must not get
+    std::memcpy(out, text.data() + run, n - run);
+    out += n - run;
+  }
   *out++ = '"';
   return out;
 }

@@ -200,8 +200,8 @@ void RunDemo(const DemoFlags& flags) {
       "  ipinsights serve --model cloudtrail={} --model waf={}\n\n"
       "  # score pairs in bulk: one JSON line per pair, flagged ones only\n"
       "  ipinsights score --model {} --pairs {} --only-anomalies\n\n"
-      "  # evaluate again with other thresholds\n"
-      "  ipinsights evaluate --model {} --labels {} --threshold 0 --threshold -2\n\n"
+      "  # evaluate again at a stricter false-positive rate\n"
+      "  ipinsights evaluate --model {} --labels {} --target-fpr 0.001\n\n"
       "  # ask the server about one pair\n"
       "  curl -s -H 'Content-Type: text/csv' --data 'some-user,198.51.100.7' "
       "http://127.0.0.1:8080/endpoints/cloudtrail/invocations\n",

@@ -199,7 +199,7 @@ class ScoredEventsOutput : public FileOutput {
     return lines_.data() + lines_used_;
   }
   static char* Put(char* p, std::string_view text) {
-    std::memcpy(p, text.data(), text.size());
+    if (!text.empty()) std::memcpy(p, text.data(), text.size());  // data() may be null
     return p + text.size();
   }
 
