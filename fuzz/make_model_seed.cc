@@ -1,13 +1,18 @@
 // Writes the model_file fuzzer's seeds: small real model files (Model::Create with tiny
-// hyperparameters, as tests do), with and without IP encoder layers.
+// hyperparameters, as tests do), with and without IP encoder layers, and one with what train
+// adds to the header and after the layers (a score calibration and entity novelty rates).
 //
 //   build/release/fuzz/make_model_seed fuzz/corpus/model_file
+#include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/model/hyperparameters.h"
 #include "ipinsights/model/model.h"
+#include "ipinsights/model/model_impl.h"
+#include "ipinsights/model/score_calibration.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -25,6 +30,25 @@ int main(int argc, char** argv) {
       ipinsights::Model::Create(hp, 7 + layers)
           ->Save(dir + "/tiny-" + std::to_string(layers) + "-layers.ipinsights");
     }
+    ipinsights::Hyperparameters hp;
+    hp.num_entity_vectors = 8;
+    hp.vector_dim = 4;
+    hp.ip_hash_buckets = 1024;
+    hp.num_ip_encoder_layers = 1;
+    std::shared_ptr<ipinsights::Model> model = ipinsights::Model::Create(hp, 11);
+    ipinsights::Model::Impl& impl = model->impl();
+    std::vector<float> normal;
+    for (int i = 0; i < 200; ++i) normal.push_back(-3.0f + 0.05f * static_cast<float>(i));
+    impl.calibration = ipinsights::CalibrateScores(normal, 0.01, "validation");
+    impl.novelty.model_weight = 0.5f;
+    impl.novelty.model_offset = -1;
+    impl.novelty.fade_below = -6;
+    impl.novelty.mean_rate = 0.02;
+    impl.novelty.source = "validation";
+    for (int row = 0; row < hp.num_entity_vectors; ++row) {
+      impl.novelty.log_rate.push_back(std::log(0.005f + 0.01f * static_cast<float>(row)));
+    }
+    model->Save(dir + "/tiny-novelty.ipinsights");
   } catch (const ipinsights::Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

@@ -19,7 +19,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "usage: $0 [SECONDS_PER_TARGET]" >&2
   exit 2
 fi
-all_fuzzers=(ip_address media_type request_codec router sigv4 log_reader pair_reader csv pair_csv_differential model_file s3_xml)
+all_fuzzers=(ip_address media_type request_codec router sigv4 log_reader pair_reader csv pair_csv_differential model_file s3_xml history_file aws_ip_ranges)
 read -r -a fuzzers <<< "${FUZZERS:-${all_fuzzers[*]}}"
 
 bash scripts/install-deps.sh --fuzz
