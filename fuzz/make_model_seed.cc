@@ -1,6 +1,7 @@
 // Writes the model_file fuzzer's seeds: small real model files (Model::Create with tiny
 // hyperparameters, as tests do), with and without IP encoder layers, and one with what train
-// adds to the header and after the layers (a score calibration and entity novelty rates).
+// adds to the header and after the layers (a score calibration, entity novelty rates, its
+// history's checksum).
 //
 //   build/release/fuzz/make_model_seed fuzz/corpus/model_file
 #include <cmath>
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
     for (int row = 0; row < hp.num_entity_vectors; ++row) {
       impl.novelty.log_rate.push_back(std::log(0.005f + 0.01f * static_cast<float>(row)));
     }
+    impl.history_checksum = 0x0123456789abcdefULL;
     model->Save(dir + "/tiny-novelty.ipinsights");
   } catch (const ipinsights::Error& e) {
     std::fprintf(stderr, "%s\n", e.what());

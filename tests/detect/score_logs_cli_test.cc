@@ -94,6 +94,26 @@ TEST_F(ScoreLogsCli, AModelWithoutHistoryWarnsOnce) {
   EXPECT_EQ(quiet.err.find("history"), std::string::npos) << quiet.err;
 }
 
+// train records its history's checksum in the model: another history beside it (here
+// prepare's, which lacks the score summaries) is left out with a warning, as a missing one
+// is; given with --history it is used, with a warning.
+TEST_F(ScoreLogsCli, AHistoryFromAnotherRunIsNotTakenForTheModels) {
+  std::filesystem::copy_file(dir_ / "train.csv.history", dir_ / "model/history.ipinsights",
+                             std::filesystem::copy_options::overwrite_existing);
+  CommandResult beside = Score("--output events.ndjson --json --quiet");
+  ASSERT_EQ(beside.exit_code, 0) << beside.err;
+  EXPECT_NE(beside.err.find("model/history.ipinsights is not the history trained with "
+                            "model/model.ipinsights"),
+            std::string::npos)
+      << beside.err;
+  EXPECT_NE(beside.out.find("\"history\":false"), std::string::npos) << beside.out;
+  CommandResult given = Score("--output events.ndjson --json --history train.csv.history");
+  ASSERT_EQ(given.exit_code, 0) << given.err;
+  EXPECT_NE(given.err.find("train.csv.history is not the history trained with"), std::string::npos)
+      << given.err;
+  EXPECT_NE(given.out.find("\"history\":true"), std::string::npos) << given.out;
+}
+
 }  // namespace
 }  // namespace ipinsights
 

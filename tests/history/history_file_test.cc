@@ -61,8 +61,18 @@ class HistoryFileTest : public testing::ScratchTest {
 
 TEST_F(HistoryFileTest, RoundTrips) {
   const EntityHistory history = Sample();
+  EXPECT_EQ(history.checksum(), 0u);  // built in memory
   WriteHistoryFile(history, path_);
   const EntityHistory again = ReadHistoryFile(path_);
+  // The checksum read back is the one the writer reports: train records it in the model.
+  {
+    std::unique_ptr<WritableFile> file = OpenStorage(path_ + "3").OpenWritable(path_ + "3");
+    uint64_t written = 0;
+    EXPECT_EQ(WriteHistoryFile(history, file.get(), &written), ReadWholeObject(path_).size());
+    file->Close();
+    EXPECT_EQ(written, again.checksum());
+    EXPECT_NE(written, 0u);
+  }
   EXPECT_EQ(again.entities(), 2u);
   EXPECT_EQ(again.events(), 4u);
   EXPECT_EQ(again.first_day(), 19800);

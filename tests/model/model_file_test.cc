@@ -109,6 +109,24 @@ TEST_F(ModelFileTest, RejectsBadCalibrationNamingTheFile) {
                                      "target_fpr 2.5 is not in (0, 1)"));
 }
 
+TEST_F(ModelFileTest, HistoryChecksumRoundTripsAndABadOneIsNamed) {
+  auto model = Model::Create(hp_, 11);
+  model->Save(path_);
+  EXPECT_FALSE(Model::Load(path_)->history_checksum().has_value());
+  model->impl().history_checksum = 0x00ab'cdef'0123'4567ULL;
+  model->Save(path_);
+  EXPECT_THAT(Bytes(), HasSubstr("\"history_checksum\": \"00abcdef01234567\""));
+  EXPECT_EQ(Model::Load(path_)->history_checksum(), 0x00ab'cdef'0123'4567ULL);
+  std::string bytes = Bytes();
+  const size_t at = bytes.find("00abcdef01234567");
+  bytes.replace(at, 16, "00abcdef0123456g");
+  const uint64_t checksum = XXH3_64bits(bytes.data(), bytes.size() - 8);
+  std::memcpy(bytes.data() + bytes.size() - 8, &checksum, 8);
+  Write(bytes);
+  EXPECT_THAT(LoadError(), HasSubstr("model.ipinsights: corrupted model file (history_checksum "
+                                     "\"00abcdef0123456g\" is not 16 hex digits)"));
+}
+
 TEST_F(ModelFileTest, LoadedModelsScoreFromPrecomputedFoldsWithTheSameBits) {
   for (int layers : {1, 2}) {
     hp_.num_ip_encoder_layers = layers;

@@ -106,6 +106,10 @@ TEST_F(TrainHistoryTest, KeepsPreparesHistoryWithTheEntitiesScores) {
   EXPECT_NE(kept.first_day(), kUnknownDay);
   // Each entity's summary is its kept addresses scored by the model, weighted by events.
   const std::shared_ptr<const Model> model = Model::Load(result.model_location);
+  // The model names its history by checksum (prepare's is another file).
+  ASSERT_TRUE(model->history_checksum().has_value());
+  EXPECT_EQ(*model->history_checksum(), kept.checksum());
+  EXPECT_NE(*model->history_checksum(), beside.checksum());
   for (const EntityRecord& record : kept.records()) {
     ASSERT_TRUE(record.has_scores()) << record.entity;
     EXPECT_LE(record.score_min, record.score_p05);

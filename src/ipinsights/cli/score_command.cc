@@ -120,9 +120,28 @@ int64_t WindowSeconds(const std::string& text) {
 }
 
 // The history beside the model (DIR/history.ipinsights), unless --history or --no-history.
-std::optional<EntityHistory> LoadHistory(const ScoreFlags& flags) {
+// Models record the checksum of the history trained with them: one beside the model that is
+// not it (another run's, or a crash between train's renames) would give reasons from another
+// window, so it is left out as a missing one is; one given with --history is the user's
+// choice, used with a warning.
+std::optional<EntityHistory> LoadHistory(const ScoreFlags& flags, const Model& model) {
   if (flags.no_history) return std::nullopt;
-  if (!flags.history.empty()) return ReadHistoryFile(flags.history);
+  const std::optional<uint64_t> expected = model.history_checksum();
+  auto other_run = [&](const EntityHistory& history, const std::string& location) {
+    return expected && history.checksum() != *expected
+               ? fmt::format(
+                     "{} is not the history trained with {} (its checksum is {:016x}, "
+                     "the model's history_checksum {:016x})",
+                     location, flags.model, history.checksum(), *expected)
+               : std::string();
+  };
+  if (!flags.history.empty()) {
+    EntityHistory history = ReadHistoryFile(flags.history);
+    if (std::string problem = other_run(history, flags.history); !problem.empty() && !flags.quiet) {
+      Warn(problem + ": reasons will use it as given");
+    }
+    return history;
+  }
   const size_t slash = flags.model.rfind('/');
   const std::string beside =
       (slash == std::string::npos ? std::string() : flags.model.substr(0, slash + 1)) +
@@ -136,7 +155,14 @@ std::optional<EntityHistory> LoadHistory(const ScoreFlags& flags) {
     }
     return std::nullopt;
   }
-  return ReadHistoryFile(beside);
+  EntityHistory history = ReadHistoryFile(beside);
+  if (std::string problem = other_run(history, beside); !problem.empty()) {
+    Warn(problem +
+         ": reasons will not use the training history (train again, or give "
+         "--history FILE or --no-history)");
+    return std::nullopt;
+  }
+  return history;
 }
 
 void RunScorePairs(const ScoreFlags& flags);
@@ -193,7 +219,7 @@ void RunScoreLogs(const ScoreFlags& flags) {
   const auto start = std::chrono::steady_clock::now();
   std::shared_ptr<const Model> model = Model::Load(flags.model);
   const double threshold = ResolveThreshold(flags, *model);
-  std::optional<EntityHistory> history = LoadHistory(flags);
+  std::optional<EntityHistory> history = LoadHistory(flags, *model);
   NetworkInfoSource network_info = NetworkInfoSource::Open({.asn_db = flags.asn_db,
                                                             .country_db = flags.country_db,
                                                             .aws_ip_ranges = flags.aws_ip_ranges});

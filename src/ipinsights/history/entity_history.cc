@@ -63,6 +63,7 @@ uint64_t EntityHistory::EntitiesOnNetwork(const IpAddress& ip, NetworkLevel leve
 
 size_t EntityHistory::entities() const { return impl_->records.size(); }
 uint64_t EntityHistory::events() const { return impl_->events; }
+uint64_t EntityHistory::checksum() const { return impl_->checksum; }
 int32_t EntityHistory::first_day() const { return impl_->first_day; }
 int32_t EntityHistory::last_day() const { return impl_->last_day; }
 const HistoryLimits& EntityHistory::limits() const { return impl_->limits; }

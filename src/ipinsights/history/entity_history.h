@@ -121,6 +121,10 @@ class EntityHistory {
   int32_t first_day() const;
   int32_t last_day() const;
   const HistoryLimits& limits() const;
+  // The XXH3-64 checksum stored at the end of the file it was read from (0 for a history
+  // built in memory): `train` records it in the model, so `score` can tell the history
+  // written with a model from another one (docs/formats/model-file.md, "history_checksum").
+  uint64_t checksum() const;
 
   // Every record, sorted by entity (for writing, merging and filling scores).
   const std::vector<EntityRecord>& records() const;
@@ -165,8 +169,10 @@ std::string HistoryLocationFor(const std::string& csv_location);
 // Writes atomically (Storage::OpenWritable). Throws Error naming the location.
 void WriteHistoryFile(const EntityHistory& history, const std::string& location);
 // Appends the whole file to `file` without closing it (the caller closes it, possibly
-// together with other outputs); returns its size in bytes. Throws Error.
-uint64_t WriteHistoryFile(const EntityHistory& history, WritableFile* file);
+// together with other outputs); returns its size in bytes and, when `checksum` is given,
+// stores there the file's checksum (what checksum() of the file read back says). Throws Error.
+uint64_t WriteHistoryFile(const EntityHistory& history, WritableFile* file,
+                          uint64_t* checksum = nullptr);
 // Throws Error naming the location and the reason (not a history file, version, truncated,
 // checksum, inconsistent).
 EntityHistory ReadHistoryFile(const std::string& location);

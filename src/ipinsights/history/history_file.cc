@@ -179,8 +179,11 @@ void WriteHistoryFile(const EntityHistory& history, const std::string& location)
   file->Close();
 }
 
-uint64_t WriteHistoryFile(const EntityHistory& history, WritableFile* file) {
+uint64_t WriteHistoryFile(const EntityHistory& history, WritableFile* file, uint64_t* checksum) {
   const std::string bytes = Serialize(history.impl());
+  if (checksum != nullptr) {
+    std::memcpy(checksum, bytes.data() + bytes.size() - kChecksumBytes, sizeof(*checksum));
+  }
   file->Append(bytes);
   return bytes.size();
 }
@@ -223,6 +226,7 @@ EntityHistory ParseHistoryFile(std::string_view bytes, const std::string& locati
   }
 
   auto impl = std::make_unique<EntityHistory::Impl>();
+  impl->checksum = stored;
   const uint64_t entities = header.Get<uint64_t>();
   const uint64_t network_counts[2] = {header.Get<uint64_t>(), header.Get<uint64_t>()};
   impl->events = header.Get<uint64_t>();

@@ -72,6 +72,7 @@ struct EntityHistory::Impl {
   uint64_t events = 0;
   int32_t first_day = kUnknownDay;
   int32_t last_day = kUnknownDay;
+  uint64_t checksum = 0;  // the file's, when read from one
   // Sorted by network base, unique; every count >= 1.
   std::vector<NetworkCount> networks[2];  // [NetworkLevel]
 

@@ -213,6 +213,8 @@ const ScoreCalibration* Model::calibration() const {
   return impl_->calibration ? &*impl_->calibration : nullptr;
 }
 
+std::optional<uint64_t> Model::history_checksum() const { return impl_->history_checksum; }
+
 void Model::EntityEmbedding(std::string_view entity, float* out) const {
   const float* row = impl_->EntityVector(impl_->EntityRowOfHash(impl_->EntityHash(entity)));
   std::memcpy(out, row, impl_->dim * sizeof(float));

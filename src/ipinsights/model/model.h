@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,9 @@ class Model {
   // How normal pairs score under this model (score_calibration.h); nullptr for a model
   // trained before calibration was stored.
   const ScoreCalibration* calibration() const;
+  // The checksum of the training history `train` wrote with this model
+  // (EntityHistory::checksum(); nullopt for models from before it was recorded).
+  std::optional<uint64_t> history_checksum() const;
 
   // The score (higher = more normal): the dot product combined with the entity's rate of
   // new networks when the model has one (entity_novelty.h; models trained with a validation

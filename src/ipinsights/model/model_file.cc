@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstring>
 
 #include "ipinsights/base/error.h"
@@ -68,13 +69,18 @@ std::string HeaderJson(const Model::Impl& model) {
   // "entity_novelty" likewise; its per-row rates are the last weight array.
   const std::string novelty =
       model.novelty.empty() ? "" : ", \"entity_novelty\": " + EntityNoveltyJson(model.novelty);
+  // 16 hex digits: a JSON number would not carry 64 bits through every reader.
+  const std::string history =
+      model.history_checksum
+          ? fmt::format(", \"history_checksum\": \"{:016x}\"", *model.history_checksum)
+          : "";
   return fmt::format(R"({{"format": "ipinsights-model", "hyperparameters": {}, "hash_seed": "{}", )"
                      R"("vector_dim": {}, "entity_rows": {}, "prefix_rows": {}, )"
                      R"("ip_encoder": "{}", )"
-                     R"("layers": {}, "training": {}{}{}}})",
+                     R"("layers": {}, "training": {}{}{}{}}})",
                      model.hyperparameters.ToJson(), model.hash_seed, model.dim,
                      model.entity_rows(), model.prefix_rows(), kIpEncoderName, layers,
-                     JsonString(model.training_info), calibration, novelty);
+                     JsonString(model.training_info), calibration, novelty, history);
 }
 
 // Every weight array, in file order.
@@ -260,6 +266,17 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
         const std::string_view raw = novelty.raw_json();
         model->novelty = ParseEntityNoveltyJson(raw, location + ": corrupted model file");
         have_novelty = true;
+      } else if (key == "history_checksum") {
+        const std::string_view text = value.get_string();
+        uint64_t checksum = 0;
+        const auto [end, error] =
+            std::from_chars(text.data(), text.data() + text.size(), checksum, 16);
+        if (text.size() != 16 || error != std::errc() || end != text.data() + text.size()) {
+          throw Error(
+              fmt::format("{}: corrupted model file (history_checksum \"{}\" is not 16 hex digits)",
+                          location, text));
+        }
+        model->history_checksum = checksum;
       }
     }
   } catch (const simdjson::simdjson_error& e) {

@@ -51,6 +51,8 @@ struct Model::Impl {
   // Each entity's rate of new networks, combined with the dot product in Model::Score (train
   // fills it when it has a validation channel; empty in older models: the score is the dot).
   EntityNovelty novelty;
+  // The checksum of the history.ipinsights written with it (train sets it; absent before).
+  std::optional<uint64_t> history_checksum;
 
   int64_t entity_rows() const { return hyperparameters.num_entity_vectors; }
   int64_t prefix_rows() const { return hyperparameters.ip_hash_buckets; }

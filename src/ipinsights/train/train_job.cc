@@ -363,16 +363,19 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   // The model, its metrics and its history are one unit: the temp files are written and
   // synced first, then metrics.json and the history are renamed into place and the model
   // last, so a failure (a full disk, an unwritable metrics.json) leaves the earlier model in
-  // place.
+  // place. The model records its history's checksum: a crash between the renames leaves a
+  // new history beside the old model, which `score` then tells apart.
+  std::unique_ptr<WritableFile> history_file =
+      OpenStorage(result.history_location).OpenWritable(result.history_location);
+  uint64_t history_checksum = 0;
+  WriteHistoryFile(history, history_file.get(), &history_checksum);
+  model->history_checksum = history_checksum;
   std::unique_ptr<WritableFile> model_file =
       OpenStorage(result.model_location).OpenWritable(result.model_location);
   WriteModelFile(*model, model_file.get());
   std::unique_ptr<WritableFile> metrics_file =
       OpenStorage(result.metrics_location).OpenWritable(result.metrics_location);
   metrics_file->Append(MetricsJson(result, options.seed));
-  std::unique_ptr<WritableFile> history_file =
-      OpenStorage(result.history_location).OpenWritable(result.history_location);
-  WriteHistoryFile(history, history_file.get());
   model_file->Sync();
   metrics_file->Sync();
   history_file->Sync();
