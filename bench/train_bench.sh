@@ -32,6 +32,8 @@
 #   world     AUC ours  pytorch  oracle   R@1%FPR ours  pytorch  oracle   R@3%FPR ours  pytorch  oracle
 #   networks  0.9957    0.9921   0.9975   0.8615        0.7282   0.9556   0.9996        0.9817   0.9999
 #   asn       0.9930    0.9913   0.9945   0.7195        0.6545   0.8066   0.9976        0.9889   0.9997
+#   (ours measured before the novelty rate's fade; with it, on the same worlds in
+#   quality_bench.sh: networks 0.9953 / 0.8647 / 0.9996, asn 0.9923 / 0.6851 / 0.9977.)
 #   The baseline's gap to the oracle on asn (0.0032) is no worse than the SageMaker
 #   figure on its hidden population (0.9857 vs 0.9917: 0.0060).
 set -euo pipefail
