@@ -605,7 +605,11 @@ TEST(ServerReload, SighupUnderLoadSwapsModelsAndLosesNothing) {
       RunCommand("curl -s -X POST -H 'Authorization: Bearer tok' " + server.url() + "/admin/reload")
           .output,
       "{\"reloaded\":[\"reload\"],\"failed\":[]}");
-  EXPECT_EQ(load.last(), Prediction(ExpectedScore(file, "u", "1.2.3.4")));
+  // The load's last answer may be from a request sent before the reload: wait for a newer one.
+  const std::string reloaded_score = Prediction(ExpectedScore(file, "u", "1.2.3.4"));
+  for (int i = 0; i < 200 && load.last() != reloaded_score; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(load.last(), reloaded_score);
   load.Stop();
   EXPECT_EQ(load.failed_, 0);
   EXPECT_GT(load.ok_, 100);
