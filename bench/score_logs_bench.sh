@@ -3,10 +3,10 @@
 # one JSON line per event with its fields) against `prepare` on the same logs, alternating
 # in the same run (the machine is shared and noisy: compare within a round). Issue 14's
 # target: score at least 70% of prepare's MB/s. Measured (README, performance): CloudTrail
-# 0.72-0.89x, 3 rounds, nearly idle; WAF 0.68-0.77x before the line-writing work of
-# feat/waf-throughput, after it not yet measured on an idle machine (loaded 8-9 on 2 cores:
-# 0.90, 0.67, 0.68x, noise larger than the change; callgrind: the scan's instructions 0.62x ->
-# 0.75x of prepare's). Run it idle: under load the ratio says little.
+# 0.72-0.89x, 3 rounds, nearly idle (again 0.85-0.89x after the line-writing work); WAF
+# 0.68-0.77x before the line-writing work of feat/waf-throughput, 0.97-1.13x after it (2 runs
+# of 3 rounds, nearly idle; prepare 1,143-1,439 MB/s in them; callgrind: the scan's
+# instructions 0.62x -> 0.75x of prepare's). Run it idle: under load the ratio says little.
 #
 # Simulates SIZE_MB of logs (`simulate --target-mb`), trains a model with the tutorial's
 # shape (vector_dim 128, one IP encoder layer) on the first days, then for ROUNDS rounds:
