@@ -24,6 +24,8 @@
 # Measured (2 shared cores, THREADS=2, load 6-12 from other work: ranges over runs):
 #   world     records/s: ipinsights   pytorch           ratio (epoch loop; end to end)
 #   networks  358,000-451,000         225,000-363,000   1.24-1.59x; 1.14-1.51x  (3 runs)
+#   nearly idle (load 0.1), networks: 1,135,000 vs 545,000 records/s, 2.08x; end to end
+#   1,021,000 vs 524,000, 1.95x (1 run, after the fade; ours AUC 0.9953, R@1% 0.8648)
 #   asn       327,000-573,000         234,000-396,000   1.40-1.45x; 1.33-1.40x  (2 runs)
 #   ipinsights trains first, the baseline after it: the load changed between them, hence the
 #   spread of the ratio.
