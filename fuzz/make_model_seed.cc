@@ -22,20 +22,19 @@ int main(int argc, char** argv) {
   }
   try {
     const std::string dir = argv[1];
-    for (int layers : {0, 1, 2}) {
+    auto tiny = [](int layers) {
       ipinsights::Hyperparameters hp;
       hp.num_entity_vectors = 8;
       hp.vector_dim = 4;
       hp.ip_hash_buckets = 1024;
       hp.num_ip_encoder_layers = layers;
-      ipinsights::Model::Create(hp, 7 + layers)
+      return hp;
+    };
+    for (int layers : {0, 1, 2}) {
+      ipinsights::Model::Create(tiny(layers), 7 + layers)
           ->Save(dir + "/tiny-" + std::to_string(layers) + "-layers.ipinsights");
     }
-    ipinsights::Hyperparameters hp;
-    hp.num_entity_vectors = 8;
-    hp.vector_dim = 4;
-    hp.ip_hash_buckets = 1024;
-    hp.num_ip_encoder_layers = 1;
+    const ipinsights::Hyperparameters hp = tiny(1);
     std::shared_ptr<ipinsights::Model> model = ipinsights::Model::Create(hp, 11);
     ipinsights::Model::Impl& impl = model->impl();
     std::vector<float> normal;

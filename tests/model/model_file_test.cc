@@ -35,6 +35,13 @@ class ModelFileTest : public testing::ScratchTest {
 
   std::string Bytes() { return ReadWholeObject(path_); }
   void Write(const std::string& bytes) { WriteWholeObject(path_, bytes); }
+  // Writes `bytes` with the file checksum (the last 8 bytes) made right again, so that what
+  // a test changed in the header is what the reader meets.
+  void WriteResealed(std::string bytes) {
+    const uint64_t checksum = XXH3_64bits(bytes.data(), bytes.size() - 8);
+    std::memcpy(bytes.data() + bytes.size() - 8, &checksum, 8);
+    Write(bytes);
+  }
   std::string LoadError() {
     try {
       Model::Load(path_);
@@ -102,9 +109,7 @@ TEST_F(ModelFileTest, RejectsBadCalibrationNamingTheFile) {
   const size_t at = bytes.find("\"target_fpr\": 0.25");
   ASSERT_NE(at, std::string::npos);
   bytes.replace(at, 18, "\"target_fpr\": 2.50");
-  const uint64_t checksum = XXH3_64bits(bytes.data(), bytes.size() - 8);
-  std::memcpy(bytes.data() + bytes.size() - 8, &checksum, 8);
-  Write(bytes);
+  WriteResealed(bytes);
   EXPECT_THAT(LoadError(), HasSubstr("model.ipinsights: corrupted model file: calibration "
                                      "target_fpr 2.5 is not in (0, 1)"));
 }
@@ -120,9 +125,7 @@ TEST_F(ModelFileTest, HistoryChecksumRoundTripsAndABadOneIsNamed) {
   std::string bytes = Bytes();
   const size_t at = bytes.find("00abcdef01234567");
   bytes.replace(at, 16, "00abcdef0123456g");
-  const uint64_t checksum = XXH3_64bits(bytes.data(), bytes.size() - 8);
-  std::memcpy(bytes.data() + bytes.size() - 8, &checksum, 8);
-  Write(bytes);
+  WriteResealed(bytes);
   EXPECT_THAT(LoadError(), HasSubstr("model.ipinsights: corrupted model file (history_checksum "
                                      "\"00abcdef0123456g\" is not 16 hex digits)"));
 }
