@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the tests under the sanitizers, as CI does on every run:
 #   asan: every test (unit, integration, conformance, fuzz seed replays) under ASan + UBSan,
-#         preset "asan" (RelWithDebInfo: -O2 keeps the training tests fast enough);
+#         preset "asan" (RelWithDebInfo: -O2 keeps the training tests fast enough; line
+#         tables only, which is all a sanitizer's stack trace needs: objects half the size
+#         of full debug information, so the builds compile and link faster);
 #   tsan: the server and trainer tests (ctest labels serve, train) under TSan, preset "tsan".
 # The tests start the `ipinsights` binary of the same build, so servers and commands run
 # sanitized too. Any report fails the run (halt_on_error below; UBSan stays recoverable in the

@@ -420,7 +420,9 @@ class PrepareShardS3Test : public PrepareShardTest {
 };
 
 TEST_F(PrepareShardS3Test, PartsConcatenateToTheUnshardedOutputAndSummariesSum) {
-  for (size_t count : {1, 2, 3, 7}) {
+  // One part and a prime count; the local test covers 2 and 3 (each run lists and reads the
+  // bucket through moto, seconds under ASan).
+  for (size_t count : {1, 7}) {
     ExpectShardsEqualOneRun(
         "prepare cloudtrail --input s3://trail/AWSLogs --from 2024-03-02 --to 2024-03-03",
         out_ + "train/", out_ + "validation/", count);

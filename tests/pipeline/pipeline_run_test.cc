@@ -28,20 +28,19 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-// Logs shared by every test of the process (simulating them is the slow part).
+// The simulated logs (tests/pipeline/simulate_logs.sh): ctest simulates them once per run
+// into IPINSIGHTS_PIPELINE_LOGS (fixture pipeline_logs); a binary run by hand simulates them
+// once per process.
 const fs::path& SimulatedLogs() {
   static const fs::path logs = [] {
+    const fs::path shared = IPINSIGHTS_PIPELINE_LOGS;
+    if (fs::exists(shared / "complete")) return shared;
     const fs::path dir =
         fs::temp_directory_path() / ("ipinsights_pipeline_logs_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    for (const std::string& args :
-         {std::string(
-              "simulate cloudtrail --out ct --days 8 --start 2024-03-01 --users 300 --quiet"),
-          std::string("simulate waf --out waf --days 8 --start 2024-03-01 --users 150 --quiet")}) {
-      testing::CommandResult run = testing::RunIpinsights(dir, args);
-      EXPECT_EQ(run.exit_code, 0) << run.err;
-    }
+    testing::CommandResult run =
+        testing::RunShell("bash '" IPINSIGHTS_SOURCE_DIR "/tests/pipeline/simulate_logs.sh' '" +
+                          testing::IpinsightsBinary() + "' '" + dir.string() + "' 2>&1");
+    EXPECT_EQ(run.exit_code, 0) << run.out;
     return dir;
   }();
   return logs;
