@@ -266,6 +266,73 @@ TEST(HistoryBuilder, MergingATruncatedHistoryKeepsItsFlags) {
   EXPECT_EQ(e->fine[0].events, 3u);
 }
 
+// An entity on more networks than its lists keep: the network it dropped still counts it.
+TEST(HistoryBuilder, MergingATruncatedHistoryKeepsItsEntityCountsPerNetwork) {
+  HistoryLimits limits;
+  limits.fine_per_entity = 2;
+  limits.coarse_per_entity = 1;
+  HistoryBuilder builder(limits);
+  for (int i = 0; i < 3; ++i) builder.Add("traveller", Ip("10.0.1.1"), 1);
+  for (int i = 0; i < 2; ++i) builder.Add("traveller", Ip("10.0.2.1"), 1);
+  builder.Add("traveller", Ip("10.0.3.1"), 1);  // the least used /24: dropped
+  builder.Add("traveller", Ip("10.9.0.1"), 1);  // the least used /16: dropped
+  builder.Add("local", Ip("10.0.3.7"), 1);
+  const EntityHistory prepared = std::move(builder).Finish();
+  ASSERT_TRUE(prepared.Find("traveller")->fine_truncated);
+  ASSERT_EQ(prepared.EntitiesOnNetwork(Ip("10.0.3.0"), NetworkLevel::kFine), 2u);
+
+  // What `train` does with prepare's history: merge it and finish again.
+  HistoryBuilder merged(limits);
+  merged.Merge(prepared);
+  const EntityHistory trained = std::move(merged).Finish();
+  ExpectSameHistory(prepared, trained);
+  EXPECT_EQ(trained.EntitiesOnNetwork(Ip("10.0.3.0"), NetworkLevel::kFine), 2u);
+  EXPECT_EQ(trained.EntitiesOnNetwork(Ip("10.9.0.0"), NetworkLevel::kCoarse), 1u);
+  EXPECT_EQ(trained.EntitiesOnNetwork(Ip("10.0.0.0"), NetworkLevel::kCoarse), 2u);
+
+  // Merged twice over (a history of a history) it stays the same.
+  HistoryBuilder again(limits);
+  again.Merge(trained);
+  ExpectSameHistory(trained, std::move(again).Finish());
+}
+
+// Parts of one window (shards): each entity dropped from a part's list is counted from that
+// part's table, so no network loses an entity; an entity dropped in two parts counts twice.
+TEST(HistoryBuilder, MergingTruncatedPartsCountsBetweenTheExactCountAndThePartsSummed) {
+  HistoryLimits limits;
+  limits.fine_per_entity = 4;
+  const std::vector<Event> events = SomeEvents(6000, 11);
+  HistoryBuilder whole(limits),
+      parts[3] = {HistoryBuilder(limits), HistoryBuilder(limits), HistoryBuilder(limits)};
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    whole.Add(e.entity, Ip(e.ip.c_str()), e.day);
+    parts[i % 3].Add(e.entity, Ip(e.ip.c_str()), e.day);
+  }
+  const EntityHistory exact = std::move(whole).Finish();
+  std::vector<EntityHistory> finished;
+  HistoryBuilder merged(limits);
+  for (HistoryBuilder& part : parts) {
+    finished.push_back(std::move(part).Finish());
+    merged.Merge(finished.back());
+  }
+  const EntityHistory from_parts = std::move(merged).Finish();
+  size_t truncated = 0;
+  for (const EntityRecord& record : exact.records()) {
+    truncated += record.fine_truncated;
+    for (const NetworkUse& use : record.fine) {
+      const uint64_t counted = from_parts.EntitiesOnNetwork(use.network.base, NetworkLevel::kFine);
+      uint64_t summed = 0;
+      for (const EntityHistory& part : finished) {
+        summed += part.EntitiesOnNetwork(use.network.base, NetworkLevel::kFine);
+      }
+      EXPECT_GE(counted, exact.EntitiesOnNetwork(use.network.base, NetworkLevel::kFine));
+      EXPECT_LE(counted, summed);
+    }
+  }
+  EXPECT_GT(truncated, 0u) << "the events should truncate some entities' lists";
+}
+
 TEST(HistoryBuilder, FindsManyEntities) {
   HistoryBuilder builder;
   for (int i = 0; i < 20000; ++i) {

@@ -113,6 +113,36 @@ void SortAndTruncate(std::vector<Item>* items, size_t limit, bool* truncated, Ke
   std::sort(items->begin(), items->end(), before);
 }
 
+// Counts per network (entities on it), keyed by the network's halves.
+class NetworkTally {
+ public:
+  void Add(uint64_t high, uint64_t low, NetworkLevel level, uint64_t entities) {
+    const auto [position, added] = index_.FindOrInsert(
+        AddressKeyHash(high, low), static_cast<uint32_t>(counts_.size()), [&](uint32_t i) {
+          return HighHalf(counts_[i].network.base) == high &&
+                 LowHalf(counts_[i].network.base) == low;
+        });
+    if (added) {
+      const IpAddress base = IpAddress::FromHalves(high, low);
+      counts_.push_back({Network{base, PrefixLength(base.is_v4(), level)}, 0});
+    }
+    counts_[position].entities += entities;
+  }
+  // The count of the network (high, low); 0 when never added.
+  uint64_t Get(uint64_t high, uint64_t low) const {
+    const uint32_t position = index_.Find(AddressKeyHash(high, low), [&](uint32_t i) {
+      return HighHalf(counts_[i].network.base) == high && LowHalf(counts_[i].network.base) == low;
+    });
+    return position == HashIndex::kNone ? 0 : counts_[position].entities;
+  }
+  const std::vector<NetworkCount>& counts() const { return counts_; }
+  std::vector<NetworkCount> Take() && { return std::move(counts_); }
+
+ private:
+  HashIndex index_;
+  std::vector<NetworkCount> counts_;
+};
+
 }  // namespace
 
 struct HistoryBuilder::Impl {
@@ -120,6 +150,11 @@ struct HistoryBuilder::Impl {
   std::string names;
   std::vector<EntityState> entities;
   HashIndex index;
+  // Per network, the entities merged histories counted on it that their kept lists no
+  // longer show (dropped from a truncated list). Finish adds them to the count over the
+  // lists: exact for one merged history; with several (shards) an entity dropped in one and
+  // seen in another counts twice, an overcount bounded by the parts' own counts summed.
+  NetworkTally dropped[2];  // [NetworkLevel]
 
   std::string_view NameOf(const EntityState& state) const {
     return std::string_view(names.data() + state.name_offset, state.name_length);
@@ -190,7 +225,8 @@ void HistoryBuilder::Add(std::string_view entity, const IpAddress& ip, int32_t d
 }
 
 void HistoryBuilder::Merge(HistoryBuilder&& other) {
-  if (impl_->entities.empty()) {
+  if (impl_->entities.empty() && impl_->dropped[0].counts().empty() &&
+      impl_->dropped[1].counts().empty()) {
     // The usual first merge of workers' builders: take the other one whole.
     const HistoryLimits limits = impl_->limits;
     std::swap(impl_, other.impl_);
@@ -198,6 +234,12 @@ void HistoryBuilder::Merge(HistoryBuilder&& other) {
     return;
   }
   Impl& from = *other.impl_;
+  for (int level = 0; level < 2; ++level) {
+    for (const NetworkCount& count : from.dropped[level].counts()) {
+      impl_->dropped[level].Add(HighHalf(count.network.base), LowHalf(count.network.base),
+                                static_cast<NetworkLevel>(level), count.entities);
+    }
+  }
   for (EntityState& source : from.entities) {
     EntityState& state = impl_->EntityFor(from.NameOf(source), source.hash);
     state.events += source.events;
@@ -222,6 +264,23 @@ void HistoryBuilder::Merge(HistoryBuilder&& other) {
 }
 
 void HistoryBuilder::Merge(const EntityHistory& history) {
+  // The history's exact entity counts per network, less those its kept lists show.
+  for (int level = 0; level < 2; ++level) {
+    const NetworkLevel network_level = static_cast<NetworkLevel>(level);
+    NetworkTally kept;
+    for (const EntityRecord& record : history.records()) {
+      for (const NetworkUse& use : level == 0 ? record.fine : record.coarse) {
+        kept.Add(HighHalf(use.network.base), LowHalf(use.network.base), network_level, 1);
+      }
+    }
+    for (const NetworkCount& count : history.impl().networks[level]) {
+      const uint64_t high = HighHalf(count.network.base), low = LowHalf(count.network.base);
+      const uint64_t listed = kept.Get(high, low);
+      if (count.entities > listed) {
+        impl_->dropped[level].Add(high, low, network_level, count.entities - listed);
+      }
+    }
+  }
   for (const EntityRecord& record : history.records()) {
     EntityState& state = impl_->EntityFor(record.entity, EntityKeyHash(record.entity));
     state.events += record.events;
@@ -250,27 +309,18 @@ EntityHistory HistoryBuilder::Finish() && {
   out->limits = in.limits;
   const size_t n = in.entities.size();
 
-  // Entities per network, counted over every network an entity used (before truncation).
+  // Entities per network, counted over every network an entity used (before truncation),
+  // plus those merged histories had dropped from their lists.
   for (int level = 0; level < 2; ++level) {
-    HashIndex index;
-    std::vector<NetworkCount>& counts = out->networks[level];
+    const NetworkLevel network_level = static_cast<NetworkLevel>(level);
+    NetworkTally tally = std::move(in.dropped[level]);
     for (EntityState& state : in.entities) {
       for (const NetworkSlot& slot : state.networks[level].slots()) {
-        if (slot.events == 0) continue;
-        const auto [position, added] =
-            index.FindOrInsert(AddressKeyHash(slot.high, slot.low),
-                               static_cast<uint32_t>(counts.size()), [&](uint32_t i) {
-                                 return HighHalf(counts[i].network.base) == slot.high &&
-                                        LowHalf(counts[i].network.base) == slot.low;
-                               });
-        if (added) {
-          const IpAddress base = IpAddress::FromHalves(slot.high, slot.low);
-          counts.push_back(
-              {Network{base, PrefixLength(base.is_v4(), static_cast<NetworkLevel>(level))}, 0});
-        }
-        ++counts[position].entities;
+        if (slot.events > 0) tally.Add(slot.high, slot.low, network_level, 1);
       }
     }
+    std::vector<NetworkCount>& counts = out->networks[level];
+    counts = std::move(tally).Take();
     std::sort(counts.begin(), counts.end(), [](const NetworkCount& a, const NetworkCount& b) {
       return a.network.base < b.network.base;
     });
