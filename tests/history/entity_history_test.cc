@@ -333,6 +333,38 @@ TEST(HistoryBuilder, MergingTruncatedPartsCountsBetweenTheExactCountAndThePartsS
   EXPECT_GT(truncated, 0u) << "the events should truncate some entities' lists";
 }
 
+// A role used from a whole NAT pool: 200,000 distinct addresses, three of them daily. The
+// builder keeps a bounded working list (HistoryBuilder::Impl::BoundAddresses), and the
+// addresses that keep coming back are the ones kept, with their counts.
+TEST(HistoryBuilder, AnEntityOnCountlessAddressesKeepsItsFrequentOnes) {
+  HistoryBuilder builder;
+  uint32_t pool = 0x64400000u;  // 100.64.0.0/10, one new address per event
+  for (int i = 0; i < 200000; ++i) {
+    builder.Add("role", IpAddress::FromV4(pool++), 1);
+    if (i % 100 == 0) {
+      builder.Add("role", Ip("198.51.100.1"), 1);
+      builder.Add("role", Ip("198.51.100.2"), 1);
+      builder.Add("role", Ip("198.51.100.3"), 1);
+    }
+  }
+  builder.Add("other", Ip("100.64.0.1"), 1);
+  const EntityHistory history = std::move(builder).Finish();
+  const EntityRecord* role = history.Find("role");
+  ASSERT_NE(role, nullptr);
+  EXPECT_EQ(role->events, 206000u);
+  EXPECT_TRUE(role->addresses_truncated);
+  ASSERT_EQ(role->addresses.size(), 64u);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(role->addresses[k].ip, Ip(("198.51.100." + std::to_string(k + 1)).c_str()));
+    EXPECT_EQ(role->addresses[k].events, 2000u);
+  }
+  // Networks are whole: every /24 of the pool counts the role, the shared one both.
+  EXPECT_EQ(history.EntitiesOnNetwork(Ip("100.64.0.1"), NetworkLevel::kFine), 2u);
+  EXPECT_EQ(history.EntitiesOnNetwork(Ip("100.67.13.1"), NetworkLevel::kFine), 1u);
+  EXPECT_EQ(role->fine[0].network.ToString(), "198.51.100.0/24");
+  EXPECT_EQ(role->fine[0].events, 6000u);
+}
+
 TEST(HistoryBuilder, FindsManyEntities) {
   HistoryBuilder builder;
   for (int i = 0; i < 20000; ++i) {

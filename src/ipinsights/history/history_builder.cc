@@ -64,6 +64,33 @@ class SlotList {
   std::vector<Slot>& slots() { return slots_; }
   const std::vector<Slot>& slots() const { return slots_; }
 
+  // Keeps the `keep` most used slots (ties: the lower address), in their order, and
+  // re-indexes them.
+  void KeepMostUsed(size_t keep) {
+    if (slots_.size() <= keep) return;
+    std::vector<uint32_t> order(slots_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::nth_element(order.begin(), order.begin() + keep, order.end(), [&](uint32_t a, uint32_t b) {
+      if (slots_[a].events != slots_[b].events) return slots_[a].events > slots_[b].events;
+      return std::pair(slots_[a].high, slots_[a].low) < std::pair(slots_[b].high, slots_[b].low);
+    });
+    order.resize(keep);
+    std::sort(order.begin(), order.end());
+    std::vector<Slot> kept;
+    kept.reserve(keep);
+    for (uint32_t i : order) kept.push_back(slots_[i]);
+    slots_ = std::move(kept);
+    index_ = HashIndex();
+    indexed_ = slots_.size() > kLinearMax;
+    if (indexed_) {
+      index_.Reserve(2 * slots_.size());
+      for (uint32_t i = 0; i < slots_.size(); ++i) {
+        index_.FindOrInsert(AddressKeyHash(slots_[i].high, slots_[i].low), i,
+                            [](uint32_t) { return false; });
+      }
+    }
+  }
+
   void Release() {
     std::vector<Slot>().swap(slots_);
     index_ = HashIndex();
@@ -90,7 +117,7 @@ struct EntityState {
   uint64_t events = 0;
   int32_t first_day = kUnknownDay;
   int32_t last_day = kUnknownDay;
-  bool addresses_truncated = false;  // from a merged history that had dropped some
+  bool addresses_truncated = false;  // by a merged history, or by the address cap
   bool networks_truncated[2] = {false, false};
   uint32_t last_address = 0;  // the address of the entity's previous event (checked first)
   SlotList<AddressSlot> addresses;
@@ -98,7 +125,8 @@ struct EntityState {
 };
 
 // Most used first; ties in address order, so the result never depends on the order of
-// events, merges or threads. Only the kept ones are sorted: long lists are cut first.
+// events, merges or threads (except for an entity past the address cap, see
+// Impl::BoundAddresses). Only the kept ones are sorted: long lists are cut first.
 template <typename Item, typename Key>
 void SortAndTruncate(std::vector<Item>* items, size_t limit, bool* truncated, Key key) {
   auto before = [&](const Item& a, const Item& b) {
@@ -147,6 +175,21 @@ class NetworkTally {
 
 struct HistoryBuilder::Impl {
   HistoryLimits limits;
+  // An entity's working list of addresses is bounded: past address_cap() distinct ones it
+  // keeps the most used half and says its list is truncated, so memory stays bounded per
+  // entity whatever the logs hold (a role used from every address of a NAT pool, a client
+  // behind rotating addresses). Lists end at addresses_per_entity anyway; an address that
+  // keeps coming back survives the halving, one seen once in a while may not, and is then
+  // counted from its return. Networks are not bounded this way (an entity's /24 and /16
+  // networks are far fewer than its addresses, and their entity counts must stay whole).
+  size_t address_cap() const { return std::max<size_t>(1024, 16 * limits.addresses_per_entity); }
+  void BoundAddresses(EntityState& state) {
+    if (state.addresses.slots().size() <= address_cap()) return;
+    state.addresses.KeepMostUsed(address_cap() / 2);
+    state.addresses_truncated = true;
+    state.last_address = 0;
+  }
+
   std::string names;
   std::vector<EntityState> entities;
   HashIndex index;
@@ -222,6 +265,7 @@ void HistoryBuilder::Add(std::string_view entity, const IpAddress& ip, int32_t d
     ++network.events;
     WidenDays(day, day, &network.first_day, &network.last_day);
   }
+  impl_->BoundAddresses(state);
 }
 
 void HistoryBuilder::Merge(HistoryBuilder&& other) {
@@ -256,6 +300,7 @@ void HistoryBuilder::Merge(HistoryBuilder&& other) {
     for (const AddressSlot& slot : source.addresses.slots()) {
       impl_->AddressOf(state, slot.high, slot.low).events += slot.events;
     }
+    impl_->BoundAddresses(state);
   }
   // `from` is *other.impl_: read what is kept before replacing it.
   const HistoryLimits limits = from.limits;
@@ -300,6 +345,7 @@ void HistoryBuilder::Merge(const EntityHistory& history) {
     for (const AddressCount& address : record.addresses) {
       impl_->AddressOf(state, address.ip.high64(), address.ip.low64()).events += address.events;
     }
+    impl_->BoundAddresses(state);
   }
 }
 
