@@ -161,6 +161,20 @@ TEST(LogListing, DigestKeysAreRecognised) {
   EXPECT_FALSE(IsDigestKey("AWSLogs/1/CloudTrail/us-east-1/2024/01/01/x"));
 }
 
+TEST(CloudTrailAccountInKey, TheTwelveDigitFolderBeforeCloudTrail) {
+  EXPECT_EQ(CloudTrailAccountInKey("s3://b/AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/01/"
+                                   "123456789012_CloudTrail_us-east-1_x.json.gz"),
+            "123456789012");
+  EXPECT_EQ(CloudTrailAccountInKey("logs/AWSLogs/o-abc123/210987654321/CloudTrail/eu-west-1/x"),
+            "210987654321");
+  EXPECT_EQ(CloudTrailAccountInKey("123456789012/CloudTrail/x"), "123456789012");
+  EXPECT_EQ(CloudTrailAccountInKey("AWSLogs/1/CloudTrail/us-east-1/x"), "");
+  EXPECT_EQ(CloudTrailAccountInKey("AWSLogs/x123456789012/CloudTrail/us-east-1/x"), "");
+  EXPECT_EQ(CloudTrailAccountInKey("AWSLogs/12345678901a/CloudTrail/us-east-1/x"), "");
+  EXPECT_EQ(CloudTrailAccountInKey("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/x"), "");
+  EXPECT_EQ(CloudTrailAccountInKey("trail.json.gz"), "");
+}
+
 TEST(LogListing, DateInKeyFindsAwsLayoutDates) {
   EXPECT_EQ(DateInKey("AWSLogs/123/CloudTrail/eu-west-1/2024/05/01/a.json.gz"),
             ParseDate("2024-05-01"));

@@ -8,7 +8,9 @@
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ipinsights/base/bad_record.h"
@@ -25,6 +27,7 @@
 #include "ipinsights/detect/network_info.h"
 #include "ipinsights/eval/pair_scoring.h"
 #include "ipinsights/history/entity_history.h"
+#include "ipinsights/logs/log_listing.h"
 #include "ipinsights/model/model.h"
 #include "ipinsights/storage/storage.h"
 
@@ -237,6 +240,16 @@ void RunScoreLogs(const ScoreFlags& flags) {
   options.model = model.get();
   options.threshold = static_cast<float>(threshold);
   options.calibration = model->calibration();
+  if (delivery && kind == LogKind::kCloudTrail) {
+    options.on_listed = [&delivery](const std::vector<ObjectInfo>& objects) {
+      std::set<std::string> accounts;
+      for (const ObjectInfo& object : objects) {
+        const std::string_view account = CloudTrailAccountInKey(object.location);
+        if (!account.empty()) accounts.emplace(account);
+      }
+      delivery->CheckAccounts(accounts);
+    };
+  }
   EventExplainer explainer(history ? &*history : nullptr, &network_info, entity_kind);
   options.explainer = &explainer;
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "ipinsights/base/error.h"
 #include "ipinsights/detect/finding_state.h"
@@ -23,6 +24,19 @@ void Add(SecurityHubResult* total, const SecurityHubResult& part) {
   total->succeeded += part.succeeded;
   total->failed += part.failed;
   total->failures.insert(total->failures.end(), part.failures.begin(), part.failures.end());
+}
+
+// ASFF names the one account that imports the findings; `accounts` are several.
+UsageError SeveralAccountsError(std::string_view what, const std::set<std::string>& accounts) {
+  std::string named;
+  for (const std::string& account : accounts) {
+    if (named.size() > 200) break;
+    named += (named.empty() ? "" : ", ") + (account.empty() ? "(none)" : account);
+  }
+  return UsageError(fmt::format(
+      "{} in several AWS accounts ({}): ASFF findings name the one account that imports them: "
+      "give --account-id or set AWS_ACCOUNT_ID",
+      what, named));
 }
 
 }  // namespace
@@ -54,6 +68,14 @@ FindingDelivery::FindingDelivery(const FindingDeliveryOptions& options) : impl_(
 
 FindingDelivery::~FindingDelivery() = default;
 
+void FindingDelivery::CheckAccounts(const std::set<std::string>& accounts) const {
+  const FindingDeliveryOptions& options = impl_->options;
+  const bool asff = options.format == FindingFormat::kAsff || options.to_security_hub;
+  if (asff && options.account_id.empty() && accounts.size() > 1) {
+    throw SeveralAccountsError("the logs to read are", accounts);
+  }
+}
+
 FindingDeliverySummary FindingDelivery::Deliver(std::vector<Finding> findings, WritableFile* output,
                                                 int64_t now) {
   Impl& impl = *impl_;
@@ -81,15 +103,7 @@ FindingDeliverySummary FindingDelivery::Deliver(std::vector<Finding> findings, W
     if (accounts.size() == 1 && !accounts.begin()->empty()) {
       context.account_id = *accounts.begin();
     } else if (!findings.empty()) {
-      std::string named;
-      for (const std::string& account : accounts) {
-        if (named.size() > 200) break;
-        named += (named.empty() ? "" : ", ") + (account.empty() ? "(none)" : account);
-      }
-      throw UsageError(fmt::format(
-          "the findings are in several AWS accounts ({}): ASFF findings name the one account "
-          "that imports them: give --account-id or set AWS_ACCOUNT_ID",
-          named));
+      throw SeveralAccountsError("the findings are", accounts);
     }
   }
 

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +68,10 @@ class FindingDelivery {
   explicit FindingDelivery(const FindingDeliveryOptions& options);
   ~FindingDelivery();
 
+  // Before the scan: the accounts the logs to read name (CloudTrail keys). Throws the
+  // UsageError Deliver would throw after it when ASFF needs one account and no account was
+  // given, so a long scan does not end in that error.
+  void CheckAccounts(const std::set<std::string>& accounts) const;
   // Suppresses, drops what the state says was reported, writes to `output` (may be null)
   // and sends to Security Hub. Throws UsageError when ASFF needs an account the findings
   // do not settle, Error when writing fails. The state is not touched.

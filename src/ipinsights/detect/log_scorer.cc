@@ -418,6 +418,7 @@ LogScoreSummary ScoreLogs(const LogScoreOptions& options) {
     }
     objects = std::move(unique);
   }
+  if (options.on_listed) options.on_listed(objects);
   uint64_t total_stored = 0;
   for (const ObjectInfo& object : objects) total_stored += object.size;
 

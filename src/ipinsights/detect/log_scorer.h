@@ -64,6 +64,9 @@ struct LogScoreOptions {
   BadRecordReporter* bad_records = nullptr;
   // Called once with (0, total stored bytes), then as objects are read.
   std::function<void(uint64_t newly_read, uint64_t total)> progress;
+  // Called with the objects to read, once listed and before any is read (may throw: the
+  // run then stops before the scan). May be empty.
+  std::function<void(const std::vector<ObjectInfo>& objects)> on_listed;
 };
 
 struct LogScoreSummary {

@@ -61,6 +61,17 @@ bool IsDigestKey(std::string_view location) {
   return location.find("CloudTrail-Digest") != std::string_view::npos;
 }
 
+std::string_view CloudTrailAccountInKey(std::string_view key) {
+  const size_t at = key.rfind("/CloudTrail/");
+  if (at == std::string_view::npos || at < 12) return {};
+  const std::string_view account = key.substr(at - 12, 12);
+  if (at > 12 && key[at - 13] != '/') return {};
+  for (char c : account) {
+    if (c < '0' || c > '9') return {};
+  }
+  return account;
+}
+
 std::optional<Date> DateInKey(std::string_view key) {
   // Look for "YYYY/MM/DD/" (the last one wins: prefixes may themselves contain digits).
   std::optional<Date> found;

@@ -49,6 +49,11 @@ bool IsDigestKey(std::string_view location);
 // "<prefix>2024/05/01/13/...".
 std::optional<Date> DateInKey(std::string_view key);
 
+// The account a CloudTrail key names: the 12-digit folder before "/CloudTrail/" in
+// "AWSLogs/[<org-id>/]<account>/CloudTrail/<region>/..."; "" when the key has none (a file
+// outside that layout, a digest file).
+std::string_view CloudTrailAccountInKey(std::string_view key);
+
 // Every log object at `location` (file, folder, s3:// prefix or "-"), sorted by location;
 // with a bounded range only those of its days, listed as described above. Throws Error when
 // the location does not exist (the storage's message).
