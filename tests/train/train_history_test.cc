@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -104,21 +106,35 @@ TEST_F(TrainHistoryTest, KeepsPreparesHistoryWithTheEntitiesScores) {
   EXPECT_EQ(kept.first_day(), beside.first_day());
   EXPECT_EQ(kept.last_day(), beside.last_day());
   EXPECT_NE(kept.first_day(), kUnknownDay);
-  // Each entity's summary is its kept addresses scored by the model, weighted by events.
+  // Each entity's summary is over its training events scored by the model.
   const std::shared_ptr<const Model> model = Model::Load(result.model_location);
   // The model names its history by checksum (prepare's is another file).
   ASSERT_TRUE(model->history_checksum().has_value());
   EXPECT_EQ(*model->history_checksum(), kept.checksum());
   EXPECT_NE(*model->history_checksum(), beside.checksum());
+  // Each entity's lowest score is that of its lowest-scoring training event, every row of
+  // train.csv scored (not only the kept addresses).
+  std::map<std::string, std::vector<float>> scores_of;
+  {
+    std::istringstream rows(Read("train.csv"));
+    for (std::string line; std::getline(rows, line);) {
+      const size_t comma = line.find(',');
+      const std::string entity = line.substr(0, comma);
+      scores_of[entity].push_back(model->Score(entity, *IpAddress::Parse(line.substr(comma + 1))));
+    }
+  }
   for (const EntityRecord& record : kept.records()) {
     ASSERT_TRUE(record.has_scores()) << record.entity;
     EXPECT_LE(record.score_min, record.score_p05);
     EXPECT_LE(record.score_p05, record.score_p50);
-    float lowest = 1e30f;
-    for (const AddressCount& address : record.addresses) {
-      lowest = std::min(lowest, model->Score(record.entity, address.ip));
-    }
+    std::vector<float>& scores = scores_of[record.entity];
+    ASSERT_EQ(scores.size(), record.events) << record.entity;
+    std::sort(scores.begin(), scores.end());
+    const float lowest = scores.front();
+    const float median = scores[(scores.size() + 1) / 2 - 1];
     EXPECT_NEAR(record.score_min, lowest, 1e-4f * std::max(1.0f, std::abs(lowest)))
+        << record.entity;
+    EXPECT_NEAR(record.score_p50, median, 1e-4f * std::max(1.0f, std::abs(median)))
         << record.entity;
   }
   EXPECT_THAT(Read("model/metrics.json"),
