@@ -157,22 +157,22 @@ TEST_F(ScoreFindingsCli, ConfigurationMistakesFailBeforeAnyLogIsRead) {
 
 // The simulated trail spans three accounts: their keys say so before any log is read.
 TEST_F(ScoreFindingsCli, AsffOfATrailOfSeveralAccountsNeedsTheImportingAccountBeforeTheScan) {
-  CommandResult run = testing::RunIpinsights(
-      dir_,
-      "score cloudtrail --model model/model.ipinsights --input sim/AWSLogs --from 2024-03-03 "
-      "--to 2024-03-03 --findings --format asff --output findings.json",
-      "", "env -u AWS_ACCOUNT_ID ");
+  auto asff = [&](const std::string& more) {
+    return testing::RunIpinsights(
+        dir_,
+        "score cloudtrail --model model/model.ipinsights --input sim/AWSLogs --from 2024-03-03 "
+        "--to 2024-03-03 --findings --format asff --output findings.json" +
+            more,
+        "", "env -u AWS_ACCOUNT_ID ");
+  };
+  CommandResult run = asff("");
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_NE(run.err.find("the logs to read are in several AWS accounts ("), std::string::npos)
       << run.err;
   EXPECT_NE(run.err.find("--account-id"), std::string::npos) << run.err;
   EXPECT_EQ(run.err.find("score cloudtrail:"), std::string::npos) << run.err;  // no scan
   EXPECT_FALSE(std::filesystem::exists(dir_ / "findings.json"));
-  CommandResult named = testing::RunIpinsights(
-      dir_,
-      "score cloudtrail --model model/model.ipinsights --input sim/AWSLogs --from 2024-03-03 "
-      "--to 2024-03-03 --findings --format asff --output findings.json --account-id 123456789012",
-      "", "env -u AWS_ACCOUNT_ID ");
+  CommandResult named = asff(" --account-id 123456789012");
   EXPECT_EQ(named.exit_code, 0) << named.err;
   EXPECT_NE(Read("findings.json").find("\"AwsAccountId\""), std::string::npos);
 }
