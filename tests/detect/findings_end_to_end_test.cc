@@ -1,24 +1,28 @@
 // Issue 14 §5, end to end with the binary: simulate (with the attack kinds findings are for)
 // -> prepare (days 1-4 train, day 5 validation) -> train (history and calibration kept with
-// the model) -> score cloudtrail|waf --findings on day 6. Every stolen-instance-credential
-// attack must be in a finding with the instance rule's reason; the other kinds are found by
-// the model's score at the calibrated 1% threshold, and every one found must carry the reason
-// of its kind; the share of normal day-6 events that end up in a finding must match the
-// calibrated false-positive rate (1%).
+// the model) -> score cloudtrail|waf --findings on day 6, at two operating points. Every
+// stolen-instance-credential attack must be in a finding with the instance rule's reason;
+// the other kinds are found by the model's score at the calibrated threshold, and every one
+// found must carry the reason of its kind; the share of normal day-6 events that end up in a
+// finding must match the calibrated false-positive rate.
 //
-// Recall of the score-found kinds. The issue asks for 95%. On these worlds the Bayes-optimal
-// oracle itself, at the same 1% false-positive rate, finds 93-96% of them (printed below:
-// normal travel to new networks is what an attack looks like, and at 1% the threshold falls
-// among travel events), and the model 70-81% (measured 2026-12-07). Closing that gap is
-// issue 15 (recall at 1% FPR within 0.05 of the oracle); until then the floor here is the
-// model's measured recall less a margin for seeds, 0.65, so a regression fails.
+// At 3% (`score --target-fpr 0.03`, the model's stored normal-score distribution) the issue's
+// bar holds: at least 95% of each kind in a finding (measured 2026-12-07: 99.6-100% on both
+// worlds; the oracle at 3%: 99.8-100%).
 //
-// Tolerance of the normal share, [0.4%, 2.5%]: the threshold is calibrated on day 5 and
-// applied to day 6, one day further from the training window (home addresses are redrawn
-// on 4% of days, so more normal addresses are new); the instance rule flags the rare
-// "travel" of instance sessions whatever their score; and a population of this size has
-// about 40,000 normal events on day 6, so sampling alone moves the share by +-0.05%. A
-// share outside a factor of 2.5 of the target means the calibration does not carry.
+// At the default 1% no detector can meet 95%: the Bayes-optimal oracle itself, at the same
+// 1% false-positive rate, finds 93-96% of them (printed below: normal travel to new networks
+// is what an attack looks like, and at 1% the threshold falls among travel events), and the
+// model 73-84% (measured 2026-12-07; closing that gap is issue 15's recall target). The floor
+// there is the model's recall less a margin for seeds, 0.65, so a regression fails.
+//
+// Tolerance of the normal share, within a factor of 2.5 of the target ([0.4%, 2.5%] at 1%,
+// [1.2%, 7.5%] at 3%): the threshold is calibrated on day 5 and applied to day 6, one day
+// further from the training window (home addresses are redrawn on 4% of days, so more normal
+// addresses are new); the instance rule flags the rare "travel" of instance sessions whatever
+// their score; and a population of this size has about 40,000 normal events on day 6, so
+// sampling alone moves the share by +-0.05%. A share outside a factor of 2.5 of the target
+// means the calibration does not carry.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -110,14 +114,24 @@ class FindingsEndToEnd : public testing::ScratchTest {
         std::to_string(4 * users) +
         " --vector-dim 64 --epochs 6 --learning-rate 0.01 --mini-batch-size 1000"
         " --random-negative-sampling-rate 5 --shuffled-negative-sampling-rate 1 --seed 1");
-    CommandResult score = RunIpinsights(
-        dir_, "score " + kind + " --model model/model.ipinsights --input " + logs +
-                  " --from 2024-03-06 --to 2024-03-06 --findings --output findings.ndjson --json");
-    ASSERT_EQ(score.exit_code, 0) << score.err;
-    const auto findings = ReadFindings(testing::ReadFileBytes(dir_ / "findings.ndjson"));
     const std::vector<LabelRow> labels =
         ReadLabels(testing::ReadFileBytes(dir_ / "sim/labels.csv"));
     ASSERT_FALSE(labels.empty());
+    // The model's own threshold (1%), then 3% of the same normal-score distribution.
+    CheckFindings(kind, logs, labels, "", 0.01, 0.65);
+    CheckFindings(kind, logs, labels, " --target-fpr 0.03", 0.03, 0.95);
+  }
+
+  void CheckFindings(const std::string& kind, const std::string& logs,
+                     const std::vector<LabelRow>& labels, const std::string& score_flags,
+                     double target_fpr, double min_recall) {
+    SCOPED_TRACE(kind + " at " + std::to_string(target_fpr));
+    CommandResult score = RunIpinsights(
+        dir_, "score " + kind + " --model model/model.ipinsights --input " + logs +
+                  " --from 2024-03-06 --to 2024-03-06 --findings --output findings.ndjson --json" +
+                  score_flags);
+    ASSERT_EQ(score.exit_code, 0) << score.err;
+    const auto findings = ReadFindings(testing::ReadFileBytes(dir_ / "findings.ndjson"));
 
     // The reason each kind must carry.
     const std::map<std::string, std::set<std::string>> kind_reasons = {
@@ -128,13 +142,14 @@ class FindingsEndToEnd : public testing::ScratchTest {
          {"coarse_network_new_for_entity", "fine_network_new_for_entity"}},
         {"random_ip", {"score_below_threshold", "instance_credentials_outside_instance"}},
     };
-    // The oracle's threshold at the same 1% of normal events.
+    // The oracle's threshold at the same share of normal events.
     std::vector<double> normal_oracle;
     for (const LabelRow& row : labels) {
       if (row.label == 0) normal_oracle.push_back(row.oracle_score);
     }
     std::sort(normal_oracle.begin(), normal_oracle.end());
-    const double oracle_threshold = normal_oracle[normal_oracle.size() / 100];
+    const double oracle_threshold =
+        normal_oracle[static_cast<size_t>(static_cast<double>(normal_oracle.size()) * target_fpr)];
     std::map<std::string, int> in_findings, with_reason, oracle_found, totals;
     uint64_t normal = 0, normal_in_findings = 0;
     for (const LabelRow& row : labels) {
@@ -161,25 +176,25 @@ class FindingsEndToEnd : public testing::ScratchTest {
     for (const auto& [attack_kind, total] : totals) {
       const double recall = static_cast<double>(in_findings[attack_kind]) / total;
       std::printf(
-          "%s %s: %d of %d attacks in a finding (%.4f; the oracle at 1%%: %.4f), %d with "
+          "%s at %.2f: %s: %d of %d attacks in a finding (%.4f; the oracle: %.4f), %d with "
           "the reason of their kind\n",
-          kind.c_str(), attack_kind.c_str(), in_findings[attack_kind], total, recall,
+          kind.c_str(), target_fpr, attack_kind.c_str(), in_findings[attack_kind], total, recall,
           static_cast<double>(oracle_found[attack_kind]) / total, with_reason[attack_kind]);
       if (attack_kind == "instance_credentials") {
         EXPECT_EQ(with_reason[attack_kind], total) << attack_kind;
       } else {
-        EXPECT_GE(recall, 0.65) << attack_kind;
+        EXPECT_GE(recall, min_recall) << attack_kind;
         // Found ones say why: all of them, but an attack network the entity happened to
         // travel to during training is not new for it.
         EXPECT_GE(with_reason[attack_kind], in_findings[attack_kind] * 0.97) << attack_kind;
       }
     }
     const double share = static_cast<double>(normal_in_findings) / static_cast<double>(normal);
-    std::printf("%s: %llu of %llu normal events in a finding (%.4f; calibrated 0.01)\n",
+    std::printf("%s: %llu of %llu normal events in a finding (%.4f; calibrated %.2f)\n",
                 kind.c_str(), static_cast<unsigned long long>(normal_in_findings),
-                static_cast<unsigned long long>(normal), share);
-    EXPECT_GE(share, 0.004);
-    EXPECT_LE(share, 0.025);
+                static_cast<unsigned long long>(normal), share, target_fpr);
+    EXPECT_GE(share, target_fpr / 2.5);
+    EXPECT_LE(share, target_fpr * 2.5);
   }
 };
 
