@@ -360,8 +360,14 @@ class PrepareShardS3Test : public PrepareShardTest {
         fs::temp_directory_path(),
         "simulate cloudtrail --out '" + sim.string() + "' --users 30 --days 3 --attacks 5 --quiet");
     if (simulated.exit_code == 0) {
+      // The smallest of the trail's three accounts (327 of its 1,868 objects): every request
+      // to moto costs milliseconds, and sharding does not depend on how many accounts there are.
       LocalStorage local;
-      const std::vector<ObjectInfo> objects = local.List(sim.string());
+      std::vector<ObjectInfo> objects;
+      for (const auto& entry : fs::directory_iterator(sim / "AWSLogs")) {
+        std::vector<ObjectInfo> listed = local.List(entry.path().string());
+        if (objects.empty() || listed.size() < objects.size()) objects = std::move(listed);
+      }
       std::vector<std::thread> threads;
       for (size_t t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
