@@ -1,7 +1,9 @@
 #include "ipinsights/history/entity_history.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -363,6 +365,32 @@ TEST(HistoryBuilder, AnEntityOnCountlessAddressesKeepsItsFrequentOnes) {
   EXPECT_EQ(history.EntitiesOnNetwork(Ip("100.67.13.1"), NetworkLevel::kFine), 1u);
   EXPECT_EQ(role->fine[0].network.ToString(), "198.51.100.0/24");
   EXPECT_EQ(role->fine[0].events, 6000u);
+}
+
+// One entity over two parts that keep different networks: the part that dropped a network
+// counts the entity on it, the part that kept it counts it again. A network never counts
+// more entities than the history has, so the file reads back.
+TEST(HistoryBuilder, MergedPartsNeverCountMoreEntitiesThanTheyHave) {
+  HistoryLimits limits;
+  limits.fine_per_entity = 2;
+  HistoryBuilder first(limits), second(limits);
+  for (int i = 0; i < 3; ++i) first.Add("key", Ip("10.0.1.1"), 1);
+  for (int i = 0; i < 2; ++i) first.Add("key", Ip("10.0.2.1"), 1);
+  first.Add("key", Ip("10.0.3.1"), 1);                               // dropped by the first part
+  for (int i = 0; i < 3; ++i) second.Add("key", Ip("10.0.3.1"), 2);  // kept by the second
+  HistoryBuilder merged(limits);
+  merged.Merge(std::move(first).Finish());
+  merged.Merge(std::move(second).Finish());
+  const EntityHistory history = std::move(merged).Finish();
+  EXPECT_EQ(history.EntitiesOnNetwork(Ip("10.0.3.1"), NetworkLevel::kFine), 1u);
+  const std::string file = (std::filesystem::temp_directory_path() /
+                            ("ipinsights_merged_parts_" + std::to_string(::getpid())))
+                               .string();
+  WriteHistoryFile(history, file);
+  const EntityHistory again = ReadHistoryFile(file);
+  std::filesystem::remove(file);
+  EXPECT_EQ(again.EntitiesOnNetwork(Ip("10.0.3.1"), NetworkLevel::kFine), 1u);
+  EXPECT_EQ(again.entities(), 1u);
 }
 
 TEST(HistoryBuilder, FindsManyEntities) {

@@ -177,12 +177,15 @@ struct HistoryBuilder::Impl {
   HistoryLimits limits;
   // An entity's working list of addresses is bounded: past address_cap() distinct ones it
   // keeps the most used half and says its list is truncated, so memory stays bounded per
-  // entity whatever the logs hold (a role used from every address of a NAT pool, a client
-  // behind rotating addresses). Lists end at addresses_per_entity anyway; an address that
-  // keeps coming back survives the halving, one seen once in a while may not, and is then
-  // counted from its return. Networks are not bounded this way (an entity's /24 and /16
-  // networks are far fewer than its addresses, and their entity counts must stay whole).
-  size_t address_cap() const { return std::max<size_t>(1024, 16 * limits.addresses_per_entity); }
+  // entity (about 1.5 MB at the cap) whatever the logs hold (a role used from every address
+  // of a NAT pool, a client behind rotating addresses). Lists end at addresses_per_entity
+  // anyway; an address that keeps coming back survives the halving, one seen once in a while
+  // may not, and is then counted from its return. Which ones survive depends on the events a
+  // builder saw, so `prepare`'s history is the same for any thread count only while no entity
+  // passes the cap in one worker's share: the cap is high for that. Networks are not bounded
+  // this way (an entity's /24 and /16 networks are far fewer than its addresses, and their
+  // entity counts must stay whole).
+  size_t address_cap() const { return std::max<size_t>(16384, 64 * limits.addresses_per_entity); }
   void BoundAddresses(EntityState& state) {
     if (state.addresses.slots().size() <= address_cap()) return;
     state.addresses.KeepMostUsed(address_cap() / 2);
@@ -367,6 +370,8 @@ EntityHistory HistoryBuilder::Finish() && {
     }
     std::vector<NetworkCount>& counts = out->networks[level];
     counts = std::move(tally).Take();
+    // Parts' dropped entities can count one entity twice; no network has more than all.
+    for (NetworkCount& count : counts) count.entities = std::min<uint64_t>(count.entities, n);
     std::sort(counts.begin(), counts.end(), [](const NetworkCount& a, const NetworkCount& b) {
       return a.network.base < b.network.base;
     });

@@ -10,25 +10,28 @@
 
 namespace ipinsights {
 
-std::vector<float> ScoreRows(const Model::Impl& model, const std::vector<TrainingRow>& rows,
-                             size_t threads, RowScore kind) {
-  std::vector<float> scores(rows.size());
-  if (rows.empty()) return scores;
+namespace {
+
+// Rows scored per block: its order index is 32-bit and 64 MB at most, whatever the rows.
+constexpr size_t kBlockRows = size_t{1} << 24;
+
+void ScoreBlock(const Model::Impl& model, const TrainingRow* rows, size_t n, size_t threads,
+                RowScore kind, float* scores) {
   const int64_t dim = model.dim;
   const int64_t layers = static_cast<int64_t>(model.layers.size());
   // Rows of one entity next to each other, so its side of the score is folded once:
   //   u . (W h + b) = (W^T u) . h + u . b
-  std::vector<uint32_t> order(rows.size());
+  std::vector<uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0u);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     return model.EntityRowOfHash(rows[a].entity_hash) < model.EntityRowOfHash(rows[b].entity_hash);
   });
   const size_t chunk = 4096;
-  ParallelFor((rows.size() + chunk - 1) / chunk, threads, [&](size_t task, size_t) {
+  ParallelFor((n + chunk - 1) / chunk, threads, [&](size_t task, size_t) {
     std::vector<float> v(dim), a(dim), b(dim);
     float c = 0;
     uint64_t folded_row = ~uint64_t{0};
-    const size_t end = std::min(rows.size(), (task + 1) * chunk);
+    const size_t end = std::min(n, (task + 1) * chunk);
     for (size_t k = task * chunk; k < end; ++k) {
       const TrainingRow& row = rows[order[k]];
       const uint64_t entity_row = model.EntityRowOfHash(row.entity_hash);
@@ -55,6 +58,21 @@ std::vector<float> ScoreRows(const Model::Impl& model, const std::vector<Trainin
       scores[order[k]] = kind == RowScore::kScore ? model.novelty.Adjust(dot, entity_row) : dot;
     }
   });
+}
+
+}  // namespace
+
+void ScoreRows(const Model::Impl& model, const TrainingRow* rows, size_t n, size_t threads,
+               RowScore kind, float* scores) {
+  for (size_t begin = 0; begin < n; begin += kBlockRows) {
+    ScoreBlock(model, rows + begin, std::min(kBlockRows, n - begin), threads, kind, scores + begin);
+  }
+}
+
+std::vector<float> ScoreRows(const Model::Impl& model, const std::vector<TrainingRow>& rows,
+                             size_t threads, RowScore kind) {
+  std::vector<float> scores(rows.size());
+  ScoreRows(model, rows.data(), rows.size(), threads, kind, scores.data());
   return scores;
 }
 

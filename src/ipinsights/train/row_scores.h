@@ -24,5 +24,8 @@ enum class RowScore { kScore, kDotProduct };
 // scores[i] is the score of rows[i].
 std::vector<float> ScoreRows(const Model::Impl& model, const std::vector<TrainingRow>& rows,
                              size_t threads, RowScore kind = RowScore::kScore);
+// The same into scores[0..n), for rows that are part of a larger array.
+void ScoreRows(const Model::Impl& model, const TrainingRow* rows, size_t n, size_t threads,
+               RowScore kind, float* scores);
 
 }  // namespace ipinsights

@@ -356,7 +356,7 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
                   result.calibration.target_fpr));
 
   EntityHistory history = std::move(history_builder).Finish();
-  FillScoreSummaries(*model, train.rows, &history, options.threads);
+  FillScoreSummaries(*model, &train.rows, &history, options.threads);
   result.history_entities = history.entities();
 
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
