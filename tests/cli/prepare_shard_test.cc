@@ -12,7 +12,6 @@
 #include <map>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "../storage/s3_test_support.h"
@@ -368,20 +367,7 @@ class PrepareShardS3Test : public PrepareShardTest {
         std::vector<ObjectInfo> listed = local.List(entry.path().string());
         if (objects.empty() || listed.size() < objects.size()) objects = std::move(listed);
       }
-      std::vector<std::thread> threads;
-      for (size_t t = 0; t < 8; ++t) {
-        threads.emplace_back([&, t] {
-          for (size_t i = t; i < objects.size(); i += 8) {
-            std::string bytes;
-            local.ReadAll(objects[i].location, &bytes);
-            auto writer = s3_->OpenWritable("s3://trail/" +
-                                            objects[i].location.substr(sim.string().size() + 1));
-            writer->Append(bytes);
-            writer->Close();
-          }
-        });
-      }
-      for (std::thread& thread : threads) thread.join();
+      s3test::UploadObjects(objects, sim.string(), *s3_, "s3://trail/");
       uploaded_ = true;
     }
     std::error_code ignored;

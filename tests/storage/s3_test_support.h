@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "ipinsights/storage/local_storage.h"
 #include "ipinsights/storage/s3_client.h"
 #include "ipinsights/storage/s3_storage.h"
 
@@ -178,6 +179,27 @@ inline LocalServer* ProcessMoto(const char* bucket) {
     return server;
   }();
   return moto;
+}
+
+// Uploads the local files `objects` (listed under the folder `root`) to `s3` under
+// `prefix` + their path below `root`, eight at a time: each upload to moto is a round trip of
+// milliseconds.
+inline void UploadObjects(const std::vector<ObjectInfo>& objects, const std::string& root,
+                          S3Storage& s3, const std::string& prefix) {
+  LocalStorage local;
+  std::vector<std::thread> uploaders;
+  for (size_t t = 0; t < 8; ++t) {
+    uploaders.emplace_back([&, t] {
+      for (size_t i = t; i < objects.size(); i += 8) {
+        std::string bytes;
+        local.ReadAll(objects[i].location, &bytes);
+        auto writer = s3.OpenWritable(prefix + objects[i].location.substr(root.size() + 1));
+        writer->Append(bytes);
+        writer->Close();
+      }
+    });
+  }
+  for (std::thread& uploader : uploaders) uploader.join();
 }
 
 class StopProcessMoto : public ::testing::Environment {

@@ -44,14 +44,7 @@ class SlotList {
         if (slots_[i].high == high && slots_[i].low == low) return {i, false};
       }
       Append(high, low);
-      if (slots_.size() > kLinearMax) {
-        indexed_ = true;
-        index_.Reserve(2 * slots_.size());
-        for (uint32_t i = 0; i < slots_.size(); ++i) {
-          index_.FindOrInsert(AddressKeyHash(slots_[i].high, slots_[i].low), i,
-                              [](uint32_t) { return false; });
-        }
-      }
+      if (slots_.size() > kLinearMax) Reindex();
       return {static_cast<uint32_t>(slots_.size() - 1), true};
     }
     const auto [position, added] = index_.FindOrInsert(
@@ -81,14 +74,8 @@ class SlotList {
     for (uint32_t i : order) kept.push_back(slots_[i]);
     slots_ = std::move(kept);
     index_ = HashIndex();
-    indexed_ = slots_.size() > kLinearMax;
-    if (indexed_) {
-      index_.Reserve(2 * slots_.size());
-      for (uint32_t i = 0; i < slots_.size(); ++i) {
-        index_.FindOrInsert(AddressKeyHash(slots_[i].high, slots_[i].low), i,
-                            [](uint32_t) { return false; });
-      }
-    }
+    indexed_ = false;
+    if (slots_.size() > kLinearMax) Reindex();
   }
 
   void Release() {
@@ -98,6 +85,16 @@ class SlotList {
   }
 
  private:
+  // Indexes every slot (the list has outgrown linear search).
+  void Reindex() {
+    indexed_ = true;
+    index_.Reserve(2 * slots_.size());
+    for (uint32_t i = 0; i < slots_.size(); ++i) {
+      index_.FindOrInsert(AddressKeyHash(slots_[i].high, slots_[i].low), i,
+                          [](uint32_t) { return false; });
+    }
+  }
+
   void Append(uint64_t high, uint64_t low) {
     Slot slot;
     slot.high = high;
