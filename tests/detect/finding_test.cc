@@ -1,11 +1,16 @@
 #include "ipinsights/detect/finding.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "ipinsights/base/civil_time.h"
+#include "ipinsights/base/error.h"
+#include "ipinsights/detect/finding_formats.h"
 
 namespace ipinsights {
 namespace {
@@ -77,7 +82,7 @@ TEST(FindingAggregator, GroupsOnePairPerWindow) {
   aggregator.Add(Event("alice", "203.0.113.8", "2026-12-01T02:00:00Z", 0.3f));  // other IP
   aggregator.Add(Event("bob", "203.0.113.7", "2026-12-01T02:00:00Z", 0.3f));    // other entity
   EXPECT_EQ(aggregator.size(), 4u);
-  std::vector<Finding> findings = std::move(aggregator).Finish();
+  std::vector<Finding> findings = std::move(aggregator).Finish().ReadAll();
   ASSERT_EQ(findings.size(), 4u);
   const Finding& first = findings[0];  // the lowest score sorts first at equal severity
   EXPECT_EQ(first.entity, "alice");
@@ -95,7 +100,7 @@ TEST(FindingAggregator, IdsAreStableAcrossRunsAndDistinctPerWindow) {
   auto id_of = [](const char* ip, const char* time, int64_t window) {
     FindingAggregator aggregator({.window_seconds = window});
     aggregator.Add(Event("alice", ip, time, 0.2f));
-    return std::move(aggregator).Finish().at(0).id;
+    return std::move(aggregator).Finish().ReadAll().at(0).id;
   };
   const std::string id = id_of("203.0.113.7", "2026-12-01T05:00:00Z", 86400);
   EXPECT_EQ(id, id_of("203.0.113.7", "2026-12-01T22:00:00Z", 86400));
@@ -118,7 +123,7 @@ TEST(FindingAggregator, EventWithoutTimeJoinsItsObjectsLatestWindow) {
   elsewhere.object = "logs/other.json.gz";
   elsewhere.time = 0;  // the scorer saw no time in its object before it either
   aggregator.Add(elsewhere);
-  std::vector<Finding> findings = std::move(aggregator).Finish();
+  std::vector<Finding> findings = std::move(aggregator).Finish().ReadAll();
   ASSERT_EQ(findings.size(), 2u);
   for (const Finding& finding : findings) {
     if (finding.window_start == 0) {
@@ -137,7 +142,7 @@ TEST(FindingAggregator, SampleEventIdsAreTheEarliestCapped) {
   for (int i = 0; i < 5; ++i) {
     aggregator.Add(Event("alice", "203.0.113.7", times[i], 0.2f, "id" + std::to_string(i)));
   }
-  Finding finding = std::move(aggregator).Finish().at(0);
+  Finding finding = std::move(aggregator).Finish().ReadAll().at(0);
   EXPECT_EQ(finding.events, 5u);
   EXPECT_EQ(finding.sample_event_ids, (std::vector<std::string>{"id1", "id3", "id4"}));
 }
@@ -149,7 +154,7 @@ TEST(FindingAggregator, ActivitiesAreDistinctAndCappedWithTruncatedFlag) {
     event.event_name = name;
     aggregator.Add(event);
   }
-  Finding finding = std::move(aggregator).Finish().at(0);
+  Finding finding = std::move(aggregator).Finish().ReadAll().at(0);
   EXPECT_EQ(finding.activities,
             (std::vector<std::string>{"s3.amazonaws.com:GetObject", "s3.amazonaws.com:PutObject"}));
   EXPECT_FALSE(finding.activities_truncated);
@@ -160,7 +165,7 @@ TEST(FindingAggregator, ActivitiesAreDistinctAndCappedWithTruncatedFlag) {
     event.event_name = name;
     more.Add(event);
   }
-  Finding truncated = std::move(more).Finish().at(0);
+  Finding truncated = std::move(more).Finish().ReadAll().at(0);
   EXPECT_EQ(truncated.activities.size(), 2u);
   EXPECT_TRUE(truncated.activities_truncated);
 }
@@ -179,7 +184,7 @@ TEST(FindingAggregator, LowestScoringEventGivesScoreReasonsAndFields) {
   low.record_index = 17;
   aggregator.Add(high);
   aggregator.Add(low);
-  Finding finding = std::move(aggregator).Finish().at(0);
+  Finding finding = std::move(aggregator).Finish().ReadAll().at(0);
   EXPECT_FLOAT_EQ(finding.lowest_score, 0.1f);
   EXPECT_DOUBLE_EQ(finding.false_positive_rate, 0.0004);
   ASSERT_EQ(finding.reasons.size(), 2u);
@@ -200,7 +205,7 @@ TEST(FindingAggregator, RuleReasonKeptWhicheverEventCarriedIt) {
   low.reasons = {MakeReason("ip_new_for_entity")};
   aggregator.Add(stolen);
   aggregator.Add(low);
-  Finding finding = std::move(aggregator).Finish().at(0);
+  Finding finding = std::move(aggregator).Finish().ReadAll().at(0);
   ASSERT_EQ(finding.reasons.size(), 2u);
   EXPECT_EQ(finding.reasons[0].code, "instance_credentials_outside_instance");
   EXPECT_EQ(finding.reasons[1].code, "ip_new_for_entity");
@@ -216,7 +221,7 @@ TEST(FindingAggregator, SortsBySeverityThenLowestScore) {
   aggregator.Add(low);
   aggregator.Add(stolen);
   aggregator.Add(lower);
-  std::vector<Finding> findings = std::move(aggregator).Finish();
+  std::vector<Finding> findings = std::move(aggregator).Finish().ReadAll();
   ASSERT_EQ(findings.size(), 3u);
   EXPECT_EQ(findings[0].entity, "b");
   EXPECT_EQ(findings[1].entity, "c");
@@ -233,12 +238,119 @@ TEST(FindingAggregator, MemoryPerFindingIsBounded) {
                      MakeReason("instance_credentials_outside_instance")};
     aggregator.Add(event);
   }
-  Finding finding = std::move(aggregator).Finish().at(0);
+  Finding finding = std::move(aggregator).Finish().ReadAll().at(0);
   EXPECT_EQ(finding.events, 10000u);
   EXPECT_EQ(finding.sample_event_ids.size(), 5u);
   EXPECT_EQ(finding.activities.size(), 4u);
   EXPECT_TRUE(finding.activities_truncated);
   EXPECT_EQ(finding.reasons.size(), 2u);
+}
+
+}  // namespace
+}  // namespace ipinsights
+
+namespace ipinsights {
+namespace {
+
+// A day of flagged events made to exercise every way two parts of one finding combine:
+// repeated pairs far apart in arrival order, equal times and scores (ties), events without
+// a time, several objects, many activities, rule reasons on some events only.
+std::vector<ScoredEvent> ManyFlaggedEvents(size_t count, uint64_t seed) {
+  std::vector<ScoredEvent> events;
+  uint64_t state = seed;
+  auto next = [&](uint64_t bound) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % bound;
+  };
+  for (size_t i = 0; i < count; ++i) {
+    const std::string entity = "entity-" + std::to_string(next(40));
+    const std::string ip = "203.0.113." + std::to_string(next(6));
+    const std::string time = fmt::format("2026-12-0{}T{:02}:{:02}:00Z", 1 + next(2), next(24), 0);
+    ScoredEvent event = Event(entity, ip.c_str(), time.c_str(), static_cast<float>(next(8)) / 8,
+                              "id-" + std::to_string(i));
+    event.object = "logs/" + std::to_string(next(3)) + ".json.gz";
+    event.record_index = i;
+    event.event_name = "Call" + std::to_string(next(30));
+    event.has_time = next(10) != 0;
+    if (!event.has_time) event.time = next(2) ? At("2026-12-01T12:00:00Z") : 0;
+    event.reasons = {MakeReason("ip_new_for_entity")};
+    if (next(7) == 0) event.reasons.push_back(MakeReason("instance_credentials_outside_instance"));
+    if (next(5) == 0) event.reasons.push_back(MakeReason("coarse_network_new_for_entity"));
+    event.false_positive_rate = static_cast<double>(next(5)) / 1000;
+    event.account_id = std::to_string(next(3));
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+std::vector<std::string> Lines(std::vector<Finding> findings) {
+  std::vector<std::string> lines;
+  for (const Finding& finding : findings) {
+    lines.push_back(FindingJson(finding) + " object=" + finding.object +
+                    " record=" + std::to_string(finding.record_index));
+  }
+  return lines;
+}
+
+TEST(FindingAggregator, SpillingToDiskGivesTheSameFindingsInTheSameOrder) {
+  const std::vector<ScoredEvent> events = ManyFlaggedEvents(5000, 7);
+  const FindingOptions options{.max_sample_events = 3, .max_activities = 5};
+  FindingAggregator in_memory(options);
+  for (const ScoredEvent& event : events) in_memory.Add(event);
+  EXPECT_EQ(in_memory.spill_files(), 0u);
+  FindingStream memory_stream = std::move(in_memory).Finish();
+  EXPECT_EQ(memory_stream.spill_files(), 0u);
+  const std::vector<std::string> expected = Lines(std::move(memory_stream).ReadAll());
+  ASSERT_GT(expected.size(), 300u);
+
+  // 64 KB: a few dozen findings per spill file; 1 byte: a spill file per event.
+  for (size_t budget : {size_t{64} << 10, size_t{1}}) {
+    SCOPED_TRACE(budget);
+    FindingOptions small = options;
+    small.memory_budget = budget;
+    small.spill_folder = testing::TempDir();
+    FindingAggregator aggregator(small);
+    for (const ScoredEvent& event : events) aggregator.Add(event);
+    EXPECT_GT(aggregator.spill_files(), 10u);
+    // Spill files are merged 16 at a time as they gather: few stay open (5,000 written).
+    const auto open_files = std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                          std::filesystem::directory_iterator());
+    EXPECT_LT(open_files, 100);
+    FindingStream stream = std::move(aggregator).Finish();
+    EXPECT_EQ(stream.size(), expected.size());
+    EXPECT_GT(stream.spill_files(), 1u);  // sorted for output in parts too
+    std::vector<Finding> first;
+    Finding finding;
+    while (stream.Next(&finding)) first.push_back(finding);
+    EXPECT_EQ(Lines(first), expected);
+    stream.Rewind();  // a second read (delivery's account pass) sees the same
+    EXPECT_EQ(Lines(std::move(stream).ReadAll()), expected);
+  }
+}
+
+TEST(FindingAggregator, SpillFilesLeaveNothingInTheirFolder) {
+  const std::string folder = testing::TempDir() + "/spill-" + std::to_string(::getpid());
+  std::filesystem::create_directories(folder);
+  {
+    FindingAggregator aggregator({.memory_budget = 1, .spill_folder = folder});
+    for (const ScoredEvent& event : ManyFlaggedEvents(50, 3)) aggregator.Add(event);
+    EXPECT_GT(aggregator.spill_files(), 0u);
+    EXPECT_TRUE(std::filesystem::is_empty(folder));  // unlinked while open
+    EXPECT_EQ(std::move(aggregator).Finish().ReadAll().size() > 0, true);
+  }
+  std::filesystem::remove_all(folder);
+}
+
+TEST(FindingAggregator, SpillFolderThatCannotBeWrittenIsAnErrorNamingIt) {
+  FindingAggregator aggregator({.memory_budget = 1, .spill_folder = "/nonexistent/spill"});
+  try {
+    aggregator.Add(Event("alice", "203.0.113.7", "2026-12-01T05:00:00Z", 0.2f));
+    FAIL() << "no error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("/nonexistent/spill"), std::string::npos)
+        << error.what();
+    EXPECT_NE(std::string(error.what()).find("TMPDIR"), std::string::npos) << error.what();
+  }
 }
 
 }  // namespace

@@ -137,6 +137,41 @@ TEST_F(ScoreFindingsCli, AFailedOutputLeavesTheFindingsUnrecorded) {
   EXPECT_FALSE(Read("state/reported.ndjson").empty());
 }
 
+TEST_F(ScoreFindingsCli, FindingsPastTheMemoryBudgetSpillToDiskWithTheSameOutput) {
+  // --threshold 100 flags every event: a finding per pair of the day, more than 1 MB of them.
+  for (const char* format : {"ndjson", "asff --account-id 123456789012"}) {
+    SCOPED_TRACE(format);
+    const std::string common = std::string("--findings --threshold 100 --json --format ") + format;
+    CommandResult in_memory = Score(common + " --output memory.out");
+    ASSERT_EQ(in_memory.exit_code, 0) << in_memory.err;
+    EXPECT_NE(in_memory.out.find("\"spill_files\":0,"), std::string::npos) << in_memory.out;
+    CommandResult spilled = Score(common + " --output spilled.out --findings-memory-mb 1");
+    ASSERT_EQ(spilled.exit_code, 0) << spilled.err;
+    EXPECT_EQ(spilled.out.find("\"spill_files\":0,"), std::string::npos) << spilled.out;
+    EXPECT_NE(spilled.out.find("\"spill_files\":"), std::string::npos) << spilled.out;
+    const std::string expected = Read("memory.out");
+    EXPECT_GT(std::count(expected.begin(), expected.end(), '\n'), 0);
+    if (std::string(format) == "ndjson") {
+      EXPECT_GT(std::count(expected.begin(), expected.end(), '\n'), 200);
+      EXPECT_EQ(Read("spilled.out"), expected);
+    } else {
+      // ASFF carries the time of the run (CreatedAt, UpdatedAt): equal apart from those.
+      auto without_times = [](std::string text) {
+        for (const char* field : {"\"CreatedAt\":\"", "\"UpdatedAt\":\""}) {
+          for (size_t at = text.find(field); at != std::string::npos; at = text.find(field, at)) {
+            at += std::string(field).size();
+            text.replace(at, text.find('"', at) - at, "T");
+          }
+        }
+        return text;
+      };
+      EXPECT_EQ(without_times(Read("spilled.out")), without_times(expected));
+    }
+  }
+  CommandResult bad = Score("--findings --findings-memory-mb 0");
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
 TEST_F(ScoreFindingsCli, ConfigurationMistakesFailBeforeAnyLogIsRead) {
   CommandResult missing = Score("--findings --suppress no-such-rules.yaml");
   EXPECT_EQ(missing.exit_code, 1) << missing.err;

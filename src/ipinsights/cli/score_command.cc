@@ -55,6 +55,7 @@ struct ScoreFlags {
   bool findings = false;
   std::string window = "1d";
   size_t max_samples = 10;
+  size_t findings_memory_mb = 256;
   std::string suppress;
   std::string state;
   std::string format = "ndjson";
@@ -219,6 +220,7 @@ void RunScoreLogs(const ScoreFlags& flags) {
   FindingOptions finding_options;
   finding_options.window_seconds = WindowSeconds(flags.window);
   finding_options.max_sample_events = flags.max_samples;
+  finding_options.memory_budget = flags.findings_memory_mb << 20;
   const auto start = std::chrono::steady_clock::now();
   std::shared_ptr<const Model> model = Model::Load(flags.model);
   const double threshold = ResolveThreshold(flags, *model);
@@ -301,20 +303,23 @@ void RunScoreLogs(const ScoreFlags& flags) {
         flags.kind, summary.files, summary.records));
   }
   FindingDeliverySummary totals;
+  size_t spill_files = 0;
   std::unique_ptr<WritableFile> findings_out;
   const int64_t now = std::time(nullptr);
   if (delivery) {
-    std::vector<Finding> findings = std::move(*aggregator).Finish();
+    spill_files = aggregator->spill_files();
+    FindingStream findings = std::move(*aggregator).Finish();
+    spill_files += findings.spill_files();
     const std::string location = flags.output.empty() ? "-" : flags.output;
     if (!(flags.to_security_hub && flags.output.empty())) {
       findings_out = OpenStorage(location).OpenWritable(location);
     }
-    totals = delivery->Deliver(std::move(findings), findings_out.get(), now);
+    totals = delivery->Deliver(findings, findings_out.get(), now);
   }
   // Every output in place before the state records the findings as reported.
   if (events_out) events_out->Close();
   if (findings_out) findings_out->Close();
-  if (delivery) delivery->Commit(now);
+  if (delivery) delivery->Commit();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double megabytes_per_second =
@@ -341,12 +346,11 @@ void RunScoreLogs(const ScoreFlags& flags) {
       json += fmt::format(
           ",\"findings\":{{\"total\":{},\"suppressed\":{},\"already_reported\":{},"
           "\"reported\":{},\"reported_by_severity\":{{\"LOW\":{},\"MEDIUM\":{},\"HIGH\":{},"
-          "\"CRITICAL\":{}}}"
-          ","
+          "\"CRITICAL\":{}}},\"spill_files\":{},"
           "\"expired_rules\":[",
           totals.findings, totals.suppressed, totals.already_reported, totals.reported,
           totals.by_severity[1], totals.by_severity[2], totals.by_severity[3],
-          totals.by_severity[4]);
+          totals.by_severity[4], spill_files);
       for (size_t i = 0; i < totals.expired_rules.size(); ++i) {
         json += (i ? "," : "") + JsonString(totals.expired_rules[i]);
       }
@@ -391,6 +395,13 @@ void RunScoreLogs(const ScoreFlags& flags) {
           "{} LOW)\n",
           totals.findings, totals.suppressed, totals.already_reported, totals.reported,
           totals.by_severity[3], totals.by_severity[2], totals.by_severity[1]);
+      if (spill_files > 0) {
+        text += fmt::format(
+            "  more findings than --findings-memory-mb {} holds: grouped and sorted through {} "
+            "spill files in {}\n",
+            flags.findings_memory_mb, spill_files,
+            finding_options.spill_folder.empty() ? "$TMPDIR" : finding_options.spill_folder);
+      }
       for (const auto& [rule, count] : totals.rule_counts) {
         text += fmt::format("  suppressed {} by {}\n", count, rule);
       }
@@ -568,6 +579,11 @@ void AddScoreCommand(CLI::App& app) {
   command->add_option("--window", flags->window, "Findings window: 1d (default), 12h, 30m, 3600s");
   command->add_option("--max-samples", flags->max_samples,
                       "Sample event ids kept per finding (default 10)");
+  command
+      ->add_option("--findings-memory-mb", flags->findings_memory_mb,
+                   "Findings kept in memory before spilling sorted parts to $TMPDIR "
+                   "(default 256)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   command->add_option("--suppress", flags->suppress,
                       "YAML suppression rules (docs/formats/suppressions.md)");
   command->add_option("--state", flags->state,

@@ -14,11 +14,22 @@
 // The finding's id is stable: the same pair and window give the same id in every run,
 // so Security Hub updates a finding instead of duplicating it.
 //
-// Thread-safety: FindingAggregator is used by one thread at a time.
+// Memory: the aggregator keeps findings in memory up to FindingOptions::memory_budget, then
+// writes them, sorted by (kind, entity, ip, window), to a spill file in spill_folder and
+// starts over (detect/finding_run.h). Finish merges the files, combining the parts of one
+// finding exactly as if it had stayed in memory, and sorts the findings for output the same
+// way: a budget's worth at a time, merged as they are read. So a day with millions of
+// findings needs the budget, a read buffer per spill file, and disk for the findings.
+// The latest time per object (for events without a time) stays in memory: one entry per
+// object read.
+//
+// Thread-safety: FindingAggregator and FindingStream are used by one thread at a time.
 //
 //   FindingAggregator aggregator({.window_seconds = 86400});
 //   for (const ScoredEvent& event : flagged) aggregator.Add(event);
-//   std::vector<Finding> findings = std::move(aggregator).Finish();
+//   FindingStream findings = std::move(aggregator).Finish();
+//   Finding finding;
+//   while (findings.Next(&finding)) ...
 #pragma once
 
 #include <cstdint>
@@ -74,6 +85,34 @@ struct FindingOptions {
   int64_t window_seconds = 86400;
   size_t max_sample_events = 10;
   size_t max_activities = 20;
+  // Bytes of findings kept in memory before spilling to disk (about 6 KB per finding with
+  // the reasons of the history and an ASN database: some 40,000 findings).
+  size_t memory_budget = size_t{256} << 20;
+  std::string spill_folder = {};  // "" = $TMPDIR, else /tmp
+};
+
+// The findings of a run in output order: severity (highest first), then lowest score,
+// entity, ip, window, kind. Read from memory or merged from spill files as it goes.
+class FindingStream {
+ public:
+  ~FindingStream();
+  FindingStream(FindingStream&&) noexcept;
+  FindingStream& operator=(FindingStream&&) noexcept;
+
+  // The next finding; false after the last. Throws Error when a spill file cannot be read.
+  bool Next(Finding* finding);
+  // Reads from the first finding again.
+  void Rewind();
+  uint64_t size() const;       // findings in all
+  size_t spill_files() const;  // 0 when every finding fit in the budget
+  // Every finding in a vector (tests, small runs): memory for all of them.
+  std::vector<Finding> ReadAll() &&;
+
+ private:
+  friend class FindingAggregator;
+  struct Impl;
+  explicit FindingStream(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 class FindingAggregator {
@@ -81,10 +120,12 @@ class FindingAggregator {
   explicit FindingAggregator(const FindingOptions& options = {});
   ~FindingAggregator();
   // Adds one flagged event (anomalous, or carrying a rule reason).
+  // Throws Error when the table had to spill and the spill file cannot be written.
   void Add(const ScoredEvent& event);
-  size_t size() const;  // findings so far
-  // Findings sorted by severity (highest first), then lowest score, entity, ip, window.
-  std::vector<Finding> Finish() &&;
+  size_t size() const;         // findings in memory now (spilled ones not counted)
+  size_t spill_files() const;  // written so far
+  // Throws Error when a spill file cannot be written or read.
+  FindingStream Finish() &&;
 
  private:
   struct Impl;

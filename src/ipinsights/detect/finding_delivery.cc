@@ -46,7 +46,6 @@ struct FindingDelivery::Impl {
   std::optional<SuppressionList> rules;
   std::optional<FindingState> state;
   std::optional<SecurityHubClient> security_hub;
-  std::vector<Finding> reported;  // what Deliver passed on, for Commit
   bool all_sent = true;
 };
 
@@ -63,7 +62,7 @@ FindingDelivery::FindingDelivery(const FindingDeliveryOptions& options) : impl_(
   }
   if (!options.state.empty()) impl_->state.emplace(FindingState::Load(options.state));
   if (options.to_security_hub)
-    impl_->security_hub.emplace(SecurityHubOptions{.region = options.region});
+    impl_->security_hub.emplace(SecurityHubOptions{.region = options.region, .endpoint = ""});
 }
 
 FindingDelivery::~FindingDelivery() = default;
@@ -76,33 +75,40 @@ void FindingDelivery::CheckAccounts(const std::set<std::string>& accounts) const
   }
 }
 
-FindingDeliverySummary FindingDelivery::Deliver(std::vector<Finding> findings, WritableFile* output,
+FindingDeliverySummary FindingDelivery::Deliver(FindingStream& findings, WritableFile* output,
                                                 int64_t now) {
   Impl& impl = *impl_;
   const FindingDeliveryOptions& options = impl.options;
   FindingDeliverySummary summary;
   summary.findings = findings.size();
-  if (impl.rules) {
-    SuppressionResult result = impl.rules->Apply(std::move(findings));
-    findings = std::move(result.kept);
-    summary.suppressed = result.suppressed;
-    summary.expired_rules = std::move(result.expired);
-    for (const RuleCount& count : result.by_rule) {
-      summary.rule_counts.emplace_back(
-          count.rule->where + ": " + count.rule->reason + " (" + count.rule->owner + ")",
-          count.findings);
+  SuppressionResult suppression;
+  if (impl.rules) suppression = impl.rules->NewResult();
+  // Whether a finding is passed on (not suppressed, not reported by an earlier run).
+  auto passes = [&](const Finding& finding, SuppressionResult* tally, uint64_t* already) {
+    if (impl.rules && impl.rules->Suppress(finding, tally)) return false;
+    if (impl.state && impl.state->Reported(finding)) {
+      ++*already;
+      return false;
     }
-  }
-  if (impl.state) findings = impl.state->Unreported(std::move(findings), &summary.already_reported);
+    return true;
+  };
 
   const bool asff = options.format == FindingFormat::kAsff || options.to_security_hub;
   AsffContext context{.region = options.region, .account_id = options.account_id, .now = now};
   if (asff && context.account_id.empty()) {
+    // A first pass, writing nothing: the account of the findings that pass, before any of
+    // them is written or sent.
     std::set<std::string> accounts;
-    for (const Finding& finding : findings) accounts.insert(finding.account_id);
+    SuppressionResult scratch = suppression;
+    uint64_t already = 0;
+    Finding finding;
+    findings.Rewind();
+    while (findings.Next(&finding)) {
+      if (passes(finding, &scratch, &already)) accounts.insert(finding.account_id);
+    }
     if (accounts.size() == 1 && !accounts.begin()->empty()) {
       context.account_id = *accounts.begin();
-    } else if (!findings.empty()) {
+    } else if (!accounts.empty()) {
       throw SeveralAccountsError("the findings are", accounts);
     }
   }
@@ -115,47 +121,57 @@ FindingDeliverySummary FindingDelivery::Deliver(std::vector<Finding> findings, W
       text.clear();
     }
   };
-  if (asff) {
-    const size_t group = kBatchesPerGroup * kAsffBatchLimit;
-    for (size_t begin = 0; begin < findings.size(); begin += group) {
-      const size_t end = std::min(findings.size(), begin + group);
-      const std::vector<Finding> slice(findings.begin() + static_cast<ptrdiff_t>(begin),
-                                       findings.begin() + static_cast<ptrdiff_t>(end));
-      const std::vector<std::string> batches = AsffBatches(slice, context);
-      if (options.format == FindingFormat::kAsff) {
-        for (const std::string& batch : batches) {
-          text += batch;
-          text += '\n';
-          write(false);
-        }
-      }
-      if (impl.security_hub) {
-        Add(&summary.security_hub, impl.security_hub->Import(batches));
-        summary.sent_to_security_hub = true;
+  std::vector<Finding> group;
+  auto send_group = [&] {
+    if (group.empty()) return;
+    const std::vector<std::string> batches = AsffBatches(group, context);
+    if (options.format == FindingFormat::kAsff) {
+      for (const std::string& batch : batches) {
+        text += batch;
+        text += '\n';
+        write(false);
       }
     }
-  }
-  if (options.format != FindingFormat::kAsff) {
-    for (const Finding& finding : findings) {
+    if (impl.security_hub) {
+      Add(&summary.security_hub, impl.security_hub->Import(batches));
+      summary.sent_to_security_hub = true;
+    }
+    group.clear();
+  };
+  Finding finding;
+  findings.Rewind();
+  while (findings.Next(&finding)) {
+    if (!passes(finding, &suppression, &summary.already_reported)) continue;
+    ++summary.reported;
+    ++summary.by_severity[static_cast<size_t>(finding.severity)];
+    // The state's record, saved by Commit only once everything is in place.
+    if (impl.state) impl.state->Record(finding, now);
+    if (options.format != FindingFormat::kAsff) {
       text += options.format == FindingFormat::kOcsf ? OcsfFindingJson(finding, now)
                                                      : FindingJson(finding);
       text += '\n';
       write(false);
     }
+    if (asff) {
+      group.push_back(std::move(finding));
+      if (group.size() == kBatchesPerGroup * kAsffBatchLimit) send_group();
+    }
   }
+  send_group();
   write(true);
-  for (const Finding& finding : findings) {
-    ++summary.by_severity[static_cast<size_t>(finding.severity)];
+  summary.suppressed = suppression.suppressed;
+  summary.expired_rules = std::move(suppression.expired);
+  for (const RuleCount& count : suppression.by_rule) {
+    summary.rule_counts.emplace_back(
+        count.rule->where + ": " + count.rule->reason + " (" + count.rule->owner + ")",
+        count.findings);
   }
-  summary.reported = findings.size();
   impl.all_sent = !summary.sent_to_security_hub || summary.security_hub.failed == 0;
-  impl.reported = std::move(findings);
   return summary;
 }
 
-void FindingDelivery::Commit(int64_t now) {
+void FindingDelivery::Commit() {
   if (!impl_->state || !impl_->all_sent) return;
-  impl_->state->Record(impl_->reported, now);
   impl_->state->Save();
 }
 

@@ -9,16 +9,18 @@
 // The caller calls Commit after its outputs are in place (closed, renamed, uploaded): a
 // run that fails before that reports the same findings again next time.
 //
-// Memory: the findings of the run (grouped by FindingAggregator) and one ASFF batch group
-// at a time; output is written a megabyte at a time.
+// Memory: the findings are read from a FindingStream one at a time (bounded however many
+// there are), ASFF built and sent 1,000 at a time, output written a megabyte at a time; the
+// state holds its entries (one per finding reported within its 30 days).
 //
 // Thread-safety: one thread.
 //
 //   FindingDelivery delivery(options);           // before scanning
 //   ... ScoreLogs, FindingAggregator ...
-//   FindingDeliverySummary summary = delivery.Deliver(std::move(findings), out.get(), now);
+//   FindingStream findings = std::move(aggregator).Finish();
+//   FindingDeliverySummary summary = delivery.Deliver(findings, out.get(), now);
 //   out->Close();
-//   delivery.Commit(now);
+//   delivery.Commit();
 #pragma once
 
 #include <cstdint>
@@ -73,13 +75,15 @@ class FindingDelivery {
   // given, so a long scan does not end in that error.
   void CheckAccounts(const std::set<std::string>& accounts) const;
   // Suppresses, drops what the state says was reported, writes to `output` (may be null)
-  // and sends to Security Hub. Throws UsageError when ASFF needs an account the findings
-  // do not settle, Error when writing fails. The state is not touched.
-  FindingDeliverySummary Deliver(std::vector<Finding> findings, WritableFile* output, int64_t now);
+  // and sends to Security Hub, reading `findings` from its start (twice when ASFF needs the
+  // findings' one account). Throws UsageError when ASFF needs an account the findings do
+  // not settle (before writing anything), Error when writing fails. The state records the
+  // reported findings in memory only.
+  FindingDeliverySummary Deliver(FindingStream& findings, WritableFile* output, int64_t now);
 
-  // Records what Deliver reported, when a state is kept and Security Hub (if used) took
-  // every finding. Throws Error when the state cannot be written.
-  void Commit(int64_t now);
+  // Saves the state with what Deliver reported, when a state is kept and Security Hub (if
+  // used) took every finding. Throws Error when the state cannot be written.
+  void Commit();
 
  private:
   struct Impl;

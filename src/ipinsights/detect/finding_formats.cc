@@ -163,10 +163,6 @@ std::vector<std::string> AsffTypes(const Finding& finding) {
   return types;
 }
 
-bool IsAccountId(std::string_view text) {
-  return text.size() == 12 && text.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
 std::string_view PartitionOf(std::string_view region) {
   if (region.rfind("cn-", 0) == 0) return "aws-cn";
   if (region.rfind("us-gov-", 0) == 0) return "aws-us-gov";

@@ -145,23 +145,21 @@ FindingState FindingState::Load(const std::string& location) {
   return state;
 }
 
+bool FindingState::Reported(const Finding& finding) const {
+  auto it = impl_->entries.find(Impl::Key{finding.kind, finding.entity, finding.ip});
+  if (it == impl_->entries.end()) return false;
+  // Half-open windows [start, end) overlap when each starts before the other ends.
+  return std::any_of(it->second.begin(), it->second.end(), [&](const Entry& entry) {
+    return entry.window_start < finding.window_end && finding.window_start < entry.window_end;
+  });
+}
+
 std::vector<Finding> FindingState::Unreported(std::vector<Finding> findings,
                                               uint64_t* already) const {
   std::vector<Finding> fresh;
   uint64_t seen = 0;
   for (Finding& finding : findings) {
-    bool reported = false;
-    auto it = impl_->entries.find(Impl::Key{finding.kind, finding.entity, finding.ip});
-    if (it != impl_->entries.end()) {
-      for (const Entry& entry : it->second) {
-        // Half-open windows [start, end) overlap when each starts before the other ends.
-        if (entry.window_start < finding.window_end && finding.window_start < entry.window_end) {
-          reported = true;
-          break;
-        }
-      }
-    }
-    if (reported) {
+    if (Reported(finding)) {
       ++seen;
     } else {
       fresh.push_back(std::move(finding));
@@ -171,18 +169,19 @@ std::vector<Finding> FindingState::Unreported(std::vector<Finding> findings,
   return fresh;
 }
 
+void FindingState::Record(const Finding& finding, int64_t reported_at) {
+  std::vector<Entry>& windows = impl_->entries[Impl::Key{finding.kind, finding.entity, finding.ip}];
+  const bool known = std::any_of(windows.begin(), windows.end(), [&](const Entry& entry) {
+    return entry.window_start == finding.window_start && entry.window_end == finding.window_end;
+  });
+  if (known) return;  // the first report of a window is the one kept
+  windows.push_back(Entry{finding.kind, finding.entity, finding.ip, finding.window_start,
+                          finding.window_end, finding.id, reported_at});
+  ++impl_->count;
+}
+
 void FindingState::Record(const std::vector<Finding>& findings, int64_t reported_at) {
-  for (const Finding& finding : findings) {
-    std::vector<Entry>& windows =
-        impl_->entries[Impl::Key{finding.kind, finding.entity, finding.ip}];
-    const bool known = std::any_of(windows.begin(), windows.end(), [&](const Entry& entry) {
-      return entry.window_start == finding.window_start && entry.window_end == finding.window_end;
-    });
-    if (known) continue;  // the first report of a window is the one kept
-    windows.push_back(Entry{finding.kind, finding.entity, finding.ip, finding.window_start,
-                            finding.window_end, finding.id, reported_at});
-    ++impl_->count;
-  }
+  for (const Finding& finding : findings) Record(finding, reported_at);
 }
 
 void FindingState::Save(int64_t keep_seconds) {

@@ -40,7 +40,10 @@ class FindingState {
   // same kind, entity and ip and its window overlaps the finding's. `already` (optional)
   // counts the others.
   std::vector<Finding> Unreported(std::vector<Finding> findings, uint64_t* already) const;
+  bool Reported(const Finding& finding) const;
+  // Adds entries (in memory; Save writes them). A window already recorded keeps its first.
   void Record(const std::vector<Finding>& findings, int64_t reported_at);
+  void Record(const Finding& finding, int64_t reported_at);
   // Writes LOCATION/reported.ndjson. Throws Error.
   void Save(int64_t keep_seconds = 30 * 86400);
   size_t entries() const;

@@ -242,7 +242,7 @@ const SuppressionRule* SuppressionList::Match(const Finding& finding) const {
   return nullptr;
 }
 
-SuppressionResult SuppressionList::Apply(std::vector<Finding> findings) const {
+SuppressionResult SuppressionList::NewResult() const {
   SuppressionResult result;
   for (const SuppressionRule& rule : rules_) {
     result.by_rule.push_back({&rule, 0});
@@ -251,14 +251,21 @@ SuppressionResult SuppressionList::Apply(std::vector<Finding> findings) const {
                                            FormatDate(*rule.expires), rule.owner, rule.reason));
     }
   }
+  return result;
+}
+
+bool SuppressionList::Suppress(const Finding& finding, SuppressionResult* result) const {
+  const SuppressionRule* rule = Match(finding);
+  if (rule == nullptr) return false;
+  ++result->suppressed;
+  ++result->by_rule[static_cast<size_t>(rule - rules_.data())].findings;
+  return true;
+}
+
+SuppressionResult SuppressionList::Apply(std::vector<Finding> findings) const {
+  SuppressionResult result = NewResult();
   for (Finding& finding : findings) {
-    const SuppressionRule* rule = Match(finding);
-    if (rule == nullptr) {
-      result.kept.push_back(std::move(finding));
-      continue;
-    }
-    ++result.suppressed;
-    ++result.by_rule[static_cast<size_t>(rule - rules_.data())].findings;
+    if (!Suppress(finding, &result)) result.kept.push_back(std::move(finding));
   }
   return result;
 }

@@ -64,6 +64,11 @@ class SuppressionList {
   // The first live rule matching `finding`, or nullptr.
   const SuppressionRule* Match(const Finding& finding) const;
   SuppressionResult Apply(std::vector<Finding> findings) const;
+  // One finding at a time (a stream of them): NewResult lists every rule with no finding and
+  // the expired ones; Suppress counts `finding` in `result` when a live rule matches it and
+  // then returns true (`result->kept` is left alone).
+  SuppressionResult NewResult() const;
+  bool Suppress(const Finding& finding, SuppressionResult* result) const;
 
  private:
   std::vector<SuppressionRule> rules_;
