@@ -16,13 +16,23 @@ using testing::RunIpinsights;
 
 class ScoreLogsCli : public testing::ScratchTest {
  protected:
+  // The logs, training set and model of tests/detect/score_world.sh: copied from the world
+  // ctest made once for this run, else made here the same way.
   void SetUp() override {
     ScratchTest::SetUp();
-    Run("simulate cloudtrail --out sim --users 60 --days 3 --attacks 30 --seed 5");
-    Run("prepare cloudtrail --input sim/AWSLogs --to 2024-03-02 --split-at 2024-03-02 "
-        "--output train.csv --validation-output val.csv");
-    Run("train --train train.csv --validation val.csv --model-dir model --num-entity-vectors 200 "
-        "--vector-dim 16 --epochs 2 --seed 1");
+    const std::filesystem::path world = IPINSIGHTS_TEST_WORLD;
+    if (testing::SharedWorldReady(world)) {
+      for (const auto& entry : std::filesystem::directory_iterator(world)) {
+        if (entry.path().filename() == "complete") continue;
+        std::filesystem::copy(entry.path(), dir_ / entry.path().filename(),
+                              std::filesystem::copy_options::recursive);
+      }
+      return;
+    }
+    testing::CommandResult made =
+        testing::RunShell("bash '" IPINSIGHTS_SOURCE_DIR "/tests/detect/score_world.sh' '" +
+                          testing::IpinsightsBinary() + "' '" + dir_.string() + "' 2>&1");
+    ASSERT_EQ(made.exit_code, 0) << made.out;
   }
   void Run(const std::string& args) {
     CommandResult run = RunIpinsights(dir_, args + " --quiet");

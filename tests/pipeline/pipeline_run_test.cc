@@ -30,22 +30,13 @@ using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 // "SIZE MTIME" of the binary under test, as simulate_logs.sh writes it into DIR/complete.
-std::string BinaryStamp() {
-  struct stat info {};
-  if (::stat(testing::IpinsightsBinary().c_str(), &info) != 0) return "";
-  return std::to_string(info.st_size) + " " + std::to_string(info.st_mtime) + "\n";
-}
-
 // The simulated logs (tests/pipeline/simulate_logs.sh): ctest simulates them once per run
-// into IPINSIGHTS_PIPELINE_LOGS (fixture pipeline_logs); a binary run by hand, or one that
+// into IPINSIGHTS_TEST_WORLD (fixture pipeline_world); a binary run by hand, or one that
 // finds logs another binary made (an interrupted run's), simulates its own once per process.
 const fs::path& SimulatedLogs() {
   static const fs::path logs = [] {
-    const fs::path shared = IPINSIGHTS_PIPELINE_LOGS;
-    if (fs::exists(shared / "complete") &&
-        testing::ReadFileBytes(shared / "complete") == BinaryStamp()) {
-      return shared;
-    }
+    const fs::path shared = IPINSIGHTS_TEST_WORLD;
+    if (testing::SharedWorldReady(shared)) return shared;
     const fs::path dir =
         fs::temp_directory_path() / ("ipinsights_pipeline_logs_" + std::to_string(::getpid()));
     testing::CommandResult run =

@@ -2,7 +2,7 @@
 # The logs every `pipeline` test reads: 8 days of CloudTrail (300 users) and WAF (150 users)
 # from 2024-03-01, written to DIR/ct and DIR/waf, then DIR/complete (the binary's size and
 # modification time: a test uses the logs only when made by the binary it runs). ctest runs
-# it once per run (fixture pipeline_logs, see CMakeLists.txt); a test binary run by hand
+# it once per run (fixture pipeline_world, see CMakeLists.txt); a test binary run by hand
 # runs it itself.
 #
 #   bash tests/pipeline/simulate_logs.sh BINARY DIR

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -27,6 +28,21 @@ struct CommandResult {
 inline std::string IpinsightsBinary() {
   const char* env = std::getenv("IPINSIGHTS_BINARY");
   return env && *env ? env : IPINSIGHTS_BINARY;
+}
+
+// The binary under test's size and modification time ("SIZE MTIME\n"): what a test-world
+// script writes to DIR/complete last (stat -L -c "%s %Y").
+inline std::string BinaryStamp() {
+  struct stat info {};
+  if (::stat(IpinsightsBinary().c_str(), &info) != 0) return "";
+  return std::to_string(info.st_size) + " " + std::to_string(info.st_mtime) + "\n";
+}
+
+// True when `world` (a component's IPINSIGHTS_TEST_WORLD, made once per ctest run by its
+// script; see CMakeLists.txt) is complete and was made by the binary under test. A test
+// binary run by hand, or one finding an older binary's world, makes its own files instead.
+inline bool SharedWorldReady(const std::filesystem::path& world) {
+  return ReadFileBytes(world / "complete") == BinaryStamp() && !BinaryStamp().empty();
 }
 
 // Runs `command` with /bin/sh and returns its stdout (stderr as the command redirects it).

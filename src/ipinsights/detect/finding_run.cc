@@ -1,12 +1,12 @@
 #include "ipinsights/detect/finding_run.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "ipinsights/base/error.h"
 
