@@ -145,28 +145,32 @@ void Complete(PartialFinding* partial) {
     finding.last_seen = finding.window_start;
   }
   for (auto& [time, id] : partial->samples) finding.sample_event_ids.push_back(std::move(id));
-  partial->samples.clear();
   finding.reasons = std::move(partial->rule_reasons);
   for (Reason& reason : partial->lowest_reasons) {
     if (!HasReason(finding, reason.code)) finding.reasons.push_back(std::move(reason));
   }
-  partial->rule_reasons.clear();
-  partial->lowest_reasons.clear();
+  // Their buffers freed, not only emptied: a completed finding waits in memory for output.
+  decltype(partial->samples)().swap(partial->samples);
+  std::vector<Reason>().swap(partial->rule_reasons);
+  std::vector<Reason>().swap(partial->lowest_reasons);
   finding.severity = SeverityOf(finding);
 }
 
 // A k-way merge over sorted runs: the run whose next record comes first, ties to the lower
 // run index (the earlier spill, so the earlier events).
+// With `close_finished`, a run read to its end is closed at once (its disk freed): a merge
+// that is read once. Without, Start reads every run again from its first record.
 template <typename Before>
 class RunMerger {
  public:
-  RunMerger(std::vector<FindingRun>* runs, Before before) : runs_(runs), before_(before) {}
+  RunMerger(std::vector<FindingRun>* runs, Before before, bool close_finished)
+      : runs_(runs), before_(before), close_finished_(close_finished) {}
   void Start() {
     heads_.assign(runs_->size(), PartialFinding{});
     heap_.clear();
     for (size_t run = 0; run < runs_->size(); ++run) {
       (*runs_)[run].Rewind();
-      if ((*runs_)[run].Read(&heads_[run])) Push(run);
+      ReadHead(run);
     }
   }
   // The next record, moved out; false after the last.
@@ -177,7 +181,7 @@ class RunMerger {
     heap_.pop_back();
     *out = std::move(heads_[run]);
     heads_[run] = PartialFinding{};
-    if ((*runs_)[run].Read(&heads_[run])) Push(run);
+    ReadHead(run);
     return true;
   }
   // The record Next would return, or null.
@@ -192,12 +196,17 @@ class RunMerger {
       return b < a;
     };
   }
-  void Push(size_t run) {
-    heap_.push_back(run);
-    std::push_heap(heap_.begin(), heap_.end(), Later());
+  void ReadHead(size_t run) {
+    if ((*runs_)[run].Read(&heads_[run])) {
+      heap_.push_back(run);
+      std::push_heap(heap_.begin(), heap_.end(), Later());
+    } else if (close_finished_) {
+      (*runs_)[run].Close();
+    }
   }
   std::vector<FindingRun>* runs_;
   Before before_;
+  bool close_finished_;
   std::vector<PartialFinding> heads_;
   std::vector<size_t> heap_;
 };
@@ -209,7 +218,7 @@ using Order = bool (*)(const Finding&, const Finding&);
 template <typename Emit>
 void MergeRuns(std::vector<FindingRun>* runs, Order order, const FindingOptions* combine,
                Emit&& emit) {
-  RunMerger merger(runs, order);
+  RunMerger merger(runs, order, /*close_finished=*/true);
   merger.Start();
   PartialFinding partial;
   PartialFinding later;
@@ -313,16 +322,18 @@ struct FindingStream::Impl {
   // Every finding fit in the budget: sorted in memory, read by index.
   std::vector<PartialFinding> sorted;
   size_t next = 0;
-  size_t sorted_memory = 0;
+  size_t sorted_memory = 0;  // HeapBytesOf over sorted
   // Else: sorted spill files, merged as they are read.
   SpillFiles spills;
   std::optional<RunMerger<Order>> merger;
 
   void Add(PartialFinding&& partial) {
     ++size;
-    sorted_memory += MemoryOf(partial);
+    sorted_memory += HeapBytesOf(partial);
     sorted.push_back(std::move(partial));
-    if (sorted_memory > options.memory_budget) Spill();
+    if (sorted_memory + sorted.capacity() * sizeof(PartialFinding) > options.memory_budget) {
+      Spill();
+    }
   }
   void Spill() {
     Sort();
@@ -335,6 +346,11 @@ struct FindingStream::Impl {
       return OutputBefore(a.finding, b.finding);
     });
   }
+  // Findings completed in memory, within the budget: kept as they are, no copy.
+  void Take(std::vector<PartialFinding>&& findings) {
+    size = findings.size();
+    sorted = std::move(findings);
+  }
   void StartReading() {
     if (spills.empty()) {
       Sort();
@@ -342,7 +358,7 @@ struct FindingStream::Impl {
     }
     if (!sorted.empty()) Spill();
     std::vector<PartialFinding>().swap(sorted);
-    merger.emplace(spills.runs(), &OutputBefore);
+    merger.emplace(spills.runs(), &OutputBefore, /*close_finished=*/false);
     merger->Start();
   }
 };
@@ -370,7 +386,7 @@ struct FindingAggregator::Impl {
   FindingOptions options;
   std::vector<PartialFinding> findings;
   std::unordered_map<Key, size_t, KeyHash> index;
-  size_t memory = 0;  // of findings and index, roughly (MemoryOf)
+  size_t memory = 0;  // HeapBytesOf over findings, and the index's nodes
   SpillFiles spills;  // parts of findings, by key; a finding may have parts in several
   // The latest event time seen in each object, for events without a time of their own.
   std::unordered_map<std::string, int64_t> latest_in_object;
@@ -434,7 +450,7 @@ void FindingAggregator::Add(const ScoredEvent& event) {
     impl.memory += Impl::kIndexEntryBytes + event.entity.capacity();
   }
   PartialFinding& partial = impl.findings[slot->second];
-  const size_t memory_before = inserted ? 0 : MemoryOf(partial);
+  const size_t memory_before = inserted ? 0 : HeapBytesOf(partial);
   Finding& finding = partial.finding;
   ++finding.events;
 
@@ -495,8 +511,12 @@ void FindingAggregator::Add(const ScoredEvent& event) {
     finding.object = event.object;
     finding.record_index = event.record_index;
   }
-  impl.memory += MemoryOf(partial) - memory_before;
-  if (impl.memory > impl.options.memory_budget) impl.Spill();
+  impl.memory += HeapBytesOf(partial) - memory_before;
+  if (impl.memory + impl.findings.capacity() * sizeof(PartialFinding) +
+          impl.index.bucket_count() * sizeof(void*) >
+      impl.options.memory_budget) {
+    impl.Spill();
+  }
 }
 
 FindingStream FindingAggregator::Finish() && {
@@ -507,17 +527,18 @@ FindingStream FindingAggregator::Finish() && {
     stream->Add(std::move(partial));
   };
   if (impl.spills.empty()) {
-    for (PartialFinding& partial : impl.findings) complete(std::move(partial));
+    decltype(impl.index)().swap(impl.index);
+    for (PartialFinding& partial : impl.findings) Complete(&partial);
+    stream->Take(std::move(impl.findings));
   } else {
     // The spill files and the rest of the table, merged by key: the parts of one finding
     // meet in the order their events arrived.
     if (!impl.findings.empty()) impl.Spill();
     std::vector<PartialFinding>().swap(impl.findings);
+    decltype(impl.index)().swap(impl.index);
     MergeRuns(impl.spills.runs(), &KeyBefore, &impl.options, complete);
+    impl.spills.runs()->clear();
   }
-  std::vector<PartialFinding>().swap(impl.findings);
-  impl.index.clear();
-  impl.spills.runs()->clear();
   stream->StartReading();
   return FindingStream(std::move(stream));
 }

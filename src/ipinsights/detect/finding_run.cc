@@ -17,24 +17,30 @@ namespace {
 // merge's memory per run.
 constexpr size_t kRunBufferBytes = 64 << 10;
 
-size_t MemoryOf(const std::string& text) {
+// Heap bytes only: the objects themselves are counted where they are held (a vector's
+// capacity, PartialFinding's own size).
+size_t HeapOf(const std::string& text) {
   // libstdc++ keeps up to 15 characters inside the string itself.
-  return sizeof(std::string) + (text.capacity() > 15 ? text.capacity() + 1 : 0);
+  return text.capacity() > 15 ? text.capacity() + 1 : 0;
 }
 
-size_t MemoryOf(const Reason& reason) {
-  return MemoryOf(reason.code) + MemoryOf(reason.message) + MemoryOf(reason.facts);
-}
-
-size_t MemoryOf(const std::vector<Reason>& reasons) {
-  size_t bytes = (reasons.capacity() - reasons.size()) * sizeof(Reason);
-  for (const Reason& reason : reasons) bytes += MemoryOf(reason);
+size_t HeapOf(const std::vector<std::string>& texts) {
+  size_t bytes = texts.capacity() * sizeof(std::string);
+  for (const std::string& text : texts) bytes += HeapOf(text);
   return bytes;
 }
 
-size_t MemoryOf(const NetworkInfo& network) {
-  return MemoryOf(network.as_org) + MemoryOf(network.country) + MemoryOf(network.aws_prefix) +
-         MemoryOf(network.aws_service) + MemoryOf(network.aws_region);
+size_t HeapOf(const std::vector<Reason>& reasons) {
+  size_t bytes = reasons.capacity() * sizeof(Reason);
+  for (const Reason& reason : reasons) {
+    bytes += HeapOf(reason.code) + HeapOf(reason.message) + HeapOf(reason.facts);
+  }
+  return bytes;
+}
+
+size_t HeapOf(const NetworkInfo& network) {
+  return HeapOf(network.as_org) + HeapOf(network.country) + HeapOf(network.aws_prefix) +
+         HeapOf(network.aws_service) + HeapOf(network.aws_region);
 }
 
 class Encoder {
@@ -204,18 +210,17 @@ void Decode(Decoder& decode, PartialFinding* partial) {
 
 }  // namespace
 
-size_t MemoryOf(const PartialFinding& partial) {
+size_t HeapBytesOf(const PartialFinding& partial) {
   const Finding& finding = partial.finding;
-  size_t bytes = sizeof(PartialFinding) + MemoryOf(finding.id) + MemoryOf(finding.entity) +
-                 MemoryOf(finding.first_event_time) + MemoryOf(finding.last_event_time) +
-                 MemoryOf(finding.reasons) + MemoryOf(finding.account_id) +
-                 MemoryOf(finding.region) + MemoryOf(finding.identity_type) +
-                 MemoryOf(finding.credential_type) + MemoryOf(finding.user_agent) +
-                 MemoryOf(finding.network) + MemoryOf(finding.object) +
-                 MemoryOf(partial.rule_reasons) + MemoryOf(partial.lowest_reasons);
-  for (const std::string& id : finding.sample_event_ids) bytes += MemoryOf(id);
-  for (const std::string& activity : finding.activities) bytes += MemoryOf(activity);
-  for (const auto& [time, id] : partial.samples) bytes += sizeof(time) + MemoryOf(id);
+  size_t bytes = HeapOf(finding.id) + HeapOf(finding.entity) + HeapOf(finding.first_event_time) +
+                 HeapOf(finding.last_event_time) + HeapOf(finding.sample_event_ids) +
+                 HeapOf(finding.activities) + HeapOf(finding.reasons) + HeapOf(finding.account_id) +
+                 HeapOf(finding.region) + HeapOf(finding.identity_type) +
+                 HeapOf(finding.credential_type) + HeapOf(finding.user_agent) +
+                 HeapOf(finding.network) + HeapOf(finding.object) + HeapOf(partial.rule_reasons) +
+                 HeapOf(partial.lowest_reasons);
+  bytes += partial.samples.capacity() * sizeof(partial.samples[0]);
+  for (const auto& [time, id] : partial.samples) bytes += HeapOf(id);
   return bytes;
 }
 
@@ -262,6 +267,13 @@ FindingRun& FindingRun::operator=(FindingRun&& other) noexcept {
     read_ = other.read_;
   }
   return *this;
+}
+
+void FindingRun::Close() {
+  if (file_ != nullptr) std::fclose(file_);
+  file_ = nullptr;
+  records_ = 0;
+  read_ = 0;
 }
 
 void FindingRun::Write(const void* data, size_t size) {

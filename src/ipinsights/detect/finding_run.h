@@ -37,9 +37,9 @@ struct PartialFinding {
   std::vector<Reason> lowest_reasons;
 };
 
-// What `partial` holds in memory, roughly (the heap blocks of its strings and vectors
-// included), for the aggregator's budget.
-size_t MemoryOf(const PartialFinding& partial);
+// The heap blocks of `partial`'s strings and vectors (not sizeof(PartialFinding): the
+// vector holding it counts that, by its capacity), for the aggregator's budget.
+size_t HeapBytesOf(const PartialFinding& partial);
 
 class FindingRun {
  public:
@@ -55,6 +55,8 @@ class FindingRun {
   void Rewind();
   // The next record; false after the last. Throws Error on a short read.
   bool Read(PartialFinding* partial);
+  // Closes the file (its disk is freed); Read returns false from then on.
+  void Close();
   uint64_t records() const { return records_; }
   uint64_t bytes() const { return bytes_; }
 
