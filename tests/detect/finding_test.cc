@@ -278,6 +278,17 @@ std::vector<ScoredEvent> ManyFlaggedEvents(size_t count, uint64_t seed) {
     if (next(5) == 0) event.reasons.push_back(MakeReason("coarse_network_new_for_entity"));
     event.false_positive_rate = static_cast<double>(next(5)) / 1000;
     event.account_id = std::to_string(next(3));
+    if (next(3) == 0) {  // enrichment, so that every field goes through the spill files
+      event.network = NetworkInfo{.asn = static_cast<uint32_t>(64496 + next(4)),
+                                  .as_org = "Example Org",
+                                  .country = "NL",
+                                  .in_aws = next(2) == 1,
+                                  .aws_prefix = "52.94.76.0/22",
+                                  .aws_service = "EC2",
+                                  .aws_region = "eu-west-1"};
+    }
+    event.user_agent = "agent/" + std::to_string(next(3));
+    event.identity_type = next(2) ? "IAMUser" : "AssumedRole";
     events.push_back(std::move(event));
   }
   return events;

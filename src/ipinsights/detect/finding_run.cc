@@ -43,11 +43,15 @@ size_t HeapOf(const NetworkInfo& network) {
          HeapOf(network.aws_service) + HeapOf(network.aws_region);
 }
 
-class Encoder {
+// One list of fields (Fields below) read and written by two archives with the same methods:
+// Writer appends each field, Reader fills it, so the two directions cannot drift apart.
+// Numbers are their bytes; a string is its length (8 bytes) and its bytes; a list, its count
+// and its items.
+class Writer {
  public:
-  explicit Encoder(std::string* out) : out_(out) {}
+  explicit Writer(std::string* out) : out_(out) {}
   template <typename T>
-  void Fixed(T value) {
+  void Fixed(const T& value) {
     static_assert(std::is_trivially_copyable_v<T>);
     out_->append(reinterpret_cast<const char*>(&value), sizeof(value));
   }
@@ -55,43 +59,44 @@ class Encoder {
     Fixed<uint64_t>(text.size());
     out_->append(text);
   }
-  void Reasons(const std::vector<Reason>& reasons) {
-    Fixed<uint64_t>(reasons.size());
-    for (const Reason& reason : reasons) {
-      Text(reason.code);
-      Text(reason.message);
-      Text(reason.facts);
-    }
+  void Address(const IpAddress& ip) { Fixed(ip.bytes()); }
+  template <typename T, typename Item>
+  void List(const std::vector<T>& items, Item item) {
+    Fixed<uint64_t>(items.size());
+    for (const T& value : items) item(value);
   }
 
  private:
   std::string* out_;
 };
 
-class Decoder {
+class Reader {
  public:
-  Decoder(std::string_view in, const std::string& folder) : in_(in), folder_(folder) {}
+  Reader(std::string_view in, const std::string& folder) : in_(in), folder_(folder) {}
   template <typename T>
-  T Fixed() {
-    T value;
+  void Fixed(T& value) {
+    static_assert(std::is_trivially_copyable_v<T>);
     Take(&value, sizeof(value));
-    return value;
   }
-  void Text(std::string* text) {
-    const uint64_t size = Fixed<uint64_t>();
+  void Text(std::string& text) {
+    uint64_t size = 0;
+    Fixed(size);
     if (size > in_.size()) Corrupt();
-    text->assign(in_.data(), size);
+    text.assign(in_.data(), size);
     in_.remove_prefix(size);
   }
-  void Reasons(std::vector<Reason>* reasons) {
-    const uint64_t count = Fixed<uint64_t>();
-    if (count > in_.size()) Corrupt();  // every reason takes at least 24 bytes
-    reasons->resize(count);
-    for (Reason& reason : *reasons) {
-      Text(&reason.code);
-      Text(&reason.message);
-      Text(&reason.facts);
-    }
+  void Address(IpAddress& ip) {
+    std::array<uint8_t, 16> bytes;
+    Fixed(bytes);
+    ip = IpAddress::FromBytes(bytes);
+  }
+  template <typename T, typename Item>
+  void List(std::vector<T>& items, Item item) {
+    uint64_t count = 0;
+    Fixed(count);
+    if (count > in_.size()) Corrupt();  // every item takes at least a byte
+    items.resize(count);
+    for (T& value : items) item(value);
   }
   bool done() const { return in_.empty(); }
   [[noreturn]] void Corrupt() const {
@@ -108,104 +113,56 @@ class Decoder {
   const std::string& folder_;
 };
 
-void Encode(const PartialFinding& partial, std::string* out) {
-  Encoder encode(out);
-  const Finding& finding = partial.finding;
-  encode.Text(finding.id);
-  encode.Fixed(finding.kind);
-  encode.Text(finding.entity);
-  encode.Fixed(finding.ip.bytes());
-  encode.Fixed(finding.window_start);
-  encode.Fixed(finding.window_end);
-  encode.Fixed(finding.first_seen);
-  encode.Fixed(finding.last_seen);
-  encode.Text(finding.first_event_time);
-  encode.Text(finding.last_event_time);
-  encode.Fixed(finding.events);
-  encode.Fixed<uint64_t>(finding.sample_event_ids.size());
-  for (const std::string& id : finding.sample_event_ids) encode.Text(id);
-  encode.Fixed<uint64_t>(finding.activities.size());
-  for (const std::string& activity : finding.activities) encode.Text(activity);
-  encode.Fixed(finding.activities_truncated);
-  encode.Fixed(finding.lowest_score);
-  encode.Fixed(finding.false_positive_rate);
-  encode.Reasons(finding.reasons);
-  encode.Fixed(finding.severity);
-  encode.Text(finding.account_id);
-  encode.Text(finding.region);
-  encode.Text(finding.identity_type);
-  encode.Text(finding.credential_type);
-  encode.Text(finding.user_agent);
-  encode.Fixed(finding.network.asn);
-  encode.Text(finding.network.as_org);
-  encode.Text(finding.network.country);
-  encode.Fixed(finding.network.in_aws);
-  encode.Text(finding.network.aws_prefix);
-  encode.Text(finding.network.aws_service);
-  encode.Text(finding.network.aws_region);
-  encode.Text(finding.object);
-  encode.Fixed(finding.record_index);
-  encode.Fixed(partial.has_time);
-  encode.Fixed(partial.has_lowest);
-  encode.Fixed<uint64_t>(partial.samples.size());
-  for (const auto& [time, id] : partial.samples) {
-    encode.Fixed(time);
-    encode.Text(id);
-  }
-  encode.Reasons(partial.rule_reasons);
-  encode.Reasons(partial.lowest_reasons);
-}
-
-void Decode(Decoder& decode, PartialFinding* partial) {
-  Finding& finding = partial->finding;
-  auto strings = [&](std::vector<std::string>* out) {
-    const uint64_t count = decode.Fixed<uint64_t>();
-    out->resize(count);
-    for (std::string& text : *out) decode.Text(&text);
+// Every field of a PartialFinding, in record order. P is PartialFinding or const PartialFinding.
+template <typename Archive, typename P>
+void Fields(Archive& archive, P& partial) {
+  auto& finding = partial.finding;
+  auto text = [&](auto& value) { archive.Text(value); };
+  auto reason = [&](auto& value) {
+    archive.Text(value.code);
+    archive.Text(value.message);
+    archive.Text(value.facts);
   };
-  decode.Text(&finding.id);
-  finding.kind = decode.Fixed<LogKind>();
-  decode.Text(&finding.entity);
-  finding.ip = IpAddress::FromBytes(decode.Fixed<std::array<uint8_t, 16>>());
-  finding.window_start = decode.Fixed<int64_t>();
-  finding.window_end = decode.Fixed<int64_t>();
-  finding.first_seen = decode.Fixed<int64_t>();
-  finding.last_seen = decode.Fixed<int64_t>();
-  decode.Text(&finding.first_event_time);
-  decode.Text(&finding.last_event_time);
-  finding.events = decode.Fixed<uint64_t>();
-  strings(&finding.sample_event_ids);
-  strings(&finding.activities);
-  finding.activities_truncated = decode.Fixed<bool>();
-  finding.lowest_score = decode.Fixed<float>();
-  finding.false_positive_rate = decode.Fixed<double>();
-  decode.Reasons(&finding.reasons);
-  finding.severity = decode.Fixed<Severity>();
-  decode.Text(&finding.account_id);
-  decode.Text(&finding.region);
-  decode.Text(&finding.identity_type);
-  decode.Text(&finding.credential_type);
-  decode.Text(&finding.user_agent);
-  finding.network.asn = decode.Fixed<uint32_t>();
-  decode.Text(&finding.network.as_org);
-  decode.Text(&finding.network.country);
-  finding.network.in_aws = decode.Fixed<bool>();
-  decode.Text(&finding.network.aws_prefix);
-  decode.Text(&finding.network.aws_service);
-  decode.Text(&finding.network.aws_region);
-  decode.Text(&finding.object);
-  finding.record_index = decode.Fixed<uint64_t>();
-  partial->has_time = decode.Fixed<bool>();
-  partial->has_lowest = decode.Fixed<bool>();
-  const uint64_t samples = decode.Fixed<uint64_t>();
-  partial->samples.resize(samples);
-  for (auto& [time, id] : partial->samples) {
-    time = decode.Fixed<int64_t>();
-    decode.Text(&id);
-  }
-  decode.Reasons(&partial->rule_reasons);
-  decode.Reasons(&partial->lowest_reasons);
-  if (!decode.done()) decode.Corrupt();
+  archive.Text(finding.id);
+  archive.Fixed(finding.kind);
+  archive.Text(finding.entity);
+  archive.Address(finding.ip);
+  archive.Fixed(finding.window_start);
+  archive.Fixed(finding.window_end);
+  archive.Fixed(finding.first_seen);
+  archive.Fixed(finding.last_seen);
+  archive.Text(finding.first_event_time);
+  archive.Text(finding.last_event_time);
+  archive.Fixed(finding.events);
+  archive.List(finding.sample_event_ids, text);
+  archive.List(finding.activities, text);
+  archive.Fixed(finding.activities_truncated);
+  archive.Fixed(finding.lowest_score);
+  archive.Fixed(finding.false_positive_rate);
+  archive.List(finding.reasons, reason);
+  archive.Fixed(finding.severity);
+  archive.Text(finding.account_id);
+  archive.Text(finding.region);
+  archive.Text(finding.identity_type);
+  archive.Text(finding.credential_type);
+  archive.Text(finding.user_agent);
+  archive.Fixed(finding.network.asn);
+  archive.Text(finding.network.as_org);
+  archive.Text(finding.network.country);
+  archive.Fixed(finding.network.in_aws);
+  archive.Text(finding.network.aws_prefix);
+  archive.Text(finding.network.aws_service);
+  archive.Text(finding.network.aws_region);
+  archive.Text(finding.object);
+  archive.Fixed(finding.record_index);
+  archive.Fixed(partial.has_time);
+  archive.Fixed(partial.has_lowest);
+  archive.List(partial.samples, [&](auto& sample) {
+    archive.Fixed(sample.first);
+    archive.Text(sample.second);
+  });
+  archive.List(partial.rule_reasons, reason);
+  archive.List(partial.lowest_reasons, reason);
 }
 
 }  // namespace
@@ -291,7 +248,8 @@ void FindingRun::ReadBytes(void* data, size_t size) {
 
 void FindingRun::Append(const PartialFinding& partial) {
   scratch_.clear();
-  Encode(partial, &scratch_);
+  Writer writer(&scratch_);
+  Fields(writer, partial);
   const uint64_t size = scratch_.size();
   Write(&size, sizeof(size));
   Write(scratch_.data(), scratch_.size());
@@ -309,11 +267,12 @@ bool FindingRun::Read(PartialFinding* partial) {
   if (read_ == records_) return false;
   uint64_t size = 0;
   ReadBytes(&size, sizeof(size));
-  if (size > bytes_) Decoder("", folder_).Corrupt();
+  if (size > bytes_) Reader("", folder_).Corrupt();
   scratch_.resize(size);
   ReadBytes(scratch_.data(), size);
-  Decoder decode(scratch_, folder_);
-  Decode(decode, partial);
+  Reader reader(scratch_, folder_);
+  Fields(reader, *partial);
+  if (!reader.done()) reader.Corrupt();
   ++read_;
   return true;
 }
