@@ -8,14 +8,9 @@
 #
 #   bash tests/detect/score_world.sh BINARY DIR
 set -euo pipefail
-if (($# != 2)); then
-  echo "usage: $0 BINARY DIR" >&2
-  exit 2
-fi
-binary="$1" dir="$2"
-rm -rf "$dir"
-mkdir -p "$dir"
-cd "$dir"
+binary="$(realpath "${1:?usage: score_world.sh BINARY DIR}")"
+dir="${2:?usage: score_world.sh BINARY DIR}"
+rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
 "$binary" simulate cloudtrail --out sim --users 60 --days 3 --attacks 30 --seed 5 --quiet
 "$binary" prepare cloudtrail --input sim/AWSLogs --to 2024-03-02 --split-at 2024-03-02 \
   --output train.csv --validation-output val.csv --quiet
