@@ -21,7 +21,7 @@ class ScoreLogsCli : public testing::ScratchTest {
   void SetUp() override {
     ScratchTest::SetUp();
     const std::filesystem::path world = IPINSIGHTS_TEST_WORLD;
-    if (testing::SharedWorldReady(world)) {
+    if (testing::SharedWorldReady(world, IPINSIGHTS_TEST_WORLD_SCRIPT)) {
       for (const auto& entry : std::filesystem::directory_iterator(world)) {
         if (entry.path().filename() == "complete") continue;
         std::filesystem::copy(entry.path(), dir_ / entry.path().filename(),

@@ -29,14 +29,13 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-// "SIZE MTIME" of the binary under test, as simulate_logs.sh writes it into DIR/complete.
 // The simulated logs (tests/pipeline/simulate_logs.sh): ctest simulates them once per run
 // into IPINSIGHTS_TEST_WORLD (fixture pipeline_world); a binary run by hand, or one that
 // finds logs another binary made (an interrupted run's), simulates its own once per process.
 const fs::path& SimulatedLogs() {
   static const fs::path logs = [] {
     const fs::path shared = IPINSIGHTS_TEST_WORLD;
-    if (testing::SharedWorldReady(shared)) return shared;
+    if (testing::SharedWorldReady(shared, IPINSIGHTS_TEST_WORLD_SCRIPT)) return shared;
     const fs::path dir =
         fs::temp_directory_path() / ("ipinsights_pipeline_logs_" + std::to_string(::getpid()));
     testing::CommandResult run =

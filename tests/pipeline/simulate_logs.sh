@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The logs every `pipeline` test reads: 8 days of CloudTrail (300 users) and WAF (150 users)
-# from 2024-03-01, written to DIR/ct and DIR/waf, then DIR/complete (the binary's size and
-# modification time: a test uses the logs only when made by the binary it runs). ctest runs
+# from 2024-03-01, written to DIR/ct and DIR/waf, then DIR/complete (the binary's and this
+# script's sizes and modification times: a test uses the logs only when made by the binary
+# and script it runs). ctest runs
 # it once per run (fixture pipeline_world, see CMakeLists.txt); a test binary run by hand
 # runs it itself.
 #
@@ -16,4 +17,4 @@ rm -rf "$dir"
 mkdir -p "$dir"
 "$binary" simulate cloudtrail --out "$dir/ct" --days 8 --start 2024-03-01 --users 300 --quiet
 "$binary" simulate waf --out "$dir/waf" --days 8 --start 2024-03-01 --users 150 --quiet
-stat -L -c "%s %Y" "$binary" > "$dir/complete"
+stat -L -c "%s %Y" "$binary" "$0" > "$dir/complete"

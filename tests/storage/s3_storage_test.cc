@@ -33,7 +33,8 @@ struct Moto {
   std::string secret_access_key = "ipinsights/test+secret/Key0123456789abcdef";
 };
 
-// One moto_server per test process (ctest runs each test in its own process).
+// One moto_server per test process (ctest runs S3StorageTest's cases in one process, see
+// CMakeLists.txt, and S3DefaultStorageTest's in one each).
 Moto* SharedMoto(std::string* why_not) {
   static std::optional<Moto> moto;
   static std::string failure;
@@ -605,8 +606,11 @@ TEST_F(S3StorageTest, PrepareFromS3EqualsPrepareFromDisk) {
   fs::remove_all(dir);
 }
 
-TEST_F(S3StorageTest, OpenStorageServesS3LocationsFromTheEnvironment) {
-  // DefaultS3Storage() reads the environment once, on first use: this test's process only.
+// A suite of its own, so that ctest runs it in a process of its own: DefaultS3Storage()
+// reads the environment once, on first use in the process.
+class S3DefaultStorageTest : public S3StorageTest {};
+
+TEST_F(S3DefaultStorageTest, OpenStorageServesS3LocationsFromTheEnvironment) {
   ::setenv("AWS_ACCESS_KEY_ID", moto_->access_key_id.c_str(), 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", moto_->secret_access_key.c_str(), 1);
   ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);

@@ -30,19 +30,24 @@ inline std::string IpinsightsBinary() {
   return env && *env ? env : IPINSIGHTS_BINARY;
 }
 
-// The binary under test's size and modification time ("SIZE MTIME\n"): what a test-world
-// script writes to DIR/complete last (stat -L -c "%s %Y").
-inline std::string BinaryStamp() {
+// A file's size and modification time ("SIZE MTIME\n", as `stat -L -c "%s %Y"` prints
+// them); "" when it cannot be read.
+inline std::string FileStamp(const std::string& path) {
   struct stat info {};
-  if (::stat(IpinsightsBinary().c_str(), &info) != 0) return "";
+  if (::stat(path.c_str(), &info) != 0) return "";
   return std::to_string(info.st_size) + " " + std::to_string(info.st_mtime) + "\n";
 }
 
-// True when `world` (a component's IPINSIGHTS_TEST_WORLD, made once per ctest run by its
-// script; see CMakeLists.txt) is complete and was made by the binary under test. A test
-// binary run by hand, or one finding an older binary's world, makes its own files instead.
-inline bool SharedWorldReady(const std::filesystem::path& world) {
-  return ReadFileBytes(world / "complete") == BinaryStamp() && !BinaryStamp().empty();
+inline std::string BinaryStamp() { return FileStamp(IpinsightsBinary()); }
+
+// True when `world` (a component's IPINSIGHTS_TEST_WORLD, made once per ctest run by
+// `script`; see CMakeLists.txt) is complete and was made by the binary and the script under
+// test: the script writes both stamps to WORLD/complete last. A test binary run by hand, or
+// one finding a world an older binary or script made, makes its own files instead.
+inline bool SharedWorldReady(const std::filesystem::path& world, const std::string& script) {
+  const std::string binary = BinaryStamp(), made_by = FileStamp(script);
+  return !binary.empty() && !made_by.empty() &&
+         ReadFileBytes(world / "complete") == binary + made_by;
 }
 
 // Runs `command` with /bin/sh and returns its stdout (stderr as the command redirects it).

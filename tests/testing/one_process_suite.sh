@@ -11,8 +11,12 @@ binary="${1:?usage: one_process_suite.sh BINARY SUITE}"
 suite="${2:?usage: one_process_suite.sh BINARY SUITE}"
 output="$(mktemp)"
 trap 'rm -f "$output"' EXIT
-"$binary" --gtest_filter="$suite.*" 2>&1 | tee "$output"
+"$binary" --gtest_filter="$suite.*" --gtest_color=no 2>&1 | tee "$output"
 status=${PIPESTATUS[0]}
+if ! grep -q '^\[ RUN      \]' "$output"; then
+  echo "one_process_suite.sh: no test of $suite ran (renamed suite?)" >&2
+  exit 1
+fi
 if ((status == 0)) && grep -q '^\[  PASSED  \] 0 tests' "$output" &&
   grep -q '^\[  SKIPPED \]' "$output"; then
   exit 77
