@@ -526,8 +526,8 @@ FindingStream FindingAggregator::Finish() && {
     Complete(&partial);
     stream->Add(std::move(partial));
   };
+  decltype(impl.index)().swap(impl.index);
   if (impl.spills.empty()) {
-    decltype(impl.index)().swap(impl.index);
     for (PartialFinding& partial : impl.findings) Complete(&partial);
     stream->Take(std::move(impl.findings));
   } else {
@@ -535,7 +535,6 @@ FindingStream FindingAggregator::Finish() && {
     // meet in the order their events arrived.
     if (!impl.findings.empty()) impl.Spill();
     std::vector<PartialFinding>().swap(impl.findings);
-    decltype(impl.index)().swap(impl.index);
     MergeRuns(impl.spills.runs(), &KeyBefore, &impl.options, complete);
     impl.spills.runs()->clear();
   }

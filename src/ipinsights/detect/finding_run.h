@@ -57,8 +57,6 @@ class FindingRun {
   bool Read(PartialFinding* partial);
   // Closes the file (its disk is freed); Read returns false from then on.
   void Close();
-  uint64_t records() const { return records_; }
-  uint64_t bytes() const { return bytes_; }
 
  private:
   FindingRun(std::FILE* file, std::string folder) : file_(file), folder_(std::move(folder)) {}
