@@ -55,6 +55,20 @@
 #   demo-asn      0.9903     0.9947   0.6090      0.8130   0.9820      0.9950  (fit left out)
 # Without the fade (the rate added at every score): networks 0.8614, asn 0.7194, ipv6 0.8273,
 # asn-seed2 0.6741, demo 0.7920, demo-seed2 0.8640, demo-asn 0.6320 recall at 1%.
+#
+# With each entity's own rate weighted by the network's share of the population (issue 15,
+# session 12; entity_novelty.h: no fade, rates per entity, the fit's objective recall at 1%
+# and 3% FPR averaged; 2 cores, nearly idle):
+#   world          AUC model  oracle   R@1% model  oracle   R@3% model  oracle
+#   networks       0.9964     0.9975   0.8982      0.9556   0.9996      0.9999
+#   asn            0.9927     0.9945   0.7057      0.8066   0.9973      0.9997
+#   ipv6           0.9956     0.9971   0.8711      0.9219   0.9988      1.0000
+#   networks-seed2 0.9967     0.9978   0.9189      0.9671   0.9996      1.0000
+#   asn-seed2      0.9924     0.9938   0.6710      0.7546   0.9974      0.9996
+#   ipv6-seed2     0.9958     0.9973   0.8867      0.9385   0.9986      1.0000
+#   demo           0.9940     0.9973   0.8320      0.9240   0.9920      0.9990
+#   demo-seed2     0.9954     0.9981   0.8990      0.9760   0.9910      1.0000
+#   demo-asn       0.9904     0.9947   0.6080      0.8130   0.9820      0.9950
 # EXTRA_TRAIN_ARGS (e.g. --no-entity-novelty) is passed to every train.
 #
 #   bench/quality_bench.sh [BINARY] [WORKDIR]

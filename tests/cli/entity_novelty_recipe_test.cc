@@ -3,7 +3,8 @@
 // documented way (out-of-time validation day), the model with it catches at least as many
 // of the last day's attacks at 1% false positives as the same training without it
 // (--no-entity-novelty, SageMaker's dot product), and its AUC is no lower. Measured when
-// written: recall 0.759 -> 0.792, AUC 0.9919 -> 0.9932.
+// written: recall 0.759 -> 0.792, AUC 0.9919 -> 0.9932; with rates per entity and the
+// network term: recall 0.832, AUC 0.9940.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -67,7 +68,7 @@ TEST_F(EntityNoveltyRecipe, CatchesMoreAttacksThanTheDotProductAlone) {
   RecordProperty("auc_with", std::to_string(with.auc));
   RecordProperty("auc_without", std::to_string(without.auc));
   EXPECT_GT(without.recall, 0.6);
-  EXPECT_GE(with.recall, without.recall + 0.01);
+  EXPECT_GE(with.recall, without.recall + 0.05);
   EXPECT_GE(with.auc, without.auc);
 
   // metrics.json says what was fitted; the model file carries it, the other does not.

@@ -121,7 +121,7 @@ struct BatchScratch {
   std::vector<uint32_t> prefix_rows;  // kMaxIpPrefixes per pair
   std::vector<uint8_t> prefix_counts;
   std::vector<uint32_t> pair_slots;
-  std::vector<uint64_t> pair_rows;  // entity row of each pair
+  std::vector<uint64_t> pair_rates;  // where each pair's entity's novelty rate is (RateIndex)
   // Open addressing: entity row + 1 (0 = empty) -> slot of `folded` (dim floats each) and
   // `offsets`.
   std::vector<uint64_t> keys;
@@ -228,8 +228,9 @@ void Model::IpEmbedding(const IpAddress& ip, float* out) const {
 
 float Model::Score(std::string_view entity, const IpAddress& ip) const {
   const Impl& m = *impl_;
-  const uint64_t entity_row = m.EntityRowOfHash(m.EntityHash(entity));
-  return m.novelty.Adjust(DotOfRow(entity_row, ip), entity_row);
+  const uint64_t hash = m.EntityHash(entity);
+  const uint64_t entity_row = m.EntityRowOfHash(hash);
+  return m.novelty.Adjust(DotOfRow(entity_row, ip), m.novelty.RateIndex(hash, entity_row), ip);
 }
 
 float Model::DotProduct(std::string_view entity, const IpAddress& ip) const {
@@ -302,7 +303,7 @@ void Model::Batch(const std::string_view* entities, const IpAddress* ips, size_t
   if (scratch.offsets.size() < max_slots) scratch.offsets.resize(max_slots);
   if (scratch.work.size() < 2 * udim) scratch.work.resize(2 * udim);
   scratch.pair_slots.resize(kWindow);
-  scratch.pair_rows.resize(kWindow);
+  scratch.pair_rates.resize(kWindow);
   scratch.prefix_rows.resize(kWindow * kMaxIpPrefixes);
   scratch.prefix_counts.resize(kWindow);
   scratch.pending.resize(kWindow);
@@ -318,8 +319,9 @@ void Model::Batch(const std::string_view* entities, const IpAddress* ips, size_t
     // Pass 1: rows of every pair; new entities get the next slots.
     const size_t first_new = used_slots;
     for (size_t j = 0; j < count; ++j) {
-      const uint64_t row = m.EntityRowOfHash(m.EntityHash(entities[begin + j]));
-      scratch.pair_rows[j] = row;
+      const uint64_t hash = m.EntityHash(entities[begin + j]);
+      const uint64_t row = m.EntityRowOfHash(hash);
+      scratch.pair_rates[j] = m.novelty.RateIndex(hash, row);
       scratch.prefix_counts[j] = static_cast<uint8_t>(
           IpPrefixRows(ips[begin + j], m.hash_seed, static_cast<uint64_t>(m.prefix_rows()),
                        &scratch.prefix_rows[j * kMaxIpPrefixes]));
@@ -344,7 +346,8 @@ void Model::Batch(const std::string_view* entities, const IpAddress* ips, size_t
       const float dot = m.ScoreFolded(scratch.folded.data() + slot * udim, scratch.offsets[slot],
                                       &scratch.prefix_rows[j * kMaxIpPrefixes],
                                       scratch.prefix_counts[j], scratch.work.data());
-      scores[begin + j] = novelty ? m.novelty.Adjust(dot, scratch.pair_rows[j]) : dot;
+      scores[begin + j] =
+          novelty ? m.novelty.Adjust(dot, scratch.pair_rates[j], ips[begin + j]) : dot;
     }
   }
 }

@@ -66,7 +66,8 @@ std::string HeaderJson(const Model::Impl& model) {
   // without it reads back as one without calibration.
   const std::string calibration =
       model.calibration ? ", \"calibration\": " + CalibrationJson(*model.calibration) : "";
-  // "entity_novelty" likewise; its per-row rates are the last weight array.
+  // "entity_novelty" likewise; its rates (and per-network shares, when it has the network
+  // term) are the last weight arrays.
   const std::string novelty =
       model.novelty.empty() ? "" : ", \"entity_novelty\": " + EntityNoveltyJson(model.novelty);
   // 16 hex digits: a JSON number would not carry 64 bits through every reader.
@@ -93,6 +94,7 @@ void ForEachArray(ImplT& model, Fn&& fn) {
     fn(layer.bias);
   }
   if (!model.novelty.log_rate.empty()) fn(model.novelty.log_rate);
+  if (!model.novelty.log_network_share.empty()) fn(model.novelty.log_network_share);
 }
 
 }  // namespace
@@ -104,9 +106,25 @@ void WriteModelFile(const Model::Impl& model, const std::string& location) {
 }
 
 void WriteModelFile(const Model::Impl& model, WritableFile* file) {
+  // The arrays must be what the header will say they are, or the file would not read back.
+  const EntityNovelty& novelty = model.novelty;
+  const uint64_t rates =
+      novelty.rate_slots != 0 ? novelty.rate_slots : static_cast<uint64_t>(model.entity_rows());
+  if (!novelty.empty() &&
+      (novelty.log_rate.size() != rates ||
+       (!novelty.log_network_share.empty() && novelty.log_network_share.size() != kNetworkSlots))) {
+    throw Error(fmt::format(
+        "entity novelty of {} rates and {} network shares does not match "
+        "its {} rate slots and {} network slots",
+        novelty.log_rate.size(), novelty.log_network_share.size(), rates, kNetworkSlots));
+  }
+  if (novelty.empty() && !novelty.log_network_share.empty()) {
+    throw Error("entity novelty has network shares but no rates");
+  }
+  const bool slots = novelty.rate_slots != 0 || !novelty.log_network_share.empty();
   const std::string header = HeaderJson(model);
   std::string prefix(kModelFileMagic, sizeof(kModelFileMagic));
-  PutLittle<uint32_t>(prefix, kModelFormatVersion);
+  PutLittle<uint32_t>(prefix, slots ? kModelFormatVersion : kModelFormatVersionBeforeSlots);
   PutLittle<uint32_t>(prefix, 0);
   PutLittle<uint64_t>(prefix, header.size());
   prefix += header;
@@ -176,6 +194,7 @@ std::string FirstNonFiniteWeight(const Model::Impl& model) {
     if (where.empty()) where = check(model.layers[l].bias, fmt::format("layer {} bias", l));
   }
   if (where.empty()) where = check(model.novelty.log_rate, "entity novelty rate");
+  if (where.empty()) where = check(model.novelty.log_network_share, "network share");
   return where;
 }
 
@@ -194,9 +213,10 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
     throw Error(fmt::format("{}: truncated model file ({} bytes)", location, bytes.size()));
   }
   const uint32_t version = GetLittle<uint32_t>(bytes.data() + 8);
-  if (version != kModelFormatVersion) {
-    throw Error(fmt::format("{}: unsupported model format version {} (this build reads {})",
-                            location, version, kModelFormatVersion));
+  if (version != kModelFormatVersion && version != kModelFormatVersionBeforeSlots) {
+    throw Error(fmt::format("{}: unsupported model format version {} (this build reads {} and {})",
+                            location, version, kModelFormatVersionBeforeSlots,
+                            kModelFormatVersion));
   }
   const uint64_t header_bytes = GetLittle<uint64_t>(bytes.data() + 16);
   if (header_bytes > bytes.size() - kFixedHeaderBytes - kChecksumBytes) {
@@ -307,7 +327,17 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
     layer.outputs = dim;
     floats += static_cast<uint64_t>(dim * dim + dim);
   }
-  if (have_novelty) floats += static_cast<uint64_t>(entity_rows);
+  // The rates: one per slot, or one per entity row in a model of the release before.
+  const uint64_t rates = model->novelty.rate_slots != 0 ? model->novelty.rate_slots
+                                                        : static_cast<uint64_t>(entity_rows);
+  if (have_novelty) floats += rates + model->novelty.network_slots;
+  // Version 1 files have neither: a version 1 header that names them is not one.
+  if (version == kModelFormatVersionBeforeSlots &&
+      (model->novelty.rate_slots != 0 || model->novelty.network_slots != 0)) {
+    throw Error(fmt::format(
+        "{}: corrupted model file (format version 1 with entity_novelty rate or network slots)",
+        location));
+  }
   const uint64_t weights_start = PaddedHeaderEnd(header_bytes);
   const uint64_t expected = weights_start + floats * sizeof(float) + kChecksumBytes;
   if (bytes.size() < expected) {
@@ -328,7 +358,10 @@ std::unique_ptr<Model::Impl> ParseModelFile(std::string_view bytes, const std::s
     layer.weight.resize(static_cast<size_t>(dim * dim));
     layer.bias.resize(static_cast<size_t>(dim));
   }
-  if (have_novelty) model->novelty.log_rate.resize(static_cast<size_t>(entity_rows));
+  if (have_novelty) {
+    model->novelty.log_rate.resize(static_cast<size_t>(rates));
+    model->novelty.log_network_share.resize(model->novelty.network_slots);
+  }
   const char* cursor = bytes.data() + weights_start;
   ForEachArray(*model, [&](auto& values) {
     std::memcpy(values.data(), cursor, values.size() * sizeof(float));

@@ -18,7 +18,11 @@
 namespace ipinsights {
 
 inline constexpr char kModelFileMagic[8] = {'\x89', 'I', 'P', 'I', 'M', 'D', 'L', '\n'};
-inline constexpr uint32_t kModelFormatVersion = 1;
+// Version 2 adds entity_novelty's rate slots and network shares. A model with neither is
+// written as version 1, byte for byte as before, so earlier readers keep reading it; one with
+// them is version 2, which they refuse by its number instead of misreading its arrays.
+inline constexpr uint32_t kModelFormatVersion = 2;
+inline constexpr uint32_t kModelFormatVersionBeforeSlots = 1;
 
 // Throws Error naming `location` when it cannot be written.
 void WriteModelFile(const Model::Impl& model, const std::string& location);

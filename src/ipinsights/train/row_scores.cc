@@ -55,7 +55,11 @@ void ScoreBlock(const Model::Impl& model, const TrainingRow* rows, size_t n, siz
         std::swap(a, b);
       }
       const float dot = kernels::Dot(v.data(), a.data(), dim) + c;
-      scores[order[k]] = kind == RowScore::kScore ? model.novelty.Adjust(dot, entity_row) : dot;
+      scores[order[k]] =
+          kind == RowScore::kScore
+              ? model.novelty.Adjust(dot, model.novelty.RateIndex(row.entity_hash, entity_row),
+                                     row.ip)
+              : dot;
     }
   });
 }

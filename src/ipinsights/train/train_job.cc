@@ -318,22 +318,21 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
   if (options.entity_novelty && !validation.rows.empty()) {
     NoveltyFit fit = FitEntityNovelty(*model, train.rows, validation.rows, options.target_fpr,
                                       options.seed, options.threads);
-    model->novelty.log_rate = std::move(fit.novelty.log_rate);
-    model->novelty.model_weight = fit.novelty.model_weight;
-    model->novelty.model_offset = fit.novelty.model_offset;
-    model->novelty.mean_rate = fit.novelty.mean_rate;
-    model->novelty.source = fit.novelty.source;
-    model->novelty.fade_below = fit.novelty.fade_below;
+    // The tables go to the model; the result keeps the fitted numbers.
+    model->novelty = std::move(fit.novelty);
+    fit.novelty = model->novelty.Numbers();
     log(fmt::format(
         "entity novelty: {} (on {} validation pairs against {} drawn addresses, {:.4f} of "
-        "them caught at {} FPR, dot product alone {:.4f})",
+        "them caught at {} and 3x that FPR on average, dot product alone {:.4f})",
         model->novelty.empty()
             ? std::string("not used, the dot product alone did as well")
-            : fmt::format("score = log(exp({} * dot + {}) + entity rate), mean rate {:.4f}",
+            : fmt::format("score = log(exp({} * dot + {}) + entity rate * network share^{}), "
+                          "mean rate {:.4f}, {:.1f} entities per network",
                           model->novelty.model_weight, model->novelty.model_offset,
-                          model->novelty.mean_rate),
-        fit.holdout_pairs, fit.drawn_pairs, fit.recall_with_novelty, fit.target_fpr,
-        fit.recall_dot_product));
+                          model->novelty.network_weight, model->novelty.mean_rate,
+                          model->novelty.mean_network_entities),
+        fit.holdout_pairs, fit.drawn_pairs, fit.caught_with_novelty, fit.target_fpr,
+        fit.caught_dot_product));
     result.novelty = std::move(fit);
   }
 
@@ -431,13 +430,15 @@ std::string MetricsJson(const TrainJobResult& result, uint64_t seed) {
 std::string NoveltyFitJson(const std::optional<NoveltyFit>& fit) {
   if (!fit) return "null";
   return fmt::format(
-      R"({{"used": {}, "model_weight": {}, "model_offset": {}, "mean_rate": {}, )"
-      R"("holdout_pairs": {}, "drawn_pairs": {}, "target_fpr": {}, "recall_dot_product": {}, )"
-      R"("recall_with_novelty": {}}})",
+      R"({{"used": {}, "model_weight": {}, "model_offset": {}, "network_weight": {}, )"
+      R"("mean_rate": {}, "mean_network_entities": {}, )"
+      R"("holdout_pairs": {}, "drawn_pairs": {}, "target_fpr": {}, "caught_dot_product": {}, )"
+      R"("caught_with_novelty": {}}})",
       fit->novelty.source.empty() ? "false" : "true", Number(fit->novelty.model_weight),
-      Number(fit->novelty.model_offset), Number(fit->novelty.mean_rate), fit->holdout_pairs,
-      fit->drawn_pairs, Number(fit->target_fpr), Number(fit->recall_dot_product),
-      Number(fit->recall_with_novelty));
+      Number(fit->novelty.model_offset), Number(fit->novelty.network_weight),
+      Number(fit->novelty.mean_rate), Number(fit->novelty.mean_network_entities),
+      fit->holdout_pairs, fit->drawn_pairs, Number(fit->target_fpr),
+      Number(fit->caught_dot_product), Number(fit->caught_with_novelty));
 }
 
 }  // namespace ipinsights

@@ -84,7 +84,8 @@ struct TrainJobResult {
   std::string history_location;   // DIR/history.ipinsights
   uint64_t history_entities = 0;  // entities in it
   ScoreCalibration calibration;   // as stored in the model
-  // The entity novelty fit, when there was one (its novelty.log_rate is moved to the model).
+  // The entity novelty fit, when there was one (its tables are moved to the model; it keeps
+  // the fitted numbers).
   std::optional<NoveltyFit> novelty;
   uint64_t training_rows = 0;
   uint64_t entities = 0;  // distinct entities in the training rows
