@@ -34,6 +34,16 @@ EntityNovelty Novelty(size_t rows) {
 
 const IpAddress kIp = *IpAddress::Parse("198.51.100.7");
 
+// Model::Load(path) must fail with an Error whose message has `part`.
+void ExpectLoadFails(const std::string& path, const std::string& part) {
+  try {
+    Model::Load(path);
+    ADD_FAILURE() << path << " loaded; expected an error with \"" << part << "\"";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(part));
+  }
+}
+
 // The network term on `novelty`: shares for 198.51.0.0/16 (popular), 2001:db8::/32 (used by
 // one entity) and every other slot (unused), the average network used by 3 entities.
 void AddNetworkShares(EntityNovelty* novelty, float network_weight) {
@@ -274,23 +284,13 @@ TEST_F(EntityNoveltyModelTest, RateSlotsAndNetworkSharesTravelWithTheModel) {
   // A non-finite share is named; a file short of its shares is truncated.
   model->impl().novelty.log_network_share[77] = std::numeric_limits<float>::infinity();
   model->Save(path_);
-  try {
-    Model::Load(path_);
-    ADD_FAILURE() << "accepted an infinite share";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("network share[77]"));
-  }
+  ExpectLoadFails(path_, "network share[77]");
   model->impl().novelty.log_network_share[77] = 0;
   model->Save(path_);
   const std::string bytes = ReadWholeObject(path_);
   WriteWholeObject(path_,
                    bytes.substr(0, bytes.size() - 8 - 4 * 10) + bytes.substr(bytes.size() - 8));
-  try {
-    Model::Load(path_);
-    ADD_FAILURE() << "accepted a file without all its shares";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("truncated model file"));
-  }
+  ExpectLoadFails(path_, "truncated model file");
 }
 
 // A model file of the release before rate slots and the network term (format version 1, a
@@ -335,23 +335,13 @@ TEST_F(EntityNoveltyModelTest, RateSlotsOrNetworkSharesMakeAVersion2File) {
   std::string v1 = bytes;
   v1[8] = 1;
   WriteWholeObject(path_ + ".v1", v1);
-  try {
-    Model::Load(path_ + ".v1");
-    ADD_FAILURE() << "accepted rate slots in a version 1 file";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("format version 1 with entity_novelty rate or network slots"));
-  }
+  ExpectLoadFails(path_ + ".v1", "format version 1 with entity_novelty rate or network slots");
   // A header that says more slots than the file holds is truncated, not read past.
   const size_t at = bytes.find("\"rate_slots\": 1024");
   ASSERT_NE(at, std::string::npos);
   bytes.replace(at, 18, "\"rate_slots\": 2048");
   WriteWholeObject(path_, bytes);
-  try {
-    Model::Load(path_);
-    ADD_FAILURE() << "accepted 2048 rate slots with 1024 rates";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("truncated model file"));
-  }
+  ExpectLoadFails(path_, "truncated model file");
   // The writer refuses arrays that do not match what its header would say.
   model->impl().novelty.log_rate.resize(1000);
   try {
@@ -370,24 +360,14 @@ TEST_F(EntityNoveltyModelTest, MissingOrNonFiniteRatesAreRejected) {
   model->impl().novelty = Novelty(50);
   model->impl().novelty.log_rate[9] = std::numeric_limits<float>::quiet_NaN();
   model->Save(path_);
-  try {
-    Model::Load(path_);
-    ADD_FAILURE() << "accepted a NaN rate";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("entity novelty rate[9]"));
-  }
+  ExpectLoadFails(path_, "entity novelty rate[9]");
   // The header names the rates, so a file without them is short.
   model->impl().novelty.log_rate[9] = 0;
   model->Save(path_);
   const std::string bytes = ReadWholeObject(path_);
   WriteWholeObject(path_,
                    bytes.substr(0, bytes.size() - 8 - 4 * 50) + bytes.substr(bytes.size() - 8));
-  try {
-    Model::Load(path_);
-    ADD_FAILURE() << "accepted a file without its rates";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("truncated model file"));
-  }
+  ExpectLoadFails(path_, "truncated model file");
 }
 
 }  // namespace

@@ -119,21 +119,6 @@ struct EntityNovelty {
 
   bool empty() const { return log_rate.empty(); }
 
-  // The fitted numbers without the tables (for reports).
-  EntityNovelty Numbers() const {
-    EntityNovelty numbers;
-    numbers.model_weight = model_weight;
-    numbers.model_offset = model_offset;
-    numbers.fade_below = fade_below;
-    numbers.network_weight = network_weight;
-    numbers.rate_slots = rate_slots;
-    numbers.mean_rate = mean_rate;
-    numbers.mean_network_entities = mean_network_entities;
-    numbers.source = source;
-    numbers.network_slots = network_slots;
-    return numbers;
-  }
-
   // Where an entity's rate is: its slot, or its entity row in an older model.
   uint64_t RateIndex(uint64_t entity_hash, uint64_t entity_row) const {
     return rate_slots == 0 ? entity_row : RateSlot(entity_hash, rate_slots);

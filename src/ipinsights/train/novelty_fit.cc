@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ipinsights/base/distinct_hashes.h"
 #include "ipinsights/base/hash.h"
 #include "ipinsights/train/negative_sampler.h"
 #include "ipinsights/train/row_scores.h"
@@ -73,12 +74,11 @@ double CaughtShare(std::vector<float> normal, const std::vector<float>& drawn, d
 
 std::vector<float> EntityNoveltyLogRates(const std::vector<TrainingRow>& train,
                                          uint64_t* rate_slots, double* mean_rate) {
-  std::vector<uint64_t> keys(train.size());
-  for (size_t i = 0; i < train.size(); ++i) keys[i] = train[i].entity_hash;
-  std::sort(keys.begin(), keys.end());
-  *rate_slots =
-      RateSlotsFor(static_cast<uint64_t>(std::unique(keys.begin(), keys.end()) - keys.begin()));
+  DistinctHashes entities;
+  for (const TrainingRow& row : train) entities.Add(row.entity_hash);
+  *rate_slots = RateSlotsFor(entities.size());
   // (slot, network) keys sorted: each run is one network of one slot, its length the events.
+  std::vector<uint64_t> keys(train.size());
   for (size_t i = 0; i < train.size(); ++i) {
     keys[i] = (RateSlot(train[i].entity_hash, *rate_slots) << 33) | NetworkKey(train[i].ip);
   }

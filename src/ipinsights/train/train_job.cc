@@ -319,8 +319,11 @@ TrainJobResult RunTrainJob(const TrainJobOptions& options) {
     NoveltyFit fit = FitEntityNovelty(*model, train.rows, validation.rows, options.target_fpr,
                                       options.seed, options.threads);
     // The tables go to the model; the result keeps the fitted numbers.
-    model->novelty = std::move(fit.novelty);
-    fit.novelty = model->novelty.Numbers();
+    std::vector<float> rates = std::move(fit.novelty.log_rate);
+    std::vector<float> shares = std::move(fit.novelty.log_network_share);
+    model->novelty = fit.novelty;
+    model->novelty.log_rate = std::move(rates);
+    model->novelty.log_network_share = std::move(shares);
     log(fmt::format(
         "entity novelty: {} (on {} validation pairs against {} drawn addresses, {:.4f} of "
         "them caught at {} and 3x that FPR on average, dot product alone {:.4f})",
