@@ -8,6 +8,24 @@
 namespace ipinsights {
 namespace {
 
+// Every set this CPU can run, best last; each test runs the dispatched kernels under each.
+std::vector<kernels::KernelSet> Sets() {
+  std::vector<kernels::KernelSet> sets;
+  kernels::LimitKernels(kernels::KernelSet::kAvx512);
+  for (auto set :
+       {kernels::KernelSet::kScalar, kernels::KernelSet::kAvx2, kernels::KernelSet::kAvx512}) {
+    if (set <= kernels::ActiveKernelSet()) sets.push_back(set);
+  }
+  return sets;
+}
+
+// Limits the kernels for one scope of a test; the CPU's best again after it.
+class ScopedKernelSet {
+ public:
+  explicit ScopedKernelSet(kernels::KernelSet set) { kernels::LimitKernels(set); }
+  ~ScopedKernelSet() { kernels::LimitKernels(kernels::KernelSet::kAvx512); }
+};
+
 std::vector<float> Values(size_t n, float phase) {
   std::vector<float> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = std::sin(phase + 0.37f * i) * 1.5f;
@@ -16,17 +34,19 @@ std::vector<float> Values(size_t n, float phase) {
 
 // Every length around the SIMD widths, so tails are exercised.
 TEST(Kernels, DispatchedDotMatchesScalarReference) {
-  for (size_t n = 0; n <= 140; ++n) {
-    const auto a = Values(n, 0.1f), b = Values(n, 2.3f);
-    const float reference = kernels::scalar::Dot(a.data(), b.data(), n);
-    EXPECT_NEAR(kernels::Dot(a.data(), b.data(), n), reference, 1e-4f * (1 + n)) << n;
+  for (auto set : Sets()) {
+    ScopedKernelSet limit(set);
+    for (size_t n = 0; n <= 140; ++n) {
+      const auto a = Values(n, 0.1f), b = Values(n, 2.3f);
+      const float reference = kernels::scalar::Dot(a.data(), b.data(), n);
+      EXPECT_NEAR(kernels::Dot(a.data(), b.data(), n), reference, 1e-4f * (1 + n))
+          << kernels::ActiveKernels() << " " << n;
+    }
   }
 }
 
-// Every count around the group of 4 and widths around the 16-column blocks; a vector's
-// result is the same whichever batch it is in.
-TEST(Kernels, VecMatManyMatchesVecMatAndIgnoresItsBatch) {
-  for (size_t cols : {1, 8, 16, 20, 32, 128}) {
+void ExpectVecMatManyMatchesVecMat() {
+  for (size_t cols : {1, 8, 16, 20, 32, 48, 100, 128}) {
     const size_t rows = 24;
     const auto w = Values(rows * cols, 0.9f);
     const auto u = Values(9 * rows, 0.2f);
@@ -46,8 +66,41 @@ TEST(Kernels, VecMatManyMatchesVecMatAndIgnoresItsBatch) {
   }
 }
 
-// The dot product with a sum of 1..4 rows equals Dot(a, memcpy + Axpy(1) of the rows).
-TEST(Kernels, DotWithRowSumMatchesDotOfTheSum) {
+// Every count around the group of 4 and widths around the 16-column blocks; a vector's
+// result is the same whichever batch it is in.
+TEST(Kernels, VecMatManyMatchesVecMatAndIgnoresItsBatch) {
+  for (auto set : Sets()) {
+    ScopedKernelSet limit(set);
+    SCOPED_TRACE(kernels::ActiveKernels());
+    ExpectVecMatManyMatchesVecMat();
+  }
+}
+
+TEST(Kernels, GemmTransposedAMatchesScalarAndIgnoresTheRowSplit) {
+  const size_t n = 37;
+  for (auto set : Sets()) {
+    ScopedKernelSet limit(set);
+    for (size_t m : {1, 4, 8, 13, 24}) {
+      for (size_t k : {1, 8, 16, 20, 33, 128}) {
+        const auto a = Values(n * m, 0.4f), b = Values(n * k, 1.7f);
+        std::vector<float> reference(m * k), whole(m * k), split(m * k);
+        kernels::scalar::GemmTransposedA(a.data(), b.data(), n, m, k, 0, m, reference.data());
+        kernels::GemmTransposedA(a.data(), b.data(), n, m, k, 0, m, whole.data());
+        for (size_t i = 0; i < m; i += 3) {
+          kernels::GemmTransposedA(a.data(), b.data(), n, m, k, i, std::min(m, i + 3),
+                                   split.data());
+        }
+        for (size_t x = 0; x < m * k; ++x) {
+          EXPECT_NEAR(whole[x], reference[x], 1e-5f * n)
+              << kernels::ActiveKernels() << " " << m << " " << k << " " << x;
+          EXPECT_EQ(whole[x], split[x]) << kernels::ActiveKernels() << " " << m << " " << k;
+        }
+      }
+    }
+  }
+}
+
+void ExpectDotWithRowSumMatches() {
   for (int num_rows = 1; num_rows <= 4; ++num_rows) {
     for (size_t n = 0; n <= 140; ++n) {
       const auto a = Values(n, 0.3f);
@@ -74,13 +127,27 @@ TEST(Kernels, DotWithRowSumMatchesDotOfTheSum) {
   }
 }
 
+// The dot product with a sum of 1..4 rows equals Dot(a, memcpy + Axpy(1) of the rows).
+TEST(Kernels, DotWithRowSumMatchesDotOfTheSum) {
+  for (auto set : Sets()) {
+    ScopedKernelSet limit(set);
+    SCOPED_TRACE(kernels::ActiveKernels());
+    ExpectDotWithRowSumMatches();
+  }
+}
+
 TEST(Kernels, DispatchedAxpyMatchesScalarReference) {
-  for (size_t n = 0; n <= 140; ++n) {
-    const auto x = Values(n, 0.5f);
-    auto y = Values(n, 1.0f), y_ref = y;
-    kernels::Axpy(-0.75f, x.data(), y.data(), n);
-    kernels::scalar::Axpy(-0.75f, x.data(), y_ref.data(), n);
-    for (size_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], y_ref[i], 1e-6f) << n << " " << i;
+  for (auto set : Sets()) {
+    ScopedKernelSet limit(set);
+    for (size_t n = 0; n <= 140; ++n) {
+      const auto x = Values(n, 0.5f);
+      auto y = Values(n, 1.0f), y_ref = y;
+      kernels::Axpy(-0.75f, x.data(), y.data(), n);
+      kernels::scalar::Axpy(-0.75f, x.data(), y_ref.data(), n);
+      for (size_t i = 0; i < n; ++i) {
+        EXPECT_NEAR(y[i], y_ref[i], 1e-6f) << kernels::ActiveKernels() << " " << n << " " << i;
+      }
+    }
   }
 }
 
@@ -88,17 +155,20 @@ TEST(Kernels, DispatchedAdamMatchesScalarReference) {
   kernels::AdamStep step;
   step.learning_rate = 0.01f;
   step.weight_decay = 0.001f;
-  for (size_t n : {1, 7, 8, 9, 64, 128, 131}) {
-    auto w = Values(n, 0.2f), m = Values(n, 0.4f), g = Values(n, 0.9f);
-    auto v = Values(n, 0.6f);
-    for (float& x : v) x = x * x;
-    auto w2 = w, m2 = m, v2 = v;
-    kernels::AdamUpdate(w.data(), m.data(), v.data(), g.data(), n, step);
-    kernels::scalar::AdamUpdate(w2.data(), m2.data(), v2.data(), g.data(), n, step);
-    for (size_t i = 0; i < n; ++i) {
-      EXPECT_NEAR(w[i], w2[i], 1e-6f);
-      EXPECT_NEAR(m[i], m2[i], 1e-6f);
-      EXPECT_NEAR(v[i], v2[i], 1e-6f);
+  for (auto set : Sets()) {
+    ScopedKernelSet limit(set);
+    for (size_t n : {1, 7, 8, 9, 15, 16, 17, 64, 128, 131}) {
+      auto w = Values(n, 0.2f), m = Values(n, 0.4f), g = Values(n, 0.9f);
+      auto v = Values(n, 0.6f);
+      for (float& x : v) x = x * x;
+      auto w2 = w, m2 = m, v2 = v;
+      kernels::AdamUpdate(w.data(), m.data(), v.data(), g.data(), n, step);
+      kernels::scalar::AdamUpdate(w2.data(), m2.data(), v2.data(), g.data(), n, step);
+      for (size_t i = 0; i < n; ++i) {
+        EXPECT_NEAR(w[i], w2[i], 1e-6f) << kernels::ActiveKernels() << " " << n;
+        EXPECT_NEAR(m[i], m2[i], 1e-6f) << kernels::ActiveKernels() << " " << n;
+        EXPECT_NEAR(v[i], v2[i], 1e-6f) << kernels::ActiveKernels() << " " << n;
+      }
     }
   }
 }
@@ -114,12 +184,24 @@ TEST(Kernels, AdamStepMovesAgainstTheGradientByAboutTheLearningRate) {
   EXPECT_NEAR(w[1], 1.1f, 1e-4f);
 }
 
-TEST(Kernels, ForcingScalarSelectsTheFallback) {
-  kernels::ForceScalarKernels(true);
-  EXPECT_STREQ(kernels::ActiveKernels(), "scalar");
-  const auto a = Values(33, 0.1f), b = Values(33, 0.2f);
-  EXPECT_EQ(kernels::Dot(a.data(), b.data(), 33), kernels::scalar::Dot(a.data(), b.data(), 33));
-  kernels::ForceScalarKernels(false);
+TEST(Kernels, LimitingToScalarSelectsTheFallback) {
+  {
+    ScopedKernelSet limit(kernels::KernelSet::kScalar);
+    EXPECT_STREQ(kernels::ActiveKernels(), "scalar");
+    const auto a = Values(33, 0.1f), b = Values(33, 0.2f);
+    EXPECT_EQ(kernels::Dot(a.data(), b.data(), 33), kernels::scalar::Dot(a.data(), b.data(), 33));
+  }
+  EXPECT_EQ(kernels::ActiveKernelSet(), Sets().back());
+}
+
+// The CPU's best is what the dispatch picks: AVX-512 where the CPU has it.
+TEST(Kernels, DispatchPicksTheBestSetTheCpuHas) {
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const auto expected = !avx2                               ? kernels::KernelSet::kScalar
+                        : __builtin_cpu_supports("avx512f") ? kernels::KernelSet::kAvx512
+                                                            : kernels::KernelSet::kAvx2;
+  EXPECT_EQ(kernels::ActiveKernelSet(), expected) << kernels::ActiveKernels();
 }
 
 }  // namespace

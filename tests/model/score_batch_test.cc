@@ -108,21 +108,22 @@ std::vector<std::string> Entities(size_t n, size_t distinct) {
 }
 
 TEST(ScoreBatch, MatchesStraightforwardScoringForEveryShape) {
-  for (bool scalar : {false, true}) {
-    kernels::ForceScalarKernels(scalar);
+  for (auto set :
+       {kernels::KernelSet::kAvx512, kernels::KernelSet::kAvx2, kernels::KernelSet::kScalar}) {
+    kernels::LimitKernels(set);
     for (int layers : {0, 1, 2}) {
       for (int64_t dim : {4, 20, 24, 32, 128}) {
         auto model = MakeModel(layers, dim);
         for (bool v6 : {false, true}) {
-          SCOPED_TRACE(testing::Message() << "scalar " << scalar << " layers " << layers << " dim "
-                                          << dim << " v6 " << v6);
+          SCOPED_TRACE(testing::Message() << kernels::ActiveKernels() << " layers " << layers
+                                          << " dim " << dim << " v6 " << v6);
           ExpectBatchMatches(*model, Entities(300, 7), Addresses(300, v6));    // repeated
           ExpectBatchMatches(*model, Entities(300, 300), Addresses(300, v6));  // distinct
         }
       }
     }
   }
-  kernels::ForceScalarKernels(false);
+  kernels::LimitKernels(kernels::KernelSet::kAvx512);
 }
 
 TEST(ScoreBatch, MixedFamiliesAndSingletons) {

