@@ -42,9 +42,7 @@ void ScoreBlock(const Model::Impl& model, const TrainingRow* rows, size_t n, siz
           c = 0;
         } else {
           const DenseLayer& last = model.layers[layers - 1];
-          std::fill(v.begin(), v.end(), 0.0f);
-          for (int64_t o = 0; o < dim; ++o)
-            kernels::Axpy(u[o], &last.weight[o * dim], v.data(), dim);
+          kernels::VecMat(u, last.weight.data(), dim, dim, v.data());
           c = kernels::Dot(u, last.bias.data(), dim);
         }
         folded_row = entity_row;
