@@ -16,7 +16,7 @@ size_t Tasks(size_t rows) { return (rows + kRowsPerTask - 1) / kRowsPerTask; }
 }  // namespace
 
 SparseGradient::SparseGradient(uint64_t table_rows, int64_t dim)
-    : dim_(dim), stamp_of_row_(table_rows, 0), slot_of_row_(table_rows, 0) {}
+    : dim_(dim), row_marks_(table_rows) {}
 
 void SparseGradient::Reset(const float* gradients, size_t stride, size_t contributions) {
   gradients_ = gradients;
@@ -26,19 +26,20 @@ void SparseGradient::Reset(const float* gradients, size_t stride, size_t contrib
   head_.clear();
   ++stamp_;
   if (stamp_ == 0) {  // wrapped: forget old stamps
-    std::fill(stamp_of_row_.begin(), stamp_of_row_.end(), 0);
+    std::fill(row_marks_.begin(), row_marks_.end(), RowMark{});
     stamp_ = 1;
   }
 }
 
 void SparseGradient::Add(uint64_t row, uint32_t contribution) {
-  if (stamp_of_row_[row] != stamp_) {
-    stamp_of_row_[row] = stamp_;
-    slot_of_row_[row] = static_cast<uint32_t>(rows_.size());
+  RowMark& mark = row_marks_[row];
+  if (mark.stamp != stamp_) {
+    mark.stamp = stamp_;
+    mark.slot = static_cast<uint32_t>(rows_.size());
     rows_.push_back(row);
     head_.push_back(-1);
   }
-  const uint32_t slot = slot_of_row_[row];
+  const uint32_t slot = mark.slot;
   next_[contribution] = head_[slot];
   head_[slot] = static_cast<int32_t>(contribution);
 }
@@ -58,8 +59,8 @@ const float* SparseGradient::Sum(size_t slot, float* scratch) const {
 
 std::vector<float> SparseGradient::RowGradient(uint64_t row) const {
   std::vector<float> g(dim_, 0.0f);
-  if (stamp_ != 0 && stamp_of_row_[row] == stamp_) {
-    const float* sum = Sum(slot_of_row_[row], g.data());
+  if (stamp_ != 0 && row_marks_[row].stamp == stamp_) {
+    const float* sum = Sum(row_marks_[row].slot, g.data());
     std::memcpy(g.data(), sum, dim_ * sizeof(float));
   }
   return g;

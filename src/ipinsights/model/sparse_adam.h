@@ -63,11 +63,16 @@ class SparseGradient {
   int64_t dim_;
   const float* gradients_ = nullptr;
   size_t stride_ = 1;
-  // A row is touched in this mini-batch when stamp_of_row_[row] == stamp_; it then owns
-  // slot slot_of_row_[row]. Each slot's contributions are a linked list: head_[slot],
-  // next_[contribution], -1 at the end.
+  // A row is touched in this mini-batch when row_marks_[row].stamp == stamp_; it then owns
+  // slot row_marks_[row].slot (the two side by side: one cache miss per Add, not two).
+  // Each slot's contributions are a linked list: head_[slot], next_[contribution], -1 at
+  // the end.
+  struct RowMark {
+    uint32_t stamp = 0;
+    uint32_t slot = 0;
+  };
   uint32_t stamp_ = 0;
-  std::vector<uint32_t> stamp_of_row_, slot_of_row_;
+  std::vector<RowMark> row_marks_;
   std::vector<uint64_t> rows_;
   std::vector<int32_t> head_, next_;
 };
