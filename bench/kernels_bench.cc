@@ -1,6 +1,6 @@
-// Kernel micro-benchmarks: the dispatched (AVX2/FMA where the CPU has it) kernels against
-// their scalar references, each checking its result against the reference first so a fast
-// wrong answer fails.
+// Kernel micro-benchmarks: the dispatched kernels (the CPU's best, AVX-512 where it has it,
+// and limited to AVX2/FMA) against their scalar references, each checking its result against
+// the reference first so a fast wrong answer fails.
 //
 //   build/<dir>/kernels_bench --benchmark_filter=Dot
 #include <benchmark/benchmark.h>
@@ -41,25 +41,42 @@ bool Close(const std::vector<float>& a, const std::vector<float>& b, float toler
   return true;
 }
 
-template <bool kScalar>
+// kSet: the scalar reference, the dispatched kernels limited to AVX2/FMA, or the CPU's best
+// (AVX-512 where it has it: the label says which ran).
+constexpr int kReference = 0, kAvx2Only = 1, kBest = 2;
+
+class KernelLimit {
+ public:
+  explicit KernelLimit(int set) {
+    kernels::LimitKernels(set == kAvx2Only ? kernels::KernelSet::kAvx2
+                                           : kernels::KernelSet::kAvx512);
+  }
+  ~KernelLimit() { kernels::LimitKernels(kernels::KernelSet::kAvx512); }
+};
+
+template <int kSet>
 void BM_Dot(benchmark::State& state) {
+  const KernelLimit limit(kSet);
   const size_t n = static_cast<size_t>(state.range(0));
   const auto a = Values(n, 0.1f), b = Values(n, 0.7f);
   const float reference = kernels::scalar::Dot(a.data(), b.data(), n);
-  auto dot = kScalar ? kernels::scalar::Dot : kernels::Dot;
+  auto dot = kSet == kReference ? kernels::scalar::Dot : kernels::Dot;
   Require(std::fabs(dot(a.data(), b.data(), n) - reference) < 1e-3f * (1 + n), "Dot");
   for (auto _ : state) benchmark::DoNotOptimize(dot(a.data(), b.data(), n));
   state.SetItemsProcessed(state.iterations() * n);
+  state.SetLabel(kSet == kReference ? "reference" : kernels::ActiveKernels());
 }
-BENCHMARK(BM_Dot<false>)->Arg(128)->Arg(1024);
-BENCHMARK(BM_Dot<true>)->Arg(128)->Arg(1024);
+BENCHMARK(BM_Dot<kBest>)->Arg(128)->Arg(1024);
+BENCHMARK(BM_Dot<kAvx2Only>)->Arg(128)->Arg(1024);
+BENCHMARK(BM_Dot<kReference>)->Arg(128)->Arg(1024);
 
-template <bool kScalar>
+template <int kSet>
 void BM_Axpy(benchmark::State& state) {
+  const KernelLimit limit(kSet);
   const size_t n = static_cast<size_t>(state.range(0));
   const auto x = Values(n, 0.1f);
   auto y = Values(n, 0.3f), y_ref = y;
-  auto axpy = kScalar ? kernels::scalar::Axpy : kernels::Axpy;
+  auto axpy = kSet == kReference ? kernels::scalar::Axpy : kernels::Axpy;
   axpy(0.5f, x.data(), y.data(), n);
   kernels::scalar::Axpy(0.5f, x.data(), y_ref.data(), n);
   Require(Close(y, y_ref, 1e-6f), "Axpy");
@@ -68,12 +85,15 @@ void BM_Axpy(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * n);
+  state.SetLabel(kSet == kReference ? "reference" : kernels::ActiveKernels());
 }
-BENCHMARK(BM_Axpy<false>)->Arg(128);
-BENCHMARK(BM_Axpy<true>)->Arg(128);
+BENCHMARK(BM_Axpy<kBest>)->Arg(128);
+BENCHMARK(BM_Axpy<kAvx2Only>)->Arg(128);
+BENCHMARK(BM_Axpy<kReference>)->Arg(128);
 
-template <bool kScalar>
+template <int kSet>
 void BM_AdamUpdate(benchmark::State& state) {
+  const KernelLimit limit(kSet);
   const size_t n = static_cast<size_t>(state.range(0));
   kernels::AdamStep step;
   step.learning_rate = 1e-3f;
@@ -82,7 +102,7 @@ void BM_AdamUpdate(benchmark::State& state) {
   for (float& x : v) x *= x;
   const auto g = Values(n, 0.4f);
   auto w2 = w, m2 = m, v2 = v;
-  auto adam = kScalar ? kernels::scalar::AdamUpdate : kernels::AdamUpdate;
+  auto adam = kSet == kReference ? kernels::scalar::AdamUpdate : kernels::AdamUpdate;
   adam(w.data(), m.data(), v.data(), g.data(), n, step);
   kernels::scalar::AdamUpdate(w2.data(), m2.data(), v2.data(), g.data(), n, step);
   Require(Close(w, w2, 1e-6f) && Close(v, v2, 1e-6f), "AdamUpdate");
@@ -91,17 +111,20 @@ void BM_AdamUpdate(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * n);
+  state.SetLabel(kSet == kReference ? "reference" : kernels::ActiveKernels());
 }
-BENCHMARK(BM_AdamUpdate<false>)->Arg(128);
-BENCHMARK(BM_AdamUpdate<true>)->Arg(128);
+BENCHMARK(BM_AdamUpdate<kBest>)->Arg(128);
+BENCHMARK(BM_AdamUpdate<kAvx2Only>)->Arg(128);
+BENCHMARK(BM_AdamUpdate<kReference>)->Arg(128);
 
 // v = u^T W for a 128 x 128 layer: once per entity per mini-batch.
-template <bool kScalar>
+template <int kSet>
 void BM_VecMat(benchmark::State& state) {
+  const KernelLimit limit(kSet);
   const size_t d = static_cast<size_t>(state.range(0));
   const auto u = Values(d, 0.1f), w = Values(d * d, 0.5f);
   std::vector<float> v(d), v_ref(d);
-  auto vecmat = kScalar ? kernels::scalar::VecMat : kernels::VecMat;
+  auto vecmat = kSet == kReference ? kernels::scalar::VecMat : kernels::VecMat;
   vecmat(u.data(), w.data(), d, d, v.data());
   kernels::scalar::VecMat(u.data(), w.data(), d, d, v_ref.data());
   Require(Close(v, v_ref, 1e-4f), "VecMat");
@@ -110,19 +133,22 @@ void BM_VecMat(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * d * d);
+  state.SetLabel(kSet == kReference ? "reference" : kernels::ActiveKernels());
 }
-BENCHMARK(BM_VecMat<false>)->Arg(128);
-BENCHMARK(BM_VecMat<true>)->Arg(128);
+BENCHMARK(BM_VecMat<kBest>)->Arg(128);
+BENCHMARK(BM_VecMat<kAvx2Only>)->Arg(128);
+BENCHMARK(BM_VecMat<kReference>)->Arg(128);
 
 // v_e = u_e^T W for 64 vectors u_e at once, 128 x 128 (folding entities for scoring).
-template <bool kScalar>
+template <int kSet>
 void BM_VecMatMany(benchmark::State& state) {
+  const KernelLimit limit(kSet);
   const size_t d = static_cast<size_t>(state.range(0)), count = 64;
   const auto u = Values(count * d, 0.1f), w = Values(d * d, 0.5f);
   std::vector<const float*> pointers;
   for (size_t e = 0; e < count; ++e) pointers.push_back(u.data() + e * d);
   std::vector<float> v(count * d), v_ref(count * d);
-  auto vecmat = kScalar ? kernels::scalar::VecMatMany : kernels::VecMatMany;
+  auto vecmat = kSet == kReference ? kernels::scalar::VecMatMany : kernels::VecMatMany;
   vecmat(pointers.data(), count, w.data(), d, d, v.data());
   kernels::scalar::VecMatMany(pointers.data(), count, w.data(), d, d, v_ref.data());
   Require(Close(v, v_ref, 1e-4f), "VecMatMany");
@@ -131,17 +157,20 @@ void BM_VecMatMany(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * count * d * d);
+  state.SetLabel(kSet == kReference ? "reference" : kernels::ActiveKernels());
 }
-BENCHMARK(BM_VecMatMany<false>)->Arg(128);
-BENCHMARK(BM_VecMatMany<true>)->Arg(128);
+BENCHMARK(BM_VecMatMany<kBest>)->Arg(128);
+BENCHMARK(BM_VecMatMany<kAvx2Only>)->Arg(128);
+BENCHMARK(BM_VecMatMany<kReference>)->Arg(128);
 
 // dW = U^T dV over a mini-batch of 1000 pairs, 128 x 128.
-template <bool kScalar>
+template <int kSet>
 void BM_GemmTransposedA(benchmark::State& state) {
+  const KernelLimit limit(kSet);
   const size_t n = 1000, d = static_cast<size_t>(state.range(0));
   const auto a = Values(n * d, 0.1f), b = Values(n * d, 0.9f);
   std::vector<float> c(d * d), c_ref(d * d);
-  auto gemm = kScalar ? kernels::scalar::GemmTransposedA : kernels::GemmTransposedA;
+  auto gemm = kSet == kReference ? kernels::scalar::GemmTransposedA : kernels::GemmTransposedA;
   gemm(a.data(), b.data(), n, d, d, 0, d, c.data());
   kernels::scalar::GemmTransposedA(a.data(), b.data(), n, d, d, 0, d, c_ref.data());
   Require(Close(c, c_ref, 1e-3f), "GemmTransposedA");
@@ -150,9 +179,11 @@ void BM_GemmTransposedA(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * n * d * d);
+  state.SetLabel(kSet == kReference ? "reference" : kernels::ActiveKernels());
 }
-BENCHMARK(BM_GemmTransposedA<false>)->Arg(128);
-BENCHMARK(BM_GemmTransposedA<true>)->Arg(128);
+BENCHMARK(BM_GemmTransposedA<kBest>)->Arg(128);
+BENCHMARK(BM_GemmTransposedA<kAvx2Only>)->Arg(128);
+BENCHMARK(BM_GemmTransposedA<kReference>)->Arg(128);
 
 // Model scoring with the tutorial's shape (vector_dim 128, one IP encoder layer, 100,000
 // entity vectors): batches of 10,000 pairs (the server's batch) of random IPv4 addresses
