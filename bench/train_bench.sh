@@ -22,6 +22,13 @@
 # it, and end to end (reading the CSV, encoding, epochs; ours also validates each epoch and
 # writes the model); test AUC, recall at 1% and 3% FPR; the oracle's on the same pairs.
 #
+# Measured, session 13 (AMD EPYC, Zen 5 with AVX-512; 2 shared cores, THREADS=2, ROUNDS=3,
+# POPULATION=asn): ipinsights 1,439,000 / 1,737,000 / 1,959,000 records/s, pytorch 624,797 /
+# 651,194 / 606,932: 2.30x, 2.67x, 3.23x, median 2.67x (end to end 2.44x). Our trainer is
+# memory-bound (Adam on ~7,800 scattered embedding rows a batch streams ~23 MB), so other
+# tenants' memory traffic moves it more than the compute-bound baseline: hence the rounds.
+# Earlier figures (before the AVX-512 kernels and the batched fold), one round each:
+#
 # Measured (2 shared cores, THREADS=2, load 6-12 from other work: ranges over runs):
 #   world     records/s: ipinsights   pytorch           ratio (epoch loop; end to end)
 #   networks  358,000-451,000         225,000-363,000   1.24-1.59x; 1.14-1.51x  (3 runs)
@@ -112,7 +119,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     train_ours "$round"
   else
     train_ours "$round"
-    ((TORCH_OK)) && train_torch "$round"
+    if ((TORCH_OK)); then train_torch "$round"; fi
   fi
 done
 # Both train deterministically (seed 1): every round's model is the same; score the last.
