@@ -117,6 +117,32 @@ BENCHMARK(BM_AdamUpdate<kBest>)->Arg(128);
 BENCHMARK(BM_AdamUpdate<kAvx2Only>)->Arg(128);
 BENCHMARK(BM_AdamUpdate<kReference>)->Arg(128);
 
+template <int kSet>
+void BM_RmsPropUpdate(benchmark::State& state) {
+  const KernelLimit limit(kSet);
+  const size_t n = static_cast<size_t>(state.range(0));
+  kernels::AdamStep step;
+  step.learning_rate = 1e-3f;
+  step.weight_decay = 1e-5f;
+  auto w = Values(n, 0.1f), v = Values(n, 0.3f);
+  for (float& x : v) x *= x;
+  const auto g = Values(n, 0.4f);
+  auto w2 = w, v2 = v;
+  auto rmsprop = kSet == kReference ? kernels::scalar::RmsPropUpdate : kernels::RmsPropUpdate;
+  rmsprop(w.data(), v.data(), g.data(), n, step);
+  kernels::scalar::RmsPropUpdate(w2.data(), v2.data(), g.data(), n, step);
+  Require(Close(w, w2, 1e-6f) && Close(v, v2, 1e-6f), "RmsPropUpdate");
+  for (auto _ : state) {
+    rmsprop(w.data(), v.data(), g.data(), n, step);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  state.SetLabel(kSet == kReference ? "reference" : kernels::ActiveKernels());
+}
+BENCHMARK(BM_RmsPropUpdate<kBest>)->Arg(128);
+BENCHMARK(BM_RmsPropUpdate<kAvx2Only>)->Arg(128);
+BENCHMARK(BM_RmsPropUpdate<kReference>)->Arg(128);
+
 // v = u^T W for a 128 x 128 layer: once per entity per mini-batch.
 template <int kSet>
 void BM_VecMat(benchmark::State& state) {

@@ -59,6 +59,7 @@ ATTACKS="${ATTACKS:-100000}"
 THREADS="${THREADS:-2}"
 EPOCHS="${EPOCHS:-5}"
 ROUNDS="${ROUNDS:-3}"
+((ROUNDS >= 1)) || { echo "train_bench: ROUNDS must be at least 1" >&2; exit 2; }
 PYTHON=/usr/bin/python3
 BASELINE="$ROOT/bench/baselines/pytorch_ipinsights.py"
 HP=(--num-entity-vectors 20000 --vector-dim 128 --random-negative-sampling-rate 5

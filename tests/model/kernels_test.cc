@@ -173,6 +173,48 @@ TEST(Kernels, DispatchedAdamMatchesScalarReference) {
   }
 }
 
+TEST(Kernels, DispatchedRmsPropMatchesScalarReference) {
+  kernels::AdamStep step;
+  step.learning_rate = 0.01f;
+  step.weight_decay = 0.001f;
+  for (auto set : Sets()) {
+    ScopedKernelSet limit(set);
+    for (size_t n : {1, 7, 8, 9, 15, 16, 17, 64, 128, 131}) {
+      auto w = Values(n, 0.2f), g = Values(n, 0.9f), v = Values(n, 0.6f);
+      for (float& x : v) x = x * x;
+      auto w2 = w, v2 = v;
+      kernels::RmsPropUpdate(w.data(), v.data(), g.data(), n, step);
+      kernels::scalar::RmsPropUpdate(w2.data(), v2.data(), g.data(), n, step);
+      for (size_t i = 0; i < n; ++i) {
+        EXPECT_NEAR(w[i], w2[i], 1e-6f) << kernels::ActiveKernels() << " " << n;
+        EXPECT_NEAR(v[i], v2[i], 1e-6f) << kernels::ActiveKernels() << " " << n;
+      }
+    }
+  }
+}
+
+// The step's formula (kernels.h), recomputed in double; beta1 plays no part.
+TEST(Kernels, RmsPropStepFollowsItsFormula) {
+  kernels::AdamStep step;
+  step.learning_rate = 0.05f;
+  step.weight_decay = 0.01f;
+  float w[3] = {1.0f, -2.0f, 0.5f}, v[3] = {0.0f, 0.25f, 4.0f};
+  const float g[3] = {2.0f, -0.5f, 0.0f};
+  double expected_w[3], expected_v[3];
+  for (int i = 0; i < 3; ++i) {
+    // The constants as the kernel has them (0.999f is not 0.999).
+    const double beta2 = step.beta2, one_minus_beta2 = 1.0f - step.beta2;
+    const double grad = g[i] + double{step.weight_decay} * w[i];
+    expected_v[i] = beta2 * v[i] + one_minus_beta2 * grad * grad;
+    expected_w[i] = w[i] - double{step.learning_rate} * grad / (std::sqrt(expected_v[i]) + 1e-8);
+  }
+  kernels::RmsPropUpdate(w, v, g, 3, step);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(w[i], expected_w[i], 1e-6) << i;
+    EXPECT_NEAR(v[i], expected_v[i], 1e-7) << i;
+  }
+}
+
 TEST(Kernels, AdamStepMovesAgainstTheGradientByAboutTheLearningRate) {
   // First step from zero moments with bias correction: |dw| = lr * |g| / (|g| + eps).
   kernels::AdamStep step;
@@ -185,13 +227,14 @@ TEST(Kernels, AdamStepMovesAgainstTheGradientByAboutTheLearningRate) {
 }
 
 TEST(Kernels, LimitingToScalarSelectsTheFallback) {
+  const kernels::KernelSet best = Sets().back();
   {
     ScopedKernelSet limit(kernels::KernelSet::kScalar);
     EXPECT_STREQ(kernels::ActiveKernels(), "scalar");
     const auto a = Values(33, 0.1f), b = Values(33, 0.2f);
     EXPECT_EQ(kernels::Dot(a.data(), b.data(), 33), kernels::scalar::Dot(a.data(), b.data(), 33));
   }
-  EXPECT_EQ(kernels::ActiveKernelSet(), Sets().back());
+  EXPECT_EQ(kernels::ActiveKernelSet(), best);  // the scope's end lifted the limit
 }
 
 // The CPU's best is what the dispatch picks: AVX-512 where the CPU has it.

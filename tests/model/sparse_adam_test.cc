@@ -76,9 +76,56 @@ class SparseAdamTest : public ::testing::Test {
       adam->RunStepTask(reverse ? tasks - 1 - t : t, scratch.data());
   }
 
+  // One step whose gradient touches the prefix rows `rows`, each with `gradient`.
+  void StepPrefixes(SparseAdam* adam, const std::vector<uint64_t>& rows,
+                    const std::vector<float>& gradient) {
+    ModelGradient step(*model_);
+    step.entities.Reset(gradient.data(), 1, 0);
+    step.prefixes.Reset(gradient.data(), /*stride=*/rows.size() + 1, rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) step.prefixes.Add(rows[i], i);
+    const size_t tasks = adam->BeginStep(step, 1.0);
+    std::vector<float> scratch(model_->dim);
+    for (size_t t = 0; t < tasks; ++t) adam->RunStepTask(t, scratch.data());
+  }
+
   std::unique_ptr<Model::Impl> model_;
   std::vector<float> gradient_ = {1, -1, 1, -1, 1, -1, 1, -1};
 };
+
+// Prefix rows take RMSprop steps (Adam without the first moment), bias-corrected with the
+// row's own count t: recomputed here in double over steps of unequal gradients, with weight
+// decay, for a row first touched at step 3 (t still starts at 1).
+TEST_F(SparseAdamTest, PrefixRowsTakeRmsPropSteps) {
+  model_->hyperparameters.weight_decay = 0.01;
+  SparseAdam adam(model_.get());
+  const uint64_t row = 700;
+  for (int step = 0; step < 2; ++step) StepPrefixes(&adam, {5}, gradient_);
+  std::vector<double> w(model_->PrefixVector(row), model_->PrefixVector(row) + model_->dim);
+  std::vector<double> v(model_->dim, 0.0);
+  for (int t = 1; t <= 4; ++t) {
+    std::vector<float> g(model_->dim);
+    for (int64_t d = 0; d < model_->dim; ++d) g[d] = 0.3f * t * static_cast<float>(d % 3) - 0.2f;
+    StepPrefixes(&adam, {row}, g);
+    const double rate = 0.01 * std::sqrt(1 - std::pow(0.999, t));
+    for (int64_t d = 0; d < model_->dim; ++d) {
+      const double decayed = g[d] + 0.01 * w[d];
+      v[d] = 0.999 * v[d] + 0.001 * decayed * decayed;
+      w[d] -= rate * decayed / (std::sqrt(v[d]) + 1e-8);
+      EXPECT_NEAR(model_->PrefixVector(row)[d], w[d], 1e-6) << "step " << t << " value " << d;
+    }
+  }
+}
+
+// Without a first moment a prefix row's second step does not carry the first one's
+// direction: a gradient of zeros leaves the row where it was (Adam's momentum would move it).
+TEST_F(SparseAdamTest, PrefixRowsHaveNoMomentum) {
+  SparseAdam adam(model_.get());
+  StepPrefixes(&adam, {9}, gradient_);
+  const std::vector<float> after_first(model_->PrefixVector(9),
+                                       model_->PrefixVector(9) + model_->dim);
+  StepPrefixes(&adam, {9}, std::vector<float>(model_->dim, 0.0f));
+  for (int64_t d = 0; d < model_->dim; ++d) EXPECT_EQ(model_->PrefixVector(9)[d], after_first[d]);
+}
 
 TEST_F(SparseAdamTest, FirstUpdateMovesEachValueByTheLearningRateAgainstItsGradient) {
   const FloatTable before = model_->entity_table;

@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "ipinsights/base/hash.h"
+#include "ipinsights/eval/labeled_scores.h"
+#include "ipinsights/model/kernels.h"
 #include "ipinsights/model/model_impl.h"
+#include "ipinsights/train/negative_sampler.h"
 
 namespace ipinsights {
 namespace {
@@ -24,7 +27,7 @@ std::unique_ptr<Model::Impl> SmallModel() {
 
 std::vector<TrainingRow> Rows(const Model::Impl& model) {
   std::vector<TrainingRow> rows;
-  for (int i = 0; i < 3000; ++i) {  // several parallel chunks
+  for (int i = 0; i < 10000; ++i) {  // several of ScoreRows' chunks of 4,096
     const std::string ip = i % 3 == 0 ? "2001:db8::" + std::to_string(i % 999)
                                       : "10.1." + std::to_string(i % 200) + ".7";
     rows.push_back(
@@ -44,6 +47,34 @@ TEST(DiscriminatorAuc, SameWhateverTheThreadCount) {
   EXPECT_GE(one, 0.0);
   EXPECT_LE(one, 1.0);
   EXPECT_EQ(DiscriminatorAuc(*model, rows, 7, 3), one);
+}
+
+// The AUC of each row's score against its entity's with a uniform random address of the
+// row's family (drawn from the seed's stream), both by the plain forward pass:
+// u . (W (sum of prefix rows) + b).
+TEST(DiscriminatorAuc, IsTheAucOfEachRowAgainstARandomAddressOfItsFamily) {
+  auto model = SmallModel();
+  const std::vector<TrainingRow> rows = Rows(*model);
+  const uint64_t stream = Mix64(7 ^ 0x56414c4944ULL);
+  const int64_t dim = model->dim;
+  auto score = [&](uint64_t entity_hash, const IpAddress& ip) {
+    std::vector<float> sum(dim), out(dim);
+    model->PrefixSum(ip, sum.data());
+    model->ApplyLayer(0, sum.data(), out.data());
+    return kernels::scalar::Dot(model->EntityVector(model->EntityRowOfHash(entity_hash)),
+                                out.data(), dim);
+  };
+  std::vector<float> normal, anomalous;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    normal.push_back(score(rows[i].entity_hash, rows[i].ip));
+    const IpAddress random = UniformRandomIp(!rows[i].ip.is_v4(), RandomAt(stream, i));
+    EXPECT_EQ(random.is_v4(), rows[i].ip.is_v4());
+    anomalous.push_back(score(rows[i].entity_hash, random));
+  }
+  const double reference = LabeledScores(std::move(normal), std::move(anomalous)).Auc();
+  EXPECT_NEAR(DiscriminatorAuc(*model, rows, 7, 2), reference, 1e-4);
+  EXPECT_GT(std::fabs(DiscriminatorAuc(*model, rows, 8, 2) - reference), 0.0)
+      << "another seed draws other addresses";
 }
 
 // A diverged model must reach CheckTrainedModel's "training diverged" message, not fail

@@ -40,6 +40,14 @@ void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const Ad
   }
 }
 
+void RmsPropUpdate(float* w, float* v, const float* g, size_t n, const AdamStep& step) {
+  for (size_t i = 0; i < n; ++i) {
+    const float grad = g[i] + step.weight_decay * w[i];
+    v[i] = step.beta2 * v[i] + (1.0f - step.beta2) * grad * grad;
+    w[i] -= step.learning_rate * grad / (std::sqrt(v[i]) + step.epsilon);
+  }
+}
+
 void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v) {
   for (size_t c = 0; c < cols; ++c) v[c] = 0.0f;
   for (size_t r = 0; r < rows; ++r) {
@@ -152,6 +160,25 @@ __attribute__((target("avx2,fma"))) void AdamUpdate(float* w, float* m, float* v
     _mm256_storeu_ps(w + i, wi);
   }
   if (i < n) scalar::AdamUpdate(w + i, m + i, v + i, g + i, n - i, step);
+}
+
+__attribute__((target("avx2,fma"))) void RmsPropUpdate(float* w, float* v, const float* g, size_t n,
+                                                       const AdamStep& step) {
+  const __m256 b2 = _mm256_set1_ps(step.beta2), one_b2 = _mm256_set1_ps(1.0f - step.beta2);
+  const __m256 lr = _mm256_set1_ps(step.learning_rate), eps = _mm256_set1_ps(step.epsilon);
+  const __m256 wd = _mm256_set1_ps(step.weight_decay);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 wi = _mm256_loadu_ps(w + i);
+    const __m256 grad = _mm256_fmadd_ps(wd, wi, _mm256_loadu_ps(g + i));
+    const __m256 vi = _mm256_fmadd_ps(b2, _mm256_loadu_ps(v + i),
+                                      _mm256_mul_ps(one_b2, _mm256_mul_ps(grad, grad)));
+    const __m256 denom = _mm256_add_ps(_mm256_sqrt_ps(vi), eps);
+    wi = _mm256_sub_ps(wi, _mm256_div_ps(_mm256_mul_ps(lr, grad), denom));
+    _mm256_storeu_ps(v + i, vi);
+    _mm256_storeu_ps(w + i, wi);
+  }
+  if (i < n) scalar::RmsPropUpdate(w + i, v + i, g + i, n - i, step);
 }
 
 // Accumulators stay in registers for a 32-column block while W streams past.
@@ -390,6 +417,23 @@ IPI_AVX512 void AdamUpdate(float* w, float* m, float* v, const float* g, size_t 
   }
 }
 
+IPI_AVX512 void RmsPropUpdate(float* w, float* v, const float* g, size_t n, const AdamStep& step) {
+  const __m512 b2 = _mm512_set1_ps(step.beta2), one_b2 = _mm512_set1_ps(1.0f - step.beta2);
+  const __m512 lr = _mm512_set1_ps(step.learning_rate), eps = _mm512_set1_ps(step.epsilon);
+  const __m512 wd = _mm512_set1_ps(step.weight_decay);
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 mask = i + 16 <= n ? static_cast<__mmask16>(0xffff) : TailMask(n - i);
+    __m512 wi = _mm512_maskz_loadu_ps(mask, w + i);
+    const __m512 grad = _mm512_fmadd_ps(wd, wi, _mm512_maskz_loadu_ps(mask, g + i));
+    const __m512 vi = _mm512_fmadd_ps(b2, _mm512_maskz_loadu_ps(mask, v + i),
+                                      _mm512_mul_ps(one_b2, _mm512_mul_ps(grad, grad)));
+    const __m512 denom = _mm512_add_ps(_mm512_sqrt_ps(vi), eps);
+    wi = _mm512_sub_ps(wi, _mm512_div_ps(_mm512_mul_ps(lr, grad), denom));
+    _mm512_mask_storeu_ps(v + i, mask, vi);
+    _mm512_mask_storeu_ps(w + i, mask, wi);
+  }
+}
+
 // Accumulators stay in registers for a 64-column block while W streams past; the last
 // block is masked. Every output is one FMA chain over r from zero, as in VecMatMany.
 IPI_AVX512 void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v) {
@@ -543,6 +587,10 @@ void Axpy(float alpha, const float* x, float* y, size_t n) { IPI_DISPATCH(Axpy(a
 
 void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const AdamStep& step) {
   IPI_DISPATCH(AdamUpdate(w, m, v, g, n, step));
+}
+
+void RmsPropUpdate(float* w, float* v, const float* g, size_t n, const AdamStep& step) {
+  IPI_DISPATCH(RmsPropUpdate(w, v, g, n, step));
 }
 
 void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v) {

@@ -59,6 +59,13 @@ void GemmTransposedA(const float* a, const float* b, size_t n, size_t m, size_t 
 //   w -= learning_rate * m / (sqrt(v) + epsilon)
 void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const AdamStep& step);
 
+// One RMSprop step (Adam without its first moment: beta1 = 0) on n parameters w with second
+// moment v and gradient g; step.beta1 is not used:
+//   g' = g + weight_decay * w
+//   v = beta2 v + (1 - beta2) g'^2
+//   w -= learning_rate * g' / (sqrt(v) + epsilon)
+void RmsPropUpdate(float* w, float* v, const float* g, size_t n, const AdamStep& step);
+
 // Asks for the cache lines of the n floats at p, to be read (for_write false) or written.
 // Embedding rows are scattered over large tables, so the first touch of each would
 // otherwise stall (measured: Adam on touched rows was the largest cost of a step before).
@@ -91,6 +98,7 @@ float Dot(const float* a, const float* b, size_t n);
 float DotWithRowSum(const float* a, const float* const* rows, int num_rows, size_t n);
 void Axpy(float alpha, const float* x, float* y, size_t n);
 void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const AdamStep& step);
+void RmsPropUpdate(float* w, float* v, const float* g, size_t n, const AdamStep& step);
 void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v);
 void VecMatMany(const float* const* u, size_t count, const float* w, size_t rows, size_t cols,
                 float* v);

@@ -1,7 +1,8 @@
-// SparseAdam: the optimiser training uses. Adam on every parameter of a Model::Impl, with
-// lazy ("sparse") updates of the two embedding tables: a step updates the dense layers and
-// only the embedding rows the mini-batch touched; untouched rows and their moments stay as
-// they are (shared/spec/ALGORITHM.md).
+// SparseAdam: the optimiser training uses. Adam on the dense layers and the entity table,
+// RMSprop (Adam without its first moment) on the prefix table, for speed (see RowStep in
+// sparse_adam.cc), with lazy ("sparse") updates of the two embedding tables: a step updates
+// the dense layers and only the embedding rows the mini-batch touched; untouched rows and
+// their moments stay as they are (shared/spec/ALGORITHM.md).
 //
 // ModelGradient holds one mini-batch's gradient of the mean loss: dense per layer, and per
 // embedding table a SparseGradient, the touched rows each with a list of contributions
@@ -101,7 +102,8 @@ class SparseAdam {
   void RunStepTask(size_t task, float* scratch);
 
  private:
-  kernels::AdamStep RowStep(uint32_t* row_updates) const;
+  // The step of an entity row (Adam) or a prefix row (RMSprop) at its next update.
+  kernels::AdamStep RowStep(bool entity, uint32_t* row_updates) const;
 
   Model::Impl* model_;
   int64_t dim_;
@@ -112,14 +114,16 @@ class SparseAdam {
   double scaled_learning_rate_ = 0;  // learning_rate * learning_rate_scale of this step
   size_t dense_tasks_ = 0, entity_tasks_ = 0, prefix_tasks_ = 0;
 
-  // Moments m (first) and v (second) of each parameter. Embedding tables: per row
-  // [m (dim floats) | v (dim floats)], so a touched row's state is one stream.
+  // Moments m (first) and v (second) of each parameter. Entity table: per row
+  // [m (dim floats) | v (dim floats)], so a touched row's state is one stream; prefix table:
+  // v only (RMSprop).
   std::vector<std::vector<float>> weight_m_, weight_v_, bias_m_, bias_v_;
-  FloatTable entity_moments_, prefix_moments_;
+  FloatTable entity_moments_, prefix_second_moments_;
   // Updates each embedding row has had: its own Adam step count t (see RowStep).
   std::vector<uint32_t> entity_updates_, prefix_updates_;
   // [t]: sqrt(1 - beta2^t) / (1 - beta1^t), Adam's bias correction at step t (t < size).
   std::vector<float> bias_correction_;
+  std::vector<float> rms_bias_correction_;  // [t]: sqrt(1 - beta2^t), RMSprop's
 };
 
 }  // namespace ipinsights

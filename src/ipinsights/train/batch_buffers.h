@@ -16,7 +16,7 @@
 // Thread-safety: none; the trainer's phases write disjoint parts from their tasks.
 //
 //   BatchBuffers batch(BatchShape::Of(model));
-//   batch.Resize(rows_in_batch);  // then the trainer's phases fill it, in order
+//   batch.Resize(rows_in_batch);  // then the trainer's phases fill it (phase 5 beside 2)
 //   const float* a = batch.LastLayerInput(batch.AddressOfSample(j, k));
 #pragma once
 

@@ -1,7 +1,8 @@
 // ScoreRows: a trained model's score of many (entity hash, address) rows, the form training
-// keeps pairs in (training_set.h), as `train` needs them after the last epoch: to fit the
-// entity novelty (novelty_fit.h), to calibrate the threshold on the validation pairs and to
-// summarise each entity's own scores for the history. Equal to Model::Score up to float rounding
+// keeps pairs in (training_set.h), as `train` needs them: each epoch's validation AUC
+// (discriminator_auc.h), and after the last epoch to fit the entity novelty (novelty_fit.h),
+// to calibrate the threshold on the validation pairs and to summarise each entity's own
+// scores for the history. Equal to Model::Score up to float rounding
 // (the same folding of the last layer into the entity side, done once per distinct entity of a
 // chunk).
 //

@@ -170,7 +170,7 @@ void Trainer::State::FoldEntities(size_t begin, size_t end) {
   float* v = batch.folded_entity.data() + begin * dim;
   if (batch.shape.layers < 1) {
     std::memcpy(v, batch.entity.data() + begin * dim, (end - begin) * dim * sizeof(float));
-    std::fill(&batch.folded_offset[begin], &batch.folded_offset[end], 0.0f);
+    std::fill(batch.folded_offset.data() + begin, batch.folded_offset.data() + end, 0.0f);
     return;
   }
   const DenseLayer& last = model->layers[batch.shape.layers - 1];
