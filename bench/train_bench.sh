@@ -23,10 +23,12 @@
 # writes the model); test AUC, recall at 1% and 3% FPR; the oracle's on the same pairs.
 #
 # Measured, session 13 (AMD EPYC, Zen 5 with AVX-512; 2 shared cores, THREADS=2, ROUNDS=3,
-# POPULATION=asn): ipinsights 1,439,000 / 1,737,000 / 1,959,000 records/s, pytorch 624,797 /
-# 651,194 / 606,932: 2.30x, 2.67x, 3.23x, median 2.67x (end to end 2.44x). Our trainer is
-# memory-bound (Adam on ~7,800 scattered embedding rows a batch streams ~23 MB), so other
-# tenants' memory traffic moves it more than the compute-bound baseline: hence the rounds.
+# POPULATION=asn): ipinsights 1,679,000 / 1,743,000 / 1,556,000 records/s, pytorch 616,000 /
+# 617,000 / 622,000: 2.72x, 2.83x, 2.50x, median 2.72x (end to end 2.46x); test AUC 0.9930,
+# recall at 1% FPR 0.723 (pytorch 0.9913, 0.655). Before the prefix rows' RMSprop, same
+# session: 2.30x, 2.67x, 3.23x. Our trainer is memory-bound (~7,800 scattered embedding rows
+# a batch, each read and written with its optimiser state), so other tenants' memory traffic
+# moves it more than the compute-bound baseline: hence the rounds.
 # Earlier figures (before the AVX-512 kernels and the batched fold), one round each:
 #
 # Measured (2 shared cores, THREADS=2, load 6-12 from other work: ranges over runs):
