@@ -31,21 +31,24 @@ float DotWithRowSum(const float* a, const float* const* rows, int num_rows, size
   return sum;
 }
 
-void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const AdamStep& step) {
+// Adam (kMomentum) or RMSprop, Adam without the first moment (m unused).
+template <bool kMomentum>
+void OptimiserStep(float* w, float* m, float* v, const float* g, size_t n, const AdamStep& step) {
   for (size_t i = 0; i < n; ++i) {
     const float grad = g[i] + step.weight_decay * w[i];
-    m[i] = step.beta1 * m[i] + (1.0f - step.beta1) * grad;
+    float direction = grad;
+    if (kMomentum) direction = m[i] = step.beta1 * m[i] + (1.0f - step.beta1) * grad;
     v[i] = step.beta2 * v[i] + (1.0f - step.beta2) * grad * grad;
-    w[i] -= step.learning_rate * m[i] / (std::sqrt(v[i]) + step.epsilon);
+    w[i] -= step.learning_rate * direction / (std::sqrt(v[i]) + step.epsilon);
   }
 }
 
+void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n, const AdamStep& step) {
+  OptimiserStep<true>(w, m, v, g, n, step);
+}
+
 void RmsPropUpdate(float* w, float* v, const float* g, size_t n, const AdamStep& step) {
-  for (size_t i = 0; i < n; ++i) {
-    const float grad = g[i] + step.weight_decay * w[i];
-    v[i] = step.beta2 * v[i] + (1.0f - step.beta2) * grad * grad;
-    w[i] -= step.learning_rate * grad / (std::sqrt(v[i]) + step.epsilon);
-  }
+  OptimiserStep<false>(w, nullptr, v, g, n, step);
 }
 
 void VecMat(const float* u, const float* w, size_t rows, size_t cols, float* v) {
@@ -140,8 +143,10 @@ __attribute__((target("avx2,fma"))) void Axpy(float alpha, const float* x, float
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
-__attribute__((target("avx2,fma"))) void AdamUpdate(float* w, float* m, float* v, const float* g,
-                                                    size_t n, const AdamStep& step) {
+// Adam (kMomentum) or RMSprop (m unused), as scalar::OptimiserStep.
+template <bool kMomentum>
+__attribute__((target("avx2,fma"))) void OptimiserStep(float* w, float* m, float* v, const float* g,
+                                                       size_t n, const AdamStep& step) {
   const __m256 b1 = _mm256_set1_ps(step.beta1), one_b1 = _mm256_set1_ps(1.0f - step.beta1);
   const __m256 b2 = _mm256_set1_ps(step.beta2), one_b2 = _mm256_set1_ps(1.0f - step.beta2);
   const __m256 lr = _mm256_set1_ps(step.learning_rate), eps = _mm256_set1_ps(step.epsilon);
@@ -149,36 +154,32 @@ __attribute__((target("avx2,fma"))) void AdamUpdate(float* w, float* m, float* v
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m256 wi = _mm256_loadu_ps(w + i);
-    __m256 grad = _mm256_fmadd_ps(wd, wi, _mm256_loadu_ps(g + i));
-    __m256 mi = _mm256_fmadd_ps(b1, _mm256_loadu_ps(m + i), _mm256_mul_ps(one_b1, grad));
-    __m256 vi = _mm256_fmadd_ps(b2, _mm256_loadu_ps(v + i),
-                                _mm256_mul_ps(one_b2, _mm256_mul_ps(grad, grad)));
-    __m256 denom = _mm256_add_ps(_mm256_sqrt_ps(vi), eps);
-    wi = _mm256_sub_ps(wi, _mm256_div_ps(_mm256_mul_ps(lr, mi), denom));
-    _mm256_storeu_ps(m + i, mi);
+    const __m256 grad = _mm256_fmadd_ps(wd, wi, _mm256_loadu_ps(g + i));
+    __m256 direction = grad;
+    if (kMomentum) {
+      direction = _mm256_fmadd_ps(b1, _mm256_loadu_ps(m + i), _mm256_mul_ps(one_b1, grad));
+      _mm256_storeu_ps(m + i, direction);
+    }
+    const __m256 vi = _mm256_fmadd_ps(b2, _mm256_loadu_ps(v + i),
+                                      _mm256_mul_ps(one_b2, _mm256_mul_ps(grad, grad)));
+    const __m256 denom = _mm256_add_ps(_mm256_sqrt_ps(vi), eps);
+    wi = _mm256_sub_ps(wi, _mm256_div_ps(_mm256_mul_ps(lr, direction), denom));
     _mm256_storeu_ps(v + i, vi);
     _mm256_storeu_ps(w + i, wi);
   }
-  if (i < n) scalar::AdamUpdate(w + i, m + i, v + i, g + i, n - i, step);
+  if (i < n) {
+    scalar::OptimiserStep<kMomentum>(w + i, kMomentum ? m + i : nullptr, v + i, g + i, n - i, step);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void AdamUpdate(float* w, float* m, float* v, const float* g,
+                                                    size_t n, const AdamStep& step) {
+  OptimiserStep<true>(w, m, v, g, n, step);
 }
 
 __attribute__((target("avx2,fma"))) void RmsPropUpdate(float* w, float* v, const float* g, size_t n,
                                                        const AdamStep& step) {
-  const __m256 b2 = _mm256_set1_ps(step.beta2), one_b2 = _mm256_set1_ps(1.0f - step.beta2);
-  const __m256 lr = _mm256_set1_ps(step.learning_rate), eps = _mm256_set1_ps(step.epsilon);
-  const __m256 wd = _mm256_set1_ps(step.weight_decay);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 wi = _mm256_loadu_ps(w + i);
-    const __m256 grad = _mm256_fmadd_ps(wd, wi, _mm256_loadu_ps(g + i));
-    const __m256 vi = _mm256_fmadd_ps(b2, _mm256_loadu_ps(v + i),
-                                      _mm256_mul_ps(one_b2, _mm256_mul_ps(grad, grad)));
-    const __m256 denom = _mm256_add_ps(_mm256_sqrt_ps(vi), eps);
-    wi = _mm256_sub_ps(wi, _mm256_div_ps(_mm256_mul_ps(lr, grad), denom));
-    _mm256_storeu_ps(v + i, vi);
-    _mm256_storeu_ps(w + i, wi);
-  }
-  if (i < n) scalar::RmsPropUpdate(w + i, v + i, g + i, n - i, step);
+  OptimiserStep<false>(w, nullptr, v, g, n, step);
 }
 
 // Accumulators stay in registers for a 32-column block while W streams past.
@@ -395,8 +396,10 @@ IPI_AVX512 void Axpy(float alpha, const float* x, float* y, size_t n) {
   }
 }
 
-IPI_AVX512 void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n,
-                           const AdamStep& step) {
+// Adam (kMomentum) or RMSprop (m unused), as scalar::OptimiserStep.
+template <bool kMomentum>
+IPI_AVX512 void OptimiserStep(float* w, float* m, float* v, const float* g, size_t n,
+                              const AdamStep& step) {
   const __m512 b1 = _mm512_set1_ps(step.beta1), one_b1 = _mm512_set1_ps(1.0f - step.beta1);
   const __m512 b2 = _mm512_set1_ps(step.beta2), one_b2 = _mm512_set1_ps(1.0f - step.beta2);
   const __m512 lr = _mm512_set1_ps(step.learning_rate), eps = _mm512_set1_ps(step.epsilon);
@@ -405,33 +408,28 @@ IPI_AVX512 void AdamUpdate(float* w, float* m, float* v, const float* g, size_t 
     const __mmask16 mask = i + 16 <= n ? static_cast<__mmask16>(0xffff) : TailMask(n - i);
     __m512 wi = _mm512_maskz_loadu_ps(mask, w + i);
     const __m512 grad = _mm512_fmadd_ps(wd, wi, _mm512_maskz_loadu_ps(mask, g + i));
-    const __m512 mi =
-        _mm512_fmadd_ps(b1, _mm512_maskz_loadu_ps(mask, m + i), _mm512_mul_ps(one_b1, grad));
+    __m512 direction = grad;
+    if (kMomentum) {
+      direction =
+          _mm512_fmadd_ps(b1, _mm512_maskz_loadu_ps(mask, m + i), _mm512_mul_ps(one_b1, grad));
+      _mm512_mask_storeu_ps(m + i, mask, direction);
+    }
     const __m512 vi = _mm512_fmadd_ps(b2, _mm512_maskz_loadu_ps(mask, v + i),
                                       _mm512_mul_ps(one_b2, _mm512_mul_ps(grad, grad)));
     const __m512 denom = _mm512_add_ps(_mm512_sqrt_ps(vi), eps);
-    wi = _mm512_sub_ps(wi, _mm512_div_ps(_mm512_mul_ps(lr, mi), denom));
-    _mm512_mask_storeu_ps(m + i, mask, mi);
+    wi = _mm512_sub_ps(wi, _mm512_div_ps(_mm512_mul_ps(lr, direction), denom));
     _mm512_mask_storeu_ps(v + i, mask, vi);
     _mm512_mask_storeu_ps(w + i, mask, wi);
   }
 }
 
+IPI_AVX512 void AdamUpdate(float* w, float* m, float* v, const float* g, size_t n,
+                           const AdamStep& step) {
+  OptimiserStep<true>(w, m, v, g, n, step);
+}
+
 IPI_AVX512 void RmsPropUpdate(float* w, float* v, const float* g, size_t n, const AdamStep& step) {
-  const __m512 b2 = _mm512_set1_ps(step.beta2), one_b2 = _mm512_set1_ps(1.0f - step.beta2);
-  const __m512 lr = _mm512_set1_ps(step.learning_rate), eps = _mm512_set1_ps(step.epsilon);
-  const __m512 wd = _mm512_set1_ps(step.weight_decay);
-  for (size_t i = 0; i < n; i += 16) {
-    const __mmask16 mask = i + 16 <= n ? static_cast<__mmask16>(0xffff) : TailMask(n - i);
-    __m512 wi = _mm512_maskz_loadu_ps(mask, w + i);
-    const __m512 grad = _mm512_fmadd_ps(wd, wi, _mm512_maskz_loadu_ps(mask, g + i));
-    const __m512 vi = _mm512_fmadd_ps(b2, _mm512_maskz_loadu_ps(mask, v + i),
-                                      _mm512_mul_ps(one_b2, _mm512_mul_ps(grad, grad)));
-    const __m512 denom = _mm512_add_ps(_mm512_sqrt_ps(vi), eps);
-    wi = _mm512_sub_ps(wi, _mm512_div_ps(_mm512_mul_ps(lr, grad), denom));
-    _mm512_mask_storeu_ps(v + i, mask, vi);
-    _mm512_mask_storeu_ps(w + i, mask, wi);
-  }
+  OptimiserStep<false>(w, nullptr, v, g, n, step);
 }
 
 // Accumulators stay in registers for a 64-column block while W streams past; the last
